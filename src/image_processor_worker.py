@@ -1,0 +1,138 @@
+"""image-processor: upload vendor photos to Cloudflare Images and write the ids back into D1.
+
+Routes: GET / (health), POST /api/process-images (admin), GET /api/image-status,
+GET /api/failures (admin), POST /api/requeue (admin), GET /admin (the panel).
+RPC for the scraper's service binding: process_vehicles(ids, trigger). Cron drains the backlog.
+"""
+import sys
+import time
+
+from workers import WorkerEntrypoint
+
+from inventory import VERSION, db
+from inventory.processing import Processor, Settings, drain, process_batch
+from inventory.runtime import (D1, BindingTransport, WorkersHttp, env_value, has_binding, html_response,
+                               json_response, request_parts)
+from inventory.uploader import RestFileTransport, RestUrlTransport
+from inventory.web import (ApiError, check_admin, check_method, id_list, int_in_range, only_fields,
+                           parse_json_body)
+
+BINDINGS = ("DB", "IMAGES")
+SECRETS = ("CF_IMAGES_TOKEN", "ADMIN_TOKEN")
+UPLOAD_MODES = ("url", "file", "binding")
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        try:
+            return await self.route(request)
+        except ApiError as error:
+            return json_response(error.body(), error.status)
+        except Exception as error:
+            print(f"💥 Unexpected {type(error).__name__}: {error}")
+            return json_response({"success": False, "error": f"internal error ({type(error).__name__})"}, 500)
+
+    async def route(self, request):
+        method, path, query, body = await request_parts(request)
+        admin = lambda: check_admin(request.headers.get("authorization"), env_value(self.env, "ADMIN_TOKEN"))
+        if path == "/":
+            check_method(method, ("GET",))
+            return json_response(self.health())
+        if path == "/api/process-images":
+            check_method(method, ("POST",))
+            admin()
+            return json_response(await self.process_request(parse_json_body(body)))
+        if path == "/api/image-status":
+            check_method(method, ("GET",))
+            stats = await db.image_status(D1(self.env.DB), int(time.time() * 1000))
+            return json_response({"success": True, "stats": stats})
+        if path == "/api/failures":
+            check_method(method, ("GET",))
+            admin()
+            rows = await db.failures(D1(self.env.DB))
+            return json_response({"success": True, "count": len(rows), "failures": [
+                {**row, "permanent": bool(row["permanent"])} for row in rows]})
+        if path == "/api/requeue":
+            check_method(method, ("POST",))
+            admin()
+            return json_response(await self.requeue(parse_json_body(body)))
+        if path == "/admin":
+            check_method(method, ("GET",))
+            from inventory.admin_panel import PAGE
+            return html_response(PAGE)
+        raise ApiError(404, f"no such endpoint: {path}")
+
+    async def scheduled(self, controller, env=None, ctx=None):
+        processor = self.processor()
+        await drain(processor, trigger="cron", batch_size=self.batch_size(),
+                    time_budget_s=self.time_budget())
+
+    async def process_vehicles(self, vehicle_ids, trigger="handoff"):
+        """RPC for the scraper: process these vehicles within the background time budget."""
+        ids = [int(i) for i in (vehicle_ids.to_py() if hasattr(vehicle_ids, "to_py") else vehicle_ids)]
+        print(f"📥 Hand-off received: {len(ids)} vehicles")
+        return await drain(self.processor(), trigger=str(trigger), batch_size=self.batch_size(),
+                           time_budget_s=self.time_budget(), vehicle_ids=ids)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def health(self) -> dict:
+        return {
+            "service": "image-processor", "version": VERSION,
+            "runtime": {"python": sys.version.split()[0], "platform": sys.platform},
+            "bindings": {name: has_binding(self.env, name) for name in BINDINGS},
+            "secrets": {name: bool(env_value(self.env, name)) for name in SECRETS},
+            "config": {"uploadMode": self.upload_mode(), "accountIdSet": bool(env_value(self.env, "CLOUDFLARE_ACCOUNT_ID")),
+                       "accountHashSet": bool(env_value(self.env, "CLOUDFLARE_IMAGES_ACCOUNT_HASH"))},
+        }
+
+    def upload_mode(self) -> str:
+        return env_value(self.env, "UPLOAD_MODE", "url")
+
+    def batch_size(self) -> int:
+        return int(env_value(self.env, "BATCH_SIZE", "10"))
+
+    def time_budget(self) -> float:
+        return float(env_value(self.env, "BACKGROUND_TIME_BUDGET_S", "20"))
+
+    def processor(self) -> Processor:
+        mode = self.upload_mode()
+        if mode not in UPLOAD_MODES:
+            raise ApiError(503, f"UPLOAD_MODE must be one of {', '.join(UPLOAD_MODES)}, got {mode!r}")
+        http = WorkersHttp()
+        if mode == "binding":
+            if not has_binding(self.env, "IMAGES"):
+                raise ApiError(503, "UPLOAD_MODE is binding but the IMAGES binding is missing")
+            transport = BindingTransport(self.env.IMAGES, http)
+        else:
+            missing = [n for n in ("CLOUDFLARE_ACCOUNT_ID", "CF_IMAGES_TOKEN") if not env_value(self.env, n)]
+            if missing:
+                raise ApiError(503, f"not configured for uploads: {', '.join(missing)} missing")
+            kind = RestUrlTransport if mode == "url" else RestFileTransport
+            transport = kind(http, env_value(self.env, "IMAGES_API_BASE", "https://api.cloudflare.com/client/v4"),
+                             env_value(self.env, "CLOUDFLARE_ACCOUNT_ID"), env_value(self.env, "CF_IMAGES_TOKEN"))
+        settings = Settings(
+            id_prefix=env_value(self.env, "IMAGE_ID_PREFIX", "lambert"),
+            claim_ttl_s=float(env_value(self.env, "CLAIM_TTL_S", "120")),
+            api_requests_per_minute=int(env_value(self.env, "IMAGES_API_REQUESTS_PER_MINUTE", "180")),
+            max_in_flight=int(env_value(self.env, "MAX_IN_FLIGHT", "6")))
+        return Processor(D1(self.env.DB), transport, settings)
+
+    async def process_request(self, body: dict) -> dict:
+        only_fields(body, {"batchSize", "vehicleIds"})
+        if "batchSize" in body and "vehicleIds" in body:
+            raise ApiError(400, "give either batchSize or vehicleIds, not both")
+        if "vehicleIds" in body:
+            ids = id_list(body["vehicleIds"], "vehicleIds", limit=50)
+            return await process_batch(self.processor(), vehicle_ids=ids, trigger="http")
+        size = int_in_range(body.get("batchSize", 10), "batchSize", 1, 50)
+        return await process_batch(self.processor(), batch_size=size, trigger="http")
+
+    async def requeue(self, body: dict) -> dict:
+        only_fields(body, {"sourceUrls"})
+        urls = body.get("sourceUrls")
+        if urls is not None and (not isinstance(urls, list) or not all(isinstance(u, str) for u in urls)
+                                 or len(urls) > 500):
+            raise ApiError(400, "sourceUrls must be a list of up to 500 URLs (strings)")
+        count = await db.requeue(D1(self.env.DB), urls)
+        return {"success": True, "requeued": count}

@@ -1,0 +1,233 @@
+"""All the SQL of the project, in one place. Works on any adapter with this interface:
+
+    await d1.all(sql, params) -> list[dict]            one round trip
+    await d1.batch([(sql, params), ...]) -> list[list[dict]]   one round trip, one transaction
+
+`inventory.runtime.D1` adapts Cloudflare D1; `tests/sqlite_d1.py` adapts sqlite3 for unit tests.
+"""
+from __future__ import annotations
+
+import json
+
+MAX_PARAMS = 100  # D1's limit of bound parameters per statement
+
+# Replace every vendor URL of a vehicle's list that the images table knows as uploaded by its
+# image id, keeping the order. Used after every write so no race can leave a stale URL behind.
+_REWRITE_IMAGES = """
+UPDATE vehicles SET images = (
+  SELECT json_group_array(CASE WHEN i.image_id IS NOT NULL THEN i.image_id ELSE j.value END ORDER BY j.key)
+  FROM json_each(vehicles.images) j
+  LEFT JOIN images i ON i.source_url = j.value AND i.state = 'uploaded' AND j.value LIKE 'http%'
+)"""
+
+_VENDOR_URLS_OF = "(SELECT COUNT(*) FROM json_each({col}) WHERE value LIKE 'http%')"
+
+_VEHICLE_COLUMNS = ("vehicle_key", "vin", "vin_valid", "stock_number", "year", "make", "model", "trim",
+                    "price", "mileage", "exterior_color", "detail_url", "featured", "images",
+                    "source_images", "content_hash")
+
+
+def _chunks(items: list, size: int = MAX_PARAMS - 5):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _marks(count: int) -> str:
+    return ",".join("?" * count)
+
+
+# --- the scraper's side ----------------------------------------------------------------------
+
+async def load_vehicles_for_merge(d1) -> list[dict]:
+    return await d1.all(
+        "SELECT id, vehicle_key, status, images, source_images, content_hash FROM vehicles", [])
+
+
+def upsert_vehicle_statements(row: dict, now: str) -> list[tuple[str, list]]:
+    """Insert or update one vehicle (reactivating it), then map its uploaded photos to their ids."""
+    values = [row[c] for c in _VEHICLE_COLUMNS]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _VEHICLE_COLUMNS[1:])
+    upsert = (
+        f"INSERT INTO vehicles ({', '.join(_VEHICLE_COLUMNS)}, status, first_seen_at, updated_at) "
+        f"VALUES ({_marks(len(_VEHICLE_COLUMNS))}, 'active', ?, ?) "
+        f"ON CONFLICT(vehicle_key) DO UPDATE SET {updates}, status = 'active', updated_at = excluded.updated_at "
+        "RETURNING id")
+    return [(upsert, values + [now, now]),
+            (_REWRITE_IMAGES + " WHERE vehicle_key = ?", [row["vehicle_key"]])]
+
+
+def deactivate_statements(ids: list[int], now: str) -> list[tuple[str, list]]:
+    return [(f"UPDATE vehicles SET status = 'inactive', updated_at = ? WHERE id IN ({_marks(len(chunk))})",
+             [now, *chunk]) for chunk in _chunks(ids)]
+
+
+def record_run_statement(kind: str, trigger: str, started_at: str, finished_at: str, summary: dict):
+    return ("INSERT INTO runs (kind, trigger, started_at, finished_at, summary) VALUES (?, ?, ?, ?, ?)",
+            [kind, trigger, started_at, finished_at, json.dumps(summary)])
+
+
+async def active_ids_with_vendor_urls(d1) -> list[int]:
+    rows = await d1.all(
+        f"SELECT id FROM vehicles WHERE status = 'active' AND {_VENDOR_URLS_OF.format(col='images')} > 0 "
+        "ORDER BY featured DESC, first_seen_at DESC, id DESC", [])
+    return [r["id"] for r in rows]
+
+
+async def list_vehicles(d1, status: str | None, limit: int, offset: int) -> tuple[list[dict], int]:
+    where, params = ("WHERE status = ?", [status]) if status else ("", [])
+    rows, count = await d1.batch([
+        (f"SELECT * FROM vehicles {where} ORDER BY featured DESC, id LIMIT ? OFFSET ?", [*params, limit, offset]),
+        (f"SELECT COUNT(*) AS n FROM vehicles {where}", params),
+    ])
+    return rows, count[0]["n"]
+
+
+# --- the image processor's side --------------------------------------------------------------
+
+# A vehicle has work when one of its vendor URLs has no images row yet, or a row that is neither
+# failed for good nor claimed by a live run (uploaded rows only need the list rewritten).
+_HAS_WORK = """EXISTS (
+  SELECT 1 FROM json_each(v.images) j LEFT JOIN images i ON i.source_url = j.value
+  WHERE j.value LIKE 'http%' AND (i.source_url IS NULL OR
+        (i.permanent = 0 AND (i.claim_expires_at IS NULL OR i.claim_expires_at < ?))))"""
+
+
+async def vehicles_with_work(d1, now_ms: int, limit: int) -> list[dict]:
+    return await d1.all(
+        f"SELECT v.id, v.year, v.make, v.model, v.images FROM vehicles v "
+        f"WHERE v.status = 'active' AND {_HAS_WORK} "
+        "ORDER BY v.featured DESC, v.first_seen_at DESC, v.id DESC LIMIT ?", [now_ms, limit])
+
+
+async def vehicles_by_ids(d1, ids: list[int]) -> list[dict]:
+    rows = []
+    for chunk in _chunks(ids):
+        rows += await d1.all(
+            f"SELECT id, year, make, model, images FROM vehicles WHERE id IN ({_marks(len(chunk))})", chunk)
+    return rows
+
+
+async def claim_images(d1, wanted: list[tuple[str, str, int]], run_id: str, now_ms: int,
+                       expires_ms: int) -> list[dict]:
+    """Claim (source_url, image_id, vehicle_id) rows for this run; answer the rows it now holds.
+
+    D1 has one writer, so of two runs claiming the same photo exactly one statement wins: the
+    other finds the row claimed (claim_expires_at in the future) and leaves it.
+    """
+    claim = (
+        "INSERT INTO images (source_url, image_id, vehicle_id, claimed_by, claim_expires_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, datetime('now')) "
+        "ON CONFLICT(source_url) DO UPDATE SET claimed_by = excluded.claimed_by, "
+        "claim_expires_at = excluded.claim_expires_at, vehicle_id = excluded.vehicle_id "
+        "WHERE images.state != 'uploaded' AND images.permanent = 0 "
+        "AND (images.claim_expires_at IS NULL OR images.claim_expires_at < ?)")
+    statements = [(claim, [url, image_id, vehicle_id, run_id, expires_ms, now_ms])
+                  for url, image_id, vehicle_id in wanted]
+    statements.append(("SELECT source_url, image_id, vehicle_id, attempts FROM images WHERE claimed_by = ?",
+                       [run_id]))
+    results = await d1.batch(statements)
+    return results[-1]
+
+
+async def write_back(d1, outcomes: list[dict], vehicle_ids: list[int], run_id: str) -> None:
+    """Record every image's outcome and rewrite the vehicles' lists, in one transaction.
+
+    outcome: {"source_url", "ok": bool, "attempts": n, "error": str|None, "permanent": bool}
+    """
+    statements = []
+    for o in outcomes:
+        if o["ok"]:
+            statements.append((
+                "UPDATE images SET state = 'uploaded', attempts = attempts + ?, last_error = NULL, "
+                "permanent = 0, claimed_by = NULL, claim_expires_at = NULL, uploaded_at = datetime('now'), "
+                "updated_at = datetime('now') WHERE source_url = ?", [o["attempts"], o["source_url"]]))
+        else:
+            statements.append((
+                "UPDATE images SET state = CASE WHEN ? THEN 'failed' ELSE 'pending' END, "
+                "attempts = attempts + ?, last_error = ?, permanent = ?, claimed_by = NULL, "
+                "claim_expires_at = NULL, updated_at = datetime('now') WHERE source_url = ?",
+                [1 if o["permanent"] else 0, o["attempts"], o["error"], 1 if o["permanent"] else 0,
+                 o["source_url"]]))
+    for chunk in _chunks(vehicle_ids):
+        statements.append((_REWRITE_IMAGES + f" WHERE id IN ({_marks(len(chunk))})", chunk))
+    # Anything this run still holds (a photo skipped for lack of time or budget) is set free.
+    statements.append(("UPDATE images SET claimed_by = NULL, claim_expires_at = NULL WHERE claimed_by = ?",
+                       [run_id]))
+    await d1.batch(statements)
+
+
+async def reserve_api_requests(d1, window_start: int, wanted: int, limit: int) -> int:
+    """Take up to `wanted` requests from this minute's shared budget; answer how many were granted."""
+    results = await d1.batch([
+        ("INSERT INTO api_budget (window_start, used) VALUES (?, 0) ON CONFLICT(window_start) DO NOTHING",
+         [window_start]),
+        ("SELECT used FROM api_budget WHERE window_start = ?", [window_start]),
+        ("UPDATE api_budget SET used = min(used + ?, ?) WHERE window_start = ? RETURNING used",
+         [wanted, limit, window_start]),
+        ("DELETE FROM api_budget WHERE window_start < ?", [window_start - 3600]),
+    ])
+    return max(0, results[2][0]["used"] - results[1][0]["used"])
+
+
+async def image_status(d1, now_ms: int) -> dict:
+    per_vehicle, images, last_runs = await d1.batch([
+        (f"""SELECT
+               COUNT(*) AS total,
+               COALESCE(SUM(CASE WHEN n > 0 AND urls = n THEN 1 ELSE 0 END), 0) AS needing,
+               COALESCE(SUM(CASE WHEN urls = 0 THEN 1 ELSE 0 END), 0) AS fully,
+               COALESCE(SUM(CASE WHEN urls > 0 AND urls < n THEN 1 ELSE 0 END), 0) AS partially
+             FROM (SELECT json_array_length(images) AS n, {_VENDOR_URLS_OF.format(col='images')} AS urls
+                   FROM vehicles WHERE status = 'active')""", []),
+        ("""SELECT
+              COUNT(*) AS total,
+              COALESCE(SUM(CASE WHEN j.value NOT LIKE 'http%' THEN 1 ELSE 0 END), 0) AS uploaded,
+              COALESCE(SUM(CASE WHEN j.value LIKE 'http%' AND COALESCE(i.permanent, 0) = 0 THEN 1 ELSE 0 END), 0)
+                AS pending,
+              COALESCE(SUM(CASE WHEN j.value LIKE 'http%' AND i.permanent = 1 THEN 1 ELSE 0 END), 0)
+                AS failed_permanently,
+              COALESCE(SUM(CASE WHEN j.value LIKE 'http%' AND i.claim_expires_at > ? THEN 1 ELSE 0 END), 0)
+                AS in_progress
+            FROM vehicles v, json_each(v.images) j
+            LEFT JOIN images i ON i.source_url = j.value
+            WHERE v.status = 'active'""", [now_ms]),
+        ("SELECT kind, trigger, started_at, finished_at, summary FROM runs r WHERE id IN "
+         "(SELECT MAX(id) FROM runs GROUP BY kind)", []),
+    ])
+    v, i = per_vehicle[0], images[0]
+    runs = {r["kind"]: {"trigger": r["trigger"], "startedAt": r["started_at"], "finishedAt": r["finished_at"],
+                        **json.loads(r["summary"])} for r in last_runs}
+    inactive = await d1.all("SELECT COUNT(*) AS n FROM vehicles WHERE status = 'inactive'", [])
+    return {
+        "totalVehicles": v["total"], "needingProcessing": v["needing"], "fullyProcessed": v["fully"],
+        "partiallyProcessed": v["partially"], "inactiveVehicles": inactive[0]["n"],
+        "images": {"total": i["total"], "uploaded": i["uploaded"], "pending": i["pending"],
+                   "failedPermanently": i["failed_permanently"], "inProgress": i["in_progress"]},
+        "lastRun": runs.get("process"), "lastScrape": runs.get("scrape"),
+    }
+
+
+async def failures(d1, limit: int = 200) -> list[dict]:
+    return await d1.all(
+        "SELECT i.source_url, i.image_id, i.vehicle_id, i.attempts, i.last_error, i.permanent, i.updated_at, "
+        "v.year, v.make, v.model FROM images i LEFT JOIN vehicles v ON v.id = i.vehicle_id "
+        "WHERE i.state = 'failed' OR (i.state = 'pending' AND i.last_error IS NOT NULL) "
+        "ORDER BY i.updated_at DESC LIMIT ?", [limit])
+
+
+async def requeue(d1, source_urls: list[str] | None) -> int:
+    """Make failed photos eligible again (all of them, or the listed ones)."""
+    base = ("UPDATE images SET state = 'pending', permanent = 0, last_error = NULL, attempts = 0, "
+            "updated_at = datetime('now') WHERE state = 'failed'")
+    if source_urls is None:
+        rows = await d1.batch([(base, []), ("SELECT changes() AS n", [])])
+        return rows[1][0]["n"]
+    total = 0
+    for chunk in _chunks(source_urls):
+        rows = await d1.batch([(base + f" AND source_url IN ({_marks(len(chunk))})", chunk),
+                               ("SELECT changes() AS n", [])])
+        total += rows[1][0]["n"]
+    return total
+
+
+async def record_run(d1, kind, trigger, started_at, finished_at, summary) -> None:
+    await d1.batch([record_run_statement(kind, trigger, started_at, finished_at, summary)])

@@ -1,0 +1,112 @@
+"""Images: display URLs, deterministic ids, the Images API's answers sorted into what to do next."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+
+DELIVERY_BASE = "https://imagedelivery.net"
+MAX_IMAGE_BYTES = 10 * 1024 * 1024     # Cloudflare Images' file limit
+IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+
+
+def display_url(entry: str, account_hash: str, variant: str = "public", delivery_base: str = DELIVERY_BASE) -> str:
+    """The seed's rule: an entry starting with http is used as is, anything else is an image id."""
+    if entry.startswith("http"):
+        return entry
+    return f"{delivery_base.rstrip('/')}/{account_hash}/{entry.replace('%', '%25')}/{variant}"
+
+
+def image_id_for(source_url: str, prefix: str = "lambert") -> str:
+    """The same source photo always gets the same custom id, so a second upload is recognised."""
+    return f"{prefix}-{hashlib.sha256(source_url.encode()).hexdigest()[:32]}"
+
+
+def looks_like_image(data: bytes) -> bool:
+    return data.startswith(IMAGE_SIGNATURES) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+
+
+def multipart(fields: dict, files: dict | None = None) -> tuple[bytes, str]:
+    """Encode form fields (str) and files ({name: (filename, bytes, content type)}) as multipart/form-data."""
+    boundary = "----inventory-sync-" + hashlib.sha1(repr(sorted(fields.items())).encode()).hexdigest()[:24]
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, (filename, data, content_type) in (files or {}).items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                     f"Content-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+# --- what an answer means --------------------------------------------------------------------
+
+OK, EXISTS, TRANSIENT, PERMANENT, FATAL = "ok", "exists", "transient", "permanent", "fatal"
+
+
+@dataclass
+class Verdict:
+    kind: str                       # one of OK, EXISTS, TRANSIENT, PERMANENT, FATAL
+    reason: str = ""
+    retry_after_s: float | None = None
+    image_id: str | None = None
+
+
+def _errors(body: bytes) -> list[dict]:
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        return []
+    return envelope.get("errors") or [] if isinstance(envelope, dict) else []
+
+
+def _retry_after(headers: dict) -> float | None:
+    try:
+        return max(0.0, float(headers.get("retry-after", "")))
+    except ValueError:
+        return None
+
+
+def judge_api_answer(status: int, body: bytes, headers: dict) -> Verdict:
+    """Sort an Images API answer: success, already there, worth retrying, never worth retrying."""
+    errors = _errors(body)
+    codes = {e.get("code") for e in errors}
+    message = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors) or f"HTTP {status}"
+    if 200 <= status < 300:
+        try:
+            return Verdict(OK, image_id=json.loads(body)["result"]["id"])
+        except (ValueError, KeyError, TypeError):
+            return Verdict(TRANSIENT, f"HTTP {status} without a readable result")
+    if status == 409 or 5409 in codes:
+        return Verdict(EXISTS, message)
+    if status == 429:
+        return Verdict(TRANSIENT, f"rate limited ({message})", _retry_after(headers))
+    if status >= 500:
+        return Verdict(TRANSIENT, f"Images API error: {message}")
+    if status in (401, 403):
+        return Verdict(FATAL, f"Images API refused the credentials (HTTP {status})")
+    if 5455 in codes:   # Cloudflare could not fetch the source URL: the vendor's status says why
+        match = re.search(r"\b([1-5]\d\d)\b", message.split(":", 1)[-1])
+        upstream = int(match.group(1)) if match else 0
+        if upstream >= 500 or upstream in (0, 408, 429):
+            return Verdict(TRANSIENT, f"vendor fetch failed: {message}")
+        return Verdict(PERMANENT, f"vendor answered {upstream}: {message}")
+    if status == 415 or 5415 in codes:
+        return Verdict(PERMANENT, f"not an image: {message}")
+    if status == 413 or 5413 in codes:
+        return Verdict(PERMANENT, f"too large: {message}")
+    return Verdict(PERMANENT, f"refused: {message}")
+
+
+def judge_vendor_download(status: int, body: bytes, headers: dict) -> Verdict:
+    """For `file` mode: is the photo we downloaded from the vendor worth uploading?"""
+    if status in (404, 410) or (400 <= status < 500 and status not in (408, 429)):
+        return Verdict(PERMANENT, f"vendor answered {status}")
+    if status >= 300:
+        return Verdict(TRANSIENT, f"vendor answered {status}", _retry_after(headers))
+    if len(body) > MAX_IMAGE_BYTES:
+        return Verdict(PERMANENT, f"too large: {len(body)} bytes (limit {MAX_IMAGE_BYTES})")
+    if not looks_like_image(body):
+        return Verdict(PERMANENT, f"not an image ({headers.get('content-type', 'no content type')})")
+    return Verdict(OK)

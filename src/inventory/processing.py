@@ -1,0 +1,174 @@
+"""Phase 2: upload the photos still held as vendor URLs and write their ids back.
+
+One run: choose vehicles, claim their photos in D1 (with an expiry), upload at most 6 at once,
+each with its own retries, then record every outcome and rewrite the lists in one D1 batch.
+A photo that fails keeps its vendor URL at its position; nothing is ever dropped.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from . import db
+from .images import image_id_for
+from .uploader import ApiBudget, UploadOutcome, upload_with_retries
+
+MAX_IN_FLIGHT = 6
+
+
+@dataclass
+class Settings:
+    id_prefix: str = "lambert"
+    max_in_flight: int = MAX_IN_FLIGHT
+    claim_ttl_s: float = 120.0
+    api_requests_per_minute: int = 180
+
+
+@dataclass
+class Processor:
+    d1: object
+    transport: object
+    settings: Settings = field(default_factory=Settings)
+    log: object = print
+    sleep: object = asyncio.sleep
+    clock: object = time.monotonic
+    wall_clock: object = time.time
+
+
+def _title(vehicle: dict) -> str:
+    return " ".join(str(vehicle[k]) for k in ("make", "model") if vehicle.get(k)) or f"vehicle {vehicle['id']}"
+
+
+def _iso(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, batch_size: int = 10,
+                        trigger: str = "http", time_budget_s: float | None = None,
+                        budget: ApiBudget | None = None) -> dict:
+    """One processing run. `time_budget_s`: stop starting uploads after this long (background runs)."""
+    started_wall, started = p.wall_clock(), p.clock()
+    claim_deadline = started + time_budget_s if time_budget_s else None
+    # Retries may run a little past the claim deadline, never past the end of the waitUntil window.
+    hard_deadline = started + time_budget_s + 8 if time_budget_s else None
+    run_id = f"run-{uuid.uuid4().hex[:12]}"
+    budget = budget or ApiBudget(p.d1, p.settings.api_requests_per_minute, clock=p.wall_clock)
+    trips_before = p.d1.round_trips
+    now_ms = int(p.wall_clock() * 1000)
+
+    not_found: list[int] = []
+    if vehicle_ids is not None:
+        vehicles = await db.vehicles_by_ids(p.d1, vehicle_ids)
+        known = {v["id"] for v in vehicles}
+        not_found = [i for i in vehicle_ids if i not in known]
+        order = {vid: n for n, vid in enumerate(vehicle_ids)}
+        vehicles.sort(key=lambda v: order[v["id"]])
+    else:
+        vehicles = await db.vehicles_with_work(p.d1, now_ms, batch_size)
+
+    p.log(f"📸 Starting image processing for {len(vehicles)} vehicles ({trigger})")
+    wanted, by_vehicle = [], {}
+    for vehicle in vehicles:
+        urls = list(dict.fromkeys(e for e in json.loads(vehicle["images"]) if e.startswith("http")))
+        by_vehicle[vehicle["id"]] = urls
+        wanted += [(url, image_id_for(url, p.settings.id_prefix), vehicle["id"]) for url in urls]
+
+    claimed = []
+    if wanted:
+        claimed = await db.claim_images(p.d1, wanted, run_id, now_ms, now_ms + int(p.settings.claim_ttl_s * 1000))
+        await budget.reserve(min(len(claimed), p.settings.api_requests_per_minute))
+    claimed_urls = {row["source_url"] for row in claimed}
+    p.log(f"🔄 Processing {len(vehicles)} vehicles ({len(claimed_urls)} photos claimed)")
+
+    gate = asyncio.Semaphore(p.settings.max_in_flight)
+    outcomes: dict[str, UploadOutcome] = {}
+    stop = {"fatal": None}
+
+    async def upload_one(url: str, image_id: str, vehicle: dict):
+        async with gate:
+            if stop["fatal"] or (claim_deadline is not None and p.clock() > claim_deadline):
+                return    # left claimed until write_back frees it: the next run takes it
+            metadata = {"vehicleId": vehicle["id"], "source": url[:500]}
+            outcome = await upload_with_retries(p.transport, budget, url, image_id, metadata, sleep=p.sleep,
+                                                clock=p.clock, deadline=hard_deadline, log=p.log)
+            if outcome.fatal:
+                stop["fatal"] = outcome.error
+            if outcome.attempts:
+                outcomes[url] = outcome
+
+    jobs = []
+    for vehicle in vehicles:
+        mine = [u for u in by_vehicle[vehicle["id"]] if u in claimed_urls]
+        if mine:
+            p.log(f"  📤 Uploading {len(mine)} vendor URLs for {_title(vehicle)}")
+        jobs += [upload_one(url, image_id_for(url, p.settings.id_prefix), vehicle) for url in mine]
+    await asyncio.gather(*jobs)
+
+    await db.write_back(p.d1, [o.as_row() for o in outcomes.values()], [v["id"] for v in vehicles], run_id)
+
+    results, succeeded, failed = [], 0, 0
+    for vehicle in vehicles:
+        mine = [outcomes[u] for u in by_vehicle[vehicle["id"]] if u in outcomes]
+        errors = [{"url": o.source_url, "reason": o.error, "permanent": o.permanent} for o in mine if not o.ok]
+        uploaded = sum(1 for o in mine if o.ok)
+        left = len(by_vehicle[vehicle["id"]]) - len(mine)
+        results.append({"vehicleId": vehicle["id"], "title": _title(vehicle), "uploaded": uploaded,
+                        "failed": len(errors), "notAttempted": left, "errors": errors})
+        if errors:
+            failed += 1
+        else:
+            succeeded += 1
+
+    summary = {
+        "processed": len(vehicles), "succeeded": succeeded, "failed": failed,
+        "imagesUploaded": sum(r["uploaded"] for r in results),
+        "imagesFailed": sum(r["failed"] for r in results),
+        "imagesFailedPermanently": sum(1 for o in outcomes.values() if o.permanent),
+        "imagesNotAttempted": sum(r["notAttempted"] for r in results),
+        "apiRequests": budget.spent, "notFound": not_found,
+        "durationMs": int((p.clock() - started) * 1000),
+    }
+    if stop["fatal"]:
+        summary["stoppedBecause"] = stop["fatal"]
+    summary["d1RoundTrips"] = p.d1.round_trips - trips_before + 1
+    await db.record_run(p.d1, "process", trigger, _iso(started_wall), _iso(p.wall_clock()), summary)
+    p.log(f"✅ Completed: {succeeded} succeeded, {failed} failed "
+          f"({summary['imagesUploaded']} images uploaded, {summary['imagesFailed']} failed, "
+          f"{summary['imagesNotAttempted']} left for later, {budget.spent} API requests)")
+    return {"success": True, **summary, "results": results}
+
+
+async def drain(p: Processor, *, trigger: str, batch_size: int = 10, time_budget_s: float = 20.0,
+                vehicle_ids: list[int] | None = None) -> dict:
+    """Run batch after batch until no work is left or the time budget is spent (cron, hand-off).
+
+    With `vehicle_ids` (the scraper's hand-off) the batches walk that list in order; without, each
+    batch takes the vehicles that still have work, featured and newest first.
+    """
+    started = p.clock()
+    budget = ApiBudget(p.d1, p.settings.api_requests_per_minute, clock=p.wall_clock)
+    totals = {"batches": 0, "processed": 0, "imagesUploaded": 0, "imagesFailed": 0}
+    pending_ids = list(vehicle_ids or [])
+    while p.clock() - started < time_budget_s:
+        left = time_budget_s - (p.clock() - started)
+        if vehicle_ids is not None:
+            if not pending_ids:
+                break
+            chunk, pending_ids = pending_ids[:batch_size], pending_ids[batch_size:]
+            result = await process_batch(p, vehicle_ids=chunk, trigger=trigger, time_budget_s=left, budget=budget)
+        else:
+            result = await process_batch(p, batch_size=batch_size, trigger=trigger, time_budget_s=left,
+                                         budget=budget)
+            if result["processed"] == 0 or (result["imagesUploaded"] == 0 and result["imagesFailed"] == 0):
+                totals["batches"] += 1
+                break
+        totals["batches"] += 1
+        for key in ("processed", "imagesUploaded", "imagesFailed"):
+            totals[key] += result[key]
+        if result.get("stoppedBecause"):
+            break
+    p.log(f"🌙 Drain finished ({trigger}): {totals['batches']} batches, {totals['imagesUploaded']} images uploaded")
+    return totals

@@ -1,0 +1,128 @@
+"""The only module that touches the Workers runtime (`workers`, `js`): adapters for the rest.
+
+  WorkersHttp       inventory.http's interface over the Workers fetch
+  D1                inventory.db's interface over a D1 binding, counting round trips
+  BindingTransport  uploads through the Images binding (env.IMAGES.hosted.upload)
+  json_response     a JSON answer
+"""
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl, urlsplit
+
+import js
+from pyodide.ffi import jsnull, to_js
+from workers import Response, fetch
+
+from .http import HttpResponse, TransportError
+from .images import EXISTS, OK, PERMANENT, TRANSIENT, Verdict, judge_vendor_download
+
+
+def json_response(data, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(data), status=status,
+                    headers={"content-type": "application/json; charset=utf-8", **(headers or {})})
+
+
+def html_response(text: str, status: int = 200) -> Response:
+    return Response(text, status=status, headers={"content-type": "text/html; charset=utf-8",
+                                                  "cache-control": "no-store"})
+
+
+def env_value(env, name: str, default: str | None = None) -> str | None:
+    value = getattr(env, name, None)
+    if value is None or value is jsnull:
+        return default
+    return str(value)
+
+
+def has_binding(env, name: str) -> bool:
+    return getattr(env, name, None) not in (None, jsnull)
+
+
+async def request_parts(request) -> tuple[str, str, dict, bytes]:
+    """method, path, query parameters and raw body of an incoming request."""
+    url = urlsplit(request.url)
+    body = b""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        body = await request.bytes()
+    return request.method, url.path.rstrip("/") or "/", dict(parse_qsl(url.query)), body
+
+
+class WorkersHttp:
+    def __init__(self):
+        self.requests = 0
+
+    async def request(self, method, url, headers=None, body=None, timeout_s=15.0) -> HttpResponse:
+        self.requests += 1
+        options = {"method": method, "headers": headers or {},
+                   "signal": js.AbortSignal.timeout(int(timeout_s * 1000))}
+        if body is not None:
+            options["body"] = to_js(body)
+        try:
+            answer = await fetch(url, **options)
+            data = await answer.bytes()
+        except Exception as error:  # the runtime raises OSError, JsException, AbortError...
+            raise TransportError(f"{type(error).__name__}: {error}") from None
+        return HttpResponse(answer.status, data, {k.lower(): v for k, v in answer.headers.items()})
+
+
+def _py(value):
+    return value.to_py() if hasattr(value, "to_py") else value
+
+
+def _rows(result) -> list[dict]:
+    result = _py(result)
+    rows = result.get("results") if isinstance(result, dict) else getattr(result, "results", None)
+    return [dict(_py(r)) for r in (_py(rows) or [])]
+
+
+class D1:
+    def __init__(self, binding):
+        self.binding = binding
+        self.round_trips = 0
+
+    def _statement(self, sql: str, params: list):
+        statement = self.binding.prepare(sql)
+        return statement.bind(*params) if params else statement
+
+    async def all(self, sql: str, params: list) -> list[dict]:
+        self.round_trips += 1
+        return _rows(await self._statement(sql, params).all())
+
+    async def batch(self, statements: list[tuple[str, list]]) -> list[list[dict]]:
+        self.round_trips += 1
+        results = _py(await self.binding.batch([self._statement(sql, params) for sql, params in statements]))
+        return [_rows(r) for r in results]
+
+
+class BindingTransport:
+    """Uploads through `env.IMAGES.hosted` (no API token; the bytes pass through the Worker)."""
+
+    def __init__(self, images_binding, http):
+        self.hosted = images_binding.hosted
+        self.http = http
+
+    async def upload(self, source_url: str, image_id: str, metadata: dict) -> Verdict:
+        try:
+            photo = await self.http.request("GET", source_url, timeout_s=30)
+        except TransportError as error:
+            return Verdict(TRANSIENT, f"vendor did not answer ({error})")
+        verdict = judge_vendor_download(photo.status, photo.body, photo.headers)
+        if verdict.kind != OK:
+            return verdict
+        if await self.exists(image_id):
+            return Verdict(EXISTS, "image id already present")
+        try:
+            result = _py(await self.hosted.upload(to_js(photo.body), {"id": image_id, "metadata": metadata}))
+        except Exception as error:
+            message = str(error)
+            kind = PERMANENT if "too large" in message.lower() or "unsupported" in message.lower() else TRANSIENT
+            return Verdict(kind, f"Images binding: {message[:200]}")
+        return Verdict(OK, image_id=(result or {}).get("id", image_id))
+
+    async def exists(self, image_id: str) -> bool:
+        try:
+            image = await self.hosted.image(image_id)
+            return bool(_py(await image.details()))
+        except Exception:
+            return False

@@ -1,0 +1,164 @@
+"""Uploading one photo to Cloudflare Images: transports, the retry schedule, the shared API budget.
+
+A transport has one method, `await transport.upload(source_url, image_id, metadata) -> Verdict`,
+and `await transport.exists(image_id) -> bool`. Three are here or in runtime.py:
+  RestUrlTransport   the REST API, Cloudflare fetches the photo itself (one subrequest, no bytes here)
+  RestFileTransport  download the photo, check it, upload the bytes
+  BindingTransport   env.IMAGES.hosted.upload (in inventory.runtime: it needs the Workers runtime)
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+from . import db
+from .http import TransportError
+from .images import (EXISTS, FATAL, OK, PERMANENT, TRANSIENT, Verdict, judge_api_answer,
+                     judge_vendor_download, multipart)
+
+RETRY_DELAYS_S = (1.0, 2.0, 4.0)   # attempt 1 at once, then these waits: 4 attempts in all
+JITTER = 0.25                      # up to +25% of each wait
+
+
+class RestUrlTransport:
+    requests_per_upload = 1
+
+    def __init__(self, http, api_base: str, account_id: str, token: str, timeout_s: float = 30.0):
+        self.http, self.token, self.timeout_s = http, token, timeout_s
+        self.images_url = f"{api_base.rstrip('/')}/accounts/{account_id}/images/v1"
+
+    def _auth(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def _post(self, fields: dict, files: dict | None = None) -> Verdict:
+        body, content_type = multipart(fields, files)
+        try:
+            answer = await self.http.request("POST", self.images_url, body=body, timeout_s=self.timeout_s,
+                                             headers={**self._auth(), "Content-Type": content_type})
+        except TransportError as error:
+            return Verdict(TRANSIENT, f"no answer from the Images API ({error})")
+        return judge_api_answer(answer.status, answer.body, answer.headers)
+
+    async def upload(self, source_url: str, image_id: str, metadata: dict) -> Verdict:
+        return await self._post({"url": source_url, "id": image_id, "metadata": json.dumps(metadata),
+                                 "requireSignedURLs": "false"})
+
+    async def exists(self, image_id: str) -> bool:
+        try:
+            answer = await self.http.request("GET", f"{self.images_url}/{quote(image_id, safe='')}",
+                                             headers=self._auth(), timeout_s=self.timeout_s)
+        except TransportError:
+            return False
+        return answer.ok
+
+
+class RestFileTransport(RestUrlTransport):
+    """Downloads the photo first: checks type and size before spending an API request on it."""
+
+    async def upload(self, source_url: str, image_id: str, metadata: dict) -> Verdict:
+        try:
+            photo = await self.http.request("GET", source_url, timeout_s=self.timeout_s)
+        except TransportError as error:
+            return Verdict(TRANSIENT, f"vendor did not answer ({error})")
+        verdict = judge_vendor_download(photo.status, photo.body, photo.headers)
+        if verdict.kind != OK:
+            return verdict
+        filename = urlsplit(source_url).path.rsplit("/", 1)[-1] or "photo"
+        return await self._post({"id": image_id, "metadata": json.dumps(metadata), "requireSignedURLs": "false"},
+                                {"file": (filename, photo.body, photo.headers.get("content-type", "image/jpeg"))})
+
+
+class ApiBudget:
+    """The processor's share of the Images API rate limit, counted in D1 across invocations.
+
+    Cloudflare allows 1,200 requests per rolling 5 minutes. Budgets are kept per clock minute:
+    any 5-minute span touches at most 6 minutes, so `per_minute` <= 200 keeps every span under
+    1,200 whatever the other invocations do.
+    """
+
+    def __init__(self, d1, per_minute: int, clock=time.time, chunk: int = 6):
+        self.d1, self.per_minute, self.clock, self.chunk = d1, per_minute, clock, chunk
+        self._window, self._left, self._lock = None, 0, asyncio.Lock()
+        self._exhausted_window = None   # no more to be had this minute: stop asking D1
+        self.spent = 0
+
+    async def reserve(self, wanted: int) -> int:
+        window = int(self.clock() // 60 * 60)
+        if window != self._window:
+            self._window, self._left = window, 0
+        if self._exhausted_window == window:
+            return 0
+        granted = await db.reserve_api_requests(self.d1, window, wanted, self.per_minute)
+        if granted < wanted:
+            self._exhausted_window = window
+        self._left += granted
+        return granted
+
+    async def take(self) -> bool:
+        async with self._lock:
+            if self._window != int(self.clock() // 60 * 60) or self._left <= 0:
+                await self.reserve(self.chunk)
+            if self._left <= 0:
+                return False
+            self._left -= 1
+            self.spent += 1
+            return True
+
+
+@dataclass
+class UploadOutcome:
+    source_url: str
+    image_id: str
+    ok: bool
+    attempts: int
+    error: str | None = None
+    permanent: bool = False
+    fatal: bool = False
+
+    def as_row(self) -> dict:
+        return {"source_url": self.source_url, "ok": self.ok, "attempts": self.attempts,
+                "error": self.error, "permanent": self.permanent}
+
+
+async def upload_with_retries(transport, budget: ApiBudget, source_url: str, image_id: str, metadata: dict, *,
+                              sleep=asyncio.sleep, clock=time.monotonic, deadline: float | None = None,
+                              log=print) -> UploadOutcome:
+    """Attempt 1 at once, then after 1 s, 2 s and 4 s (plus jitter); a 429 waits for retry-after."""
+    verdict = Verdict(TRANSIENT, "not tried")
+    attempts = 0
+    for attempt in range(1, len(RETRY_DELAYS_S) + 2):
+        if attempt > 1:
+            wait = RETRY_DELAYS_S[attempt - 2] * (1 + random.uniform(0, JITTER))
+            if verdict.retry_after_s is not None:
+                wait = max(wait, verdict.retry_after_s)
+            if deadline is not None and clock() + wait > deadline:
+                verdict = Verdict(TRANSIENT, f"{verdict.reason}; no time left to retry in this run")
+                break
+            await sleep(wait)
+        if not await budget.take():
+            if not attempts:
+                return UploadOutcome(source_url, image_id, False, 0, "Images API budget for this minute spent")
+            verdict = Verdict(TRANSIENT, f"Images API budget for this minute spent (last error: {verdict.reason})")
+            break
+        attempts = attempt
+        verdict = await transport.upload(source_url, image_id, metadata)
+        if verdict.kind == OK:
+            log(f"    ✅ Uploaded: {image_id} (attempt {attempt})")
+            return UploadOutcome(source_url, image_id, True, attempts)
+        if verdict.kind == EXISTS:
+            # A lost answer to an earlier upload, or a second run: the id is deterministic, so an
+            # image under it is this photo. Check it is really there before counting it done.
+            if await budget.take() and await transport.exists(image_id):
+                log(f"    ✅ Uploaded: {image_id} (attempt {attempt}, already there)")
+                return UploadOutcome(source_url, image_id, True, attempts)
+            verdict = Verdict(TRANSIENT, f"{verdict.reason}; but the image could not be read back")
+        if verdict.kind in (PERMANENT, FATAL):
+            break
+        log(f"    ⚠️ Attempt {attempt} failed for {image_id}: {verdict.reason}")
+    log(f"    ❌ Failed: {image_id} after {attempts} attempt(s): {verdict.reason}")
+    return UploadOutcome(source_url, image_id, False, attempts, verdict.reason,
+                         permanent=verdict.kind == PERMANENT, fatal=verdict.kind == FATAL)

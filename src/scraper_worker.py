@@ -1,0 +1,146 @@
+"""lambert-scraper: read the dealer's inventory into D1 fast, then hand the photos to the processor.
+
+Routes: GET / (health), POST /api/scrape (admin token), GET /api/vehicles; cron runs the scrape too.
+"""
+import json
+import sys
+
+from workers import WorkerEntrypoint
+
+from inventory import VERSION, db
+from inventory.images import DELIVERY_BASE, display_url
+from inventory.profiles import get_profile
+from inventory.runtime import D1, WorkersHttp, env_value, has_binding, json_response, request_parts
+from inventory.scrape import SiteError, run_scrape
+from inventory.web import ApiError, check_admin, check_method, env_flag, query_int
+
+BINDINGS = ("DB", "IMAGE_PROCESSOR")
+SECRETS = ("ADMIN_TOKEN",)
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        try:
+            return await self.route(request)
+        except ApiError as error:
+            return json_response(error.body(), error.status)
+        except Exception as error:  # never a bare 500 page; the cause goes to the log
+            print(f"💥 Unexpected {type(error).__name__}: {error}")
+            return json_response({"success": False, "error": f"internal error ({type(error).__name__})"}, 500)
+
+    async def route(self, request):
+        method, path, query, _body = await request_parts(request)
+        if path == "/":
+            check_method(method, ("GET",))
+            return json_response(self.health())
+        if path == "/api/scrape":
+            check_method(method, ("POST",))
+            check_admin(request.headers.get("authorization"), env_value(self.env, "ADMIN_TOKEN"))
+            return await self.scrape("http")
+        if path == "/api/vehicles":
+            check_method(method, ("GET",))
+            return json_response(await self.vehicles(query))
+        raise ApiError(404, f"no such endpoint: {path}")
+
+    async def scheduled(self, controller, env=None, ctx=None):
+        response = await self.scrape("cron")
+        print(f"⏰ Cron scrape answered {response.status}")
+
+    def health(self) -> dict:
+        return {
+            "service": "lambert-scraper", "version": VERSION,
+            "runtime": {"python": sys.version.split()[0], "platform": sys.platform},
+            "bindings": {name: has_binding(self.env, name) for name in BINDINGS},
+            "secrets": {name: bool(env_value(self.env, name)) for name in SECRETS},
+            "config": {"scrapeUrlSet": bool(env_value(self.env, "SCRAPE_URL")),
+                       "profile": env_value(self.env, "SITE_PROFILE", "lambert"),
+                       "imageProcessorUrlSet": bool(env_value(self.env, "IMAGE_PROCESSOR_URL"))},
+        }
+
+    async def scrape(self, trigger: str):
+        start_url = env_value(self.env, "SCRAPE_URL")
+        if not start_url:
+            raise ApiError(503, "SCRAPE_URL is not configured")
+        try:
+            profile = get_profile(env_value(self.env, "SITE_PROFILE"))
+        except KeyError as error:
+            raise ApiError(503, str(error.args[0])) from None
+        d1 = D1(self.env.DB)
+        try:
+            result = await run_scrape(
+                WorkersHttp(), d1, start_url, profile, trigger=trigger,
+                respect_robots=env_flag(env_value(self.env, "RESPECT_ROBOTS_TXT"), True),
+                guard_ratio=float(env_value(self.env, "DEACTIVATION_GUARD_RATIO", "0.5")))
+        except SiteError as error:
+            print(f"❌ Scrape failed, nothing saved: {error}")
+            return json_response({"success": False, "error": f"dealer site unavailable: {error}",
+                                  "cause": str(error)}, 502)
+        ids = result["vehicleIdsWithVendorUrls"]
+        handoff = self.hand_off(ids) if ids else "nothing to process"
+        summary = result["summary"]
+        return json_response({"success": True, **summary, "processingTriggered": handoff,
+                              "skippedEntries": result["skipped"]})
+
+    def hand_off(self, vehicle_ids: list) -> str:
+        """Start the image processor without waiting for it; a failure here never fails the scrape."""
+        if has_binding(self.env, "IMAGE_PROCESSOR"):
+            self.ctx.waitUntil(self._call_processor(vehicle_ids))
+            print(f"📨 Handed {len(vehicle_ids)} vehicles to the image processor (service binding)")
+            return "service-binding"
+        url = env_value(self.env, "IMAGE_PROCESSOR_URL")
+        if url:
+            self.ctx.waitUntil(self._post_processor(url, vehicle_ids))
+            print(f"📨 Handed {len(vehicle_ids)} vehicles to the image processor ({url})")
+            return "http"
+        print("⚠️ No IMAGE_PROCESSOR binding and no IMAGE_PROCESSOR_URL: image processing not triggered")
+        return "not configured"
+
+    async def _call_processor(self, vehicle_ids: list):
+        try:
+            result = await self.env.IMAGE_PROCESSOR.process_vehicles(vehicle_ids, "handoff")
+            print(f"📬 Image processor finished the hand-off: {json.dumps(_plain(result))}")
+        except Exception as error:
+            print(f"⚠️ Image processor hand-off failed (the scrape is saved): {type(error).__name__}: {error}")
+
+    async def _post_processor(self, url: str, vehicle_ids: list):
+        headers = {"Content-Type": "application/json"}
+        token = env_value(self.env, "ADMIN_TOKEN")
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        endpoint = url.rstrip("/") + "/api/process-images"
+        try:
+            answer = await WorkersHttp().request("POST", endpoint, headers=headers, timeout_s=28,
+                                                 body=json.dumps({"vehicleIds": vehicle_ids[:200]}).encode())
+            print(f"📬 Image processor answered HTTP {answer.status}")
+        except Exception as error:
+            print(f"⚠️ Image processor hand-off failed (the scrape is saved): {error}")
+
+    async def vehicles(self, query: dict) -> dict:
+        status = query.get("status", "active")
+        if status not in ("active", "inactive", "all"):
+            raise ApiError(400, f"status must be active, inactive or all, got {status[:20]!r}")
+        page = query_int(query, "page", 1, 1, 100000)
+        size = query_int(query, "pageSize", 50, 1, 200)
+        variant = query.get("variant", "public")
+        if not variant.replace("-", "").replace("_", "").isalnum():
+            raise ApiError(400, "variant must be a plain name like public or thumbnail")
+        rows, total = await db.list_vehicles(D1(self.env.DB), None if status == "all" else status,
+                                             size, (page - 1) * size)
+        account_hash = env_value(self.env, "CLOUDFLARE_IMAGES_ACCOUNT_HASH", "")
+        base = env_value(self.env, "IMAGE_DELIVERY_BASE", DELIVERY_BASE)
+        vehicles = []
+        for row in rows:
+            entries = json.loads(row.pop("images"))
+            row.pop("content_hash", None)
+            row["source_images"] = json.loads(row["source_images"])
+            row["vin_valid"] = bool(row["vin_valid"])
+            row["featured"] = bool(row["featured"])
+            row["images"] = [{"entry": e, "url": display_url(e, account_hash, variant, base),
+                              "uploaded": not e.startswith("http")} for e in entries]
+            vehicles.append(row)
+        return {"success": True, "page": page, "pageSize": size, "total": total, "status": status,
+                "vehicles": vehicles}
+
+
+def _plain(value):
+    return value.to_py() if hasattr(value, "to_py") else value
