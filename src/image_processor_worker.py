@@ -1,7 +1,7 @@
 """image-processor: upload vendor photos to Cloudflare Images and write the ids back into D1.
 
 Routes: GET / (health), POST /api/process-images (admin), GET /api/image-status,
-GET /api/failures (admin), POST /api/requeue (admin), GET /admin (the panel).
+GET /api/failures (admin), POST /api/requeue (admin), GET /api/vehicles, GET /admin (the panel).
 RPC for the scraper's service binding: process_vehicles(ids, trigger). Cron drains the backlog.
 """
 import sys
@@ -10,6 +10,8 @@ import time
 from workers import WorkerEntrypoint
 
 from inventory import VERSION, db
+from inventory.images import DELIVERY_BASE
+from inventory.listing import list_vehicles_response
 from inventory.processing import Processor, Settings, drain, process_batch
 from inventory.runtime import (D1, BindingTransport, WorkersHttp, env_value, has_binding, html_response,
                                json_response, request_parts)
@@ -56,6 +58,11 @@ class Default(WorkerEntrypoint):
             check_method(method, ("POST",))
             admin()
             return json_response(await self.requeue(parse_json_body(body)))
+        if path == "/api/vehicles":
+            check_method(method, ("GET",))
+            return json_response(await list_vehicles_response(
+                D1(self.env.DB), query, env_value(self.env, "CLOUDFLARE_IMAGES_ACCOUNT_HASH", ""),
+                env_value(self.env, "IMAGE_DELIVERY_BASE", DELIVERY_BASE)))
         if path == "/admin":
             check_method(method, ("GET",))
             from inventory.admin_panel import PAGE

@@ -7,12 +7,13 @@ import sys
 
 from workers import WorkerEntrypoint
 
-from inventory import VERSION, db
-from inventory.images import DELIVERY_BASE, display_url
+from inventory import VERSION
+from inventory.images import DELIVERY_BASE
+from inventory.listing import list_vehicles_response
 from inventory.profiles import get_profile
 from inventory.runtime import D1, WorkersHttp, env_value, has_binding, json_response, request_parts
 from inventory.scrape import SiteError, run_scrape
-from inventory.web import ApiError, check_admin, check_method, env_flag, query_int
+from inventory.web import ApiError, check_admin, check_method, env_flag
 
 BINDINGS = ("DB", "IMAGE_PROCESSOR")
 SECRETS = ("ADMIN_TOKEN",)
@@ -116,30 +117,9 @@ class Default(WorkerEntrypoint):
             print(f"⚠️ Image processor hand-off failed (the scrape is saved): {error}")
 
     async def vehicles(self, query: dict) -> dict:
-        status = query.get("status", "active")
-        if status not in ("active", "inactive", "all"):
-            raise ApiError(400, f"status must be active, inactive or all, got {status[:20]!r}")
-        page = query_int(query, "page", 1, 1, 100000)
-        size = query_int(query, "pageSize", 50, 1, 200)
-        variant = query.get("variant", "public")
-        if not variant.replace("-", "").replace("_", "").isalnum():
-            raise ApiError(400, "variant must be a plain name like public or thumbnail")
-        rows, total = await db.list_vehicles(D1(self.env.DB), None if status == "all" else status,
-                                             size, (page - 1) * size)
-        account_hash = env_value(self.env, "CLOUDFLARE_IMAGES_ACCOUNT_HASH", "")
-        base = env_value(self.env, "IMAGE_DELIVERY_BASE", DELIVERY_BASE)
-        vehicles = []
-        for row in rows:
-            entries = json.loads(row.pop("images"))
-            row.pop("content_hash", None)
-            row["source_images"] = json.loads(row["source_images"])
-            row["vin_valid"] = bool(row["vin_valid"])
-            row["featured"] = bool(row["featured"])
-            row["images"] = [{"entry": e, "url": display_url(e, account_hash, variant, base),
-                              "uploaded": not e.startswith("http")} for e in entries]
-            vehicles.append(row)
-        return {"success": True, "page": page, "pageSize": size, "total": total, "status": status,
-                "vehicles": vehicles}
+        return await list_vehicles_response(
+            D1(self.env.DB), query, env_value(self.env, "CLOUDFLARE_IMAGES_ACCOUNT_HASH", ""),
+            env_value(self.env, "IMAGE_DELIVERY_BASE", DELIVERY_BASE))
 
 
 def _plain(value):

@@ -15,10 +15,11 @@ MAX_PARAMS = 100  # D1's limit of bound parameters per statement
 # image id, keeping the order. Used after every write so no race can leave a stale URL behind.
 _REWRITE_IMAGES = """
 UPDATE vehicles SET images = (
-  SELECT json_group_array(CASE WHEN i.image_id IS NOT NULL THEN i.image_id ELSE j.value END ORDER BY j.key)
-  FROM json_each(vehicles.images) j
-  LEFT JOIN images i ON i.source_url = j.value AND i.state = 'uploaded' AND j.value LIKE 'http%'
-)"""
+  SELECT json_group_array(entry) FROM (
+    SELECT CASE WHEN i.image_id IS NOT NULL THEN i.image_id ELSE j.value END AS entry
+    FROM json_each(vehicles.images) j
+    LEFT JOIN images i ON i.source_url = j.value AND i.state = 'uploaded' AND j.value LIKE 'http%'
+    ORDER BY j.key))"""
 
 _VENDOR_URLS_OF = "(SELECT COUNT(*) FROM json_each({col}) WHERE value LIKE 'http%')"
 

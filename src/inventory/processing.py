@@ -56,7 +56,7 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
     hard_deadline = started + time_budget_s + 8 if time_budget_s else None
     run_id = f"run-{uuid.uuid4().hex[:12]}"
     budget = budget or ApiBudget(p.d1, p.settings.api_requests_per_minute, clock=p.wall_clock)
-    trips_before = p.d1.round_trips
+    trips_before, spent_before = p.d1.round_trips, budget.spent
     now_ms = int(p.wall_clock() * 1000)
 
     not_found: list[int] = []
@@ -109,7 +109,7 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
 
     await db.write_back(p.d1, [o.as_row() for o in outcomes.values()], [v["id"] for v in vehicles], run_id)
 
-    results, succeeded, failed = [], 0, 0
+    results, succeeded, failed, deferred = [], 0, 0, 0
     for vehicle in vehicles:
         mine = [outcomes[u] for u in by_vehicle[vehicle["id"]] if u in outcomes]
         errors = [{"url": o.source_url, "reason": o.error, "permanent": o.permanent} for o in mine if not o.ok]
@@ -119,16 +119,18 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
                         "failed": len(errors), "notAttempted": left, "errors": errors})
         if errors:
             failed += 1
+        elif left:
+            deferred += 1      # some photos claimed by another run, or left for lack of time/budget
         else:
             succeeded += 1
 
     summary = {
-        "processed": len(vehicles), "succeeded": succeeded, "failed": failed,
+        "processed": len(vehicles), "succeeded": succeeded, "failed": failed, "deferred": deferred,
         "imagesUploaded": sum(r["uploaded"] for r in results),
         "imagesFailed": sum(r["failed"] for r in results),
         "imagesFailedPermanently": sum(1 for o in outcomes.values() if o.permanent),
         "imagesNotAttempted": sum(r["notAttempted"] for r in results),
-        "apiRequests": budget.spent, "notFound": not_found,
+        "apiRequests": budget.spent - spent_before, "notFound": not_found,
         "durationMs": int((p.clock() - started) * 1000),
     }
     if stop["fatal"]:
@@ -137,7 +139,7 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
     await db.record_run(p.d1, "process", trigger, _iso(started_wall), _iso(p.wall_clock()), summary)
     p.log(f"✅ Completed: {succeeded} succeeded, {failed} failed "
           f"({summary['imagesUploaded']} images uploaded, {summary['imagesFailed']} failed, "
-          f"{summary['imagesNotAttempted']} left for later, {budget.spent} API requests)")
+          f"{summary['imagesNotAttempted']} left for later, {summary['apiRequests']} API requests)")
     return {"success": True, **summary, "results": results}
 
 
@@ -168,7 +170,7 @@ async def drain(p: Processor, *, trigger: str, batch_size: int = 10, time_budget
         totals["batches"] += 1
         for key in ("processed", "imagesUploaded", "imagesFailed"):
             totals[key] += result[key]
-        if result.get("stoppedBecause"):
+        if result.get("stoppedBecause") or budget.exhausted:
             break
     p.log(f"🌙 Drain finished ({trigger}): {totals['batches']} batches, {totals['imagesUploaded']} images uploaded")
     return totals

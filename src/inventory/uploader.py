@@ -98,6 +98,10 @@ class ApiBudget:
         self._left += granted
         return granted
 
+    @property
+    def exhausted(self) -> bool:
+        return self._exhausted_window == int(self.clock() // 60 * 60) and self._left <= 0
+
     async def take(self) -> bool:
         async with self._lock:
             if self._window != int(self.clock() // 60 * 60) or self._left <= 0:

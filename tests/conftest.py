@@ -1,0 +1,147 @@
+"""Shared fixtures. The integration tests drive the real Workers under workerd (`wrangler dev`),
+started ONCE per test session by the `stack` fixture; unit tests need none of this."""
+from __future__ import annotations
+
+import glob
+import json
+import sqlite3
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+# wrangler dev watches src/ and reloads a Worker when a file there changes: never write .pyc there.
+sys.dont_write_bytecode = True
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+# Settings of the test stack: production defaults, except a wider API budget (the suite uploads
+# thousands of images within minutes) and a short claim expiry (the crash-and-resume tests).
+TEST_PROCESSOR_VARS = {"IMAGES_API_REQUESTS_PER_MINUTE": "1000", "CLAIM_TTL_S": "15"}
+
+
+class Api:
+    """A tiny JSON client: call(method, url, body, token) -> (status, parsed JSON)."""
+
+    def __init__(self, admin_token: str):
+        self.admin_token = admin_token
+        self.seen = []         # every raw answer body, for the secret-scanning test
+
+    def call(self, method: str, url: str, body=None, token: str | None = "admin", raw: bytes | None = None,
+             timeout: float = 120):
+        headers = {"Content-Type": "application/json"}
+        if token == "admin":
+            token = self.admin_token
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
+                status, text = answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            status, text = error.code, error.read()
+        self.seen.append(text)
+        try:
+            return status, json.loads(text)
+        except ValueError:
+            return status, {"_text": text.decode(errors="replace")}
+
+
+class Database:
+    """Direct access to the local D1 database file (workerd sees these writes at once)."""
+
+    def __init__(self, state_dir: Path):
+        self.state_dir = state_dir
+
+    def connect(self) -> sqlite3.Connection:
+        files = [f for f in glob.glob(str(self.state_dir / "v3" / "d1" / "*" / "*.sqlite")) if "metadata" not in f]
+        assert files, "no local D1 database file found"
+        con = sqlite3.connect(files[0], timeout=30)
+        con.row_factory = sqlite3.Row
+        return con
+
+    def rows(self, sql: str, params=()) -> list[dict]:
+        with self.connect() as con:
+            return [dict(r) for r in con.execute(sql, params).fetchall()]
+
+    def execute(self, sql: str, params=()) -> None:
+        con = self.connect()
+        with con:
+            con.execute(sql, params)
+        con.close()
+
+    def clear(self) -> None:
+        con = self.connect()
+        with con:
+            for table in ("vehicles", "images", "runs", "api_budget"):
+                con.execute(f"DELETE FROM {table}")
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def stack():
+    from dev.launcher import Stack
+    with Stack(processor_vars=TEST_PROCESSOR_VARS, quiet=False) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def api(stack):
+    return Api(stack.secrets["ADMIN_TOKEN"])
+
+
+@pytest.fixture(scope="session")
+def database(stack):
+    return Database(stack.state_dir)
+
+
+@pytest.fixture
+def fresh(stack, api, database):
+    """A clean slate: empty database, stand-ins back to their defaults and counters at zero."""
+    database.clear()
+    assert api.call("POST", stack.site_url + "/__reset", {}, token=None)[0] == 200
+    assert api.call("POST", stack.images_url + "/__reset", {}, token=None)[0] == 200
+    return stack
+
+
+def site_knobs(stack, api, **knobs):
+    status, body = api.call("POST", stack.site_url + "/__control", knobs, token=None)
+    assert status == 200, body
+
+
+def images_knobs(stack, api, **knobs):
+    status, body = api.call("POST", stack.images_url + "/__control", knobs, token=None)
+    assert status == 200, body
+
+
+def images_stats(stack, api) -> dict:
+    return api.call("GET", stack.images_url + "/__stats", token=None)[1]
+
+
+def seed_vehicles(stack, database, count: int, photos: int, featured: set[int] = frozenset(),
+                  images=None) -> list[int]:
+    """Insert `count` active vehicles straight into D1 (no scrape, so no hand-off races the test).
+
+    Their photos are real photos of the demo site's vendor CDN: `{cdn}/photos/L1xxxx/n.png`.
+    `images(index, urls) -> list` may replace the image list (ids, URLs or mixed).
+    """
+    ids = []
+    con = database.connect()
+    with con:
+        for index in range(count):
+            stock = f"L{10001 + index}"
+            urls = [f"{stack.standins.site.cdn_url}/photos/{stock}/{n}.png" for n in range(1, photos + 1)]
+            entries = images(index, urls) if images else urls
+            cursor = con.execute(
+                "INSERT INTO vehicles (vehicle_key, stock_number, year, make, model, featured, images, "
+                "source_images, first_seen_at, updated_at) VALUES (?, ?, 2020, 'Test', ?, ?, ?, ?, "
+                "datetime('now', ?), datetime('now'))",
+                (f"stock:{stock}", stock, f"Model{index}", 1 if index in featured else 0, json.dumps(entries),
+                 json.dumps(urls), f"-{index} minutes"))
+            ids.append(cursor.lastrowid)
+    con.close()
+    return ids

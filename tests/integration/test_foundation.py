@@ -1,0 +1,46 @@
+"""The foundation: both Workers are real Python Workers under workerd, with their bindings."""
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import setup as project_setup  # noqa: E402
+
+
+@pytest.mark.parametrize("worker, service, bindings", [
+    ("scraper_url", "lambert-scraper", {"DB": True, "IMAGE_PROCESSOR": True}),
+    ("processor_url", "image-processor", {"DB": True, "IMAGES": True}),
+])
+def test_health_reports_python_314_under_workerd(stack, api, worker, service, bindings):
+    status, body = api.call("GET", getattr(stack, worker) + "/", token=None)
+    assert status == 200
+    assert body["service"] == service
+    assert body["runtime"]["platform"] == "emscripten"          # Pyodide inside workerd, not CPython
+    assert body["runtime"]["python"].startswith("3.14.")
+    assert body["bindings"] == bindings
+    assert all(value is True for value in body["secrets"].values())   # present, as booleans only
+    for secret in stack.secrets.values():
+        assert secret not in str(body)
+
+
+@pytest.mark.parametrize("url_attr", ["scraper_url", "processor_url"])
+def test_unknown_paths_and_wrong_methods_answer_json(stack, api, url_attr):
+    base = getattr(stack, url_attr)
+    status, body = api.call("GET", base + "/nope", token=None)
+    assert status == 404 and body["success"] is False and "/nope" in body["error"]
+    status, body = api.call("DELETE", base + "/", token=None)
+    assert status == 405 and "GET" in body["error"]
+
+
+@pytest.mark.parametrize("config", ["wrangler-scraper.toml", "wrangler-image-processor.toml"])
+def test_committed_configs_deploy_dry_run_offline(tmp_path, config):
+    done = subprocess.run([str(ROOT / "node_modules" / ".bin" / "wrangler"), "deploy", "--dry-run",
+                           "--outdir", str(tmp_path), "-c", config], cwd=ROOT, env=project_setup.wrangler_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "--dry-run: exiting now." in done.stdout
+    # Python modules of the project went into the upload, next to the vendored packages.
+    assert "inventory/processing.py" in done.stdout or "inventory/" in done.stdout

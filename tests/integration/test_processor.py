@@ -1,0 +1,155 @@
+"""image-processor under workerd against the Cloudflare Images stand-in (dev/images_api.py)."""
+import json
+import threading
+
+from tests.conftest import images_knobs, images_stats, seed_vehicles, site_knobs
+
+
+def process(stack, api, body, expect=200):
+    status, answer = api.call("POST", stack.processor_url + "/api/process-images", body)
+    assert status == expect, answer
+    return answer
+
+
+def image_lists(database):
+    return [json.loads(r["images"]) for r in database.rows("SELECT images FROM vehicles ORDER BY id")]
+
+
+def vendor_entries(database):
+    return [e for images in image_lists(database) for e in images if e.startswith("http")]
+
+
+def test_a_batch_of_all_vendor_lists_ends_with_all_ids(fresh, api, database):
+    stack = fresh
+    seed_vehicles(stack, database, 4, 5)
+    answer = process(stack, api, {"batchSize": 10})
+    assert (answer["success"], answer["processed"], answer["succeeded"], answer["failed"]) == (True, 4, 4, 0)
+    assert answer["imagesUploaded"] == 20 and vendor_entries(database) == []
+    stats = images_stats(stack, api)
+    stored = set(stats["stored_ids"])
+    assert {e for images in image_lists(database) for e in images} == stored and len(stored) == 20
+    assert stats["max_in_flight"] <= 6
+    log = stack.workers["processor"].log_text()
+    assert "📸 Starting image processing for 4 vehicles" in log and "(attempt 1)" in log
+    assert "✅ Completed: 4 succeeded, 0 failed" in log
+
+
+def test_permanent_failures_keep_their_vendor_urls_and_the_failures_list_says_why(fresh, api, database):
+    stack = fresh
+    seed_vehicles(stack, database, 2, 4)
+    broken = {"/photos/L10001/2.png": 404, "/photos/L10002/3.png": "not_image"}
+    site_knobs(stack, api, photo_faults=broken)
+    answer = process(stack, api, {"batchSize": 10})
+    assert answer["imagesUploaded"] == 6 and answer["imagesFailed"] == 2 and answer["failed"] == 2
+    cdn = stack.standins.site.cdn_url
+    lists = image_lists(database)
+    assert lists[0][1] == f"{cdn}/photos/L10001/2.png" and lists[1][2] == f"{cdn}/photos/L10002/3.png"
+    assert sum(e.startswith("http") for images in lists for e in images) == 2
+    status, failures = api.call("GET", stack.processor_url + "/api/failures")
+    assert status == 200 and failures["count"] == 2
+    reasons = {f["source_url"]: f for f in failures["failures"]}
+    assert "404" in reasons[f"{cdn}/photos/L10001/2.png"]["last_error"]
+    assert "not an image" in reasons[f"{cdn}/photos/L10002/3.png"]["last_error"]
+    assert all(f["permanent"] for f in failures["failures"])
+    # Not retried on every run ...
+    assert process(stack, api, {"batchSize": 10})["processed"] == 0
+    # ... until requeued, and fixed at the vendor.
+    site_knobs(stack, api, photo_faults={})
+    assert api.call("POST", stack.processor_url + "/api/requeue", {})[1]["requeued"] == 2
+    assert process(stack, api, {"batchSize": 10})["imagesUploaded"] == 2
+    assert vendor_entries(database) == []
+
+
+def test_transient_failures_and_lost_answers_are_retried_without_duplicates(fresh, api, database):
+    stack = fresh
+    seed_vehicles(stack, database, 10, 6)
+    images_knobs(stack, api, transient_rate=0.2, lose_response_rate=0.1, seed=7)
+    first = process(stack, api, {"batchSize": 10})
+    total = 60
+    assert first["imagesUploaded"] >= 0.99 * total, first
+    process(stack, api, {"batchSize": 10})
+    assert vendor_entries(database) == []
+    stats = images_stats(stack, api)
+    # One stored image per source photo: retries after a lost answer met "already exists".
+    assert stats["stored"] == total
+    assert {e for images in image_lists(database) for e in images} == set(stats["stored_ids"])
+    assert stats["dropped_connections"] > 0
+
+
+def test_two_runs_at_once_upload_every_image_exactly_once(fresh, api, database):
+    stack = fresh
+    seed_vehicles(stack, database, 8, 5)
+    images_knobs(stack, api, latency_ms=50)
+    answers = []
+    runs = [threading.Thread(target=lambda: answers.append(process(stack, api, {"batchSize": 10})))
+            for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    assert sum(a["imagesUploaded"] for a in answers) == 40
+    stats = images_stats(stack, api)
+    assert stats["uploads_received"] == 40 and stats["duplicate_uploads"] == 0
+    assert vendor_entries(database) == []
+
+
+def test_status_counts_match_the_database_in_all_three_list_formats(fresh, api, database):
+    stack = fresh
+    formats = [lambda urls: ["id-a", "id-b", "id-c"], lambda urls: urls, lambda urls: ["id-x", urls[1], "id-z"],
+               lambda urls: []]
+    seed_vehicles(stack, database, 8, 3, images=lambda v, urls: formats[v % 4](urls))
+    status, body = api.call("GET", stack.processor_url + "/api/image-status", token=None)
+    stats = body["stats"]
+    lists = image_lists(database)
+    vendor = [sum(e.startswith("http") for e in images) for images in lists]
+    assert stats["totalVehicles"] == len(lists) == 8
+    assert stats["needingProcessing"] == sum(1 for images, n in zip(lists, vendor) if images and n == len(images)) == 2
+    assert stats["fullyProcessed"] == sum(1 for n in vendor if n == 0) == 4
+    assert stats["partiallyProcessed"] == sum(1 for images, n in zip(lists, vendor) if 0 < n < len(images)) == 2
+    assert stats["needingProcessing"] + stats["fullyProcessed"] + stats["partiallyProcessed"] == stats["totalVehicles"]
+    assert stats["images"]["total"] == sum(len(i) for i in lists)
+    assert stats["images"]["uploaded"] == sum(len(i) for i in lists) - sum(vendor)
+
+
+def test_explicit_vehicle_ids_and_unknown_ones(fresh, api, database):
+    stack = fresh
+    ids = seed_vehicles(stack, database, 3, 2)
+    answer = process(stack, api, {"vehicleIds": [ids[2], 99999]})
+    assert answer["processed"] == 1 and answer["notFound"] == [99999]
+    assert [r["vehicleId"] for r in answer["results"]] == [ids[2]]
+    assert [sum(e.startswith("http") for e in images) for images in image_lists(database)] == [2, 2, 0]
+
+
+def test_bad_input_gets_a_4xx_json_error_and_changes_nothing(fresh, api, database):
+    stack = fresh
+    seed_vehicles(stack, database, 2, 2)
+    url = stack.processor_url + "/api/process-images"
+    cases = [
+        ({"batchSize": 0}, "batchSize"), ({"batchSize": 51}, "batchSize"), ({"batchSize": "5"}, "batchSize"),
+        ({"batchSize": 2.5}, "batchSize"), ({"vehicleIds": []}, "vehicleIds"), ({"vehicleIds": ["a"]}, "vehicleIds"),
+        ({"batchSize": 5, "vehicleIds": [1]}, "not both"), ({"colour": "red"}, "unknown field"), ([1, 2], "object"),
+    ]
+    for body, words in cases:
+        status, answer = api.call("POST", url, body)
+        assert status == 400 and answer["success"] is False and words in answer["error"], (body, answer)
+    status, answer = api.call("POST", url, raw=b'{"batchSize": ')
+    assert status == 400 and "malformed JSON" in answer["error"]
+    status, answer = api.call("POST", url, raw=b'{"batchSize": 5, "pad": "' + b"x" * 70000 + b'"}')
+    assert status == 413 and "too large" in answer["error"]
+    assert api.call("POST", url, {"batchSize": 5}, token=None)[0] == 401
+    assert api.call("POST", url, {"batchSize": 5}, token="not-the-token")[0] == 401
+    assert api.call("GET", url, token=None)[0] == 405
+    assert api.call("GET", stack.processor_url + "/api/failures", token=None)[0] == 401
+    assert database.rows("SELECT COUNT(*) AS n FROM runs") == [{"n": 0}]
+    assert database.rows("SELECT COUNT(*) AS n FROM images") == [{"n": 0}]
+    assert images_stats(stack, api)["uploads_received"] == 0
+
+
+def test_cron_drains_the_backlog(fresh, api, database):
+    stack = fresh
+    seed_vehicles(stack, database, 25, 2)
+    status, _ = api.call("GET", stack.processor_url + "/cdn-cgi/handler/scheduled?cron=*%2F10+*+*+*+*", token=None)
+    assert status == 200
+    assert vendor_entries(database) == []
+    stats = api.call("GET", stack.processor_url + "/api/image-status", token=None)[1]["stats"]
+    assert stats["lastRun"]["trigger"] == "cron" and stats["fullyProcessed"] == 25

@@ -1,0 +1,165 @@
+"""The processor's logic on a real SQLite (schema.sql) with a scripted transport: claims, retries,
+write-back, budget. The same code runs under workerd in tests/integration."""
+import asyncio
+import json
+
+from inventory import db
+from inventory.images import EXISTS, OK, PERMANENT, TRANSIENT, Verdict
+from inventory.processing import Processor, Settings, drain, process_batch
+from tests.sqlite_d1 import SqliteD1
+
+
+class ScriptedTransport:
+    """Answers per source URL from a script (a list of verdicts, used in turn); default: OK."""
+
+    def __init__(self, script=None, delay=0.0):
+        self.script = {url: list(verdicts) for url, verdicts in (script or {}).items()}
+        self.delay = delay
+        self.uploads, self.stored = [], set()
+        self.in_flight = self.max_in_flight = 0
+
+    async def upload(self, source_url, image_id, metadata):
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        await asyncio.sleep(self.delay)
+        self.in_flight -= 1
+        self.uploads.append(image_id)
+        queue = self.script.get(source_url)
+        verdict = queue.pop(0) if queue else Verdict(OK, image_id=image_id)
+        if verdict.kind == OK:
+            self.stored.add(image_id)
+        return verdict
+
+    async def exists(self, image_id):
+        return image_id in self.stored
+
+
+def seed(d1, count, photos, images=None):
+    for v in range(count):
+        urls = [f"http://cdn/{v}/{n}.png" for n in range(photos)]
+        d1.con.execute(
+            "INSERT INTO vehicles (vehicle_key, make, model, images, source_images, first_seen_at, updated_at) "
+            "VALUES (?, 'Ford', 'Focus', ?, ?, datetime('now'), datetime('now'))",
+            (f"stock:S{v}", json.dumps(images(v, urls) if images else urls), json.dumps(urls)))
+
+
+def processor(d1, transport, sleeps=None, **settings):
+    async def fake_sleep(seconds):
+        if sleeps is not None:
+            sleeps.append(seconds)
+    return Processor(d1, transport, Settings(**{"api_requests_per_minute": 10_000, **settings}),
+                     log=lambda *_: None, sleep=fake_sleep)
+
+
+def lists(d1):
+    return [json.loads(r["images"]) for r in d1.rows("SELECT images FROM vehicles ORDER BY id")]
+
+
+def test_a_batch_ends_with_every_position_holding_its_id_in_order():
+    d1, transport = SqliteD1(), ScriptedTransport()
+    seed(d1, 3, 4)
+    result = asyncio.run(process_batch(processor(d1, transport), batch_size=10))
+    assert (result["processed"], result["succeeded"], result["imagesUploaded"]) == (3, 3, 12)
+    for v, images in enumerate(lists(d1)):
+        assert images == [f"lambert-{__import__('hashlib').sha256(f'http://cdn/{v}/{n}.png'.encode()).hexdigest()[:32]}"
+                          for n in range(4)]
+
+
+def test_permanent_failures_keep_the_vendor_url_and_are_not_retried_until_requeued():
+    d1 = SqliteD1()
+    seed(d1, 1, 3)
+    bad = "http://cdn/0/1.png"
+    transport = ScriptedTransport({bad: [Verdict(PERMANENT, "vendor answered 404")]})
+    result = asyncio.run(process_batch(processor(d1, transport), batch_size=10))
+    assert result["results"][0]["errors"] == [{"url": bad, "reason": "vendor answered 404", "permanent": True}]
+    (images,) = lists(d1)
+    assert images[1] == bad and not images[0].startswith("http") and not images[2].startswith("http")
+    assert len(transport.uploads) == 3
+    again = asyncio.run(process_batch(processor(d1, transport), batch_size=10))
+    assert again["processed"] == 0 and len(transport.uploads) == 3
+    assert asyncio.run(db.requeue(d1, None)) == 1
+    asyncio.run(process_batch(processor(d1, transport), batch_size=10))
+    assert not any(e.startswith("http") for e in lists(d1)[0])
+
+
+def test_retries_follow_the_schedule_and_honour_retry_after():
+    d1 = SqliteD1()
+    seed(d1, 1, 2)
+    flaky, limited = "http://cdn/0/0.png", "http://cdn/0/1.png"
+    transport = ScriptedTransport({flaky: [Verdict(TRANSIENT, "503"), Verdict(TRANSIENT, "503"), Verdict(TRANSIENT, "x")],
+                                   limited: [Verdict(TRANSIENT, "429", retry_after_s=9)]})
+    sleeps = []
+    result = asyncio.run(process_batch(processor(d1, transport, sleeps), batch_size=10))
+    assert result["imagesUploaded"] == 2
+    rows = {r["source_url"]: r["attempts"] for r in d1.rows("SELECT source_url, attempts FROM images")}
+    assert rows == {flaky: 4, limited: 2}
+    waits = sorted(sleeps)
+    assert 1 <= waits[0] <= 1.25 and 2 <= waits[1] <= 2.5 and 4 <= waits[2] <= 5 and waits[3] >= 9
+
+
+def test_a_lost_answer_is_recognised_as_already_uploaded():
+    d1 = SqliteD1()
+    seed(d1, 1, 1)
+    url = "http://cdn/0/0.png"
+    transport = ScriptedTransport()
+    # The first upload is stored but its answer lost; the retry meets "already exists".
+    from inventory.images import image_id_for
+    transport.stored.add(image_id_for(url))
+    transport.script[url] = [Verdict(TRANSIENT, "connection dropped"), Verdict(EXISTS, "5409")]
+    result = asyncio.run(process_batch(processor(d1, transport, []), batch_size=10))
+    assert result["imagesUploaded"] == 1 and lists(d1) == [[image_id_for(url)]]
+
+
+def test_two_runs_at_once_upload_every_image_exactly_once():
+    d1, transport = SqliteD1(), ScriptedTransport(delay=0.001)
+    seed(d1, 6, 5)
+
+    async def both():
+        p = processor(d1, transport)
+        return await asyncio.gather(process_batch(p, batch_size=10), process_batch(p, batch_size=10))
+    asyncio.run(both())
+    assert sorted(transport.uploads) == sorted(set(transport.uploads)) and len(transport.uploads) == 30
+    assert transport.max_in_flight <= 12   # two invocations, six each
+
+
+def test_at_most_six_uploads_in_flight_per_run():
+    d1, transport = SqliteD1(), ScriptedTransport(delay=0.002)
+    seed(d1, 2, 20)
+    asyncio.run(process_batch(processor(d1, transport), batch_size=10))
+    assert transport.max_in_flight == 6
+
+
+def test_round_trips_per_batch_do_not_grow_with_images():
+    trips = []
+    for photos in (2, 30):
+        d1 = SqliteD1()
+        seed(d1, 5, photos)
+        trips.append(asyncio.run(process_batch(processor(d1, ScriptedTransport()), batch_size=10))["d1RoundTrips"])
+    assert trips[0] == trips[1] <= 6
+
+
+def test_the_api_budget_caps_requests_and_leaves_the_rest_for_later():
+    d1, transport = SqliteD1(), ScriptedTransport()
+    seed(d1, 3, 10)
+    result = asyncio.run(process_batch(processor(d1, transport, api_requests_per_minute=12), batch_size=10))
+    assert len(transport.uploads) == 12 and result["imagesNotAttempted"] == 18
+    assert d1.rows("SELECT used FROM api_budget") == [{"used": 12}]
+    # Nothing is lost: the others are plain vendor URLs, unclaimed, ready for the next run.
+    assert sum(e.startswith("http") for images in lists(d1) for e in images) == 18
+    assert d1.rows("SELECT COUNT(*) AS n FROM images WHERE claimed_by IS NOT NULL") == [{"n": 0}]
+
+
+def test_status_counts_add_up_in_all_three_list_formats():
+    d1 = SqliteD1()
+    seed(d1, 4, 3, images=lambda v, urls: [["a", "b", "c"], urls, ["a", urls[1], "c"], []][v])
+    stats = asyncio.run(db.image_status(d1, 0))
+    assert (stats["totalVehicles"], stats["needingProcessing"], stats["fullyProcessed"],
+            stats["partiallyProcessed"]) == (4, 1, 2, 1)
+    assert stats["images"] == {"total": 9, "uploaded": 5, "pending": 4, "failedPermanently": 0, "inProgress": 0}
+
+
+def test_drain_walks_the_backlog_batch_by_batch():
+    d1, transport = SqliteD1(), ScriptedTransport()
+    seed(d1, 25, 2)
+    totals = asyncio.run(drain(processor(d1, transport), trigger="cron", batch_size=10, time_budget_s=30))
+    assert totals["imagesUploaded"] == 50 and totals["batches"] >= 3

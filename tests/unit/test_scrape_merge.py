@@ -1,0 +1,74 @@
+"""The pure merge of a scrape with the database, and its save in a fixed number of D1 round trips."""
+import asyncio
+import json
+
+from inventory.extract import Vehicle
+from inventory.scrape import merge_images, plan_save
+from inventory import db
+from tests.sqlite_d1 import SqliteD1
+
+
+def car(stock, photos, **fields):
+    return Vehicle(stock_number=stock, make="Ford", model="Focus", year=2018, photos=photos, **fields)
+
+
+def test_uploaded_photos_keep_their_ids_and_new_ones_enter_as_urls_in_place():
+    old_sources = ["http://v/1", "http://v/2", "http://v/3"]
+    old_images = ["id-1", "http://v/2", "id-3"]
+    assert merge_images(["http://v/1", "http://v/new", "http://v/2", "http://v/3"], old_images, old_sources) == \
+           ["id-1", "http://v/new", "http://v/2", "id-3"]
+    assert merge_images(["http://v/3"], old_images, old_sources) == ["id-3"]
+
+
+def save(d1, vehicles, guard=0.5):
+    async def go():
+        plan = plan_save(vehicles, await db.load_vehicles_for_merge(d1), guard)
+        statements = []
+        for row in plan.rows:
+            statements += db.upsert_vehicle_statements(row, "2026-01-01T00:00:00Z")
+        statements += db.deactivate_statements(plan.deactivate_ids, "2026-01-01T00:00:00Z")
+        if statements:
+            await d1.batch(statements)
+        return plan
+    return asyncio.run(go())
+
+
+def test_second_identical_scrape_changes_nothing():
+    d1 = SqliteD1()
+    vehicles = [car(f"S{i}", [f"http://v/{i}/1"]) for i in range(5)]
+    assert save(d1, vehicles).new == 5
+    before = d1.rows("SELECT * FROM vehicles")
+    plan = save(d1, vehicles)
+    assert (plan.new, plan.updated, plan.unchanged, plan.rows) == (0, 0, 5, [])
+    assert d1.rows("SELECT * FROM vehicles") == before
+
+
+def test_vanished_vehicles_are_deactivated_and_come_back():
+    d1 = SqliteD1()
+    vehicles = [car(f"S{i}", []) for i in range(10)]
+    save(d1, vehicles)
+    plan = save(d1, vehicles[:8])
+    assert len(plan.deactivate_ids) == 2
+    assert {r["stock_number"] for r in d1.rows("SELECT stock_number FROM vehicles WHERE status='inactive'")} == {"S8", "S9"}
+    plan = save(d1, vehicles)
+    assert plan.reactivated == 2 and not d1.rows("SELECT 1 FROM vehicles WHERE status='inactive'")
+
+
+def test_empty_or_shrunken_scrape_refuses_to_deactivate():
+    d1 = SqliteD1()
+    save(d1, [car(f"S{i}", []) for i in range(10)])
+    plan = save(d1, [])
+    assert plan.deactivation_refused and "no vehicles" in plan.deactivation_refused
+    plan = save(d1, [car("S1", [])])
+    assert plan.deactivation_refused and "far fewer" in plan.deactivation_refused
+    assert len(d1.rows("SELECT 1 FROM vehicles WHERE status='active'")) == 10
+
+
+def test_save_rewrites_photos_the_images_table_knows_as_uploaded():
+    """Closes the race where the processor uploads between the scraper's read and its write."""
+    d1 = SqliteD1()
+    d1.con.execute("INSERT INTO images (source_url, image_id, state, updated_at) VALUES "
+                   "('http://v/9/2', 'id-92', 'uploaded', 'now')")
+    save(d1, [car("S9", ["http://v/9/1", "http://v/9/2", "http://v/9/3"])])
+    (row,) = d1.rows("SELECT images FROM vehicles")
+    assert json.loads(row["images"]) == ["http://v/9/1", "id-92", "http://v/9/3"]
