@@ -265,6 +265,10 @@ class DealerSite:
 
     # ----- shared state ----------------------------------------------------
 
+    def reset(self) -> None:
+        """Knobs back to their defaults, stored state and counters cleared (as POST /__reset)."""
+        self._reset_state()
+
     def _reset_state(self):
         with self._lock:
             self._knobs = copy.deepcopy(DEFAULT_KNOBS)

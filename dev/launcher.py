@@ -122,7 +122,8 @@ class Stack:
         delivery = self.images_url
         self._start_worker("processor", "wrangler-image-processor.toml", 9230, {
             "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID, "CLOUDFLARE_IMAGES_ACCOUNT_HASH": ACCOUNT_HASH,
-            "IMAGES_API_BASE": f"{self.images_url}/client/v4", "IMAGE_DELIVERY_BASE": delivery,
+            "IMAGES_API_BASE": f"{self.images_url}/client/v4", "IMAGES_BATCH_API_BASE": f"{self.images_url}/batch",
+            "IMAGE_DELIVERY_BASE": delivery,
             **self.processor_vars})
         self._start_worker("scraper", "wrangler-scraper.toml", 9231, {
             "SCRAPE_URL": f"{self.site_url}/inventory", "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,

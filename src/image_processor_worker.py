@@ -12,11 +12,12 @@ from workers import WorkerEntrypoint
 from inventory import VERSION, db
 from inventory.images import DELIVERY_BASE
 from inventory.listing import list_vehicles_response
+from inventory.openapi import PROCESSOR_SPEC
 from inventory.processing import Processor, Settings, drain, process_batch
 from inventory.runtime import (D1, BindingTransport, WorkersHttp, env_value, has_binding, html_response,
                                json_response, request_parts)
 from inventory.uploader import RestFileTransport, RestUrlTransport
-from inventory.web import (ApiError, check_admin, check_method, id_list, int_in_range, only_fields,
+from inventory.web import (ApiError, check_admin, check_method, env_flag, id_list, int_in_range, only_fields,
                            parse_json_body)
 
 BINDINGS = ("DB", "IMAGES")
@@ -67,6 +68,9 @@ class Default(WorkerEntrypoint):
             check_method(method, ("GET",))
             from inventory.admin_panel import PAGE
             return html_response(PAGE)
+        if path == "/openapi.json":
+            check_method(method, ("GET",))
+            return json_response(PROCESSOR_SPEC)
         raise ApiError(404, f"no such endpoint: {path}")
 
     async def scheduled(self, controller, env=None, ctx=None):
@@ -116,8 +120,11 @@ class Default(WorkerEntrypoint):
             if missing:
                 raise ApiError(503, f"not configured for uploads: {', '.join(missing)} missing")
             kind = RestUrlTransport if mode == "url" else RestFileTransport
+            batch_base = env_value(self.env, "IMAGES_BATCH_API_BASE", "https://batch.imagedelivery.net")
             transport = kind(http, env_value(self.env, "IMAGES_API_BASE", "https://api.cloudflare.com/client/v4"),
-                             env_value(self.env, "CLOUDFLARE_ACCOUNT_ID"), env_value(self.env, "CF_IMAGES_TOKEN"))
+                             env_value(self.env, "CLOUDFLARE_ACCOUNT_ID"), env_value(self.env, "CF_IMAGES_TOKEN"),
+                             batch_api_base=batch_base if env_flag(env_value(self.env, "IMAGES_BATCH_UPLOADS"), False)
+                             else None)
         settings = Settings(
             id_prefix=env_value(self.env, "IMAGE_ID_PREFIX", "lambert"),
             claim_ttl_s=float(env_value(self.env, "CLAIM_TTL_S", "120")),

@@ -10,6 +10,7 @@ from workers import WorkerEntrypoint
 from inventory import VERSION
 from inventory.images import DELIVERY_BASE
 from inventory.listing import list_vehicles_response
+from inventory.openapi import SCRAPER_SPEC
 from inventory.profiles import get_profile
 from inventory.runtime import D1, WorkersHttp, env_value, has_binding, json_response, request_parts
 from inventory.scrape import SiteError, run_scrape
@@ -41,6 +42,9 @@ class Default(WorkerEntrypoint):
         if path == "/api/vehicles":
             check_method(method, ("GET",))
             return json_response(await self.vehicles(query))
+        if path == "/openapi.json":
+            check_method(method, ("GET",))
+            return json_response(SCRAPER_SPEC)
         raise ApiError(404, f"no such endpoint: {path}")
 
     async def scheduled(self, controller, env=None, ctx=None):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from . import db
 from .images import image_id_for
-from .uploader import ApiBudget, UploadOutcome, upload_with_retries
+from .uploader import ApiBudget, BudgetSpent, UploadOutcome, upload_with_retries
 
 MAX_IN_FLIGHT = 6
 
@@ -79,8 +79,15 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
     claimed = []
     if wanted:
         claimed = await db.claim_images(p.d1, wanted, run_id, now_ms, now_ms + int(p.settings.claim_ttl_s * 1000))
-        await budget.reserve(min(len(claimed), p.settings.api_requests_per_minute))
+        if getattr(p.transport, "uploads_use_budget", True):
+            await budget.reserve(min(len(claimed), p.settings.api_requests_per_minute))
     claimed_urls = {row["source_url"] for row in claimed}
+    if claimed_urls and hasattr(p.transport, "prepare"):
+        try:
+            await p.transport.prepare(budget)
+        except BudgetSpent as error:
+            p.log(f"⏸ {error}; photos left for the next run")
+            claimed_urls = set()
     p.log(f"🔄 Processing {len(vehicles)} vehicles ({len(claimed_urls)} photos claimed)")
 
     gate = asyncio.Semaphore(p.settings.max_in_flight)
@@ -136,7 +143,8 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
     if stop["fatal"]:
         summary["stoppedBecause"] = stop["fatal"]
     summary["d1RoundTrips"] = p.d1.round_trips - trips_before + 1
-    await db.record_run(p.d1, "process", trigger, _iso(started_wall), _iso(p.wall_clock()), summary)
+    if vehicles:   # an idle cron tick is not worth a row: the status keeps showing the last real run
+        await db.record_run(p.d1, "process", trigger, _iso(started_wall), _iso(p.wall_clock()), summary)
     p.log(f"✅ Completed: {succeeded} succeeded, {failed} failed "
           f"({summary['imagesUploaded']} images uploaded, {summary['imagesFailed']} failed, "
           f"{summary['imagesNotAttempted']} left for later, {summary['apiRequests']} API requests)")

@@ -25,22 +25,53 @@ JITTER = 0.25                      # up to +25% of each wait
 
 
 class RestUrlTransport:
-    requests_per_upload = 1
+    """With `batch_api_base`, uploads go to the batch host under a short-lived batch token: they do
+    not count against the account's rate limit (only fetching the token and read-backs do)."""
 
-    def __init__(self, http, api_base: str, account_id: str, token: str, timeout_s: float = 30.0):
+    def __init__(self, http, api_base: str, account_id: str, token: str, timeout_s: float = 30.0,
+                 batch_api_base: str | None = None):
         self.http, self.token, self.timeout_s = http, token, timeout_s
         self.images_url = f"{api_base.rstrip('/')}/accounts/{account_id}/images/v1"
+        self.batch_url = f"{batch_api_base.rstrip('/')}/images/v1" if batch_api_base else None
+        self.batch_token = None
+
+    @property
+    def uploads_use_budget(self) -> bool:
+        return self.batch_url is None
 
     def _auth(self) -> dict:
         return {"Authorization": f"Bearer {self.token}"}
 
+    async def prepare(self, budget) -> None:
+        """Fetch a batch token (one account API request) when batch uploads are configured."""
+        if not self.batch_url or self.batch_token:
+            return
+        if not await budget.take():
+            raise BudgetSpent("no API budget left to fetch a batch token")
+        try:
+            answer = await self.http.request("GET", f"{self.images_url}/batch_token", headers=self._auth(),
+                                             timeout_s=self.timeout_s)
+            self.batch_token = answer.json()["result"]["token"] if answer.ok else None
+        except (TransportError, ValueError, KeyError, TypeError):
+            self.batch_token = None
+        if not self.batch_token:
+            self.batch_url = None      # fall back to the account API for this run
+            print("⚠️ Could not get a batch token; uploading through the account API")
+
     async def _post(self, fields: dict, files: dict | None = None) -> Verdict:
         body, content_type = multipart(fields, files)
+        url, auth = self.images_url, self._auth()
+        if self.batch_url and self.batch_token:
+            url, auth = self.batch_url, {"Authorization": f"Bearer {self.batch_token}"}
         try:
-            answer = await self.http.request("POST", self.images_url, body=body, timeout_s=self.timeout_s,
-                                             headers={**self._auth(), "Content-Type": content_type})
+            answer = await self.http.request("POST", url, body=body, timeout_s=self.timeout_s,
+                                             headers={**auth, "Content-Type": content_type})
         except TransportError as error:
             return Verdict(TRANSIENT, f"no answer from the Images API ({error})")
+        if answer.status == 401 and url == self.batch_url:
+            self.batch_token = None    # expired: the next attempt goes through the account API
+            self.batch_url = None
+            return Verdict(TRANSIENT, "batch token refused (expired?)")
         return judge_api_answer(answer.status, answer.body, answer.headers)
 
     async def upload(self, source_url: str, image_id: str, metadata: dict) -> Verdict:
@@ -70,6 +101,10 @@ class RestFileTransport(RestUrlTransport):
         filename = urlsplit(source_url).path.rsplit("/", 1)[-1] or "photo"
         return await self._post({"id": image_id, "metadata": json.dumps(metadata), "requireSignedURLs": "false"},
                                 {"file": (filename, photo.body, photo.headers.get("content-type", "image/jpeg"))})
+
+
+class BudgetSpent(Exception):
+    pass
 
 
 class ApiBudget:
@@ -143,7 +178,7 @@ async def upload_with_retries(transport, budget: ApiBudget, source_url: str, ima
                 verdict = Verdict(TRANSIENT, f"{verdict.reason}; no time left to retry in this run")
                 break
             await sleep(wait)
-        if not await budget.take():
+        if getattr(transport, "uploads_use_budget", True) and not await budget.take():
             if not attempts:
                 return UploadOutcome(source_url, image_id, False, 0, "Images API budget for this minute spent")
             verdict = Verdict(TRANSIENT, f"Images API budget for this minute spent (last error: {verdict.reason})")

@@ -65,14 +65,17 @@ def int_in_range(value, name: str, low: int, high: int) -> int:
     return value
 
 
+MAX_ID = 2**53 - 2   # larger integers cross into JavaScript as BigInt, which D1 cannot bind
+
+
 def id_list(value, name: str, limit: int = 200) -> list[int]:
     if not isinstance(value, list) or not value:
         raise ApiError(400, f"{name} must be a non-empty list of vehicle ids")
     if len(value) > limit:
         raise ApiError(400, f"{name} may hold at most {limit} ids, got {len(value)}")
     for item in value:
-        if isinstance(item, bool) or not isinstance(item, int) or item < 1:
-            raise ApiError(400, f"{name} must hold positive integer ids, got {json.dumps(item)[:40]}")
+        if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= MAX_ID:
+            raise ApiError(400, f"{name} must hold integer ids from 1 to {MAX_ID}, got {json.dumps(item)[:40]}")
     return list(dict.fromkeys(value))
 
 

@@ -78,6 +78,6 @@ def test_body_and_parameter_validation():
         with pytest.raises(ApiError, match="batchSize"):
             int_in_range(bad, "batchSize", 1, 50)
     assert id_list([3, 3, 4], "vehicleIds") == [3, 4]
-    for bad in ([], "1", [0], ["a"], [True]):
+    for bad in ([], "1", [0], ["a"], [True], [2**53 - 1]):
         with pytest.raises(ApiError):
             id_list(bad, "vehicleIds")

@@ -1,0 +1,301 @@
+"""OpenAPI 3.0.3 documents of both Workers, served at GET /openapi.json (standard library only).
+
+SCRAPER_SPEC and PROCESSOR_SPEC describe every route with its parameters, request body, security
+and an answer schema for each status it can give. Every error is the same JSON object,
+`{"success": false, "error": "<words>", ...}`; a wrong method anywhere answers 405 with an `allow`
+list (components.responses.MethodNotAllowed: no operation lists it, since it answers the methods
+that are not operations). Answer objects allow extra keys where the code may add some.
+"""
+from __future__ import annotations
+
+from . import VERSION
+from .web import MAX_ID as MAX_VEHICLE_ID   # the cap the handlers enforce (D1 cannot bind BigInt)
+
+JSON = "application/json"
+
+# --- small builders --------------------------------------------------------------------------
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(properties: dict, required: list | tuple = (), extra: bool = True) -> dict:
+    """An object schema; `required` defaults to none, extra keys allowed unless `extra` is False."""
+    schema = {"type": "object", "properties": properties, "additionalProperties": extra}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def _nullable(schema: dict) -> dict:
+    return {**schema, "nullable": True}
+
+
+def _array(items: dict, **limits) -> dict:
+    return {"type": "array", "items": items, **limits}
+
+
+STRING = {"type": "string"}
+INTEGER = {"type": "integer"}
+NUMBER = {"type": "number"}
+BOOLEAN = {"type": "boolean"}
+COUNT = {"type": "integer", "minimum": 0}
+TRUE = {"type": "boolean", "enum": [True]}
+
+
+def _json_response(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _error_response(description: str) -> dict:
+    return _json_response(description, _ref("Error"))
+
+
+def _errors(*statuses: int) -> dict:
+    """The error answers an operation can give, by status, plus the 500 every route may give."""
+    return {str(status): {"$ref": f"#/components/responses/{_ERROR_NAMES[status]}"}
+            for status in (*statuses, 500)}
+
+
+def _operation(summary: str, ok: dict, errors: tuple = (), *, admin: bool = False, description: str = "",
+               parameters: list | None = None, body: dict | None = None, tag: str = "") -> dict:
+    operation = {"summary": summary, "operationId": _operation_id(summary),
+                 "responses": {"200": ok, **_errors(*errors)}}
+    if tag:
+        operation["tags"] = [tag]
+    if description:
+        operation["description"] = description
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        operation["requestBody"] = body
+    operation["security"] = [{"adminToken": []}] if admin else []
+    return operation
+
+
+def _operation_id(summary: str) -> str:
+    words = "".join(c if c.isalnum() else " " for c in summary).split()
+    return words[0].lower() + "".join(w.capitalize() for w in words[1:])
+
+
+def _query(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def _optional_json_body(schema: dict, description: str) -> dict:
+    return {"required": False, "description": description, "content": {JSON: {"schema": schema}}}
+
+
+# --- shared pieces ---------------------------------------------------------------------------
+
+_ERROR_NAMES = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed",
+                413: "PayloadTooLarge", 500: "InternalError", 502: "BadGateway", 503: "NotConfigured"}
+
+_ERROR_DESCRIPTIONS = {
+    400: "Bad input: a parameter or the JSON body is invalid.",
+    401: "Missing or wrong admin token (or the Worker has no ADMIN_TOKEN configured).",
+    404: "No such endpoint.",
+    405: "Method not allowed on this path; `allow` lists the accepted methods.",
+    413: "Request body larger than 64 KiB.",
+    500: "Unexpected internal error (a bug: the cause is in the Worker's log).",
+    502: "The dealer site could not be read; nothing was saved.",
+    503: "The Worker is not configured for this action.",
+}
+
+ERROR_SCHEMA = _obj({"success": {"type": "boolean", "enum": [False]}, "error": STRING,
+                     "allow": _array(STRING), "cause": STRING}, ["success", "error"])
+
+HEALTH_SCHEMA = _obj({
+    "service": STRING, "version": STRING,
+    "runtime": _obj({"python": STRING, "platform": STRING}, ["python", "platform"]),
+    "bindings": {"type": "object", "additionalProperties": BOOLEAN},
+    "secrets": {"type": "object", "additionalProperties": BOOLEAN},
+    "config": {"type": "object", "additionalProperties": True},
+}, ["service", "version", "runtime", "bindings", "secrets", "config"])
+
+IMAGE_ENTRY_SCHEMA = _obj({
+    "entry": {"type": "string", "description": "A Cloudflare image id, or the vendor URL not yet uploaded."},
+    "url": {"type": "string", "description": "Where to display it (the delivery URL of an id, else the vendor URL)."},
+    "uploaded": BOOLEAN,
+}, ["entry", "url", "uploaded"])
+
+VEHICLE_SCHEMA = _obj({
+    "id": INTEGER, "vehicle_key": STRING, "vin": _nullable(STRING), "vin_valid": BOOLEAN,
+    "stock_number": _nullable(STRING), "year": _nullable(INTEGER), "make": _nullable(STRING),
+    "model": _nullable(STRING), "trim": _nullable(STRING), "price": _nullable(NUMBER),
+    "mileage": _nullable(INTEGER), "exterior_color": _nullable(STRING), "detail_url": _nullable(STRING),
+    "featured": BOOLEAN, "images": _array(_ref("ImageEntry")), "source_images": _array(STRING),
+    "status": {"type": "string", "enum": ["active", "inactive"]},
+    "first_seen_at": STRING, "updated_at": STRING,
+}, ["id", "vehicle_key", "vin_valid", "featured", "images", "source_images", "status"])
+
+VEHICLE_LIST_SCHEMA = _obj({
+    "success": TRUE, "page": INTEGER, "pageSize": INTEGER, "total": COUNT,
+    "status": {"type": "string", "enum": ["active", "inactive", "all"]},
+    "vehicles": _array(_ref("Vehicle")),
+}, ["success", "page", "pageSize", "total", "status", "vehicles"])
+
+VEHICLE_LIST_PARAMETERS = [
+    _query("status", {"type": "string", "enum": ["active", "inactive", "all"], "default": "active"},
+           "Which vehicles to list."),
+    _query("page", {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}, "Page number, from 1."),
+    _query("pageSize", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "Vehicles per page."),
+    _query("variant", {"type": "string", "pattern": "^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$", "maxLength": 40,
+                       "default": "public"},
+           "Cloudflare Images variant used in the display URLs of uploaded photos."),
+]
+
+
+def _components(schemas: dict, statuses: tuple) -> dict:
+    return {
+        "securitySchemes": {"adminToken": {
+            "type": "http", "scheme": "bearer",
+            "description": "The Worker's ADMIN_TOKEN secret: `Authorization: Bearer <ADMIN_TOKEN>`."}},
+        "schemas": {"Error": ERROR_SCHEMA, "Health": HEALTH_SCHEMA, **schemas},
+        "responses": {_ERROR_NAMES[s]: _error_response(_ERROR_DESCRIPTIONS[s]) for s in statuses},
+    }
+
+
+def _document(title: str, description: str, paths: dict, schemas: dict, statuses: tuple) -> dict:
+    return {"openapi": "3.0.3",
+            "info": {"title": title, "version": VERSION, "description": description},
+            "tags": [{"name": "health"}, {"name": "admin"}, {"name": "public"}],
+            "paths": paths, "components": _components(schemas, statuses)}
+
+
+def _get(operation: dict) -> dict:
+    return {"get": operation}
+
+
+def _post(operation: dict) -> dict:
+    return {"post": operation}
+
+
+HEALTH = _get(_operation("Health and configuration", _json_response("Service health.", _ref("Health")),
+                         tag="health", description="Bindings, secrets and settings present (never their values)."))
+
+OPENAPI = _get(_operation("This OpenAPI document",
+                          _json_response("The OpenAPI 3.0.3 document.", {"type": "object",
+                                                                         "required": ["openapi", "paths"]}),
+                          tag="health"))
+
+VEHICLES = _get(_operation("List vehicles", _json_response("One page of vehicles.", _ref("VehicleList")),
+                           (400,), parameters=VEHICLE_LIST_PARAMETERS, tag="public",
+                           description="Vehicles with every image entry resolved for display, featured first."))
+
+# --- the scraper -----------------------------------------------------------------------------
+
+SCRAPE_RESULT_SCHEMA = _obj({
+    "success": TRUE, "found": COUNT, "new": COUNT, "updated": COUNT, "reactivated": COUNT,
+    "unchanged": COUNT, "deactivated": COUNT, "skipped": COUNT, "vendorUrlsQueued": COUNT,
+    "vehiclesWithVendorUrls": COUNT, "deactivationRefused": _nullable(STRING), "pages": COUNT,
+    "siteRequests": COUNT, "savedIds": COUNT, "durationMs": COUNT, "d1RoundTrips": COUNT,
+    "processingTriggered": {"type": "string",
+                            "enum": ["service-binding", "http", "not configured", "nothing to process"]},
+    "skippedEntries": _array(_obj({"reason": STRING, "entry": STRING}, ["reason", "entry"]), maxItems=50),
+}, ["success", "found", "new", "updated", "unchanged", "deactivated", "processingTriggered", "skippedEntries"])
+
+SCRAPER_SPEC = _document(
+    "lambert-scraper",
+    "Reads the dealer's inventory into D1, then hands the vendor photos to the image processor.",
+    {
+        "/": HEALTH,
+        "/api/scrape": _post(_operation(
+            "Scrape the dealer site now",
+            _json_response("The scrape's summary.", _ref("ScrapeResult")), (401, 502, 503), admin=True,
+            tag="admin", description="Runs the whole scrape (as the cron does) and answers its summary; "
+                                     "any request body is ignored.")),
+        "/api/vehicles": VEHICLES,
+        "/openapi.json": OPENAPI,
+    },
+    {"ImageEntry": IMAGE_ENTRY_SCHEMA, "Vehicle": VEHICLE_SCHEMA, "VehicleList": VEHICLE_LIST_SCHEMA,
+     "ScrapeResult": SCRAPE_RESULT_SCHEMA},
+    (400, 401, 404, 405, 500, 502, 503))
+
+# --- the image processor ---------------------------------------------------------------------
+
+VEHICLE_IDS = _array({"type": "integer", "minimum": 1, "maximum": MAX_VEHICLE_ID}, minItems=1, maxItems=50)
+
+PROCESS_REQUEST_SCHEMA = {
+    "oneOf": [
+        _obj({"batchSize": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10,
+                            "description": "How many vehicles with work to take (featured, newest first)."}},
+             extra=False),
+        _obj({"vehicleIds": {**VEHICLE_IDS, "description": "These vehicles, in this order."}},
+             ["vehicleIds"], extra=False),
+    ],
+}
+
+PROCESS_RESULT_SCHEMA = _obj({
+    "success": TRUE, "processed": COUNT, "succeeded": COUNT, "failed": COUNT, "deferred": COUNT,
+    "imagesUploaded": COUNT, "imagesFailed": COUNT, "imagesFailedPermanently": COUNT,
+    "imagesNotAttempted": COUNT, "apiRequests": COUNT, "notFound": _array(INTEGER), "durationMs": COUNT,
+    "stoppedBecause": STRING, "d1RoundTrips": COUNT,
+    "results": _array(_obj({
+        "vehicleId": INTEGER, "title": STRING, "uploaded": COUNT, "failed": COUNT, "notAttempted": COUNT,
+        "errors": _array(_obj({"url": STRING, "reason": _nullable(STRING), "permanent": BOOLEAN},
+                              ["url", "reason", "permanent"])),
+    }, ["vehicleId", "title", "uploaded", "failed", "notAttempted", "errors"])),
+}, ["success", "processed", "succeeded", "failed", "deferred", "imagesUploaded", "imagesFailed",
+    "notFound", "results"])
+
+RUN_SCHEMA = _nullable(_obj({"trigger": STRING, "startedAt": STRING, "finishedAt": STRING},
+                            ["trigger", "startedAt", "finishedAt"]))
+
+IMAGE_STATUS_SCHEMA = _obj({"success": TRUE, "stats": _obj({
+    "totalVehicles": COUNT, "needingProcessing": COUNT, "fullyProcessed": COUNT, "partiallyProcessed": COUNT,
+    "inactiveVehicles": COUNT,
+    "images": _obj({"total": COUNT, "uploaded": COUNT, "pending": COUNT, "failedPermanently": COUNT,
+                    "inProgress": COUNT}, ["total", "uploaded", "pending", "failedPermanently", "inProgress"]),
+    "lastRun": {**RUN_SCHEMA, "description": "The summary of the last processing run, if any."},
+    "lastScrape": {**RUN_SCHEMA, "description": "The summary of the last scrape, if any."},
+}, ["totalVehicles", "needingProcessing", "fullyProcessed", "partiallyProcessed", "inactiveVehicles",
+    "images", "lastRun", "lastScrape"])}, ["success", "stats"])
+
+FAILURE_SCHEMA = _obj({
+    "source_url": STRING, "image_id": STRING, "vehicle_id": _nullable(INTEGER), "attempts": COUNT,
+    "last_error": _nullable(STRING), "permanent": BOOLEAN, "updated_at": STRING,
+    "year": _nullable(INTEGER), "make": _nullable(STRING), "model": _nullable(STRING),
+}, ["source_url", "image_id", "attempts", "permanent"])
+
+FAILURES_SCHEMA = _obj({"success": TRUE, "count": COUNT, "failures": _array(_ref("Failure"), maxItems=200)},
+                       ["success", "count", "failures"])
+
+REQUEUE_REQUEST_SCHEMA = _obj({"sourceUrls": _array(STRING, maxItems=500, description=(
+    "Requeue only these failed photos (by vendor URL); without it, every failed photo."))}, extra=False)
+
+REQUEUE_RESULT_SCHEMA = _obj({"success": TRUE, "requeued": COUNT}, ["success", "requeued"])
+
+PROCESSOR_SPEC = _document(
+    "image-processor",
+    "Uploads the vendor photos to Cloudflare Images and writes the image ids back into D1.",
+    {
+        "/": HEALTH,
+        "/api/process-images": _post(_operation(
+            "Process images now",
+            _json_response("The run's summary.", _ref("ProcessResult")), (400, 401, 413, 503), admin=True,
+            tag="admin", body=_optional_json_body(_ref("ProcessRequest"), (
+                "Either batchSize or vehicleIds (not both); an empty body means batchSize 10.")),
+            description="One processing run: claims the photos, uploads them and writes the ids back.")),
+        "/api/image-status": _get(_operation(
+            "Image processing status", _json_response("Counts of vehicles and photos.", _ref("ImageStatus")),
+            tag="public")),
+        "/api/failures": _get(_operation(
+            "Photos that failed", _json_response("Up to 200 failed photos, newest first.", _ref("Failures")),
+            (401,), admin=True, tag="admin")),
+        "/api/requeue": _post(_operation(
+            "Requeue failed photos", _json_response("How many photos were requeued.", _ref("RequeueResult")),
+            (400, 401, 413), admin=True, tag="admin",
+            body=_optional_json_body(_ref("RequeueRequest"), "Optional; an empty body requeues every failed photo."))),
+        "/api/vehicles": VEHICLES,
+        "/admin": _get(_operation(
+            "Admin panel", {"description": "The admin panel page (it asks for the token itself).",
+                            "content": {"text/html": {"schema": {"type": "string"}}}}, tag="admin")),
+        "/openapi.json": OPENAPI,
+    },
+    {"ImageEntry": IMAGE_ENTRY_SCHEMA, "Vehicle": VEHICLE_SCHEMA, "VehicleList": VEHICLE_LIST_SCHEMA,
+     "ProcessRequest": PROCESS_REQUEST_SCHEMA, "ProcessResult": PROCESS_RESULT_SCHEMA,
+     "ImageStatus": IMAGE_STATUS_SCHEMA, "Failure": FAILURE_SCHEMA, "Failures": FAILURES_SCHEMA,
+     "RequeueRequest": REQUEUE_REQUEST_SCHEMA, "RequeueResult": REQUEUE_RESULT_SCHEMA},
+    (400, 401, 404, 405, 413, 500, 503))
