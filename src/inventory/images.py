@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 DELIVERY_BASE = "https://imagedelivery.net"
 MAX_IMAGE_BYTES = 10 * 1024 * 1024     # Cloudflare Images' file limit
@@ -110,3 +112,35 @@ def judge_vendor_download(status: int, body: bytes, headers: dict) -> Verdict:
     if not looks_like_image(body):
         return Verdict(PERMANENT, f"not an image ({headers.get('content-type', 'no content type')})")
     return Verdict(OK)
+
+
+# --- which photo URLs may be fetched or handed to Cloudflare ---------------------------------
+
+def parse_allowed_hosts(value: str | None) -> list[str]:
+    return [h.strip().lower() for h in (value or "").split(",") if h.strip()]
+
+
+def refuse_photo_url(url: str, allowed_hosts: list[str], allow_private: bool = False) -> str | None:
+    """Why this photo URL must not be fetched (or handed to Cloudflare), or None when it may be.
+
+    Only http(s); never loopback, private or link-local addresses (outside the local dev profile);
+    and when `allowed_hosts` is set, only those hosts (`*.example.com` matches its subdomains).
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"scheme {parts.scheme or '(none)'!r} not allowed"
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not host:
+        return "no host"
+    if not allow_private:
+        if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+            return f"host {host} is not public"
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            address = None
+        if address and not address.is_global:
+            return f"address {host} is not public (loopback, private or link-local)"
+    if allowed_hosts and not any(host == h or (h.startswith("*.") and host.endswith(h[1:])) for h in allowed_hosts):
+        return f"host {host} is not in ALLOWED_IMAGE_HOSTS"
+    return None

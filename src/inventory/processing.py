@@ -13,7 +13,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from . import db
-from .images import image_id_for
+from .images import image_id_for, refuse_photo_url
+from .webhooks import run_payloads
 from .uploader import ApiBudget, BudgetSpent, UploadOutcome, upload_with_retries
 
 MAX_IN_FLIGHT = 6
@@ -25,6 +26,8 @@ class Settings:
     max_in_flight: int = MAX_IN_FLIGHT
     claim_ttl_s: float = 120.0
     api_requests_per_minute: int = 180
+    allowed_hosts: list = field(default_factory=list)   # empty: any public host
+    allow_private_hosts: bool = False                     # the local dev profile only
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Processor:
     sleep: object = asyncio.sleep
     clock: object = time.monotonic
     wall_clock: object = time.time
+    notify: object = None      # notify(payloads): hands webhook payloads to the background
 
 
 def _title(vehicle: dict) -> str:
@@ -98,6 +102,11 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
         async with gate:
             if stop["fatal"] or (claim_deadline is not None and p.clock() > claim_deadline):
                 return    # left claimed until write_back frees it: the next run takes it
+            refused = refuse_photo_url(url, p.settings.allowed_hosts, p.settings.allow_private_hosts)
+            if refused:
+                p.log(f"    🚫 Refused: {url[:120]} ({refused})")
+                outcomes[url] = UploadOutcome(url, image_id, False, 0, f"refused: {refused}", permanent=True)
+                return
             metadata = {"vehicleId": vehicle["id"], "source": url[:500]}
             outcome = await upload_with_retries(p.transport, budget, url, image_id, metadata, sleep=p.sleep,
                                                 clock=p.clock, deadline=hard_deadline, log=p.log)
@@ -145,6 +154,8 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
     summary["d1RoundTrips"] = p.d1.round_trips - trips_before + 1
     if vehicles:   # an idle cron tick is not worth a row: the status keeps showing the last real run
         await db.record_run(p.d1, "process", trigger, _iso(started_wall), _iso(p.wall_clock()), summary)
+    if p.notify and vehicles:
+        p.notify(run_payloads(trigger, summary, results))
     p.log(f"✅ Completed: {succeeded} succeeded, {failed} failed "
           f"({summary['imagesUploaded']} images uploaded, {summary['imagesFailed']} failed, "
           f"{summary['imagesNotAttempted']} left for later, {summary['apiRequests']} API requests)")

@@ -153,3 +153,16 @@ def test_cron_drains_the_backlog(fresh, api, database):
     assert vendor_entries(database) == []
     stats = api.call("GET", stack.processor_url + "/api/image-status", token=None)[1]["stats"]
     assert stats["lastRun"]["trigger"] == "cron" and stats["fullyProcessed"] == 25
+
+
+def test_photos_on_hosts_outside_the_allow_list_are_refused_without_any_request(fresh, api, database):
+    stack = fresh
+    seed_vehicles(stack, database, 1, 2,
+                  images=lambda v, urls: [urls[0], "http://evil.example/steal.png", "https://user:pw@evil.example/x.png"])
+    answer = process(stack, api, {"batchSize": 5})
+    assert answer["imagesUploaded"] == 1 and answer["imagesFailed"] == 2
+    reasons = {e["url"]: e["reason"] for e in answer["results"][0]["errors"]}
+    assert "ALLOWED_IMAGE_HOSTS" in reasons["http://evil.example/steal.png"]
+    assert "ALLOWED_IMAGE_HOSTS" in reasons["https://user:pw@evil.example/x.png"]
+    assert images_stats(stack, api)["uploads_received"] == 1
+    assert image_lists(database)[0][1:] == ["http://evil.example/steal.png", "https://user:pw@evil.example/x.png"]

@@ -81,3 +81,17 @@ def test_body_and_parameter_validation():
     for bad in ([], "1", [0], ["a"], [True], [2**53 - 1]):
         with pytest.raises(ApiError):
             id_list(bad, "vehicleIds")
+
+
+def test_photo_urls_are_refused_outside_public_allowed_hosts():
+    from inventory.images import parse_allowed_hosts, refuse_photo_url
+    allowed = parse_allowed_hosts(" cdn.dealer.com, *.photos.net ")
+    assert refuse_photo_url("https://cdn.dealer.com/1.jpg", allowed) is None
+    assert refuse_photo_url("https://a.b.photos.net/1.jpg", allowed) is None
+    assert "ALLOWED_IMAGE_HOSTS" in refuse_photo_url("https://evil.example/1.jpg", allowed)
+    for url in ("http://127.0.0.1/x", "http://10.1.2.3/x", "http://169.254.169.254/latest", "http://[::1]/x",
+                "http://localhost:8080/x", "http://printer.local/x"):
+        assert "not public" in refuse_photo_url(url, []), url
+    assert "scheme" in refuse_photo_url("file:///etc/passwd", [])
+    assert "scheme" in refuse_photo_url("ftp://cdn.dealer.com/1.jpg", [])
+    assert refuse_photo_url("http://127.0.0.1:8792/p.png", ["127.0.0.1"], allow_private=True) is None

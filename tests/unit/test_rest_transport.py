@@ -38,7 +38,7 @@ def seeded(site, vehicles=2, photos=3):
 
 
 def run(d1, transport):
-    processor = Processor(d1, transport, Settings(api_requests_per_minute=1000), log=lambda *_: None)
+    processor = Processor(d1, transport, Settings(api_requests_per_minute=1000, allow_private_hosts=True), log=lambda *_: None)
     return asyncio.run(process_batch(processor, batch_size=10))
 
 

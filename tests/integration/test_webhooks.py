@@ -1,0 +1,53 @@
+"""Webhook notifications from the image processor, received by dev/webhook_receiver.py."""
+import hashlib
+import hmac
+import json
+import time
+
+from tests.conftest import seed_vehicles, site_knobs
+
+
+def deliveries(stack, api, wanted: int, timeout: float = 20) -> list[dict]:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = api.call("GET", stack.webhooks.url + "/__received", token=None)[1]["deliveries"]
+        if len(got) >= wanted:
+            return got
+        time.sleep(0.3)
+    raise AssertionError(f"expected {wanted} webhook deliveries, got {len(got)}")
+
+
+def test_signed_summaries_after_a_run_and_on_permanent_failures(fresh, api, database):
+    stack = fresh
+    seed_vehicles(stack, database, 2, 2)
+    site_knobs(stack, api, photo_faults={"/photos/L10002/2.png": 404})
+    status, answer = api.call("POST", stack.processor_url + "/api/process-images", {"batchSize": 5})
+    assert status == 200 and answer["imagesUploaded"] == 3
+    received = deliveries(stack, api, 2)
+    secret = stack.secrets["WEBHOOK_SECRET"].encode()
+    events = {}
+    for delivery in received:
+        expected = "sha256=" + hmac.new(secret, delivery["body"].encode(), hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(delivery["headers"]["x-webhook-signature"], expected)
+        payload = json.loads(delivery["body"])
+        events[payload["event"]] = payload
+    assert events["processing.completed"]["summary"]["imagesUploaded"] == 3
+    (failure,) = events["images.failed"]["failures"]
+    assert failure["url"].endswith("/photos/L10002/2.png") and "404" in failure["reason"]
+    assert stack.secrets["WEBHOOK_SECRET"] not in stack.workers["processor"].log_text()
+
+
+def test_a_dead_receiver_changes_nothing_in_processing(fresh, api, database):
+    stack = fresh
+    seed_vehicles(stack, database, 2, 3)
+    assert api.call("POST", stack.webhooks.url + "/__control", {"status": 500}, token=None)[0] == 200
+    started = time.time()
+    status, answer = api.call("POST", stack.processor_url + "/api/process-images", {"batchSize": 5})
+    assert status == 200 and answer["imagesUploaded"] == 6 and answer["failed"] == 0
+    assert time.time() - started < 5       # delivery retries run after the answer, not before it
+    assert all(not e.startswith("http") for r in database.rows("SELECT images FROM vehicles")
+               for e in json.loads(r["images"]))
+    deadline = time.time() + 20
+    while "Webhook processing.completed not delivered: HTTP 500" not in stack.workers["processor"].log_text():
+        assert time.time() < deadline, "the failed delivery was not logged"
+        time.sleep(0.5)
