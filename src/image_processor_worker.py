@@ -14,6 +14,7 @@ from inventory.images import DELIVERY_BASE, parse_allowed_hosts
 from inventory.listing import list_vehicles_response
 from inventory.openapi import PROCESSOR_SPEC
 from inventory.processing import Processor, Settings, drain, process_batch
+from inventory.queue_mode import consume_dead_letters, consume_jobs, enqueue_vehicles
 from inventory.runtime import (D1, BindingTransport, WorkersHttp, env_value, has_binding, html_response,
                                json_response, request_parts)
 from inventory.uploader import RestFileTransport, RestUrlTransport
@@ -21,7 +22,7 @@ from inventory.webhooks import deliver
 from inventory.web import (ApiError, check_admin, check_method, env_flag, id_list, int_in_range, only_fields,
                            parse_json_body)
 
-BINDINGS = ("DB", "IMAGES")
+BINDINGS = ("DB", "IMAGES", "IMAGE_JOBS")
 SECRETS = ("CF_IMAGES_TOKEN", "ADMIN_TOKEN", "WEBHOOK_SECRET")
 UPLOAD_MODES = ("url", "file", "binding")
 
@@ -79,9 +80,29 @@ class Default(WorkerEntrypoint):
         await drain(processor, trigger="cron", batch_size=self.batch_size(),
                     time_budget_s=self.time_budget())
 
+    async def queue(self, batch, env=None, ctx=None):
+        """Queue consumer: image jobs, and the dead-letter queue's messages."""
+        messages = list(batch.messages)
+        if str(batch.queue).endswith("-dlq"):
+            count = await consume_dead_letters(D1(self.env.DB), messages)
+            print(f"☠️ Recorded {count} photos of {len(messages)} dead-lettered jobs as failed")
+            return
+        processor = self.processor()
+        processor.settings.attempts_per_run = 1      # the queue redelivers on the same schedule
+        await consume_jobs(processor, messages)
+
+    async def enqueue_vehicles(self, vehicle_ids=None):
+        """RPC for the scraper in queue mode: one job per vehicle that holds vendor URLs."""
+        if not has_binding(self.env, "IMAGE_JOBS"):
+            raise RuntimeError("queue mode needs the IMAGE_JOBS queue binding on the image processor")
+        ids = None if vehicle_ids is None else [int(i) for i in _plain(vehicle_ids)]
+        sent = await enqueue_vehicles(D1(self.env.DB), self.env.IMAGE_JOBS, ids)
+        print(f"📮 Queued {sent} image jobs")
+        return sent
+
     async def process_vehicles(self, vehicle_ids, trigger="handoff"):
         """RPC for the scraper: process these vehicles within the background time budget."""
-        ids = [int(i) for i in (vehicle_ids.to_py() if hasattr(vehicle_ids, "to_py") else vehicle_ids)]
+        ids = [int(i) for i in _plain(vehicle_ids)]
         print(f"📥 Hand-off received: {len(ids)} vehicles")
         return await drain(self.processor(), trigger=str(trigger), batch_size=self.batch_size(),
                            time_budget_s=self.time_budget(), vehicle_ids=ids)
@@ -164,5 +185,13 @@ class Default(WorkerEntrypoint):
         if urls is not None and (not isinstance(urls, list) or not all(isinstance(u, str) for u in urls)
                                  or len(urls) > 500):
             raise ApiError(400, "sourceUrls must be a list of up to 500 URLs (strings)")
-        count = await db.requeue(D1(self.env.DB), urls)
-        return {"success": True, "requeued": count}
+        d1 = D1(self.env.DB)
+        count, vehicle_ids = await db.requeue(d1, urls)
+        queued = 0
+        if vehicle_ids and has_binding(self.env, "IMAGE_JOBS"):
+            queued = await enqueue_vehicles(d1, self.env.IMAGE_JOBS, vehicle_ids)
+        return {"success": True, "requeued": count, "jobsQueued": queued}
+
+
+def _plain(value):
+    return value.to_py() if hasattr(value, "to_py") else value

@@ -14,10 +14,11 @@ from inventory.openapi import SCRAPER_SPEC
 from inventory.profiles import get_profile
 from inventory.runtime import D1, WorkersHttp, env_value, has_binding, json_response, request_parts
 from inventory.scrape import SiteError, run_scrape
-from inventory.web import ApiError, check_admin, check_method, env_flag
+from inventory.web import ApiError, check_admin, check_method, env_flag, only_fields, parse_json_body
 
 BINDINGS = ("DB", "IMAGE_PROCESSOR")
 SECRETS = ("ADMIN_TOKEN",)
+HANDOFF_MODES = ("binding", "queue", "none")
 
 
 class Default(WorkerEntrypoint):
@@ -31,14 +32,19 @@ class Default(WorkerEntrypoint):
             return json_response({"success": False, "error": f"internal error ({type(error).__name__})"}, 500)
 
     async def route(self, request):
-        method, path, query, _body = await request_parts(request)
+        method, path, query, body = await request_parts(request)
         if path == "/":
             check_method(method, ("GET",))
             return json_response(self.health())
         if path == "/api/scrape":
             check_method(method, ("POST",))
             check_admin(request.headers.get("authorization"), env_value(self.env, "ADMIN_TOKEN"))
-            return await self.scrape("http")
+            body = parse_json_body(body)
+            only_fields(body, {"handoff"})
+            handoff = body.get("handoff", env_value(self.env, "HANDOFF_MODE", "binding"))
+            if handoff not in HANDOFF_MODES:
+                raise ApiError(400, f"handoff must be one of {', '.join(HANDOFF_MODES)}, got {str(handoff)[:20]!r}")
+            return await self.scrape("http", handoff)
         if path == "/api/vehicles":
             check_method(method, ("GET",))
             return json_response(await self.vehicles(query))
@@ -48,7 +54,7 @@ class Default(WorkerEntrypoint):
         raise ApiError(404, f"no such endpoint: {path}")
 
     async def scheduled(self, controller, env=None, ctx=None):
-        response = await self.scrape("cron")
+        response = await self.scrape("cron", env_value(self.env, "HANDOFF_MODE", "binding"))
         print(f"⏰ Cron scrape answered {response.status}")
 
     def health(self) -> dict:
@@ -59,10 +65,11 @@ class Default(WorkerEntrypoint):
             "secrets": {name: bool(env_value(self.env, name)) for name in SECRETS},
             "config": {"scrapeUrlSet": bool(env_value(self.env, "SCRAPE_URL")),
                        "profile": env_value(self.env, "SITE_PROFILE", "lambert"),
-                       "imageProcessorUrlSet": bool(env_value(self.env, "IMAGE_PROCESSOR_URL"))},
+                       "imageProcessorUrlSet": bool(env_value(self.env, "IMAGE_PROCESSOR_URL")),
+                       "handoffMode": env_value(self.env, "HANDOFF_MODE", "binding")},
         }
 
-    async def scrape(self, trigger: str):
+    async def scrape(self, trigger: str, handoff: str):
         start_url = env_value(self.env, "SCRAPE_URL")
         if not start_url:
             raise ApiError(503, "SCRAPE_URL is not configured")
@@ -81,9 +88,14 @@ class Default(WorkerEntrypoint):
             return json_response({"success": False, "error": f"dealer site unavailable: {error}",
                                   "cause": str(error)}, 502)
         ids = result["vehicleIdsWithVendorUrls"]
-        handoff = self.hand_off(ids) if ids else "nothing to process"
+        if handoff == "none" or not ids:
+            triggered = "not requested" if handoff == "none" else "nothing to process"
+        elif handoff == "queue":
+            triggered = self.queue_jobs(ids)
+        else:
+            triggered = self.hand_off(ids)
         summary = result["summary"]
-        return json_response({"success": True, **summary, "processingTriggered": handoff,
+        return json_response({"success": True, **summary, "processingTriggered": triggered,
                               "skippedEntries": result["skipped"]})
 
     def hand_off(self, vehicle_ids: list) -> str:
@@ -99,6 +111,21 @@ class Default(WorkerEntrypoint):
             return "http"
         print("⚠️ No IMAGE_PROCESSOR binding and no IMAGE_PROCESSOR_URL: image processing not triggered")
         return "not configured"
+
+    def queue_jobs(self, vehicle_ids: list) -> str:
+        """Queue mode: the processor turns the ids into one queue message per vehicle."""
+        if not has_binding(self.env, "IMAGE_PROCESSOR"):
+            print("⚠️ Queue mode needs the IMAGE_PROCESSOR binding: image processing not triggered")
+            return "not configured"
+        self.ctx.waitUntil(self._enqueue(vehicle_ids))
+        return "queue"
+
+    async def _enqueue(self, vehicle_ids: list):
+        try:
+            sent = await self.env.IMAGE_PROCESSOR.enqueue_vehicles(vehicle_ids)
+            print(f"📮 {_plain(sent)} image jobs queued")
+        except Exception as error:
+            print(f"⚠️ Queueing image jobs failed (the scrape is saved): {type(error).__name__}: {error}")
 
     async def _call_processor(self, vehicle_ids: list):
         try:

@@ -118,7 +118,7 @@ async def claim_images(d1, wanted: list[tuple[str, str, int]], run_id: str, now_
     claim = (
         "INSERT INTO images (source_url, image_id, vehicle_id, claimed_by, claim_expires_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?, datetime('now')) "
-        "ON CONFLICT(source_url) DO UPDATE SET claimed_by = excluded.claimed_by, "
+        "ON CONFLICT(source_url) DO UPDATE SET claimed_by = excluded.claimed_by, image_id = excluded.image_id, "
         "claim_expires_at = excluded.claim_expires_at, vehicle_id = excluded.vehicle_id "
         "WHERE images.state != 'uploaded' AND images.permanent = 0 "
         "AND (images.claim_expires_at IS NULL OR images.claim_expires_at < ?)")
@@ -215,20 +215,55 @@ async def failures(d1, limit: int = 200) -> list[dict]:
         "ORDER BY i.updated_at DESC LIMIT ?", [limit])
 
 
-async def requeue(d1, source_urls: list[str] | None) -> int:
-    """Make failed photos eligible again (all of them, or the listed ones)."""
+async def requeue(d1, source_urls: list[str] | None) -> tuple[int, list[int]]:
+    """Make failed photos eligible again (all of them, or the listed ones): (count, their vehicle ids)."""
     base = ("UPDATE images SET state = 'pending', permanent = 0, last_error = NULL, attempts = 0, "
             "updated_at = datetime('now') WHERE state = 'failed'")
-    if source_urls is None:
-        rows = await d1.batch([(base, []), ("SELECT changes() AS n", [])])
-        return rows[1][0]["n"]
-    total = 0
-    for chunk in _chunks(source_urls):
-        rows = await d1.batch([(base + f" AND source_url IN ({_marks(len(chunk))})", chunk),
-                               ("SELECT changes() AS n", [])])
-        total += rows[1][0]["n"]
-    return total
+    groups = [None] if source_urls is None else list(_chunks(source_urls))
+    total, vehicles = 0, set()
+    for chunk in groups:
+        where, params = ("", []) if chunk is None else (f" AND source_url IN ({_marks(len(chunk))})", chunk)
+        found, _, changed = await d1.batch([
+            ("SELECT DISTINCT vehicle_id FROM images WHERE state = 'failed'" + where, params),
+            (base + where, params),
+            ("SELECT changes() AS n", []),
+        ])
+        total += changed[0]["n"]
+        vehicles.update(r["vehicle_id"] for r in found if r["vehicle_id"] is not None)
+    return total, sorted(vehicles)
 
 
 async def record_run(d1, kind, trigger, started_at, finished_at, summary) -> None:
     await d1.batch([record_run_statement(kind, trigger, started_at, finished_at, summary)])
+
+
+async def vehicles_for_jobs(d1, ids: list[int] | None) -> list[dict]:
+    """Active vehicles holding vendor URLs, with what orders their jobs (featured, newest)."""
+    query = ("SELECT id, featured, CAST(strftime('%s', first_seen_at) AS INTEGER) AS ord FROM vehicles "
+             f"WHERE status = 'active' AND {_VENDOR_URLS_OF.format(col='images')} > 0")
+    if ids is None:
+        rows = await d1.all(query, [])
+    else:
+        rows = []
+        for chunk in _chunks(ids):
+            rows += await d1.all(query + f" AND id IN ({_marks(len(chunk))})", chunk)
+    return [{"id": r["id"], "featured": bool(r["featured"]), "order": r["ord"]} for r in rows]
+
+
+async def record_dead_letters(d1, vehicle_ids: list[int]) -> int:
+    """Mark the vendor-URL photos of these vehicles failed for good, keeping the last error."""
+    statements = []
+    for chunk in _chunks(vehicle_ids):
+        vendor_urls = (f"SELECT j.value AS url, v.id AS vid FROM vehicles v, json_each(v.images) j "
+                       f"WHERE v.id IN ({_marks(len(chunk))}) AND j.value LIKE 'http%'")
+        statements.append((
+            f"INSERT INTO images (source_url, image_id, vehicle_id, updated_at) SELECT url, '', vid, "
+            f"datetime('now') FROM ({vendor_urls}) WHERE true ON CONFLICT(source_url) DO NOTHING", chunk))
+        statements.append((
+            "UPDATE images SET state = 'failed', permanent = 1, claimed_by = NULL, claim_expires_at = NULL, "
+            "last_error = 'dead-lettered after the queue ran out of retries' || "
+            "COALESCE(' (last error: ' || last_error || ')', ''), updated_at = datetime('now') "
+            f"WHERE state != 'uploaded' AND source_url IN (SELECT url FROM ({vendor_urls}))", chunk))
+        statements.append(("SELECT changes() AS n", []))
+    results = await d1.batch(statements)
+    return sum(r[0]["n"] for r in results[2::3])

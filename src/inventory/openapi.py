@@ -203,15 +203,17 @@ SCRAPER_SPEC = _document(
         "/": HEALTH,
         "/api/scrape": _post(_operation(
             "Scrape the dealer site now",
-            _json_response("The scrape's summary.", _ref("ScrapeResult")), (401, 502, 503), admin=True,
-            tag="admin", description="Runs the whole scrape (as the cron does) and answers its summary; "
-                                     "any request body is ignored.")),
+            _json_response("The scrape's summary.", _ref("ScrapeResult")), (400, 401, 413, 502, 503), admin=True,
+            tag="admin", description="Runs the whole scrape (as the cron does) and answers its summary. "
+                                     "`handoff` overrides HANDOFF_MODE for this run.",
+            body=_optional_json_body(_obj({"handoff": {"type": "string", "enum": ["binding", "queue", "none"]}},
+                                          extra=False), "Optional."))),
         "/api/vehicles": VEHICLES,
         "/openapi.json": OPENAPI,
     },
     {"ImageEntry": IMAGE_ENTRY_SCHEMA, "Vehicle": VEHICLE_SCHEMA, "VehicleList": VEHICLE_LIST_SCHEMA,
      "ScrapeResult": SCRAPE_RESULT_SCHEMA},
-    (400, 401, 404, 405, 500, 502, 503))
+    (400, 401, 404, 405, 413, 500, 502, 503))
 
 # --- the image processor ---------------------------------------------------------------------
 
@@ -265,7 +267,7 @@ FAILURES_SCHEMA = _obj({"success": TRUE, "count": COUNT, "failures": _array(_ref
 REQUEUE_REQUEST_SCHEMA = _obj({"sourceUrls": _array(STRING, maxItems=500, description=(
     "Requeue only these failed photos (by vendor URL); without it, every failed photo."))}, extra=False)
 
-REQUEUE_RESULT_SCHEMA = _obj({"success": TRUE, "requeued": COUNT}, ["success", "requeued"])
+REQUEUE_RESULT_SCHEMA = _obj({"success": TRUE, "requeued": COUNT, "jobsQueued": COUNT}, ["success", "requeued"])
 
 PROCESSOR_SPEC = _document(
     "image-processor",

@@ -28,6 +28,7 @@ class Settings:
     api_requests_per_minute: int = 180
     allowed_hosts: list = field(default_factory=list)   # empty: any public host
     allow_private_hosts: bool = False                     # the local dev profile only
+    attempts_per_run: int = 4                             # 1 in queue mode: the queue retries
 
 
 @dataclass
@@ -109,7 +110,8 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
                 return
             metadata = {"vehicleId": vehicle["id"], "source": url[:500]}
             outcome = await upload_with_retries(p.transport, budget, url, image_id, metadata, sleep=p.sleep,
-                                                clock=p.clock, deadline=hard_deadline, log=p.log)
+                                                clock=p.clock, deadline=hard_deadline, log=p.log,
+                                                max_attempts=p.settings.attempts_per_run)
             if outcome.fatal:
                 stop["fatal"] = outcome.error
             if outcome.attempts:
@@ -129,10 +131,12 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
     for vehicle in vehicles:
         mine = [outcomes[u] for u in by_vehicle[vehicle["id"]] if u in outcomes]
         errors = [{"url": o.source_url, "reason": o.error, "permanent": o.permanent} for o in mine if not o.ok]
+        retry_after = max((o.retry_after_s or 0 for o in mine if not o.ok), default=0)
         uploaded = sum(1 for o in mine if o.ok)
         left = len(by_vehicle[vehicle["id"]]) - len(mine)
         results.append({"vehicleId": vehicle["id"], "title": _title(vehicle), "uploaded": uploaded,
-                        "failed": len(errors), "notAttempted": left, "errors": errors})
+                        "failed": len(errors), "notAttempted": left, "errors": errors,
+                        **({"retryAfterS": retry_after} if retry_after else {})})
         if errors:
             failed += 1
         elif left:

@@ -157,6 +157,7 @@ class UploadOutcome:
     error: str | None = None
     permanent: bool = False
     fatal: bool = False
+    retry_after_s: float | None = None
 
     def as_row(self) -> dict:
         return {"source_url": self.source_url, "ok": self.ok, "attempts": self.attempts,
@@ -165,11 +166,14 @@ class UploadOutcome:
 
 async def upload_with_retries(transport, budget: ApiBudget, source_url: str, image_id: str, metadata: dict, *,
                               sleep=asyncio.sleep, clock=time.monotonic, deadline: float | None = None,
-                              log=print) -> UploadOutcome:
-    """Attempt 1 at once, then after 1 s, 2 s and 4 s (plus jitter); a 429 waits for retry-after."""
+                              log=print, max_attempts: int = len(RETRY_DELAYS_S) + 1) -> UploadOutcome:
+    """Attempt 1 at once, then after 1 s, 2 s and 4 s (plus jitter); a 429 waits for retry-after.
+
+    In queue mode `max_attempts` is 1: the queue redelivers on the same schedule instead.
+    """
     verdict = Verdict(TRANSIENT, "not tried")
     attempts = 0
-    for attempt in range(1, len(RETRY_DELAYS_S) + 2):
+    for attempt in range(1, max_attempts + 1):
         if attempt > 1:
             wait = RETRY_DELAYS_S[attempt - 2] * (1 + random.uniform(0, JITTER))
             if verdict.retry_after_s is not None:
@@ -200,4 +204,5 @@ async def upload_with_retries(transport, budget: ApiBudget, source_url: str, ima
         log(f"    ⚠️ Attempt {attempt} failed for {image_id}: {verdict.reason}")
     log(f"    ❌ Failed: {image_id} after {attempts} attempt(s): {verdict.reason}")
     return UploadOutcome(source_url, image_id, False, attempts, verdict.reason,
-                         permanent=verdict.kind == PERMANENT, fatal=verdict.kind == FATAL)
+                         permanent=verdict.kind == PERMANENT, fatal=verdict.kind == FATAL,
+                         retry_after_s=verdict.retry_after_s)

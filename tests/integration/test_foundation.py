@@ -12,7 +12,7 @@ import setup as project_setup  # noqa: E402
 
 @pytest.mark.parametrize("worker, service, bindings", [
     ("scraper_url", "lambert-scraper", {"DB": True, "IMAGE_PROCESSOR": True}),
-    ("processor_url", "image-processor", {"DB": True, "IMAGES": True}),
+    ("processor_url", "image-processor", {"DB": True, "IMAGES": True, "IMAGE_JOBS": True}),
 ])
 def test_health_reports_python_314_under_workerd(stack, api, worker, service, bindings):
     status, body = api.call("GET", getattr(stack, worker) + "/", token=None)

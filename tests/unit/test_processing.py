@@ -77,7 +77,7 @@ def test_permanent_failures_keep_the_vendor_url_and_are_not_retried_until_requeu
     assert len(transport.uploads) == 3
     again = asyncio.run(process_batch(processor(d1, transport), batch_size=10))
     assert again["processed"] == 0 and len(transport.uploads) == 3
-    assert asyncio.run(db.requeue(d1, None)) == 1
+    assert asyncio.run(db.requeue(d1, None)) == (1, [1])
     asyncio.run(process_batch(processor(d1, transport), batch_size=10))
     assert not any(e.startswith("http") for e in lists(d1)[0])
 

@@ -1,0 +1,87 @@
+"""Queue mode: image jobs on a Cloudflare Queue, one message per vehicle, with a dead-letter queue.
+
+Why one message per vehicle: a vehicle's list is rewritten in one D1 batch, so a message maps to
+exactly one atomic write-back, and acknowledging or retrying it needs no bookkeeping per photo.
+Delivery is at least once; deterministic image ids and D1 claims make a repeated message harmless.
+"""
+from __future__ import annotations
+
+import math
+
+from . import db
+from .processing import Processor, process_batch
+from .uploader import RETRY_DELAYS_S
+
+SEND_BATCH_LIMIT = 100      # Cloudflare Queues: messages per sendBatch call
+
+
+def job_messages(vehicles: list[dict]) -> list[dict]:
+    """Featured vehicles first (and newest first within each group), one message each."""
+    ordered = sorted(vehicles, key=lambda v: (not v.get("featured"), -(v.get("order") or 0)))
+    return [{"body": {"vehicleId": v["id"], "featured": bool(v.get("featured"))}} for v in ordered]
+
+
+def retry_delay_s(attempts: int, retry_after_s: float = 0) -> int:
+    """The same schedule as in-run retries (1 s, 2 s, 4 s), or the API's retry-after if longer."""
+    backoff = RETRY_DELAYS_S[min(max(attempts, 1), len(RETRY_DELAYS_S)) - 1]
+    return int(math.ceil(max(backoff, retry_after_s)))
+
+
+def verdict_for(result: dict) -> str:
+    """ack: every photo settled (uploaded or failed for good); retry: something is left to try."""
+    transient = [e for e in result["errors"] if not e["permanent"]]
+    return "retry" if transient or result["notAttempted"] else "ack"
+
+
+async def consume_jobs(p: Processor, messages: list) -> dict:
+    """Process one delivered batch: all its vehicles in one run (6 uploads in flight across them),
+    then acknowledge or retry each message on its own."""
+    by_vehicle = {}
+    for message in messages:
+        body = message.body
+        vehicle_id = int(body["vehicleId"]) if isinstance(body, dict) and "vehicleId" in body else None
+        if vehicle_id is None:
+            p.log(f"⚠️ Dropping a malformed image job: {str(body)[:100]}")
+            message.ack()
+            continue
+        by_vehicle.setdefault(vehicle_id, []).append(message)
+    ordered = sorted(by_vehicle, key=lambda vid: not by_vehicle[vid][0].body.get("featured"))
+    result = await process_batch(p, vehicle_ids=ordered, trigger="queue") if ordered else {"results": []}
+    outcome = {"acked": 0, "retried": 0}
+    results = {r["vehicleId"]: r for r in result["results"]}
+    for vehicle_id, duplicates in by_vehicle.items():
+        vehicle_result = results.get(vehicle_id)
+        for message in duplicates:
+            if vehicle_result is None or verdict_for(vehicle_result) == "ack":
+                message.ack()
+                outcome["acked"] += 1
+            else:
+                delay = retry_delay_s(int(message.attempts), vehicle_result.get("retryAfterS", 0))
+                message.retry(delaySeconds=delay)
+                outcome["retried"] += 1
+    p.log(f"📬 Queue batch: {len(messages)} messages, {outcome['acked']} acknowledged, "
+          f"{outcome['retried']} to retry")
+    return outcome
+
+
+async def consume_dead_letters(d1, messages: list, log=print) -> int:
+    """Messages that ran out of retries: record their photos as failed (visible, requeueable)."""
+    ids = []
+    for message in messages:
+        body = message.body
+        if isinstance(body, dict) and "vehicleId" in body:
+            ids.append(int(body["vehicleId"]))
+            log(f"☠️ Dead-lettered: vehicle {body['vehicleId']} after {message.attempts} deliveries")
+    recorded = await db.record_dead_letters(d1, ids) if ids else 0
+    for message in messages:
+        message.ack()
+    return recorded
+
+
+async def enqueue_vehicles(d1, queue, vehicle_ids: list[int] | None = None) -> int:
+    """Send one job per vehicle that still holds vendor URLs (the given ones, or all of them)."""
+    vehicles = await db.vehicles_for_jobs(d1, vehicle_ids)
+    messages = job_messages(vehicles)
+    for start in range(0, len(messages), SEND_BATCH_LIMIT):
+        await queue.sendBatch(messages[start:start + SEND_BATCH_LIMIT])
+    return len(messages)
