@@ -125,6 +125,21 @@ def python_modules() -> None:
         shutil.rmtree(cache, ignore_errors=True)
 
 
+def probe_modules() -> None:
+    """The pyodide-http probe Worker (tests/workers): the runtime SDK plus pyodide-http."""
+    target = ROOT / "tests" / "workers" / "pyodide_http_probe" / "python_modules"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(ROOT / "python_modules", target)
+    wanted = [r for r in pyproject()["project"]["optional-dependencies"]["dev"] if r.startswith("pyodide-http")]
+    wheels = CACHE / "wheels"
+    pip(sys.executable, "download", "--no-deps", "--only-binary=:all:", "--platform", "any",
+        "--python-version", "3.14", "--implementation", "py", "-d", str(wheels), *wanted)
+    pip(sys.executable, "install", "--no-index", "--no-deps", "--find-links", str(wheels), "--target",
+        str(target), "--upgrade", *wanted)
+    for extra in target.glob("*.dist-info"):
+        shutil.rmtree(extra, ignore_errors=True)
+
+
 def dev_vars() -> None:
     """Write the dev-only secrets wrangler dev reads; keep values already there, add missing ones."""
     path = ROOT / ".dev.vars"
@@ -160,6 +175,8 @@ def main() -> None:
     step("pyodide-bundle", digest(ROOT / "scripts" / "build_pyodide_bundle.py", ROOT / "scripts" / "pyodide_bundle.capnp",
                                   ROOT / "node_modules" / "pyodide" / "package.json"), [BUNDLE], pyodide_bundle)
     step("python-modules", digest(ROOT / "pyproject.toml"), [ROOT / "python_modules" / "workers"], python_modules)
+    step("probe-modules", digest(ROOT / "pyproject.toml"),
+         [ROOT / "tests" / "workers" / "pyodide_http_probe" / "python_modules" / "pyodide_http"], probe_modules)
     dev_vars()
     state = ROOT / ".wrangler" / "state"
     step("local-d1", digest(ROOT / "schema.sql", str(state)), [state / "v3" / "d1"], lambda: apply_schema(state))
