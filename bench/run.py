@@ -5,7 +5,8 @@ cancels out; nothing here asserts on time. The table goes to bench/RESULTS.md (o
 short summary to stdout.
 
 Adding a benchmark: write one more function `def name() -> list[Row]` (start what it needs with
-`lab(...)`) and append it to BENCHMARKS.
+`lab(...)`) and append it to BENCHMARKS. `bench/run.py --only NAME` runs the benchmarks whose
+function name contains NAME and prints their rows without touching RESULTS.md.
 
 Ports are the standard ones unless the environment says otherwise, e.g. to run beside a dev stack:
   SCRAPER_PORT=48787 PROCESSOR_PORT=48788 DEMO_SITE_PORT=48790 IMAGES_API_PORT=48791 \
@@ -15,8 +16,10 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import statistics
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -103,6 +106,23 @@ class Lab:
     def process(self, batch_size: int) -> tuple[float, dict]:
         """(wall seconds seen by the client, the processor's answer)."""
         return self._post(self.stack.processor_url + "/api/process-images", {"batchSize": batch_size})
+
+    def image_status(self) -> dict:
+        status, body = self.api.call("GET", self.stack.processor_url + "/api/image-status", token=None)
+        if "restarted mid-request" in str(body):
+            raise WorkerRestarted("/api/image-status")
+        if status != 200 or not body.get("success"):
+            raise BenchError(f"GET /api/image-status answered {status}: {str(body)[:500]}")
+        return body["stats"]
+
+    def cron(self) -> None:
+        """One `scheduled()` of the image processor (a drain of up to BACKGROUND_TIME_BUDGET_S)."""
+        url = self.stack.processor_url + "/cdn-cgi/handler/scheduled?cron=*%2F10+*+*+*+*"
+        status, body = self.api.call("GET", url, token=None, timeout=120)
+        if "restarted mid-request" in str(body):
+            raise WorkerRestarted(url)
+        if status != 200:
+            raise BenchError(f"GET {url} answered {status}: {str(body)[:500]}")
 
 
 @contextmanager
@@ -267,7 +287,208 @@ def processor_benchmark() -> list[Row]:
     ]
 
 
-BENCHMARKS = [scraper_benchmark, processor_benchmark]
+# --- 3. draining a backlog: cron mode vs queue mode ---------------------------------------------
+
+API_LIMIT, API_WINDOW_S = 1200, 300      # the Images API's account limit (the stand-in's default)
+PRODUCTION_BUDGET = 180                  # IMAGES_API_REQUESTS_PER_MINUTE of wrangler-image-processor.toml
+BUDGET_VARS = {"IMAGES_API_REQUESTS_PER_MINUTE": str(PRODUCTION_BUDGET)}
+BATCH_VARS = {**BUDGET_VARS, "IMAGES_BATCH_UPLOADS": "true"}
+QUEUE_LOG = re.compile(r"Queue batch: (\d+) messages, (\d+) acknowledged, (\d+) to retry")
+
+
+class Sampler:
+    """Samples the Images stand-in's counters every 0.1 s (wall clock), in a thread of this process."""
+
+    def __init__(self, images):
+        self.images, self.samples, self._stop = images, [], threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        stats = self.images.stats()
+        self.samples.append((time.time(), stats["requests"] - stats["batch_uploads"], stats["stored"]))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(0.1)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def account_requests_per_clock_minute(self) -> list[int]:
+        """Account-API requests in each clock minute the run touched (the processor's budget unit)."""
+        last_by_minute = {}
+        for moment, requests, _ in self.samples:
+            last_by_minute[int(moment // 60)] = requests
+        counts, before = [], 0
+        for minute in sorted(last_by_minute):
+            counts.append(last_by_minute[minute] - before)
+            before = last_by_minute[minute]
+        return counts
+
+    def peak_account_requests(self, window_s: float) -> int:
+        """Most account-API requests seen within any `window_s` (sampled)."""
+        peak, first = 0, 0
+        for moment, requests, _ in self.samples:
+            while self.samples[first][0] < moment - window_s:
+                first += 1
+            peak = max(peak, requests - self.samples[max(first - 1, 0)][1])
+        return peak
+
+
+def _next_minute() -> None:
+    """Wait for a clock minute to begin: the processor budgets per clock minute, so runs that start
+    at the same point of a minute compare (used with the account-API budget only)."""
+    time.sleep(60.5 - time.time() % 60)
+
+
+def _drain_backlog(l: Lab, mode: str, vehicles: int, photos: int, align: bool, limit_s: float) -> dict:
+    """Fresh state, a backlog of vehicles x photos vendor photos, drained by `mode` (cron | queue)."""
+    expected = vehicles * photos
+    l.reset()
+    l.site(vehicle_count=vehicles, photos_per_vehicle=photos)
+    if mode == "cron":                      # the backlog first, untimed; nothing starts by itself
+        body = l._post(l.stack.scraper_url + "/api/scrape", {"handoff": "none"})[1]
+        if body["new"] != vehicles or l.image_status()["images"]["pending"] != expected:
+            raise BenchError(f"backlog not as expected: {str(body)[:300]}")
+    log_start = len(l.stack.workers["processor"].log_text())
+    if align:
+        _next_minute()
+    calls, idle_calls = 0, 0
+    with Sampler(l.stack.standins.images) as sampler:
+        started = time.perf_counter()
+        if mode == "queue":
+            body = l._post(l.stack.scraper_url + "/api/scrape", {"handoff": "queue"})[1]
+            if body["new"] != vehicles or body["processingTriggered"] != "queue":
+                raise BenchError(f"queue-mode scrape not as expected: {str(body)[:300]}")
+        while True:
+            if mode == "cron":
+                stored_before = l.stack.standins.images.stats()["stored"]
+                l.cron()
+                calls += 1
+            status = l.image_status()
+            if status["images"]["total"] == expected and status["images"]["pending"] == 0:
+                break
+            if time.perf_counter() - started > limit_s:
+                raise BenchError(f"{mode} mode: backlog not drained in {limit_s:.0f} s: {status['images']}")
+            if mode == "queue":
+                time.sleep(0.25)
+            elif l.stack.standins.images.stats()["stored"] == stored_before:
+                idle_calls += 1             # budget spent for this minute: a cron tick that did nothing
+                time.sleep(1)
+        wall = time.perf_counter() - started
+    log = l.stack.workers["processor"].log_text()[log_start:]
+    if "restarted mid-request" in log or "Reloading local server" in log:
+        raise WorkerRestarted(f"processor during the {mode}-mode drain")
+    stats = l.stack.standins.images.stats()
+    batches = [tuple(int(n) for n in m.groups()) for m in QUEUE_LOG.finditer(log)]
+    return {
+        "mode": mode, "expected": expected, "wall_s": wall, "status": status["images"], "stats": stats,
+        "per_image": stats["requests"] / max(stats["stored"], 1),
+        "account_requests": stats["requests"] - stats["batch_uploads"],
+        "per_minute": sampler.account_requests_per_clock_minute(),
+        "peak_5min": sampler.peak_account_requests(API_WINDOW_S),
+        "peak_60s": sampler.peak_account_requests(60),
+        "calls": calls, "idle_calls": idle_calls,
+        "deliveries": len(batches), "messages": sum(b[0] for b in batches),
+        "retried": sum(b[2] for b in batches), "dead_lettered": log.count("☠️ Dead-lettered: vehicle"),
+        "drains": log.count("🌙 Drain finished (cron)"),
+    }
+
+
+def _rate(run: dict) -> float:
+    return run["stats"]["stored"] / run["wall_s"] * 60
+
+
+def _describe(run: dict) -> str:
+    s, st = run["stats"], run["status"]
+    text = (f"{run['mode']}: {s['stored']}/{run['expected']} stored in {run['wall_s']:.1f} s "
+            f"(-> {_rate(run):.0f}/min), {s['requests']} API requests ({s['batch_uploads']} to the batch host), "
+            f"account-API requests per clock minute {run['per_minute']}, peak in any 60 s {run['peak_60s']}, "
+            f"in any 5 min {run['peak_5min']}, 429s {s['rate_limited']}, peak simultaneous uploads "
+            f"{s['max_in_flight']}")
+    if st["failedPermanently"]:
+        text += f", {st['failedPermanently']} photos failed for good"
+    if run["mode"] == "cron":
+        text += f"; {run['calls']} cron calls ({run['idle_calls']} uploaded nothing: budget spent)"
+    else:
+        text += (f"; {run['deliveries']} consumer deliveries of {run['messages']} messages, "
+                 f"{run['retried']} retried, {run['dead_lettered']} dead-lettered")
+    return text
+
+
+def _backlog_rows(label: str, runs: dict, budget_bound: bool, note: str) -> list[Row]:
+    cron, queue = runs["cron"], runs["queue"]
+    backlog = cron["expected"]
+    how = " | ".join(_describe(r) for r in (cron, queue))
+    both = lambda f: " / ".join(f(r) for r in (cron, queue))
+    peaks = [m for r in (cron, queue) for m in r["per_minute"]]
+    rows = [
+        Row(f"Backlog drain, {label}: images per minute, cron / queue mode", both(lambda r: f"{_rate(r):.0f}"),
+            ("images stored / wall time. Cron: `scheduled()` triggered back to back (1 s pause after a call "
+             "that uploaded nothing) from the first call until `/api/image-status` shows pending 0; queue: from "
+             "`POST /api/scrape {\"handoff\": \"queue\"}` to pending 0. " + note + " " + how),
+            (f"bound by the budget: at most {PRODUCTION_BUDGET} account-API requests in any clock minute"
+             if budget_bound else "informative (no per-account limit on batch uploads)"),
+            max(peaks) <= PRODUCTION_BUDGET if budget_bound else None),
+        Row(f"Backlog drain, {label}: images stored of {backlog}, cron / queue mode",
+            both(lambda r: str(r["stats"]["stored"])),
+            "the Images stand-in's `stored` when `/api/image-status` shows no pending photo; the rest failed "
+            "for good (queue mode: dead-lettered)", f"all {backlog}",
+            all(r["stats"]["stored"] == backlog for r in (cron, queue))),
+        Row(f"Backlog drain, {label}: Images API requests per image, cron / queue mode",
+            both(lambda r: f"{r['per_image']:.3f}"),
+            "the stand-in's `stats()` requests / stored, reset before each mode"
+            + ("; batch tokens included (one account-API request per run that uploads)" if not budget_bound else ""),
+            "1.00 when nothing fails" if budget_bound else "at most 1.05 (uploads + batch tokens)",
+            all((r["per_image"] == 1.0) if budget_bound else (r["per_image"] <= 1.05) for r in (cron, queue))),
+        Row(f"Backlog drain, {label}: inside the Images API limit, cron / queue mode (peak account-API "
+            f"requests in any 5 min; 429s)",
+            both(lambda r: f"{r['peak_5min']}; {r['stats']['rate_limited']}"),
+            f"the stand-in's account-API requests (all requests minus batch-host uploads), sampled every 0.1 s; "
+            f"`rate_limited` of its `stats()`; IMAGES_API_REQUESTS_PER_MINUTE={PRODUCTION_BUDGET}",
+            f"at most {API_LIMIT:,} per {API_WINDOW_S // 60} min; 0 answered 429",
+            all(r["peak_5min"] <= API_LIMIT and r["stats"]["rate_limited"] == 0 for r in (cron, queue))),
+    ]
+    return rows
+
+
+def backlog_benchmark() -> list[Row]:
+    say("backlog drain, cron vs queue mode: 240 images through the account API (budget 180/min), "
+        "then 1,000 through batch tokens")
+    rows = []
+    with lab(BUDGET_VARS) as l:
+        runs = {mode: measured(_drain_backlog, l, mode, 12, 20, align=True, limit_s=150)
+                for mode in ("cron", "queue")}
+        for run in runs.values():
+            say(f"  {_describe(run)}")
+    rows += _backlog_rows(
+        f"240 images (12 x 20), account API at {PRODUCTION_BUDGET}/min", runs, budget_bound=True,
+        note=(f"IMAGES_API_REQUESTS_PER_MINUTE={PRODUCTION_BUDGET} as in production; a 240-image backlog, not "
+              f"1,000 (~5.5 min per mode at {PRODUCTION_BUDGET}/min); the processor budgets per clock minute, so "
+              f"each mode starts 0.5 s into a minute: {PRODUCTION_BUDGET} images in the first, the rest in the "
+              f"next, and images per minute is above {PRODUCTION_BUDGET} only for that reason. Scraper vars "
+              f"default, processor vars as production; vehicles from the demo site (`photos_per_vehicle` 20)."))
+    with lab(BATCH_VARS) as l:
+        runs = {mode: measured(_drain_backlog, l, mode, 50, 20, align=False, limit_s=180)
+                for mode in ("cron", "queue")}
+        for run in runs.values():
+            say(f"  {_describe(run)}")
+    rows += _backlog_rows(
+        "1,000 images (50 x 20), batch-token uploads", runs, budget_bound=False,
+        note=(f"IMAGES_BATCH_UPLOADS=true (uploads to the batch host, outside the account limit; the batch "
+              f"token is one account-API request per run), IMAGES_API_REQUESTS_PER_MINUTE={PRODUCTION_BUDGET}; "
+              f"no API latency injected, so this is the local stack's own speed (6 uploads in flight)."))
+    return rows
+
+
+BENCHMARKS = [scraper_benchmark, processor_benchmark, backlog_benchmark]
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -297,20 +518,33 @@ def write_results(rows: list[Row], seconds: float) -> None:
     RESULTS.write_text("\n".join(lines) + "\n")
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    """`--only NAME` (a function name in BENCHMARKS, or part of one): run just that, print its rows
+    and leave RESULTS.md alone."""
+    benchmarks = BENCHMARKS
+    only = argv[argv.index("--only") + 1] if "--only" in argv[:-1] else None
+    if only:
+        benchmarks = [b for b in BENCHMARKS if only in b.__name__]
+        if not benchmarks:
+            say(f"no benchmark matches {only!r}: {', '.join(b.__name__ for b in BENCHMARKS)}")
+            return 2
     started = time.perf_counter()
     rows: list[Row] = []
-    for benchmark in BENCHMARKS:
+    for benchmark in benchmarks:
         rows += benchmark()
     seconds = time.perf_counter() - started
-    write_results(rows, seconds)
+    if only:
+        for row in rows:
+            say(f"| {row.figure} | {row.value} | {row.limit} | {verdict(row)} | {row.how} |")
+    else:
+        write_results(rows, seconds)
     say("")
     for row in rows:
         mark = {True: "ok ", False: "OFF", None: "   "}[row.within]
         say(f"{mark} {row.figure}: {row.value}  (limit: {row.limit})")
-    say(f"\n{len(rows)} figures in {seconds:.0f} s -> {RESULTS.relative_to(ROOT)}")
+    say(f"\n{len(rows)} figures in {seconds:.0f} s" + ("" if only else f" -> {RESULTS.relative_to(ROOT)}"))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -89,7 +89,9 @@ class Default(WorkerEntrypoint):
             return
         processor = self.processor()
         processor.settings.attempts_per_run = 1      # the queue redelivers on the same schedule
-        await consume_jobs(processor, messages)
+        async def resend(body, delay_s):
+            await self.env.IMAGE_JOBS.send(body, delaySeconds=delay_s)
+        await consume_jobs(processor, messages, resend)
 
     async def enqueue_vehicles(self, vehicle_ids=None):
         """RPC for the scraper in queue mode: one job per vehicle that holds vendor URLs."""

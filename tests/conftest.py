@@ -130,6 +130,8 @@ def seed_vehicles(stack, database, count: int, photos: int, featured: set[int] =
     Their photos are real photos of the demo site's vendor CDN: `{cdn}/photos/L1xxxx/n.png`.
     `images(index, urls) -> list` may replace the image list (ids, URLs or mixed).
     """
+    # The CDN serves as many photos per vehicle as the site lists: make that `photos` for everyone.
+    stack.standins.site.set_knobs({"photos_per_vehicle": photos})
     ids = []
     con = database.connect()
     with con:

@@ -155,6 +155,7 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
     }
     if stop["fatal"]:
         summary["stoppedBecause"] = stop["fatal"]
+    summary["budgetExhausted"] = budget.exhausted
     summary["d1RoundTrips"] = p.d1.round_trips - trips_before + 1
     if vehicles:   # an idle cron tick is not worth a row: the status keeps showing the last real run
         await db.record_run(p.d1, "process", trigger, _iso(started_wall), _iso(p.wall_clock()), summary)

@@ -28,14 +28,26 @@ def retry_delay_s(attempts: int, retry_after_s: float = 0) -> int:
 
 
 def verdict_for(result: dict) -> str:
-    """ack: every photo settled (uploaded or failed for good); retry: something is left to try."""
-    transient = [e for e in result["errors"] if not e["permanent"]]
-    return "retry" if transient or result["notAttempted"] else "ack"
+    """ack: every photo settled (uploaded or failed for good); retry: an upload failed and may work
+    later (counts toward the dead-letter queue); defer: photos not tried at all (API budget spent, or
+    claimed by another run), which must not count as failures."""
+    if any(not e["permanent"] for e in result["errors"]):
+        return "retry"
+    return "defer" if result["notAttempted"] else "ack"
 
 
-async def consume_jobs(p: Processor, messages: list) -> dict:
+def defer_delay_s(budget_exhausted: bool, now_s: float) -> int:
+    """Until the next budget minute when the API budget is spent, else a short wait for a claim."""
+    return int(60 - now_s % 60) + 1 if budget_exhausted else RETRY_DELAYS_S[1]
+
+
+async def consume_jobs(p: Processor, messages: list, resend) -> dict:
     """Process one delivered batch: all its vehicles in one run (6 uploads in flight across them),
-    then acknowledge or retry each message on its own."""
+    then acknowledge, retry or defer each message on its own.
+
+    `resend(body, delay_s)` queues a fresh copy of a job: a deferred job is acknowledged and sent
+    again, so waiting for the budget never uses up the retries that lead to the dead-letter queue.
+    """
     by_vehicle = {}
     for message in messages:
         body = message.body
@@ -47,20 +59,24 @@ async def consume_jobs(p: Processor, messages: list) -> dict:
         by_vehicle.setdefault(vehicle_id, []).append(message)
     ordered = sorted(by_vehicle, key=lambda vid: not by_vehicle[vid][0].body.get("featured"))
     result = await process_batch(p, vehicle_ids=ordered, trigger="queue") if ordered else {"results": []}
-    outcome = {"acked": 0, "retried": 0}
+    outcome = {"acked": 0, "retried": 0, "deferred": 0}
     results = {r["vehicleId"]: r for r in result["results"]}
     for vehicle_id, duplicates in by_vehicle.items():
         vehicle_result = results.get(vehicle_id)
-        for message in duplicates:
-            if vehicle_result is None or verdict_for(vehicle_result) == "ack":
-                message.ack()
-                outcome["acked"] += 1
-            else:
+        verdict = "ack" if vehicle_result is None else verdict_for(vehicle_result)
+        for position, message in enumerate(duplicates):
+            if verdict == "retry":
                 delay = retry_delay_s(int(message.attempts), vehicle_result.get("retryAfterS", 0))
                 message.retry(delaySeconds=delay)
                 outcome["retried"] += 1
-    p.log(f"📬 Queue batch: {len(messages)} messages, {outcome['acked']} acknowledged, "
-          f"{outcome['retried']} to retry")
+                continue
+            if verdict == "defer" and position == 0:      # one fresh copy is enough
+                await resend(dict(message.body), defer_delay_s(result.get("budgetExhausted", False), p.wall_clock()))
+                outcome["deferred"] += 1
+            message.ack()
+            outcome["acked"] += 1
+    p.log(f"📬 Queue batch: {len(messages)} messages, {outcome['acked']} acknowledged "
+          f"({outcome['deferred']} deferred), {outcome['retried']} to retry")
     return outcome
 
 
