@@ -293,7 +293,7 @@ API_LIMIT, API_WINDOW_S = 1200, 300      # the Images API's account limit (the s
 PRODUCTION_BUDGET = 180                  # IMAGES_API_REQUESTS_PER_MINUTE of wrangler-image-processor.toml
 BUDGET_VARS = {"IMAGES_API_REQUESTS_PER_MINUTE": str(PRODUCTION_BUDGET)}
 BATCH_VARS = {**BUDGET_VARS, "IMAGES_BATCH_UPLOADS": "true"}
-QUEUE_LOG = re.compile(r"Queue batch: (\d+) messages, (\d+) acknowledged, (\d+) to retry")
+QUEUE_LOG = re.compile(r"Queue batch: (\d+) messages, (\d+) acknowledged \((\d+) deferred\), (\d+) to retry")
 
 
 class Sampler:
@@ -397,7 +397,8 @@ def _drain_backlog(l: Lab, mode: str, vehicles: int, photos: int, align: bool, l
         "peak_60s": sampler.peak_account_requests(60),
         "calls": calls, "idle_calls": idle_calls,
         "deliveries": len(batches), "messages": sum(b[0] for b in batches),
-        "retried": sum(b[2] for b in batches), "dead_lettered": log.count("☠️ Dead-lettered: vehicle"),
+        "deferred": sum(b[2] for b in batches), "retried": sum(b[3] for b in batches),
+        "dead_lettered": log.count("☠️ Dead-lettered: vehicle"),
         "drains": log.count("🌙 Drain finished (cron)"),
     }
 
@@ -419,7 +420,8 @@ def _describe(run: dict) -> str:
         text += f"; {run['calls']} cron calls ({run['idle_calls']} uploaded nothing: budget spent)"
     else:
         text += (f"; {run['deliveries']} consumer deliveries of {run['messages']} messages, "
-                 f"{run['retried']} retried, {run['dead_lettered']} dead-lettered")
+                 f"{run['deferred']} deferred to the next budget minute, {run['retried']} retried, "
+                 f"{run['dead_lettered']} dead-lettered")
     return text
 
 

@@ -125,12 +125,13 @@ class Stack:
                  f"Images API {self.images_url}")
         project_setup.apply_schema(self.state_dir)
         delivery = self.images_url
-        self._start_worker("processor", "wrangler-image-processor.toml", 9230, {
+        self.local_processor_vars = {
             "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID, "CLOUDFLARE_IMAGES_ACCOUNT_HASH": ACCOUNT_HASH,
             "IMAGES_API_BASE": f"{self.images_url}/client/v4", "IMAGES_BATCH_API_BASE": f"{self.images_url}/batch",
             "IMAGE_DELIVERY_BASE": delivery, "LOCAL_DEV_PROFILE": "true", "ALLOWED_IMAGE_HOSTS": "127.0.0.1",
             "WEBHOOK_URL": f"{self.webhooks.url}/hook",
-            **self.processor_vars})
+            **self.processor_vars}
+        self._start_worker("processor", "wrangler-image-processor.toml", 9230, self.local_processor_vars)
         self._start_worker("scraper", "wrangler-scraper.toml", 9231, {
             "SCRAPE_URL": f"{self.site_url}/inventory", "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,
             "CLOUDFLARE_IMAGES_ACCOUNT_HASH": ACCOUNT_HASH, "IMAGE_DELIVERY_BASE": delivery,
@@ -141,7 +142,17 @@ class Stack:
         self.say(f"lambert-scraper {self.scraper_url} and image-processor {self.processor_url} "
                  f"answer ({self.startup_seconds:.1f} s)")
 
-    def _start_worker(self, name: str, config: str, inspector_port: int, variables: dict) -> None:
+    def start_processor_variant(self, name: str, port: int, inspector_port: int, variables: dict) -> str:
+        """One more image-processor (e.g. another UPLOAD_MODE) on the same D1 database, in a dev
+        registry of its own so the scraper's service binding keeps reaching the main one."""
+        self.ports[name] = port
+        self._start_worker(name, "wrangler-image-processor.toml", inspector_port,
+                           {**self.local_processor_vars, **variables}, registry=self.state_dir / f"registry-{name}")
+        self._wait_until_answering(self.workers[name])
+        return self.workers[name].url
+
+    def _start_worker(self, name: str, config: str, inspector_port: int, variables: dict,
+                      registry: Path | None = None) -> None:
         log_path = self.state_dir / f"{name}.log"
         command = [str(ROOT / "node_modules" / ".bin" / "wrangler"), "dev", "-c", config,
                    "--ip", "127.0.0.1", "--port", str(self.ports[name]),
@@ -150,13 +161,13 @@ class Stack:
                    "--compatibility-flags", *DEV_SLOT_FLAGS]
         for key, value in variables.items():
             command += ["--var", f"{key}:{value}"]
-        process = subprocess.Popen(command, cwd=ROOT, env=self._worker_env(), stdin=subprocess.DEVNULL,
+        process = subprocess.Popen(command, cwd=ROOT, env=self._worker_env(registry), stdin=subprocess.DEVNULL,
                                    stdout=log_path.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
         self.workers[name] = WorkerProcess(name, f"http://127.0.0.1:{self.ports[name]}", process, log_path)
 
-    def _worker_env(self) -> dict:
+    def _worker_env(self, registry: Path | None = None) -> dict:
         # Each stack has its own dev registry, so a test session and `npm run dev` never meet.
-        return {**project_setup.wrangler_env(), "WRANGLER_REGISTRY_PATH": str(self.state_dir / "registry"),
+        return {**project_setup.wrangler_env(), "WRANGLER_REGISTRY_PATH": str(registry or self.state_dir / "registry"),
                 "WRANGLER_LOG_PATH": str(self.state_dir / "wrangler-logs")}
 
     def _wait_until_answering(self, worker: WorkerProcess, timeout_s: float = 90) -> None:

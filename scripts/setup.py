@@ -11,7 +11,6 @@ Runs under the machine's python3 (3.11+), standard library only.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import subprocess

@@ -15,7 +15,7 @@ from inventory.listing import list_vehicles_response
 from inventory.openapi import PROCESSOR_SPEC
 from inventory.processing import Processor, Settings, drain, process_batch
 from inventory.queue_mode import consume_dead_letters, consume_jobs, enqueue_vehicles
-from inventory.runtime import (D1, BindingTransport, WorkersHttp, env_value, has_binding, html_response,
+from inventory.runtime import (D1, answer, BindingTransport, WorkersHttp, env_value, has_binding, html_response,
                                json_response, request_parts)
 from inventory.uploader import RestFileTransport, RestUrlTransport
 from inventory.webhooks import deliver
@@ -29,13 +29,7 @@ UPLOAD_MODES = ("url", "file", "binding")
 
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
-        try:
-            return await self.route(request)
-        except ApiError as error:
-            return json_response(error.body(), error.status)
-        except Exception as error:
-            print(f"💥 Unexpected {type(error).__name__}: {error}")
-            return json_response({"success": False, "error": f"internal error ({type(error).__name__})"}, 500)
+        return await answer(self.route, request)
 
     async def route(self, request):
         method, path, query, body = await request_parts(request)

@@ -12,7 +12,7 @@ from inventory.images import DELIVERY_BASE
 from inventory.listing import list_vehicles_response
 from inventory.openapi import SCRAPER_SPEC
 from inventory.profiles import get_profile
-from inventory.runtime import D1, WorkersHttp, env_value, has_binding, json_response, request_parts
+from inventory.runtime import D1, answer, WorkersHttp, env_value, has_binding, json_response, request_parts
 from inventory.scrape import SiteError, run_scrape
 from inventory.web import ApiError, check_admin, check_method, env_flag, only_fields, parse_json_body
 
@@ -23,13 +23,7 @@ HANDOFF_MODES = ("binding", "queue", "none")
 
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
-        try:
-            return await self.route(request)
-        except ApiError as error:
-            return json_response(error.body(), error.status)
-        except Exception as error:  # never a bare 500 page; the cause goes to the log
-            print(f"💥 Unexpected {type(error).__name__}: {error}")
-            return json_response({"success": False, "error": f"internal error ({type(error).__name__})"}, 500)
+        return await answer(self.route, request)
 
     async def route(self, request):
         method, path, query, body = await request_parts(request)

@@ -6,6 +6,7 @@ import glob
 import json
 import sqlite3
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -107,6 +108,17 @@ def fresh(stack, api, database):
     assert api.call("POST", stack.images_url + "/__reset", {}, token=None)[0] == 200
     assert api.call("POST", stack.webhooks.url + "/__reset", {}, token=None)[0] == 200
     return stack
+
+
+def wait_for(condition, timeout: float = 60, what: str = "the condition", every: float = 0.1):
+    """Poll `condition` until it returns something truthy (returned), or fail after `timeout` s."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def site_knobs(stack, api, **knobs):

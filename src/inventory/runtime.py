@@ -16,11 +16,24 @@ from workers import Response, fetch
 
 from .http import HttpResponse, TransportError
 from .images import EXISTS, OK, PERMANENT, TRANSIENT, Verdict, judge_vendor_download
+from .web import ApiError
 
 
 def json_response(data, status: int = 200, headers: dict | None = None) -> Response:
     return Response(json.dumps(data), status=status,
                     headers={"content-type": "application/json; charset=utf-8", **(headers or {})})
+
+
+async def answer(route, request) -> Response:
+    """Run a route; an ApiError becomes its JSON answer, anything else a JSON 500 (the cause is
+    logged, never shown: it may hold configuration)."""
+    try:
+        return await route(request)
+    except ApiError as error:
+        return json_response(error.body(), error.status)
+    except Exception as error:
+        print(f"💥 Unexpected {type(error).__name__}: {error}")
+        return json_response({"success": False, "error": f"internal error ({type(error).__name__})"}, 500)
 
 
 def html_response(text: str, status: int = 200) -> Response:
@@ -98,6 +111,8 @@ class D1:
 class BindingTransport:
     """Uploads through `env.IMAGES.hosted` (no API token; the bytes pass through the Worker)."""
 
+    uploads_use_budget = False    # the binding is not the rate-limited REST API
+
     def __init__(self, images_binding, http):
         self.hosted = images_binding.hosted
         self.http = http
@@ -113,7 +128,7 @@ class BindingTransport:
         if await self.exists(image_id):
             return Verdict(EXISTS, "image id already present")
         try:
-            result = _py(await self.hosted.upload(to_js(photo.body), {"id": image_id, "metadata": metadata}))
+            result = _py(await self.hosted.upload(photo.body, {"id": image_id, "metadata": metadata}))
         except Exception as error:
             message = str(error)
             kind = PERMANENT if "too large" in message.lower() or "unsupported" in message.lower() else TRANSIENT

@@ -1,18 +1,7 @@
 """Queue mode under wrangler dev: the image-jobs queue, its consumer, and the dead-letter queue."""
 import json
-import time
 
-from tests.conftest import images_stats, seed_vehicles, site_knobs
-
-
-def wait_for(predicate, timeout=60, every=0.5):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("condition not met in time")
+from tests.conftest import images_stats, site_knobs, wait_for
 
 
 def lists(database):

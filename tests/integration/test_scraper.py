@@ -3,7 +3,7 @@ import json
 import time
 
 from dev.dealer_site import BAD_CHECK_DIGIT_INDEXES, make_vehicle
-from tests.conftest import site_knobs
+from tests.conftest import site_knobs, wait_for
 
 SNAPSHOT_SQL = ("SELECT vehicle_key, vin, stock_number, year, make, model, trim, price, mileage, exterior_color, "
                 "detail_url, featured, images, source_images, status, content_hash, updated_at FROM vehicles "
@@ -14,16 +14,6 @@ def scrape(stack, api, expect=200):
     status, body = api.call("POST", stack.scraper_url + "/api/scrape", {})
     assert status == expect, body
     return body
-
-
-def wait_for(predicate, timeout=60, every=0.5):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("condition not met in time")
 
 
 def test_scrape_stores_every_vehicle_with_its_fields_and_photo_order(fresh, api, database):
