@@ -136,7 +136,7 @@ class Default(WorkerEntrypoint):
         endpoint = url.rstrip("/") + "/api/process-images"
         try:
             answer = await WorkersHttp().request("POST", endpoint, headers=headers, timeout_s=28,
-                                                 body=json.dumps({"vehicleIds": vehicle_ids[:200]}).encode())
+                                                 body=json.dumps({"vehicleIds": vehicle_ids[:50]}).encode())
             print(f"📬 Image processor answered HTTP {answer.status}")
         except Exception as error:
             print(f"⚠️ Image processor hand-off failed (the scrape is saved): {error}")

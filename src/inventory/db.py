@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 MAX_PARAMS = 100  # D1's limit of bound parameters per statement
 
@@ -93,11 +94,15 @@ _HAS_WORK = """EXISTS (
         (i.permanent = 0 AND (i.claim_expires_at IS NULL OR i.claim_expires_at < ?))))"""
 
 
-async def vehicles_with_work(d1, now_ms: int, limit: int) -> list[dict]:
+async def vehicles_with_work(d1, now_ms: int, limit: int, skip_ids: list[int] = ()) -> list[dict]:
+    """Featured and newest first; `skip_ids` (vehicles a drain already tried) are left out, so a
+    vehicle whose photos keep failing does not hold up the rest of the backlog."""
+    skip = list(skip_ids)[-(MAX_PARAMS - 5):]
+    not_in = f"AND v.id NOT IN ({_marks(len(skip))}) " if skip else ""
     return await d1.all(
         f"SELECT v.id, v.year, v.make, v.model, v.images FROM vehicles v "
-        f"WHERE v.status = 'active' AND {_HAS_WORK} "
-        "ORDER BY v.featured DESC, v.first_seen_at DESC, v.id DESC LIMIT ?", [now_ms, limit])
+        f"WHERE v.status = 'active' AND {_HAS_WORK} {not_in}"
+        "ORDER BY v.featured DESC, v.first_seen_at DESC, v.id DESC LIMIT ?", [now_ms, *skip, limit])
 
 
 async def vehicles_by_ids(d1, ids: list[int]) -> list[dict]:
@@ -110,7 +115,8 @@ async def vehicles_by_ids(d1, ids: list[int]) -> list[dict]:
 
 async def claim_images(d1, wanted: list[tuple[str, str, int]], run_id: str, now_ms: int,
                        expires_ms: int) -> list[dict]:
-    """Claim (source_url, image_id, vehicle_id) rows for this run; answer the rows it now holds.
+    """Claim (source_url, image_id, vehicle_id) rows for this run; answer every wanted photo's row
+    (source_url, state, permanent, claimed_by), so the caller knows which are its own.
 
     D1 has one writer, so of two runs claiming the same photo exactly one statement wins: the
     other finds the row claimed (claim_expires_at in the future) and leaves it.
@@ -124,14 +130,20 @@ async def claim_images(d1, wanted: list[tuple[str, str, int]], run_id: str, now_
         "AND (images.claim_expires_at IS NULL OR images.claim_expires_at < ?)")
     statements = [(claim, [url, image_id, vehicle_id, run_id, expires_ms, now_ms])
                   for url, image_id, vehicle_id in wanted]
-    statements.append(("SELECT source_url, image_id, vehicle_id, attempts FROM images WHERE claimed_by = ?",
-                       [run_id]))
+    urls = list(dict.fromkeys(url for url, _, _ in wanted))
+    chunks = list(_chunks(urls))
+    for chunk in chunks:
+        statements.append((f"SELECT source_url, state, permanent, claimed_by FROM images "
+                           f"WHERE source_url IN ({_marks(len(chunk))})", chunk))
     results = await d1.batch(statements)
-    return results[-1]
+    return [row for rows in results[len(results) - len(chunks):] for row in rows]
 
 
 async def write_back(d1, outcomes: list[dict], vehicle_ids: list[int], run_id: str) -> None:
     """Record every image's outcome and rewrite the vehicles' lists, in one transaction.
+
+    Only rows this run still holds are updated: if its claim expired and another run took the
+    photo, that run's result stands (an upload of ours is then met as "already exists").
 
     outcome: {"source_url", "ok": bool, "attempts": n, "error": str|None, "permanent": bool}
     """
@@ -141,14 +153,16 @@ async def write_back(d1, outcomes: list[dict], vehicle_ids: list[int], run_id: s
             statements.append((
                 "UPDATE images SET state = 'uploaded', attempts = attempts + ?, last_error = NULL, "
                 "permanent = 0, claimed_by = NULL, claim_expires_at = NULL, uploaded_at = datetime('now'), "
-                "updated_at = datetime('now') WHERE source_url = ?", [o["attempts"], o["source_url"]]))
+                "updated_at = datetime('now') WHERE source_url = ? AND claimed_by = ?",
+                [o["attempts"], o["source_url"], run_id]))
         else:
             statements.append((
                 "UPDATE images SET state = CASE WHEN ? THEN 'failed' ELSE 'pending' END, "
                 "attempts = attempts + ?, last_error = ?, permanent = ?, claimed_by = NULL, "
-                "claim_expires_at = NULL, updated_at = datetime('now') WHERE source_url = ?",
+                "claim_expires_at = NULL, updated_at = datetime('now') "
+                "WHERE source_url = ? AND claimed_by = ? AND state != 'uploaded'",
                 [1 if o["permanent"] else 0, o["attempts"], o["error"], 1 if o["permanent"] else 0,
-                 o["source_url"]]))
+                 o["source_url"], run_id]))
     for chunk in _chunks(vehicle_ids):
         statements.append((_REWRITE_IMAGES + f" WHERE id IN ({_marks(len(chunk))})", chunk))
     # Anything this run still holds (a photo skipped for lack of time or budget) is set free.
@@ -163,7 +177,7 @@ async def reserve_api_requests(d1, window_start: int, wanted: int, limit: int) -
         ("INSERT INTO api_budget (window_start, used) VALUES (?, 0) ON CONFLICT(window_start) DO NOTHING",
          [window_start]),
         ("SELECT used FROM api_budget WHERE window_start = ?", [window_start]),
-        ("UPDATE api_budget SET used = min(used + ?, ?) WHERE window_start = ? RETURNING used",
+        ("UPDATE api_budget SET used = min(used + ?, max(used, ?)) WHERE window_start = ? RETURNING used",
          [wanted, limit, window_start]),
         ("DELETE FROM api_budget WHERE window_start < ?", [window_start - 3600]),
     ])
@@ -239,14 +253,15 @@ async def record_run(d1, kind, trigger, started_at, finished_at, summary) -> Non
 
 async def vehicles_for_jobs(d1, ids: list[int] | None) -> list[dict]:
     """Active vehicles holding vendor URLs, with what orders their jobs (featured, newest)."""
-    query = ("SELECT id, featured, CAST(strftime('%s', first_seen_at) AS INTEGER) AS ord FROM vehicles "
-             f"WHERE status = 'active' AND {_VENDOR_URLS_OF.format(col='images')} > 0")
+    query = ("SELECT v.id, v.featured, CAST(strftime('%s', v.first_seen_at) AS INTEGER) AS ord FROM vehicles v "
+             f"WHERE v.status = 'active' AND {_HAS_WORK}")
+    now_ms = int(time.time() * 1000)
     if ids is None:
-        rows = await d1.all(query, [])
+        rows = await d1.all(query, [now_ms])
     else:
         rows = []
         for chunk in _chunks(ids):
-            rows += await d1.all(query + f" AND id IN ({_marks(len(chunk))})", chunk)
+            rows += await d1.all(query + f" AND v.id IN ({_marks(len(chunk))})", [now_ms, *chunk])
     return [{"id": r["id"], "featured": bool(r["featured"]), "order": r["ord"]} for r in rows]
 
 

@@ -6,6 +6,7 @@ skipped and reported with the reason, never fatal.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -62,11 +63,12 @@ def parse_number(value) -> float | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        return float(value) if math.isfinite(value) else None
     digits = re.sub(r"[^\d.]", "", str(value))
-    if not digits or digits.count(".") > 1:
+    if not digits or digits.count(".") > 1 or digits == ".":
         return None
-    return float(digits)
+    number = float(digits)
+    return number if math.isfinite(number) else None
 
 
 def parse_int(value) -> int | None:
@@ -92,7 +94,9 @@ def clean_photo_urls(urls, base_url: str) -> list[str]:
         if not isinstance(url, str) or not url.strip():
             continue
         absolute = urljoin(base_url, url.strip())
-        if urlsplit(absolute).scheme not in ("http", "https") or absolute in seen:
+        parts = urlsplit(absolute)
+        absolute = parts._replace(scheme=parts.scheme.lower()).geturl()   # "Http://" would read as an id
+        if parts.scheme.lower() not in ("http", "https") or absolute in seen:
             continue
         seen.add(absolute)
         result.append(absolute)
@@ -176,7 +180,7 @@ def jsonld_blocks(html: str) -> tuple[list, list[dict]]:
     for raw in _JSONLD_RE.findall(html):
         try:
             blocks.append(json.loads(raw))
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             skipped.append({"reason": f"JSON-LD block does not parse: {exc}", "entry": raw.strip()[:80]})
     return blocks, skipped
 

@@ -53,7 +53,7 @@ def _iso(seconds: float) -> str:
 
 async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, batch_size: int = 10,
                         trigger: str = "http", time_budget_s: float | None = None,
-                        budget: ApiBudget | None = None) -> dict:
+                        budget: ApiBudget | None = None, skip_ids: list[int] = ()) -> dict:
     """One processing run. `time_budget_s`: stop starting uploads after this long (background runs)."""
     started_wall, started = p.wall_clock(), p.clock()
     claim_deadline = started + time_budget_s if time_budget_s else None
@@ -72,7 +72,7 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
         order = {vid: n for n, vid in enumerate(vehicle_ids)}
         vehicles.sort(key=lambda v: order[v["id"]])
     else:
-        vehicles = await db.vehicles_with_work(p.d1, now_ms, batch_size)
+        vehicles = await db.vehicles_with_work(p.d1, now_ms, batch_size, skip_ids)
 
     p.log(f"📸 Starting image processing for {len(vehicles)} vehicles ({trigger})")
     wanted, by_vehicle = [], {}
@@ -81,12 +81,14 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
         by_vehicle[vehicle["id"]] = urls
         wanted += [(url, image_id_for(url, p.settings.id_prefix), vehicle["id"]) for url in urls]
 
-    claimed = []
+    rows = []
     if wanted:
-        claimed = await db.claim_images(p.d1, wanted, run_id, now_ms, now_ms + int(p.settings.claim_ttl_s * 1000))
-        if getattr(p.transport, "uploads_use_budget", True):
-            await budget.reserve(min(len(claimed), p.settings.api_requests_per_minute))
-    claimed_urls = {row["source_url"] for row in claimed}
+        rows = await db.claim_images(p.d1, wanted, run_id, now_ms, now_ms + int(p.settings.claim_ttl_s * 1000))
+    claimed_urls = {row["source_url"] for row in rows if row["claimed_by"] == run_id}
+    # Photos already settled (uploaded: only the list needs rewriting; failed for good) are not "left".
+    settled = {row["source_url"] for row in rows if row["state"] == "uploaded" or row["permanent"]}
+    if claimed_urls and getattr(p.transport, "uploads_use_budget", True):
+        await budget.reserve(min(len(claimed_urls), p.settings.api_requests_per_minute))
     if claimed_urls and hasattr(p.transport, "prepare"):
         try:
             await p.transport.prepare(budget)
@@ -117,11 +119,12 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
             if outcome.attempts:
                 outcomes[url] = outcome
 
-    jobs = []
+    jobs, started_urls = [], set()
     for vehicle in vehicles:
-        mine = [u for u in by_vehicle[vehicle["id"]] if u in claimed_urls]
+        mine = [u for u in by_vehicle[vehicle["id"]] if u in claimed_urls and u not in started_urls]
         if mine:
             p.log(f"  📤 Uploading {len(mine)} vendor URLs for {_title(vehicle)}")
+        started_urls.update(mine)     # a photo shared by two vehicles is uploaded once
         jobs += [upload_one(url, image_id_for(url, p.settings.id_prefix), vehicle) for url in mine]
     await asyncio.gather(*jobs)
 
@@ -133,7 +136,7 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
         errors = [{"url": o.source_url, "reason": o.error, "permanent": o.permanent} for o in mine if not o.ok]
         retry_after = max((o.retry_after_s or 0 for o in mine if not o.ok), default=0)
         uploaded = sum(1 for o in mine if o.ok)
-        left = len(by_vehicle[vehicle["id"]]) - len(mine)
+        left = sum(1 for u in by_vehicle[vehicle["id"]] if u not in outcomes and u not in settled)
         results.append({"vehicleId": vehicle["id"], "title": _title(vehicle), "uploaded": uploaded,
                         "failed": len(errors), "notAttempted": left, "errors": errors,
                         **({"retryAfterS": retry_after} if retry_after else {})})
@@ -178,6 +181,7 @@ async def drain(p: Processor, *, trigger: str, batch_size: int = 10, time_budget
     budget = ApiBudget(p.d1, p.settings.api_requests_per_minute, clock=p.wall_clock)
     totals = {"batches": 0, "processed": 0, "imagesUploaded": 0, "imagesFailed": 0}
     pending_ids = list(vehicle_ids or [])
+    tried: list[int] = []
     while p.clock() - started < time_budget_s:
         left = time_budget_s - (p.clock() - started)
         if vehicle_ids is not None:
@@ -187,7 +191,8 @@ async def drain(p: Processor, *, trigger: str, batch_size: int = 10, time_budget
             result = await process_batch(p, vehicle_ids=chunk, trigger=trigger, time_budget_s=left, budget=budget)
         else:
             result = await process_batch(p, batch_size=batch_size, trigger=trigger, time_budget_s=left,
-                                         budget=budget)
+                                         budget=budget, skip_ids=tried)
+            tried += [r["vehicleId"] for r in result["results"]]
             if result["processed"] == 0 or (result["imagesUploaded"] == 0 and result["imagesFailed"] == 0):
                 totals["batches"] += 1
                 break

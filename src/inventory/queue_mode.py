@@ -13,6 +13,7 @@ from .processing import Processor, process_batch
 from .uploader import RETRY_DELAYS_S
 
 SEND_BATCH_LIMIT = 100      # Cloudflare Queues: messages per sendBatch call
+STOPPED_DELAY_S = 300       # a run stopped by a configuration problem: try again in 5 minutes
 
 
 def job_messages(vehicles: list[dict]) -> list[dict]:
@@ -61,17 +62,22 @@ async def consume_jobs(p: Processor, messages: list, resend) -> dict:
     result = await process_batch(p, vehicle_ids=ordered, trigger="queue") if ordered else {"results": []}
     outcome = {"acked": 0, "retried": 0, "deferred": 0}
     results = {r["vehicleId"]: r for r in result["results"]}
+    stopped = result.get("stoppedBecause")      # e.g. the Images API refused the token: not the photos' fault
+    if stopped:
+        p.log(f"⏸ Run stopped ({stopped}); its jobs wait {STOPPED_DELAY_S} s")
     for vehicle_id, duplicates in by_vehicle.items():
         vehicle_result = results.get(vehicle_id)
-        verdict = "ack" if vehicle_result is None else verdict_for(vehicle_result)
+        verdict = "ack" if vehicle_result is None else ("defer" if stopped else verdict_for(vehicle_result))
         for position, message in enumerate(duplicates):
-            if verdict == "retry":
+            if verdict == "retry" and position == 0:    # duplicates of a retried job are dropped
                 delay = retry_delay_s(int(message.attempts), vehicle_result.get("retryAfterS", 0))
                 message.retry(delaySeconds=delay)
                 outcome["retried"] += 1
                 continue
             if verdict == "defer" and position == 0:      # one fresh copy is enough
-                await resend(dict(message.body), defer_delay_s(result.get("budgetExhausted", False), p.wall_clock()))
+                delay = STOPPED_DELAY_S if stopped else defer_delay_s(result.get("budgetExhausted", False),
+                                                                       p.wall_clock())
+                await resend(dict(message.body), delay)
                 outcome["deferred"] += 1
             message.ack()
             outcome["acked"] += 1

@@ -16,7 +16,7 @@ from workers import Response, fetch
 
 from .http import HttpResponse, TransportError
 from .images import EXISTS, OK, PERMANENT, TRANSIENT, Verdict, judge_vendor_download
-from .web import ApiError
+from .web import MAX_BODY_BYTES, ApiError
 
 
 def json_response(data, status: int = 200, headers: dict | None = None) -> Response:
@@ -57,6 +57,9 @@ async def request_parts(request) -> tuple[str, str, dict, bytes]:
     url = urlsplit(request.url)
     body = b""
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise ApiError(413, f"request body too large: {declared} bytes (limit {MAX_BODY_BYTES})")
         body = await request.bytes()
     return request.method, url.path.rstrip("/") or "/", dict(parse_qsl(url.query)), body
 

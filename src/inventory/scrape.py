@@ -33,6 +33,7 @@ class Inventory:
     skipped: list[dict]
     pages: int
     requests: int
+    truncated: bool = False     # stopped at max_pages: some vehicles were not seen
 
 
 async def _get_page(http, url: str, timeout_s: float, counter: list) -> str:
@@ -106,12 +107,19 @@ async def fetch_inventory(http, start_url: str, profile: dict, *, respect_robots
 
         async def fill(vehicle: Vehicle):
             async with gate:
-                html = await _get_page(http, vehicle.detail_url, timeout_s, counter)
+                try:
+                    html = await _get_page(http, vehicle.detail_url, timeout_s, counter)
+                except SiteError as error:     # one bad detail page costs its photos, not the scrape
+                    skipped.append({"reason": f"detail page unavailable: {error}", "entry": vehicle.key})
+                    return
             vehicle.photos = photos_from_detail(html, vehicle.detail_url, profile) or vehicle.photos
 
         await asyncio.gather(*(fill(v) for v in need_detail))
         log(f"  🔎 Read {len(need_detail)} detail pages for photos")
-    return Inventory(unique, skipped, len(seen_pages), counter[0])
+    truncated = bool(url) and url not in seen_pages
+    if truncated:
+        log(f"  ⚠️ Stopped at the profile's max_pages ({profile.get('max_pages', 40)}); more pages were listed")
+    return Inventory(unique, skipped, len(seen_pages), counter[0], truncated)
 
 
 # --- merging with the database (pure) --------------------------------------------------------
@@ -140,10 +148,10 @@ class SavePlan:
     unchanged: int = 0
     deactivate_ids: list[int] = field(default_factory=list)
     deactivation_refused: str | None = None
-    known_ids_with_urls: list[int] = field(default_factory=list)
 
 
-def plan_save(found: list[Vehicle], existing: list[dict], guard_ratio: float = 0.5) -> SavePlan:
+def plan_save(found: list[Vehicle], existing: list[dict], guard_ratio: float = 0.5,
+              complete: bool = True) -> SavePlan:
     plan = SavePlan()
     by_key = {row["vehicle_key"]: row for row in existing}
     for vehicle in found:
@@ -151,8 +159,6 @@ def plan_save(found: list[Vehicle], existing: list[dict], guard_ratio: float = 0
         old = by_key.get(vehicle.key)
         if old and old["content_hash"] == digest and old["status"] == "active":
             plan.unchanged += 1
-            if any(not is_image_id(entry) for entry in json.loads(old["images"])):
-                plan.known_ids_with_urls.append(old["id"])
             continue
         images = merge_images(vehicle.photos, json.loads(old["images"]), json.loads(old["source_images"])) \
             if old else list(vehicle.photos)
@@ -175,7 +181,10 @@ def plan_save(found: list[Vehicle], existing: list[dict], guard_ratio: float = 0
     active_before = [row for row in existing if row["status"] == "active"]
     gone = [row["id"] for row in active_before if row["vehicle_key"] not in listed]
     if gone:
-        if not found:
+        if not complete:
+            plan.deactivation_refused = (
+                f"the listing was cut off at the profile's max_pages; refusing to deactivate {len(gone)} vehicles")
+        elif not found:
             plan.deactivation_refused = (
                 f"the site listed no vehicles; refusing to deactivate {len(gone)} known vehicles")
         elif len(found) < guard_ratio * len(active_before):
@@ -201,7 +210,8 @@ async def run_scrape(http, d1, start_url: str, profile: dict, *, trigger: str, r
         f"({len(inventory.skipped)} entries skipped)")
 
     trips_before = d1.round_trips
-    plan = plan_save(inventory.vehicles, await db.load_vehicles_for_merge(d1), guard_ratio)
+    plan = plan_save(inventory.vehicles, await db.load_vehicles_for_merge(d1), guard_ratio,
+                     complete=not inventory.truncated)
     now = _iso(time.time())
     statements = []
     for row in plan.rows:

@@ -125,7 +125,8 @@ class ApiBudget:
         window = int(self.clock() // 60 * 60)
         if window != self._window:
             self._window, self._left = window, 0
-        if self._exhausted_window == window:
+        wanted = max(0, wanted - self._left)      # never hold more than this run can use
+        if self._exhausted_window == window or not wanted:
             return 0
         granted = await db.reserve_api_requests(self.d1, window, wanted, self.per_minute)
         if granted < wanted:

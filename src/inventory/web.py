@@ -46,6 +46,8 @@ def parse_json_body(raw: bytes, *, required: bool = False) -> dict:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise ApiError(400, f"malformed JSON body: {error}") from None
+    except RecursionError:
+        raise ApiError(400, "malformed JSON body: nested too deeply") from None
     if not isinstance(body, dict):
         raise ApiError(400, f"JSON body must be an object, not {type(body).__name__}")
     return body

@@ -106,3 +106,40 @@ def test_small_parsers():
     assert parse_number("call us") is None
     assert clean_photo_urls(["a.jpg", "a.jpg", "javascript:x", " b.jpg "], "http://h/x/") == \
            ["http://h/x/a.jpg", "http://h/x/b.jpg"]
+
+
+def test_hostile_numbers_and_nesting_are_skipped_not_fatal():
+    assert parse_number(float("nan")) is None and parse_number(float("inf")) is None
+    deep = "[" * 5000 + "]" * 5000
+    page = extract_page(f'<script type="application/ld+json">{deep}</script>', "http://h/", get_profile("jsonld-only"))
+    assert page.vehicles == [] and "does not parse" in page.skipped[0]["reason"]
+    assert clean_photo_urls(["Http://CDN.example/a.jpg"], "http://h/") == ["http://CDN.example/a.jpg"]
+
+
+def test_a_listing_cut_off_at_max_pages_deactivates_nothing(demo):
+    from inventory.scrape import plan_save
+    profile = dict(get_profile("lambert"), max_pages=2)
+    inventory = asyncio.run(fetch_inventory(UrllibHttp(), demo.site_url + "/inventory", profile, log=lambda *_: None))
+    assert inventory.truncated and len(inventory.vehicles) == 48
+    existing = [{"id": i, "vehicle_key": f"stock:X{i}", "status": "active", "images": "[]", "source_images": "[]",
+                 "content_hash": ""} for i in range(10)]
+    plan = plan_save(inventory.vehicles, existing, complete=not inventory.truncated)
+    assert plan.deactivate_ids == [] and "max_pages" in plan.deactivation_refused
+
+
+def test_a_broken_detail_page_costs_its_photos_not_the_scrape(demo):
+    from inventory.http import HttpResponse
+
+    class OneDetailPageBroken(UrllibHttp):
+        async def request(self, method, url, **kwargs):
+            if url.endswith("/vehicle/L10002"):
+                return HttpResponse(500, b"down")
+            return await super().request(method, url, **kwargs)
+
+    demo.set_knobs({"photos_per_vehicle": 0, "vehicle_count": 3})
+    profile = dict(get_profile("lambert"), detail_pages="always")
+    inventory = asyncio.run(fetch_inventory(OneDetailPageBroken(), demo.site_url + "/inventory", profile,
+                                            log=lambda *_: None))
+    assert len(inventory.vehicles) == 3
+    assert [s["entry"] for s in inventory.skipped if s["reason"].startswith("detail page unavailable")] == \
+           [inventory.vehicles[1].key]

@@ -163,3 +163,36 @@ def test_drain_walks_the_backlog_batch_by_batch():
     seed(d1, 25, 2)
     totals = asyncio.run(drain(processor(d1, transport), trigger="cron", batch_size=10, time_budget_s=30))
     assert totals["imagesUploaded"] == 50 and totals["batches"] >= 3
+
+
+def test_a_vehicle_that_keeps_failing_does_not_hold_up_the_backlog():
+    d1 = SqliteD1()
+    seed(d1, 3, 1)
+    # The two newest vehicles (ids 2 and 3) fail at the vendor on every attempt.
+    failing = {f"http://cdn/{v}/0.png": [Verdict(TRANSIENT, "vendor 500")] * 99 for v in (1, 2)}
+    transport = ScriptedTransport(failing)
+    totals = asyncio.run(drain(processor(d1, transport), trigger="cron", batch_size=2, time_budget_s=60))
+    assert totals["imagesUploaded"] == 1                     # vehicle 1 got its turn
+    assert transport.uploads.count(transport.uploads[-1]) == 1
+
+
+def test_a_photo_shared_by_two_vehicles_is_uploaded_once():
+    d1, transport = SqliteD1(), ScriptedTransport()
+    seed(d1, 2, 1, images=lambda v, urls: ["http://cdn/shared.png"])
+    result = asyncio.run(process_batch(processor(d1, transport), batch_size=10))
+    assert len(transport.uploads) == 1 and result["imagesUploaded"] == 2
+    assert lists(d1)[0] == lists(d1)[1] and not lists(d1)[0][0].startswith("http")
+
+
+def test_a_run_whose_claim_expired_does_not_overwrite_the_next_holder():
+    d1 = SqliteD1()
+    seed(d1, 1, 1)
+    url = "http://cdn/0/0.png"
+    asyncio.run(db.claim_images(d1, [(url, "id-x", 1)], "run-old", 0, 1))          # expires at once
+    asyncio.run(db.claim_images(d1, [(url, "id-x", 1)], "run-new", 5, 10_000))
+    asyncio.run(db.write_back(d1, [{"source_url": url, "ok": True, "attempts": 1, "error": None,
+                                    "permanent": False}], [1], "run-new"))
+    asyncio.run(db.write_back(d1, [{"source_url": url, "ok": False, "attempts": 4, "error": "late",
+                                    "permanent": False}], [1], "run-old"))
+    (row,) = d1.rows("SELECT state, last_error FROM images")
+    assert row == {"state": "uploaded", "last_error": None} and lists(d1) == [["id-x"]]
