@@ -15,8 +15,8 @@ from inventory.listing import list_vehicles_response
 from inventory.openapi import PROCESSOR_SPEC
 from inventory.processing import Processor, Settings, drain, process_batch
 from inventory.queue_mode import consume_dead_letters, consume_jobs, enqueue_vehicles
-from inventory.runtime import (D1, answer, BindingTransport, WorkersHttp, env_value, has_binding, html_response,
-                               json_response, request_parts)
+from inventory.runtime import (D1, BindingTransport, WorkersHttp, answer, env_value, has_binding, html_response,
+                               json_response, request_parts, to_python)
 from inventory.uploader import RestFileTransport, RestUrlTransport
 from inventory.webhooks import deliver
 from inventory.web import (ApiError, check_admin, check_method, env_flag, id_list, int_in_range, only_fields,
@@ -91,14 +91,14 @@ class Default(WorkerEntrypoint):
         """RPC for the scraper in queue mode: one job per vehicle that holds vendor URLs."""
         if not has_binding(self.env, "IMAGE_JOBS"):
             raise RuntimeError("queue mode needs the IMAGE_JOBS queue binding on the image processor")
-        ids = None if vehicle_ids is None else [int(i) for i in _plain(vehicle_ids)]
+        ids = None if vehicle_ids is None else [int(i) for i in to_python(vehicle_ids)]
         sent = await enqueue_vehicles(D1(self.env.DB), self.env.IMAGE_JOBS, ids)
         print(f"📮 Queued {sent} image jobs")
         return sent
 
     async def process_vehicles(self, vehicle_ids, trigger="handoff"):
         """RPC for the scraper: process these vehicles within the background time budget."""
-        ids = [int(i) for i in _plain(vehicle_ids)]
+        ids = [int(i) for i in to_python(vehicle_ids)]
         print(f"📥 Hand-off received: {len(ids)} vehicles")
         return await drain(self.processor(), trigger=str(trigger), batch_size=self.batch_size(),
                            time_budget_s=self.time_budget(), vehicle_ids=ids)
@@ -187,7 +187,3 @@ class Default(WorkerEntrypoint):
         if vehicle_ids and has_binding(self.env, "IMAGE_JOBS"):
             queued = await enqueue_vehicles(d1, self.env.IMAGE_JOBS, vehicle_ids)
         return {"success": True, "requeued": count, "jobsQueued": queued}
-
-
-def _plain(value):
-    return value.to_py() if hasattr(value, "to_py") else value

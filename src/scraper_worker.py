@@ -12,7 +12,8 @@ from inventory.images import DELIVERY_BASE
 from inventory.listing import list_vehicles_response
 from inventory.openapi import SCRAPER_SPEC
 from inventory.profiles import get_profile
-from inventory.runtime import D1, answer, WorkersHttp, env_value, has_binding, json_response, request_parts
+from inventory.runtime import (D1, WorkersHttp, answer, env_value, has_binding, json_response, request_parts,
+                               to_python)
 from inventory.scrape import SiteError, run_scrape
 from inventory.web import ApiError, check_admin, check_method, env_flag, only_fields, parse_json_body
 
@@ -117,14 +118,14 @@ class Default(WorkerEntrypoint):
     async def _enqueue(self, vehicle_ids: list):
         try:
             sent = await self.env.IMAGE_PROCESSOR.enqueue_vehicles(vehicle_ids)
-            print(f"📮 {_plain(sent)} image jobs queued")
+            print(f"📮 {to_python(sent)} image jobs queued")
         except Exception as error:
             print(f"⚠️ Queueing image jobs failed (the scrape is saved): {type(error).__name__}: {error}")
 
     async def _call_processor(self, vehicle_ids: list):
         try:
             result = await self.env.IMAGE_PROCESSOR.process_vehicles(vehicle_ids, "handoff")
-            print(f"📬 Image processor finished the hand-off: {json.dumps(_plain(result))}")
+            print(f"📬 Image processor finished the hand-off: {json.dumps(to_python(result))}")
         except Exception as error:
             print(f"⚠️ Image processor hand-off failed (the scrape is saved): {type(error).__name__}: {error}")
 
@@ -145,7 +146,3 @@ class Default(WorkerEntrypoint):
         return await list_vehicles_response(
             D1(self.env.DB), query, env_value(self.env, "CLOUDFLARE_IMAGES_ACCOUNT_HASH", ""),
             env_value(self.env, "IMAGE_DELIVERY_BASE", DELIVERY_BASE))
-
-
-def _plain(value):
-    return value.to_py() if hasattr(value, "to_py") else value

@@ -12,7 +12,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from . import db
+from . import db, iso_utc
 from .images import image_id_for, refuse_photo_url
 from .webhooks import run_payloads
 from .uploader import ApiBudget, BudgetSpent, UploadOutcome, upload_with_retries
@@ -45,10 +45,6 @@ class Processor:
 
 def _title(vehicle: dict) -> str:
     return " ".join(str(vehicle[k]) for k in ("make", "model") if vehicle.get(k)) or f"vehicle {vehicle['id']}"
-
-
-def _iso(seconds: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, batch_size: int = 10,
@@ -161,7 +157,7 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
     summary["budgetExhausted"] = budget.exhausted
     summary["d1RoundTrips"] = p.d1.round_trips - trips_before + 1
     if vehicles:   # an idle cron tick is not worth a row: the status keeps showing the last real run
-        await db.record_run(p.d1, "process", trigger, _iso(started_wall), _iso(p.wall_clock()), summary)
+        await db.record_run(p.d1, "process", trigger, iso_utc(started_wall), iso_utc(p.wall_clock()), summary)
     if p.notify and vehicles:
         p.notify(run_payloads(trigger, summary, results))
     p.log(f"✅ Completed: {succeeded} succeeded, {failed} failed "

@@ -82,14 +82,15 @@ class WorkersHttp:
         return HttpResponse(answer.status, data, {k.lower(): v for k, v in answer.headers.items()})
 
 
-def _py(value):
+def to_python(value):
+    """A JS value (as RPC arguments and D1 results can arrive) as plain Python; others unchanged."""
     return value.to_py() if hasattr(value, "to_py") else value
 
 
 def _rows(result) -> list[dict]:
-    result = _py(result)
+    result = to_python(result)
     rows = result.get("results") if isinstance(result, dict) else getattr(result, "results", None)
-    return [dict(_py(r)) for r in (_py(rows) or [])]
+    return [dict(to_python(r)) for r in (to_python(rows) or [])]
 
 
 class D1:
@@ -107,7 +108,7 @@ class D1:
 
     async def batch(self, statements: list[tuple[str, list]]) -> list[list[dict]]:
         self.round_trips += 1
-        results = _py(await self.binding.batch([self._statement(sql, params) for sql, params in statements]))
+        results = to_python(await self.binding.batch([self._statement(sql, params) for sql, params in statements]))
         return [_rows(r) for r in results]
 
 
@@ -131,7 +132,7 @@ class BindingTransport:
         if await self.exists(image_id):
             return Verdict(EXISTS, "image id already present")
         try:
-            result = _py(await self.hosted.upload(photo.body, {"id": image_id, "metadata": metadata}))
+            result = to_python(await self.hosted.upload(photo.body, {"id": image_id, "metadata": metadata}))
         except Exception as error:
             message = str(error)
             kind = PERMANENT if "too large" in message.lower() or "unsupported" in message.lower() else TRANSIENT
@@ -141,6 +142,6 @@ class BindingTransport:
     async def exists(self, image_id: str) -> bool:
         try:
             image = await self.hosted.image(image_id)
-            return bool(_py(await image.details()))
+            return bool(to_python(await image.details()))
         except Exception:
             return False

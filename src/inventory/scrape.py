@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-from . import db
+from . import db, iso_utc
 from .extract import Vehicle, extract_page, photos_from_detail
 from .http import TransportError
 
@@ -196,10 +196,6 @@ def plan_save(found: list[Vehicle], existing: list[dict], guard_ratio: float = 0
     return plan
 
 
-def _iso(seconds: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
-
-
 async def run_scrape(http, d1, start_url: str, profile: dict, *, trigger: str, respect_robots: bool = True,
                      guard_ratio: float = 0.5, log=print) -> dict:
     """Scrape and save. Raises SiteError (before any write) when the site cannot be read."""
@@ -212,7 +208,7 @@ async def run_scrape(http, d1, start_url: str, profile: dict, *, trigger: str, r
     trips_before = d1.round_trips
     plan = plan_save(inventory.vehicles, await db.load_vehicles_for_merge(d1), guard_ratio,
                      complete=not inventory.truncated)
-    now = _iso(time.time())
+    now = iso_utc(time.time())
     statements = []
     for row in plan.rows:
         statements += db.upsert_vehicle_statements(row, now)
@@ -236,7 +232,7 @@ async def run_scrape(http, d1, start_url: str, profile: dict, *, trigger: str, r
     }
     summary["durationMs"] = int((time.time() - started) * 1000)
     summary["d1RoundTrips"] = d1.round_trips - trips_before + 1   # + the run record below
-    await db.record_run(d1, "scrape", trigger, _iso(started), _iso(time.time()), summary)
+    await db.record_run(d1, "scrape", trigger, iso_utc(started), iso_utc(time.time()), summary)
     log(f"  💾 Saved: {plan.new} new, {plan.updated} updated, {plan.unchanged} unchanged, "
         f"{len(plan.deactivate_ids)} deactivated, {summary['vendorUrlsQueued']} vendor URLs queued")
     return {"summary": summary, "skipped": inventory.skipped[:50], "vehicleIdsWithVendorUrls": vendor_ids}

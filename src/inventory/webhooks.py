@@ -13,9 +13,9 @@ import json
 import time
 
 from .http import TransportError
+from .uploader import RETRY_DELAYS_S   # the same schedule as uploads
 
 SIGNATURE_HEADER = "X-Webhook-Signature"
-RETRY_DELAYS_S = (1.0, 2.0, 4.0)
 
 
 def sign(body: bytes, secret: str) -> str:
