@@ -461,15 +461,21 @@ def _backlog_rows(label: str, runs: dict, budget_bound: bool, note: str) -> list
     return rows
 
 
+def _drain_both_modes(processor_vars: dict, vehicles: int, align: bool, limit_s: float) -> dict:
+    """One stack; the same backlog (vehicles x 20 photos) drained by cron, then by the queue."""
+    with lab(processor_vars) as l:
+        runs = {mode: measured(_drain_backlog, l, mode, vehicles, 20, align=align, limit_s=limit_s)
+                for mode in ("cron", "queue")}
+    for run in runs.values():
+        say(f"  {_describe(run)}")
+    return runs
+
+
 def backlog_benchmark() -> list[Row]:
     say("backlog drain, cron vs queue mode: 240 images through the account API (budget 180/min), "
         "then 1,000 through batch tokens")
     rows = []
-    with lab(BUDGET_VARS) as l:
-        runs = {mode: measured(_drain_backlog, l, mode, 12, 20, align=True, limit_s=150)
-                for mode in ("cron", "queue")}
-        for run in runs.values():
-            say(f"  {_describe(run)}")
+    runs = _drain_both_modes(BUDGET_VARS, vehicles=12, align=True, limit_s=150)
     rows += _backlog_rows(
         f"240 images (12 x 20), account API at {PRODUCTION_BUDGET}/min", runs, budget_bound=True,
         note=(f"IMAGES_API_REQUESTS_PER_MINUTE={PRODUCTION_BUDGET} as in production; a 240-image backlog, not "
@@ -477,11 +483,7 @@ def backlog_benchmark() -> list[Row]:
               f"each mode starts 0.5 s into a minute: {PRODUCTION_BUDGET} images in the first, the rest in the "
               f"next, and images per minute is above {PRODUCTION_BUDGET} only for that reason. Scraper vars "
               f"default, processor vars as production; vehicles from the demo site (`photos_per_vehicle` 20)."))
-    with lab(BATCH_VARS) as l:
-        runs = {mode: measured(_drain_backlog, l, mode, 50, 20, align=False, limit_s=180)
-                for mode in ("cron", "queue")}
-        for run in runs.values():
-            say(f"  {_describe(run)}")
+    runs = _drain_both_modes(BATCH_VARS, vehicles=50, align=False, limit_s=180)
     rows += _backlog_rows(
         "1,000 images (50 x 20), batch-token uploads", runs, budget_bound=False,
         note=(f"IMAGES_BATCH_UPLOADS=true (uploads to the batch host, outside the account limit; the batch "

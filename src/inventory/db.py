@@ -185,7 +185,7 @@ async def reserve_api_requests(d1, window_start: int, wanted: int, limit: int) -
 
 
 async def image_status(d1, now_ms: int) -> dict:
-    per_vehicle, images, last_runs = await d1.batch([
+    per_vehicle, images, last_runs, inactive = await d1.batch([
         (f"""SELECT
                COUNT(*) AS total,
                COALESCE(SUM(CASE WHEN n > 0 AND urls = n THEN 1 ELSE 0 END), 0) AS needing,
@@ -207,11 +207,11 @@ async def image_status(d1, now_ms: int) -> dict:
             WHERE v.status = 'active'""", [now_ms]),
         ("SELECT kind, trigger, started_at, finished_at, summary FROM runs r WHERE id IN "
          "(SELECT MAX(id) FROM runs GROUP BY kind)", []),
+        ("SELECT COUNT(*) AS n FROM vehicles WHERE status = 'inactive'", []),
     ])
     v, i = per_vehicle[0], images[0]
     runs = {r["kind"]: {"trigger": r["trigger"], "startedAt": r["started_at"], "finishedAt": r["finished_at"],
                         **json.loads(r["summary"])} for r in last_runs}
-    inactive = await d1.all("SELECT COUNT(*) AS n FROM vehicles WHERE status = 'inactive'", [])
     return {
         "totalVehicles": v["total"], "needingProcessing": v["needing"], "fullyProcessed": v["fully"],
         "partiallyProcessed": v["partially"], "inactiveVehicles": inactive[0]["n"],
