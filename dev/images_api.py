@@ -260,20 +260,25 @@ class ImagesApi:
                 result = self._handle_batch(request, method, body)
             else:
                 result = self._handle_account(request, method, path[len(account_prefix):], body)
-            self._send_envelope(request, 200, result, [])
+            answer = (200, result, [], None)
         except ApiError as error:
             if error.status == 409:
                 with self._lock:
                     self._counters["duplicate_uploads"] += 1
-            errors = [{"code": error.code, "message": error.message}]
-            self._send_envelope(request, error.status, None, errors, error.headers)
+            answer = (error.status, None, [{"code": error.code, "message": error.message}], error.headers)
         except DropConnection:
             with self._lock:
                 self._counters["dropped_connections"] += 1
-            request.close_connection = True  # the handler ends without answering
+            answer = None
         finally:
+            # Before answering: once the answer is out the client may send its next request at once,
+            # and that one must not be counted as a 7th in flight.
             with self._lock:
                 self._in_flight -= 1
+        if answer is None:
+            request.close_connection = True  # the handler ends without answering
+        else:
+            self._send_envelope(request, *answer)
 
     def _check_rate_limit(self):
         """Sliding-window account limit; once tripped, block everything for a while."""
