@@ -186,7 +186,7 @@ class ImagesApi:
             self._batch_tokens = {}
             self._recent_requests = collections.deque()  # timestamps, account rate limit
             self._blocked_until = 0.0
-            self._in_flight = 0
+            self._in_flight = getattr(self, "_in_flight", 0)   # a live gauge: requests still inside stay counted
             self._counters = {
                 "requests": 0,
                 "uploads_received": 0,
@@ -217,6 +217,7 @@ class ImagesApi:
         with self._lock:
             return {
                 **self._counters,
+                "in_flight": self._in_flight,
                 "stored": len(self._images),
                 "stored_ids": list(self._images),
                 "uploads_by_id": dict(self._uploads_by_id),

@@ -102,7 +102,11 @@ def database(stack):
 
 @pytest.fixture
 def fresh(stack, api, database):
-    """A clean slate: empty database, stand-ins back to their defaults and counters at zero."""
+    """A clean slate: empty database, stand-ins back to their defaults and counters at zero.
+
+    A test may end while background work it started (a scrape's hand-off, a requeue's jobs) still
+    runs; that work is let finish first, so it cannot write into the next test's database."""
+    wait_until_quiet(stack, api, database)
     database.clear()
     assert api.call("POST", stack.site_url + "/__reset", {}, token=None)[0] == 200
     assert api.call("POST", stack.images_url + "/__reset", {}, token=None)[0] == 200
@@ -119,6 +123,26 @@ def wait_for(condition, timeout: float = 60, what: str = "the condition", every:
             return value
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def wait_until_quiet(stack, api, database, timeout: float = 30) -> bool:
+    """Wait until no photo is claimed and no request is inside the Images stand-in."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        now_ms = int(time.time() * 1000)
+        claimed = database.rows("SELECT COUNT(*) AS n FROM images WHERE claim_expires_at > ?", (now_ms,))[0]["n"]
+        if not claimed and images_stats(stack, api).get("in_flight", 0) == 0:
+            return True
+        time.sleep(0.2)
+    return False     # a test that kept its claims on purpose: clearing the database ends them
+
+
+def logged(worker, *texts: str, timeout: float = 15, since: int = 0) -> str:
+    """Wait until each text is in the Worker's log (after offset `since`) and return that log.
+    Log lines travel workerd -> wrangler -> file, so they can arrive after the HTTP answer."""
+    wait_for(lambda: all(t in worker.log_text()[since:] for t in texts), timeout,
+             f"{texts} in the {worker.name} log")
+    return worker.log_text()[since:]
 
 
 def site_knobs(stack, api, **knobs):

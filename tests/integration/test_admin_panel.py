@@ -38,6 +38,7 @@ def browser_page():
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
         page = context.new_page()
         page.set_default_timeout(30_000)
+        expect.set_options(timeout=30_000)    # expect() keeps its own 5 s default otherwise
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         try:

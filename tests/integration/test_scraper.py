@@ -1,9 +1,8 @@
 """lambert-scraper under workerd against the demo dealer site (dev/dealer_site.py)."""
 import json
-import time
 
 from dev.dealer_site import BAD_CHECK_DIGIT_INDEXES, make_vehicle
-from tests.conftest import site_knobs, wait_for
+from tests.conftest import logged, site_knobs, wait_for
 
 SNAPSHOT_SQL = ("SELECT vehicle_key, vin, stock_number, year, make, model, trim, price, mileage, exterior_color, "
                 "detail_url, featured, images, source_images, status, content_hash, updated_at FROM vehicles "
@@ -19,9 +18,7 @@ def scrape(stack, api, expect=200):
 def test_scrape_stores_every_vehicle_with_its_fields_and_photo_order(fresh, api, database):
     stack = fresh
     site_knobs(stack, api, photos_per_vehicle=0)     # no photos: no hand-off races this test
-    started = time.time()
-    body = scrape(stack, api)
-    assert time.time() - started < 5
+    body = scrape(stack, api)      # how fast it answers is a benchmark's business (npm run bench)
     assert (body["found"], body["new"], body["skipped"], body["deactivated"]) == (150, 150, 1, 0)
     assert body["skippedEntries"][0]["reason"] == "no VIN or stock number"
     rows = {r["stock_number"]: r for r in database.rows("SELECT * FROM vehicles")}
@@ -131,6 +128,7 @@ def test_site_down_answers_502_naming_the_cause_and_changes_nothing(fresh, api, 
 def test_the_processor_receives_the_hand_off(fresh, api, database):
     stack = fresh
     site_knobs(stack, api, vehicle_count=4, photos_per_vehicle=2)
+    log_start = len(stack.workers["processor"].log_text())
     body = scrape(stack, api)
     assert body["processingTriggered"] == "service-binding" and body["vehiclesWithVendorUrls"] == 4
 
@@ -138,7 +136,7 @@ def test_the_processor_receives_the_hand_off(fresh, api, database):
         status = api.call("GET", stack.processor_url + "/api/image-status", token=None)[1]["stats"]
         return status["lastRun"] and status["lastRun"]["trigger"] == "handoff" and status["images"]["pending"] == 0
     wait_for(handed_off)
-    assert "Hand-off received: 4 vehicles" in stack.workers["processor"].log_text()
+    logged(stack.workers["processor"], "Hand-off received: 4 vehicles", since=log_start)
 
 
 def test_a_dead_processor_does_not_fail_the_scrape(fresh, api, database):

@@ -2,6 +2,7 @@
 write-back, budget. The same code runs under workerd in tests/integration."""
 import asyncio
 import json
+import time
 
 from inventory import db
 from inventory.images import EXISTS, OK, PERMANENT, TRANSIENT, Verdict
@@ -47,8 +48,11 @@ def processor(d1, transport, sleeps=None, **settings):
     async def fake_sleep(seconds):
         if sleeps is not None:
             sleeps.append(seconds)
+    # The wall clock stands still: the API budget is counted per clock minute, and a minute turning
+    # in the middle of a test would hand it a fresh budget.
+    frozen = time.time()
     return Processor(d1, transport, Settings(**{"api_requests_per_minute": 10_000, **settings}),
-                     log=lambda *_: None, sleep=fake_sleep)
+                     log=lambda *_: None, sleep=fake_sleep, wall_clock=lambda: frozen)
 
 
 def lists(d1):
