@@ -52,6 +52,21 @@ def has_binding(env, name: str) -> bool:
     return getattr(env, name, None) not in (None, jsnull)
 
 
+async def discard_body(request, cap_bytes: int = 16 * MAX_BODY_BYTES) -> None:
+    """Read and drop a refused body (up to a cap). Answering before the client has sent its body
+    breaks the connection under wrangler dev: the client sees the 413 cut short."""
+    stream = request.body
+    if stream is None or stream is jsnull:
+        return
+    reader, seen = stream.getReader(), 0
+    while seen <= cap_bytes:
+        chunk = await reader.read()
+        if chunk.done:
+            return
+        seen += chunk.value.byteLength
+    await reader.cancel()
+
+
 async def request_parts(request) -> tuple[str, str, dict, bytes]:
     """method, path, query parameters and raw body of an incoming request."""
     url = urlsplit(request.url)
@@ -59,6 +74,7 @@ async def request_parts(request) -> tuple[str, str, dict, bytes]:
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            await discard_body(request)
             raise ApiError(413, f"request body too large: {declared} bytes (limit {MAX_BODY_BYTES})")
         body = await request.bytes()
     return request.method, url.path.rstrip("/") or "/", dict(parse_qsl(url.query)), body
@@ -121,9 +137,10 @@ class BindingTransport:
         self.hosted = images_binding.hosted
         self.http = http
 
-    async def upload(self, source_url: str, image_id: str, metadata: dict) -> Verdict:
+    async def upload(self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None) -> Verdict:
+        # The download honours a background run's time left; the binding's upload takes no timeout.
         try:
-            photo = await self.http.request("GET", source_url, timeout_s=30)
+            photo = await self.http.request("GET", source_url, timeout_s=min(30.0, timeout_s or 30.0))
         except TransportError as error:
             return Verdict(TRANSIENT, f"vendor did not answer ({error})")
         verdict = judge_vendor_download(photo.status, photo.body, photo.headers)
@@ -139,7 +156,7 @@ class BindingTransport:
             return Verdict(kind, f"Images binding: {message[:200]}")
         return Verdict(OK, image_id=(result or {}).get("id", image_id))
 
-    async def exists(self, image_id: str) -> bool:
+    async def exists(self, image_id: str, timeout_s: float | None = None) -> bool:
         try:
             image = await self.hosted.image(image_id)
             return bool(to_python(await image.details()))

@@ -22,6 +22,7 @@ from .images import (EXISTS, FATAL, OK, PERMANENT, TRANSIENT, Verdict, judge_api
 
 RETRY_DELAYS_S = (1.0, 2.0, 4.0)   # attempt 1 at once, then these waits: 4 attempts in all
 JITTER = 0.25                      # up to +25% of each wait
+MIN_ATTEMPT_S = 1.0                # a background run starts no request with less time than this left
 
 
 class RestUrlTransport:
@@ -58,13 +59,16 @@ class RestUrlTransport:
             self.batch_url = None      # fall back to the account API for this run
             print("⚠️ Could not get a batch token; uploading through the account API")
 
-    async def _post(self, fields: dict, files: dict | None = None) -> Verdict:
+    def _limit(self, timeout_s: float | None) -> float:
+        return self.timeout_s if timeout_s is None else min(self.timeout_s, timeout_s)
+
+    async def _post(self, fields: dict, files: dict | None = None, timeout_s: float | None = None) -> Verdict:
         body, content_type = multipart(fields, files)
         url, auth = self.images_url, self._auth()
         if self.batch_url and self.batch_token:
             url, auth = self.batch_url, {"Authorization": f"Bearer {self.batch_token}"}
         try:
-            answer = await self.http.request("POST", url, body=body, timeout_s=self.timeout_s,
+            answer = await self.http.request("POST", url, body=body, timeout_s=self._limit(timeout_s),
                                              headers={**auth, "Content-Type": content_type})
         except TransportError as error:
             return Verdict(TRANSIENT, f"no answer from the Images API ({error})")
@@ -74,14 +78,15 @@ class RestUrlTransport:
             return Verdict(TRANSIENT, "batch token refused (expired?)")
         return judge_api_answer(answer.status, answer.body, answer.headers)
 
-    async def upload(self, source_url: str, image_id: str, metadata: dict) -> Verdict:
+    async def upload(self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None) -> Verdict:
+        """`timeout_s`: at most this long (a background run's time left), never more than the default."""
         return await self._post({"url": source_url, "id": image_id, "metadata": json.dumps(metadata),
-                                 "requireSignedURLs": "false"})
+                                 "requireSignedURLs": "false"}, timeout_s=timeout_s)
 
-    async def exists(self, image_id: str) -> bool:
+    async def exists(self, image_id: str, timeout_s: float | None = None) -> bool:
         try:
             answer = await self.http.request("GET", f"{self.images_url}/{quote(image_id, safe='')}",
-                                             headers=self._auth(), timeout_s=self.timeout_s)
+                                             headers=self._auth(), timeout_s=self._limit(timeout_s))
         except TransportError:
             return False
         return answer.ok
@@ -90,17 +95,22 @@ class RestUrlTransport:
 class RestFileTransport(RestUrlTransport):
     """Downloads the photo first: checks type and size before spending an API request on it."""
 
-    async def upload(self, source_url: str, image_id: str, metadata: dict) -> Verdict:
+    async def upload(self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None) -> Verdict:
+        limit, started = self._limit(timeout_s), time.monotonic()
         try:
-            photo = await self.http.request("GET", source_url, timeout_s=self.timeout_s)
+            photo = await self.http.request("GET", source_url, timeout_s=limit)
         except TransportError as error:
             return Verdict(TRANSIENT, f"vendor did not answer ({error})")
         verdict = judge_vendor_download(photo.status, photo.body, photo.headers)
         if verdict.kind != OK:
             return verdict
+        left = limit - (time.monotonic() - started)
+        if left < MIN_ATTEMPT_S:
+            return Verdict(TRANSIENT, "downloaded, but no time left to upload in this run")
         filename = urlsplit(source_url).path.rsplit("/", 1)[-1] or "photo"
         return await self._post({"id": image_id, "metadata": json.dumps(metadata), "requireSignedURLs": "false"},
-                                {"file": (filename, photo.body, photo.headers.get("content-type", "image/jpeg"))})
+                                {"file": (filename, photo.body, photo.headers.get("content-type", "image/jpeg"))},
+                                timeout_s=left)
 
 
 class BudgetSpent(Exception):
@@ -174,12 +184,17 @@ async def upload_with_retries(transport, budget: ApiBudget, source_url: str, ima
     """
     verdict = Verdict(TRANSIENT, "not tried")
     attempts = 0
+
+    def time_left() -> float | None:
+        """A background run must end inside the runtime's window: no request outlives the deadline."""
+        return None if deadline is None else max(MIN_ATTEMPT_S, deadline - clock())
+
     for attempt in range(1, max_attempts + 1):
         if attempt > 1:
             wait = RETRY_DELAYS_S[attempt - 2] * (1 + random.uniform(0, JITTER))
             if verdict.retry_after_s is not None:
                 wait = max(wait, verdict.retry_after_s)
-            if deadline is not None and clock() + wait > deadline:
+            if deadline is not None and clock() + wait + MIN_ATTEMPT_S > deadline:
                 verdict = Verdict(TRANSIENT, f"{verdict.reason}; no time left to retry in this run")
                 break
             await sleep(wait)
@@ -189,14 +204,14 @@ async def upload_with_retries(transport, budget: ApiBudget, source_url: str, ima
             verdict = Verdict(TRANSIENT, f"Images API budget for this minute spent (last error: {verdict.reason})")
             break
         attempts = attempt
-        verdict = await transport.upload(source_url, image_id, metadata)
+        verdict = await transport.upload(source_url, image_id, metadata, timeout_s=time_left())
         if verdict.kind == OK:
             log(f"    ✅ Uploaded: {image_id} (attempt {attempt})")
             return UploadOutcome(source_url, image_id, True, attempts)
         if verdict.kind == EXISTS:
             # A lost answer to an earlier upload, or a second run: the id is deterministic, so an
             # image under it is this photo. Check it is really there before counting it done.
-            if await budget.take() and await transport.exists(image_id):
+            if await budget.take() and await transport.exists(image_id, timeout_s=time_left()):
                 log(f"    ✅ Uploaded: {image_id} (attempt {attempt}, already there)")
                 return UploadOutcome(source_url, image_id, True, attempts)
             verdict = Verdict(TRANSIENT, f"{verdict.reason}; but the image could not be read back")

@@ -2,6 +2,8 @@
 import json
 import threading
 
+import requests
+
 from tests.conftest import images_knobs, images_stats, logged, seed_vehicles, site_knobs, wait_for
 
 
@@ -178,3 +180,17 @@ def test_photos_on_hosts_outside_the_allow_list_are_refused_without_any_request(
     assert "ALLOWED_IMAGE_HOSTS" in reasons["https://user:pw@evil.example/x.png"]
     assert images_stats(stack, api)["uploads_received"] == 1
     assert image_lists(database)[0][1:] == ["http://evil.example/steal.png", "https://user:pw@evil.example/x.png"]
+
+
+def test_a_refused_large_body_gets_its_whole_413_and_the_connection_stays_usable(fresh, api):
+    """Answering 413 before reading the body made wrangler dev cut the answer short (seen by the
+    schemathesis run): the Worker now reads and drops the body first."""
+    stack = fresh
+    session = requests.Session()
+    headers = {"Authorization": f"Bearer {api.admin_token}", "Content-Type": "application/json"}
+    url = stack.processor_url + "/api/requeue"
+    for _ in range(20):
+        answer = session.post(url, data=b'{"sourceUrls": ["' + b"x" * 3_000_000 + b'"]}', headers=headers, timeout=60)
+        assert answer.status_code == 413 and "too large" in answer.json()["error"]
+        after = session.post(url, json={}, headers=headers, timeout=60)     # same keep-alive connection
+        assert after.status_code == 200 and after.json()["requeued"] == 0

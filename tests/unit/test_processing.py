@@ -7,6 +7,7 @@ import time
 from inventory import db
 from inventory.images import EXISTS, OK, PERMANENT, TRANSIENT, Verdict
 from inventory.processing import Processor, Settings, drain, process_batch
+from inventory.uploader import MIN_ATTEMPT_S, ApiBudget, upload_with_retries
 from tests.sqlite_d1 import SqliteD1
 
 
@@ -18,8 +19,10 @@ class ScriptedTransport:
         self.delay = delay
         self.uploads, self.stored = [], set()
         self.in_flight = self.max_in_flight = 0
+        self.timeouts = []
 
-    async def upload(self, source_url, image_id, metadata):
+    async def upload(self, source_url, image_id, metadata, timeout_s=None):
+        self.timeouts.append(timeout_s)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         await asyncio.sleep(self.delay)
@@ -31,7 +34,7 @@ class ScriptedTransport:
             self.stored.add(image_id)
         return verdict
 
-    async def exists(self, image_id):
+    async def exists(self, image_id, timeout_s=None):
         return image_id in self.stored
 
 
@@ -200,3 +203,26 @@ def test_a_run_whose_claim_expired_does_not_overwrite_the_next_holder():
                                     "permanent": False}], [1], "run-old"))
     (row,) = d1.rows("SELECT state, last_error FROM images")
     assert row == {"state": "uploaded", "last_error": None} and lists(d1) == [["id-x"]]
+
+
+def test_a_background_run_gives_no_request_more_time_than_it_has_left():
+    """A request started near the end of the waitUntil window must not outlive it (it would be cut
+    off before the write-back): each attempt's timeout is the time left, and no attempt starts
+    with less than MIN_ATTEMPT_S left."""
+    now = [0.0]
+
+    async def fake_sleep(seconds):
+        now[0] += seconds
+    transport = ScriptedTransport({"http://cdn/x.png": [Verdict(TRANSIENT, "503")] * 4})
+    budget = ApiBudget(SqliteD1(), 1000, clock=lambda: 1_700_000_030.0)
+    outcome = asyncio.run(upload_with_retries(transport, budget, "http://cdn/x.png", "x", {}, sleep=fake_sleep,
+                                              clock=lambda: now[0], deadline=5.0, log=lambda *_: None))
+    assert not outcome.ok and "no time left" in outcome.error
+    first, *later = transport.timeouts
+    assert first == 5.0 and later and len(transport.timeouts) < 4
+    assert all(MIN_ATTEMPT_S <= t < 5.0 for t in later) and later == sorted(later, reverse=True)
+    # Without a deadline (a request someone waits for) the transport keeps its own timeout.
+    transport = ScriptedTransport({"http://cdn/x.png": [Verdict(TRANSIENT, "503")] * 4})
+    asyncio.run(upload_with_retries(transport, budget, "http://cdn/x.png", "x", {}, sleep=fake_sleep,
+                                    log=lambda *_: None))
+    assert transport.timeouts == [None] * 4

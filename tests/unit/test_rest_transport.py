@@ -75,3 +75,26 @@ def test_a_wrong_token_stops_the_run_and_loses_nothing(world):
     assert result["imagesUploaded"] == 0 and "credentials" in result["stoppedBecause"]
     assert json.loads(d1.rows("SELECT images FROM vehicles")[0]["images"])[0].startswith("http")
     assert d1.rows("SELECT COUNT(*) AS n FROM images WHERE permanent = 1") == [{"n": 0}]
+
+
+class RecordingHttp(UrllibHttp):
+    def __init__(self):
+        super().__init__()
+        self.timeouts = []
+
+    async def request(self, method, url, headers=None, body=None, timeout_s=15.0):
+        self.timeouts.append((method, timeout_s))
+        return await super().request(method, url, headers=headers, body=body, timeout_s=timeout_s)
+
+
+@pytest.mark.parametrize("kind", [RestUrlTransport, RestFileTransport])
+def test_a_given_time_left_caps_every_request_and_never_raises_the_default(world, kind):
+    site, images = world
+    http = RecordingHttp()
+    transport = kind(http, images.url + "/client/v4", "local-account", TOKEN, timeout_s=30.0)
+    photo = f"{site.cdn_url}/photos/L10001/1.png"
+    assert asyncio.run(transport.upload(photo, f"cap-{kind.__name__}", {}, timeout_s=7.5)).kind == "ok"
+    assert http.timeouts and all(t <= 7.5 for _, t in http.timeouts), http.timeouts
+    http.timeouts.clear()
+    asyncio.run(transport.upload(photo, f"cap2-{kind.__name__}", {}, timeout_s=300))
+    assert http.timeouts[0][1] == 30.0 and all(t <= 30.0 for _, t in http.timeouts), http.timeouts
