@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import json
+import shutil
 import sqlite3
 import sys
 import time
@@ -87,7 +88,14 @@ class Database:
 def stack():
     from dev.launcher import Stack
     with Stack(processor_vars=TEST_PROCESSOR_VARS, quiet=False) as running:
-        yield running
+        try:
+            yield running
+        finally:
+            # The stack's state directory goes away with it: keep the Workers' logs for a post-mortem.
+            logs = ARTIFACTS / "worker-logs"
+            logs.mkdir(parents=True, exist_ok=True)
+            for log in running.state_dir.glob("*.log"):
+                shutil.copyfile(log, logs / log.name)
 
 
 @pytest.fixture(scope="session")
