@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import json
-import shutil
 import sqlite3
 import sys
 import time
@@ -87,15 +86,9 @@ class Database:
 @pytest.fixture(scope="session")
 def stack():
     from dev.launcher import Stack
-    with Stack(processor_vars=TEST_PROCESSOR_VARS, quiet=False) as running:
-        try:
-            yield running
-        finally:
-            # The stack's state directory goes away with it: keep the Workers' logs for a post-mortem.
-            logs = ARTIFACTS / "worker-logs"
-            logs.mkdir(parents=True, exist_ok=True)
-            for log in running.state_dir.glob("*.log"):
-                shutil.copyfile(log, logs / log.name)
+    # The stack's state directory goes away with it: its Workers' logs are kept for a post-mortem.
+    with Stack(processor_vars=TEST_PROCESSOR_VARS, quiet=False, keep_logs_in=ARTIFACTS / "worker-logs") as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -113,7 +106,9 @@ def fresh(stack, api, database):
     """A clean slate: empty database, stand-ins back to their defaults and counters at zero.
 
     A test may end while background work it started (a scrape's hand-off, a requeue's jobs) still
-    runs; that work is let finish first, so it cannot write into the next test's database."""
+    runs; that work is let finish first, so it cannot write into the next test's database. Work not
+    yet started (a queued job, a webhook retry) may still arrive later: vehicle ids are never reused,
+    so a stale job finds nothing to do, but a late webhook can reach the next test's receiver."""
     wait_until_quiet(stack, api, database)
     database.clear()
     assert api.call("POST", stack.site_url + "/__reset", {}, token=None)[0] == 200
@@ -133,15 +128,27 @@ def wait_for(condition, timeout: float = 60, what: str = "the condition", every:
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def wait_until_quiet(stack, api, database, timeout: float = 30) -> bool:
-    """Wait until no photo is claimed and no request is inside the Images stand-in."""
+def wait_until_quiet(stack, api, database, timeout: float = 30, still_s: float = 0.3) -> bool:
+    """Wait until no photo is claimed, no request is inside the Images stand-in, and the Workers'
+    logs stay still for `still_s` (a hand-off just handed over has not claimed anything yet)."""
     deadline = time.time() + timeout
-    while time.time() < deadline:
+
+    def busy() -> bool:
         now_ms = int(time.time() * 1000)
         claimed = database.rows("SELECT COUNT(*) AS n FROM images WHERE claim_expires_at > ?", (now_ms,))[0]["n"]
-        if not claimed and images_stats(stack, api).get("in_flight", 0) == 0:
-            return True
-        time.sleep(0.2)
+        return bool(claimed) or images_stats(stack, api).get("in_flight", 0) > 0
+
+    def log_sizes() -> list[int]:
+        return [len(worker.log_text()) for worker in stack.workers.values()]
+
+    while time.time() < deadline:
+        before = log_sizes()
+        if not busy():
+            time.sleep(still_s)
+            if log_sizes() == before and not busy():
+                return True
+        else:
+            time.sleep(0.2)
     return False     # a test that kept its claims on purpose: clearing the database ends them
 
 

@@ -7,10 +7,29 @@
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
 MAX_PARAMS = 100  # D1's limit of bound parameters per statement
+
+# "database is locked": another writer held the database, and the statement or batch (one
+# transaction) was not applied, so running it again is safe. Locally the two Workers and the tests
+# share one SQLite file; D1 itself can answer busy under load.
+BUSY_MARKERS = ("SQLITE_BUSY", "database is locked")
+BUSY_WAITS_S = (0.05, 0.2, 0.5, 1.0, 2.0)
+
+
+async def retry_when_busy(operation, *, sleep=asyncio.sleep, log=print):
+    """`await operation()`, again after a short wait while D1 answers that the database is busy."""
+    for wait in (*BUSY_WAITS_S, None):
+        try:
+            return await operation()
+        except Exception as error:
+            if wait is None or not any(marker in str(error) for marker in BUSY_MARKERS):
+                raise
+            log(f"⏳ D1 busy (database is locked); trying again in {wait} s")
+            await sleep(wait)
 
 # Replace every vendor URL of a vehicle's list that the images table knows as uploaded by its
 # image id, keeping the order. Used after every write so no race can leave a stale URL behind.
