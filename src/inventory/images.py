@@ -89,8 +89,9 @@ def judge_api_answer(status: int, body: bytes, headers: dict) -> Verdict:
     if status in (401, 403):
         return Verdict(FATAL, f"Images API refused the credentials (HTTP {status})")
     if 5455 in codes:   # Cloudflare could not fetch the source URL: the vendor's status says why
-        # Only an HTTP error status counts: "(404)" is the vendor's answer, "[Errno 111]" is not.
-        match = re.search(r"(?<!Errno )\b([45]\d\d)\b", message.split(":", 1)[-1])
+        # The vendor's status: "(404)" as the API writes it, else a bare 3xx-5xx ("[Errno 111]" is not one).
+        detail = message.split(":", 1)[-1]
+        match = re.search(r"\((\d{3})\)", detail) or re.search(r"(?<!Errno )\b([3-5]\d\d)\b", detail)
         upstream = int(match.group(1)) if match else 0
         if upstream >= 500 or upstream in (0, 408, 429):
             return Verdict(TRANSIENT, f"vendor fetch failed: {message}")

@@ -14,6 +14,7 @@ import js
 from pyodide.ffi import jsnull, to_js
 from workers import Response, fetch
 
+from .db import retry_when_busy
 from .http import HttpResponse, TransportError
 from .images import EXISTS, OK, PERMANENT, TRANSIENT, Verdict, judge_vendor_download
 from .web import MAX_BODY_BYTES, ApiError
@@ -52,19 +53,26 @@ def has_binding(env, name: str) -> bool:
     return getattr(env, name, None) not in (None, jsnull)
 
 
-async def discard_body(request, cap_bytes: int = 16 * MAX_BODY_BYTES) -> None:
-    """Read and drop a refused body (up to a cap). Answering before the client has sent its body
-    breaks the connection under wrangler dev: the client sees the 413 cut short."""
-    stream = request.body
-    if stream is None or stream is jsnull:
-        return
-    reader, seen = stream.getReader(), 0
-    while seen <= cap_bytes:
-        chunk = await reader.read()
-        if chunk.done:
+DISCARD_CAP_BYTES = 16 * 1024 * 1024
+
+
+async def discard_body(request, cap_bytes: int = DISCARD_CAP_BYTES) -> None:
+    """Read and drop a refused body, up to a cap. Under wrangler dev, answering before the client
+    has sent its body breaks the connection and the client sees the 413 cut short; cancelling the
+    stream does not help, reading does. A body over the cap gets its 413 on a broken connection."""
+    try:
+        stream = request.body
+        if stream is None or stream is jsnull:
             return
-        seen += chunk.value.byteLength
-    await reader.cancel()
+        reader, seen = stream.getReader(), 0
+        while seen <= cap_bytes:
+            chunk = await reader.read()
+            if chunk.done:
+                return
+            seen += chunk.value.byteLength
+        await reader.cancel()
+    except Exception:     # the client gave up mid-body: it still gets its 413, if it listens
+        pass
 
 
 async def request_parts(request) -> tuple[str, str, dict, bytes]:
@@ -87,7 +95,7 @@ class WorkersHttp:
     async def request(self, method, url, headers=None, body=None, timeout_s=15.0) -> HttpResponse:
         self.requests += 1
         options = {"method": method, "headers": headers or {},
-                   "signal": js.AbortSignal.timeout(int(timeout_s * 1000))}
+                   "signal": js.AbortSignal.timeout(max(1, int(timeout_s * 1000)))}
         if body is not None:
             options["body"] = to_js(body)
         try:
@@ -120,11 +128,12 @@ class D1:
 
     async def all(self, sql: str, params: list) -> list[dict]:
         self.round_trips += 1
-        return _rows(await self._statement(sql, params).all())
+        return _rows(await retry_when_busy(lambda: self._statement(sql, params).all()))
 
     async def batch(self, statements: list[tuple[str, list]]) -> list[list[dict]]:
         self.round_trips += 1
-        results = to_python(await self.binding.batch([self._statement(sql, params) for sql, params in statements]))
+        results = to_python(await retry_when_busy(
+            lambda: self.binding.batch([self._statement(sql, params) for sql, params in statements])))
         return [_rows(r) for r in results]
 
 
@@ -140,7 +149,7 @@ class BindingTransport:
     async def upload(self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None) -> Verdict:
         # The download honours a background run's time left; the binding's upload takes no timeout.
         try:
-            photo = await self.http.request("GET", source_url, timeout_s=min(30.0, timeout_s or 30.0))
+            photo = await self.http.request("GET", source_url, timeout_s=30.0 if timeout_s is None else min(30.0, timeout_s))
         except TransportError as error:
             return Verdict(TRANSIENT, f"vendor did not answer ({error})")
         verdict = judge_vendor_download(photo.status, photo.body, photo.headers)

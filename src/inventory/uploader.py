@@ -1,7 +1,8 @@
 """Uploading one photo to Cloudflare Images: transports, the retry schedule, the shared API budget.
 
-A transport has one method, `await transport.upload(source_url, image_id, metadata) -> Verdict`,
-and `await transport.exists(image_id) -> bool`. Three are here or in runtime.py:
+A transport has two methods, `await transport.upload(source_url, image_id, metadata, timeout_s) ->
+Verdict` and `await transport.exists(image_id, timeout_s) -> bool`; `timeout_s` (None: the
+transport's own) is how long a background run has left. Three are here or in runtime.py:
   RestUrlTransport   the REST API, Cloudflare fetches the photo itself (one subrequest, no bytes here)
   RestFileTransport  download the photo, check it, upload the bytes
   BindingTransport   env.IMAGES.hosted.upload (in inventory.runtime: it needs the Workers runtime)
@@ -104,7 +105,7 @@ class RestFileTransport(RestUrlTransport):
         verdict = judge_vendor_download(photo.status, photo.body, photo.headers)
         if verdict.kind != OK:
             return verdict
-        left = limit - (time.monotonic() - started)
+        left = self.timeout_s if timeout_s is None else limit - (time.monotonic() - started)
         if left < MIN_ATTEMPT_S:
             return Verdict(TRANSIENT, "downloaded, but no time left to upload in this run")
         filename = urlsplit(source_url).path.rsplit("/", 1)[-1] or "photo"
@@ -186,7 +187,8 @@ async def upload_with_retries(transport, budget: ApiBudget, source_url: str, ima
     attempts = 0
 
     def time_left() -> float | None:
-        """A background run must end inside the runtime's window: no request outlives the deadline."""
+        """A background run must end inside the runtime's window: no request outlives the deadline
+        (by more than MIN_ATTEMPT_S: the hard deadline leaves 2 s of the window for that)."""
         return None if deadline is None else max(MIN_ATTEMPT_S, deadline - clock())
 
     for attempt in range(1, max_attempts + 1):

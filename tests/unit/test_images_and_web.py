@@ -35,6 +35,8 @@ def test_image_ids_are_deterministic_per_source_photo():
     # A socket error at the fetch is no answer from the vendor: the errno is not an HTTP status.
     (400, envelope(5455, "Failed to fetch image from URL: ([Errno 111] Connection refused)"), {}, TRANSIENT),
     (400, envelope(5455, "Failed to fetch image from URL: ([Errno 104] Connection reset by peer)"), {}, TRANSIENT),
+    (400, envelope(5455, "Failed to fetch image from URL: (301)"), {}, PERMANENT),
+    (400, envelope(5455, "Failed to fetch image from URL: (410) for photo 503.png"), {}, PERMANENT),
     (415, envelope(5415, "unsupported image format"), {}, PERMANENT),
     (413, envelope(5413, "Image too large"), {}, PERMANENT),
     (400, envelope(5400, "bad"), {}, PERMANENT),
