@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -66,6 +67,7 @@ class Stack:
     scraper_vars: dict = field(default_factory=dict)
     processor_vars: dict = field(default_factory=dict)
     quiet: bool = False
+    keep_logs_in: Path | None = None    # on stop, the Workers' logs are copied here (the state dir may go)
 
     def __post_init__(self):
         self.ports = {"scraper": _port("SCRAPER_PORT", 8787), "processor": _port("PROCESSOR_PORT", 8788),
@@ -220,6 +222,11 @@ class Stack:
     def stop(self) -> None:
         for name in list(self.workers):
             self.stop_worker(name)
+        if self.keep_logs_in and self.state_dir:
+            shutil.rmtree(self.keep_logs_in, ignore_errors=True)
+            self.keep_logs_in.mkdir(parents=True, exist_ok=True)
+            for log in self.state_dir.glob("*.log"):
+                shutil.copyfile(log, self.keep_logs_in / log.name)
         if self.standins:
             self.standins.stop()
             self.standins = None

@@ -1,6 +1,7 @@
 """A local webhook receiver: records every delivery, and can play dead (knobs) for the tests.
 
-GET /__received -> {"deliveries": [{"headers": {...}, "body": "<raw text>"}]}; POST /__control
+GET /__received -> {"deliveries": [{"headers": {...}, "body": "<raw text>"}], "attempts": n} (attempts
+counts refused ones too); POST /__control
 {"status": 500} answers every delivery with that status ({"status": null} back to 200);
 POST /__reset clears both.
 """
@@ -13,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class WebhookReceiver:
     def __init__(self):
-        self.deliveries, self.status, self.lock = [], None, threading.Lock()
+        self.deliveries, self.status, self.attempts, self.lock = [], None, 0, threading.Lock()
         self.server = None
 
     def start(self, host: str = "127.0.0.1", port: int = 8793) -> "WebhookReceiver":
@@ -33,7 +34,7 @@ class WebhookReceiver:
 
             def do_GET(self):
                 with receiver.lock:
-                    self._answer(200, {"deliveries": list(receiver.deliveries)})
+                    self._answer(200, {"deliveries": list(receiver.deliveries), "attempts": receiver.attempts})
 
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
@@ -42,8 +43,9 @@ class WebhookReceiver:
                         receiver.status = json.loads(raw or b"{}").get("status")
                         return self._answer(200, {"status": receiver.status})
                     if self.path == "/__reset":
-                        receiver.deliveries, receiver.status = [], None
+                        receiver.deliveries, receiver.status, receiver.attempts = [], None, 0
                         return self._answer(200, {})
+                    receiver.attempts += 1
                     status = receiver.status or 200
                     if status == 200:
                         receiver.deliveries.append({"headers": {k.lower(): v for k, v in self.headers.items()},

@@ -65,6 +65,7 @@ def test_persistent_failures_reach_the_dead_letter_queue_and_a_requeue_retries_t
     status, body = api.call("POST", stack.scraper_url + "/api/scrape", {"handoff": "queue"})
     assert status == 200
     bad = f"{stack.standins.site.cdn_url}/photos/L10001/2.png"
+    log_start = len(stack.workers["processor"].log_text())
 
     def dead_lettered():
         failures = api.call("GET", stack.processor_url + "/api/failures")[1]["failures"]
@@ -72,7 +73,7 @@ def test_persistent_failures_reach_the_dead_letter_queue_and_a_requeue_retries_t
     (failure,) = wait_for(dead_lettered, timeout=90)
     assert "dead-lettered" in failure["last_error"] and "500" in failure["last_error"]
     assert lists(database)[0][1] == bad                      # kept as the vendor URL, nothing lost
-    logged(stack.workers["processor"], "☠️ Dead-lettered: vehicle")
+    logged(stack.workers["processor"], "☠️ Dead-lettered: vehicle", since=log_start)
 
     site_knobs(stack, api, photo_faults={})
     status, body = api.call("POST", stack.processor_url + "/api/requeue", {})
