@@ -103,12 +103,6 @@ def vin_check_digit(vin: str) -> str:
     return "X" if remainder == 10 else str(remainder)
 
 
-def vin_is_valid(vin: str) -> bool:
-    if len(vin) != 17 or any(c not in VIN_ALPHABET for c in vin):
-        return False
-    return vin[8] == vin_check_digit(vin)
-
-
 @dataclass(frozen=True)
 class Vehicle:
     index: int

@@ -81,8 +81,7 @@ class Default(WorkerEntrypoint):
             count = await consume_dead_letters(D1(self.env.DB), messages)
             print(f"☠️ Recorded {count} photos of {len(messages)} dead-lettered jobs as failed")
             return
-        processor = self.processor()
-        processor.settings.attempts_per_run = 1      # the queue redelivers on the same schedule
+        processor = self.processor(attempts_per_run=1)      # the queue redelivers on the same schedule
         async def resend(body, delay_s):
             await self.env.IMAGE_JOBS.send(body, delaySeconds=delay_s)
         await consume_jobs(processor, messages, resend)
@@ -124,7 +123,7 @@ class Default(WorkerEntrypoint):
     def time_budget(self) -> float:
         return float(env_value(self.env, "BACKGROUND_TIME_BUDGET_S", "20"))
 
-    def processor(self) -> Processor:
+    def processor(self, attempts_per_run: int = 4) -> Processor:
         mode = self.upload_mode()
         if mode not in UPLOAD_MODES:
             raise ApiError(503, f"UPLOAD_MODE must be one of {', '.join(UPLOAD_MODES)}, got {mode!r}")
@@ -149,7 +148,8 @@ class Default(WorkerEntrypoint):
             api_requests_per_minute=int(env_value(self.env, "IMAGES_API_REQUESTS_PER_MINUTE", "180")),
             max_in_flight=int(env_value(self.env, "MAX_IN_FLIGHT", "6")),
             allowed_hosts=parse_allowed_hosts(env_value(self.env, "ALLOWED_IMAGE_HOSTS")),
-            allow_private_hosts=env_flag(env_value(self.env, "LOCAL_DEV_PROFILE"), False))
+            allow_private_hosts=env_flag(env_value(self.env, "LOCAL_DEV_PROFILE"), False),
+            attempts_per_run=attempts_per_run)
         return Processor(D1(self.env.DB), transport, settings, notify=self.webhook_notifier())
 
     def webhook_notifier(self):

@@ -15,11 +15,10 @@ from inventory.profiles import get_profile
 from inventory.runtime import (D1, WorkersHttp, answer, env_value, has_binding, json_response, request_parts,
                                to_python)
 from inventory.scrape import SiteError, run_scrape
-from inventory.web import ApiError, check_admin, check_method, env_flag, only_fields, parse_json_body
+from inventory.web import HANDOFF_MODES, ApiError, check_admin, check_method, env_flag, only_fields, parse_json_body
 
 BINDINGS = ("DB", "IMAGE_PROCESSOR")
 SECRETS = ("ADMIN_TOKEN",)
-HANDOFF_MODES = ("binding", "queue", "none")
 
 
 class Default(WorkerEntrypoint):

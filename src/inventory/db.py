@@ -94,6 +94,12 @@ async def active_ids_with_vendor_urls(d1) -> list[int]:
     return [r["id"] for r in rows]
 
 
+async def active_vendor_url_count(d1) -> int:
+    rows = await d1.all("SELECT COUNT(*) AS n FROM vehicles v, json_each(v.images) j "
+                        "WHERE v.status = 'active' AND j.value LIKE 'http%'", [])
+    return rows[0]["n"]
+
+
 async def list_vehicles(d1, status: str | None, limit: int, offset: int) -> tuple[list[dict], int]:
     where, params = ("WHERE status = ?", [status]) if status else ("", [])
     rows, count = await d1.batch([

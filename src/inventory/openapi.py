@@ -9,6 +9,7 @@ that are not operations). Answer objects allow extra keys where the code may add
 from __future__ import annotations
 
 from . import VERSION
+from .web import HANDOFF_MODES
 from .web import MAX_ID as MAX_VEHICLE_ID   # the cap the handlers enforce (D1 cannot bind BigInt)
 
 JSON = "application/json"
@@ -192,7 +193,8 @@ SCRAPE_RESULT_SCHEMA = _obj({
     "vehiclesWithVendorUrls": COUNT, "deactivationRefused": _nullable(STRING), "pages": COUNT,
     "siteRequests": COUNT, "savedIds": COUNT, "durationMs": COUNT, "d1RoundTrips": COUNT,
     "processingTriggered": {"type": "string",
-                            "enum": ["service-binding", "http", "not configured", "nothing to process"]},
+                            "enum": ["service-binding", "http", "queue", "not configured", "not requested",
+                                     "nothing to process"]},
     "skippedEntries": _array(_obj({"reason": STRING, "entry": STRING}, ["reason", "entry"]), maxItems=50),
 }, ["success", "found", "new", "updated", "unchanged", "deactivated", "processingTriggered", "skippedEntries"])
 
@@ -206,7 +208,7 @@ SCRAPER_SPEC = _document(
             _json_response("The scrape's summary.", _ref("ScrapeResult")), (400, 401, 413, 502, 503), admin=True,
             tag="admin", description="Runs the whole scrape (as the cron does) and answers its summary. "
                                      "`handoff` overrides HANDOFF_MODE for this run.",
-            body=_optional_json_body(_obj({"handoff": {"type": "string", "enum": ["binding", "queue", "none"]}},
+            body=_optional_json_body(_obj({"handoff": {"type": "string", "enum": list(HANDOFF_MODES)}},
                                           extra=False), "Optional."))),
         "/api/vehicles": VEHICLES,
         "/openapi.json": OPENAPI,

@@ -77,6 +77,7 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
         by_vehicle[vehicle["id"]] = urls
         wanted += [(url, image_id_for(url, p.settings.id_prefix), vehicle["id"]) for url in urls]
 
+    image_ids = {url: image_id for url, image_id, _ in wanted}
     rows = []
     if wanted:
         rows = await db.claim_images(p.d1, wanted, run_id, now_ms, now_ms + int(p.settings.claim_ttl_s * 1000))
@@ -121,7 +122,7 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
         if mine:
             p.log(f"  📤 Uploading {len(mine)} vendor URLs for {_title(vehicle)}")
         started_urls.update(mine)     # a photo shared by two vehicles is uploaded once
-        jobs += [upload_one(url, image_id_for(url, p.settings.id_prefix), vehicle) for url in mine]
+        jobs += [upload_one(url, image_ids[url], vehicle) for url in mine]
     await asyncio.gather(*jobs)
 
     await db.write_back(p.d1, [o.as_row() for o in outcomes.values()], [v["id"] for v in vehicles], run_id)
@@ -189,10 +190,10 @@ async def drain(p: Processor, *, trigger: str, batch_size: int = 10, time_budget
             result = await process_batch(p, batch_size=batch_size, trigger=trigger, time_budget_s=left,
                                          budget=budget, skip_ids=tried)
             tried += [r["vehicleId"] for r in result["results"]]
-            if result["processed"] == 0 or (result["imagesUploaded"] == 0 and result["imagesFailed"] == 0):
-                totals["batches"] += 1
-                break
         totals["batches"] += 1
+        idle = result["processed"] == 0 or (result["imagesUploaded"] == 0 and result["imagesFailed"] == 0)
+        if vehicle_ids is None and idle:     # the work query offers nothing this run can do
+            break
         for key in ("processed", "imagesUploaded", "imagesFailed"):
             totals[key] += result[key]
         if result.get("stoppedBecause") or budget.exhausted:

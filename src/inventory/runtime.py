@@ -16,7 +16,8 @@ from workers import Response, fetch
 
 from .db import retry_when_busy
 from .http import HttpResponse, TransportError
-from .images import EXISTS, OK, PERMANENT, TRANSIENT, Verdict, judge_vendor_download
+from .images import EXISTS, OK, PERMANENT, TRANSIENT, Verdict
+from .uploader import download_photo
 from .web import MAX_BODY_BYTES, ApiError
 
 
@@ -148,11 +149,8 @@ class BindingTransport:
 
     async def upload(self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None) -> Verdict:
         # The download honours a background run's time left; the binding's upload takes no timeout.
-        try:
-            photo = await self.http.request("GET", source_url, timeout_s=30.0 if timeout_s is None else min(30.0, timeout_s))
-        except TransportError as error:
-            return Verdict(TRANSIENT, f"vendor did not answer ({error})")
-        verdict = judge_vendor_download(photo.status, photo.body, photo.headers)
+        limit = 30.0 if timeout_s is None else min(30.0, timeout_s)
+        photo, verdict = await download_photo(self.http, source_url, limit)
         if verdict.kind != OK:
             return verdict
         if await self.exists(image_id):

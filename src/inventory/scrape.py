@@ -219,14 +219,12 @@ async def run_scrape(http, d1, start_url: str, profile: dict, *, trigger: str, r
         log(f"  ⚠️ {plan.deactivation_refused}")
 
     vendor_ids = await db.active_ids_with_vendor_urls(d1)
-    queued = await d1.all(
-        "SELECT COUNT(*) AS n FROM vehicles v, json_each(v.images) j "
-        "WHERE v.status = 'active' AND j.value LIKE 'http%'", [])
+    queued = await db.active_vendor_url_count(d1)
     summary = {
         "found": len(inventory.vehicles), "new": plan.new, "updated": plan.updated,
         "reactivated": plan.reactivated, "unchanged": plan.unchanged,
         "deactivated": len(plan.deactivate_ids), "skipped": len(inventory.skipped),
-        "vendorUrlsQueued": queued[0]["n"], "vehiclesWithVendorUrls": len(vendor_ids),
+        "vendorUrlsQueued": queued, "vehiclesWithVendorUrls": len(vendor_ids),
         "deactivationRefused": plan.deactivation_refused, "pages": inventory.pages,
         "siteRequests": inventory.requests, "savedIds": len(saved_ids),
     }

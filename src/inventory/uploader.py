@@ -93,16 +93,21 @@ class RestUrlTransport:
         return answer.ok
 
 
+async def download_photo(http, source_url: str, timeout_s: float):
+    """GET the vendor's photo and judge it: (the answer, OK) or (the answer or None, why not)."""
+    try:
+        photo = await http.request("GET", source_url, timeout_s=timeout_s)
+    except TransportError as error:
+        return None, Verdict(TRANSIENT, f"vendor did not answer ({error})")
+    return photo, judge_vendor_download(photo.status, photo.body, photo.headers)
+
+
 class RestFileTransport(RestUrlTransport):
     """Downloads the photo first: checks type and size before spending an API request on it."""
 
     async def upload(self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None) -> Verdict:
         limit, started = self._limit(timeout_s), time.monotonic()
-        try:
-            photo = await self.http.request("GET", source_url, timeout_s=limit)
-        except TransportError as error:
-            return Verdict(TRANSIENT, f"vendor did not answer ({error})")
-        verdict = judge_vendor_download(photo.status, photo.body, photo.headers)
+        photo, verdict = await download_photo(self.http, source_url, limit)
         if verdict.kind != OK:
             return verdict
         left = self.timeout_s if timeout_s is None else limit - (time.monotonic() - started)

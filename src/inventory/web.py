@@ -8,6 +8,7 @@ import hmac
 import json
 
 MAX_BODY_BYTES = 64 * 1024
+HANDOFF_MODES = ("binding", "queue", "none")     # the scraper's HANDOFF_MODE and `handoff` values
 
 
 class ApiError(Exception):

@@ -12,6 +12,7 @@ import hmac
 import json
 import time
 
+from . import iso_utc
 from .http import TransportError
 from .uploader import RETRY_DELAYS_S   # the same schedule as uploads
 
@@ -24,7 +25,7 @@ def sign(body: bytes, secret: str) -> str:
 
 def run_payloads(trigger: str, summary: dict, results: list[dict]) -> list[dict]:
     """One `processing.completed` event per run, and an `images.failed` event when photos failed for good."""
-    sent_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    sent_at = iso_utc(time.time())
     counts = {k: summary[k] for k in ("processed", "succeeded", "failed", "imagesUploaded", "imagesFailed",
                                       "imagesNotAttempted", "durationMs") if k in summary}
     payloads = [{"event": "processing.completed", "trigger": trigger, "sentAt": sent_at, "summary": counts}]
