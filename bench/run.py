@@ -33,12 +33,6 @@ for path in (ROOT / "src", ROOT):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-STANDARD_PORTS = {"SCRAPER_PORT": 8787, "PROCESSOR_PORT": 8788, "DEMO_SITE_PORT": 8790,
-                  "IMAGES_API_PORT": 8791, "VENDOR_CDN_PORT": 8792,
-                  "SCRAPER_INSPECTOR_PORT": 9231, "PROCESSOR_INSPECTOR_PORT": 9230}
-for _name, _port in STANDARD_PORTS.items():
-    os.environ.setdefault(_name, str(_port))
-
 from dev.launcher import Stack  # noqa: E402
 from tests.conftest import Api, Database, seed_vehicles  # noqa: E402
 

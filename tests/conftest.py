@@ -160,6 +160,27 @@ def logged(worker, *texts: str, timeout: float = 15, since: int = 0) -> str:
     return worker.log_text()[since:]
 
 
+def process(stack, api, body=None, expect=200, timeout=120) -> dict:
+    """POST /api/process-images (default body {"batchSize": 10}) and check the status."""
+    status, answer = api.call("POST", stack.processor_url + "/api/process-images",
+                              {"batchSize": 10} if body is None else body, timeout=timeout)
+    assert status == expect, answer
+    return answer
+
+
+def image_lists(database) -> list[list[str]]:
+    """Every vehicle's `images` list, in id order (works on Database and on SqliteD1)."""
+    return [json.loads(r["images"]) for r in database.rows("SELECT images FROM vehicles ORDER BY id")]
+
+
+def all_entries(database) -> list[str]:
+    return [e for images in image_lists(database) for e in images]
+
+
+def vendor_entries(database) -> list[str]:
+    return [e for e in all_entries(database) if e.startswith("http")]
+
+
 def site_knobs(stack, api, **knobs):
     status, body = api.call("POST", stack.site_url + "/__control", knobs, token=None)
     assert status == 200, body

@@ -8,35 +8,11 @@ Each test names the design invariant it guards:
   6 the Images API budget / rate limit is respected      8 secrets never in an answer or a log line
 The retry waits are real (about 1 + 2 + 4 s), so the slow cases use very few photos.
 """
-import json
 import threading
 import time
 
-import pytest
-
-from tests.conftest import TEST_PROCESSOR_VARS, images_knobs, images_stats, logged, seed_vehicles, site_knobs, wait_for
-
-# The vendor CDN serves photo n.png of a vehicle only for n <= its photo count: make it ample.
-PHOTOS_AVAILABLE = 12
-
-
-def process(stack, api, body=None, expect=200, timeout=120):
-    status, answer = api.call("POST", stack.processor_url + "/api/process-images",
-                              {"batchSize": 10} if body is None else body, timeout=timeout)
-    assert status == expect, answer
-    return answer
-
-
-def image_lists(database):
-    return [json.loads(r["images"]) for r in database.rows("SELECT images FROM vehicles ORDER BY id")]
-
-
-def all_entries(database):
-    return [e for images in image_lists(database) for e in images]
-
-
-def vendor_entries(database):
-    return [e for e in all_entries(database) if e.startswith("http")]
+from tests.conftest import (TEST_PROCESSOR_VARS, all_entries, image_lists, images_knobs, images_stats, logged, process,
+                            seed_vehicles, site_knobs, vendor_entries, wait_for)
 
 
 def image_row(database, url):
@@ -53,16 +29,6 @@ def failures_by_url(stack, api):
 
 def photo_url(stack, stock, n):
     return f"{stack.standins.site.cdn_url}/photos/{stock}/{n}.png"
-
-
-def image_id_of(database, url):
-    return image_row(database, url)["image_id"]
-
-
-@pytest.fixture
-def clean(fresh, api):
-    site_knobs(fresh, api, photos_per_vehicle=PHOTOS_AVAILABLE)
-    return fresh
 
 
 def in_thread(target):
@@ -83,9 +49,9 @@ def in_thread(target):
 
 # --- 1. vendor faults (url mode: the Images stand-in fetches the photo itself) ---------------------
 
-def test_vendor_404_410_not_image_and_oversize_are_permanent_kept_as_urls_and_not_retried(clean, api, database):
+def test_vendor_404_410_not_image_and_oversize_are_permanent_kept_as_urls_and_not_retried(fresh, api, database):
     """Invariants 1 and 5: permanent vendor faults keep their URL, say why, and are not retried."""
-    stack = clean
+    stack = fresh
     seed_vehicles(stack, database, 1, 5)
     url = {n: photo_url(stack, "L10001", n) for n in range(1, 6)}
     site_knobs(stack, api, photo_faults={"/photos/L10001/1.png": 404, "/photos/L10001/2.png": 410,
@@ -111,9 +77,9 @@ def test_vendor_404_410_not_image_and_oversize_are_permanent_kept_as_urls_and_no
     assert image_lists(database) == [images]
 
 
-def test_vendor_500_is_transient_retried_four_times_then_uploaded_by_the_next_run(clean, api, database):
+def test_vendor_500_is_transient_retried_four_times_then_uploaded_by_the_next_run(fresh, api, database):
     """Invariant 5: a vendor 5xx is retried (4 attempts, 1/2/4 s apart), left pending, not permanent."""
-    stack = clean
+    stack = fresh
     seed_vehicles(stack, database, 1, 2)
     broken = photo_url(stack, "L10001", 1)
     site_knobs(stack, api, photo_faults={"/photos/L10001/1.png": 500})
@@ -138,11 +104,11 @@ def test_vendor_500_is_transient_retried_four_times_then_uploaded_by_the_next_ru
     assert images_stats(stack, api)["stored"] == 2
 
 
-def test_a_hanging_vendor_is_bounded_and_retried(clean, api, database):
+def test_a_hanging_vendor_is_bounded_and_retried(fresh, api, database):
     """Invariant 5: a vendor that never answers (the "timeout" fault hangs 60 s) costs one attempt
     bounded by the Images API's own fetch timeout (10 s in the stand-in), then is retried; here the
     fault is lifted while attempt 1 hangs, so attempt 2 uploads it."""
-    stack = clean
+    stack = fresh
     seed_vehicles(stack, database, 1, 1)
     site_knobs(stack, api, photo_faults={"/photos/L10001/1.png": "timeout"})
     run = in_thread(lambda: process(stack, api, timeout=60))
@@ -163,9 +129,9 @@ def test_a_hanging_vendor_is_bounded_and_retried(clean, api, database):
 
 # --- 2. Images API faults ----------------------------------------------------------------------
 
-def test_rate_limited_429_waits_for_retry_after_and_uploads_without_duplicates(clean, api, database):
+def test_rate_limited_429_waits_for_retry_after_and_uploads_without_duplicates(fresh, api, database):
     """Invariants 5 and 2: a 429 with Retry-After is waited out, then the photos upload, once each."""
-    stack = clean
+    stack = fresh
     seed_vehicles(stack, database, 1, 6)
     images_knobs(stack, api, rate_limit=3, rate_window_s=30, rate_limit_block_s=2)
     log_start = len(stack.workers["processor"].log_text())
@@ -188,9 +154,9 @@ def test_rate_limited_429_waits_for_retry_after_and_uploads_without_duplicates(c
     logged(stack.workers["processor"], "rate limited", since=log_start)
 
 
-def test_images_api_5xx_is_retried_four_times_left_pending_and_uploaded_next_run(clean, api, database):
+def test_images_api_5xx_is_retried_four_times_left_pending_and_uploaded_next_run(fresh, api, database):
     """Invariants 5 and 1: 5xx / dropped connections are transient: 4 attempts, pending, not permanent."""
-    stack = clean
+    stack = fresh
     seed_vehicles(stack, database, 1, 3)
     images_knobs(stack, api, transient_rate=1.0, seed=3)
     answer = process(stack, api)
@@ -210,10 +176,10 @@ def test_images_api_5xx_is_retried_four_times_left_pending_and_uploaded_next_run
     assert set(all_entries(database)) == set(stats["stored_ids"])
 
 
-def test_a_lost_answer_after_storing_is_retried_meets_409_and_counts_as_success(clean, api, database):
+def test_a_lost_answer_after_storing_is_retried_meets_409_and_counts_as_success(fresh, api, database):
     """Invariant 2: the stand-in stores the image and drops the connection; the retry meets 409,
     reads the image back and counts it uploaded. One stored copy per photo."""
-    stack = clean
+    stack = fresh
     seed_vehicles(stack, database, 1, 3)
     images_knobs(stack, api, lose_response_rate=1.0)   # only ever reached by a first, storing attempt
     log_start = len(stack.workers["processor"].log_text())
@@ -227,10 +193,10 @@ def test_a_lost_answer_after_storing_is_retried_meets_409_and_counts_as_success(
     logged(stack.workers["processor"], "already there", since=log_start)
 
 
-def test_a_409_for_an_image_uploaded_earlier_counts_as_success_without_a_second_copy(clean, api, database):
+def test_a_409_for_an_image_uploaded_earlier_counts_as_success_without_a_second_copy(fresh, api, database):
     """Invariant 2: the database forgot the uploads (lists back to vendor URLs) but Images kept them:
     the second run meets 409 for each, reads it back, writes the same ids."""
-    stack = clean
+    stack = fresh
     seed_vehicles(stack, database, 2, 3)
     assert process(stack, api)["imagesUploaded"] == 6
     uploaded_lists = image_lists(database)
@@ -245,10 +211,10 @@ def test_a_409_for_an_image_uploaded_earlier_counts_as_success_without_a_second_
     assert sorted(stats["uploads_by_id"].values()) == [2] * 6
 
 
-def test_a_409_whose_image_cannot_be_read_back_is_not_counted_a_success(clean, api, database):
+def test_a_409_whose_image_cannot_be_read_back_is_not_counted_a_success(fresh, api, database):
     """Invariants 1 and 2: a 409 is trusted only after the read-back finds the image: here it never
     does, so the photo keeps its vendor URL and stays pending (retried, not permanent)."""
-    stack = clean
+    stack = fresh
     seed_vehicles(stack, database, 1, 2)
     phantom = photo_url(stack, "L10001", 1)
     images_knobs(stack, api, fail_urls={phantom: 409})
@@ -265,10 +231,10 @@ def test_a_409_whose_image_cannot_be_read_back_is_not_counted_a_success(clean, a
 
 # --- 3. a crash mid-run --------------------------------------------------------------------------
 
-def test_a_killed_run_keeps_its_claims_until_they_expire_then_the_rest_is_uploaded_once(clean, api, database):
+def test_a_killed_run_keeps_its_claims_until_they_expire_then_the_rest_is_uploaded_once(fresh, api, database):
     """Invariants 4, 1 and 2: the processor dies mid-run; its claims hold (no other run touches those
     photos) until they expire; then a run finishes the work, meeting 409 for what was stored."""
-    stack = clean
+    stack = fresh
     vehicles, photos = 10, 6
     total = vehicles * photos
     ids = seed_vehicles(stack, database, vehicles, photos)
@@ -322,10 +288,10 @@ def test_a_killed_run_keeps_its_claims_until_they_expire_then_the_rest_is_upload
 
 # --- 4. D1 fails after the uploads succeeded ------------------------------------------------------
 
-def test_a_failed_d1_write_back_loses_nothing_and_the_next_run_recognises_the_uploads(clean, api, database):
+def test_a_failed_d1_write_back_loses_nothing_and_the_next_run_recognises_the_uploads(fresh, api, database):
     """Invariants 1 and 2: the uploads succeed but recording them fails: the lists keep their vendor
     URLs; the next run meets 409 for every photo, reads it back and records it. No second copy."""
-    stack = clean
+    stack = fresh
     seed_vehicles(stack, database, 2, 4)
     log_start = len(stack.workers["processor"].log_text())
     database.execute("CREATE TRIGGER fail_writeback BEFORE UPDATE OF state ON images "
@@ -351,10 +317,10 @@ def test_a_failed_d1_write_back_loses_nothing_and_the_next_run_recognises_the_up
 
 # --- 5. runs racing each other -------------------------------------------------------------------
 
-def test_three_requests_and_a_cron_run_at_once_upload_every_image_exactly_once(clean, api, database):
+def test_three_requests_and_a_cron_run_at_once_upload_every_image_exactly_once(fresh, api, database):
     """Invariants 4 and 6: four invocations at once share the work through claims: one upload per
     photo, no 409, at most 6 uploads in flight per invocation."""
-    stack = clean
+    stack = fresh
     vehicles, photos = 12, 5
     total = vehicles * photos
     seed_vehicles(stack, database, vehicles, photos)
@@ -381,10 +347,10 @@ def test_three_requests_and_a_cron_run_at_once_upload_every_image_exactly_once(c
 
 # --- 6. the Images API budget --------------------------------------------------------------------
 
-def test_a_nearly_spent_api_budget_caps_the_requests_and_leaves_the_rest_pending(clean, api, database):
+def test_a_nearly_spent_api_budget_caps_the_requests_and_leaves_the_rest_pending(fresh, api, database):
     """Invariant 6 (and 1): other invocations have spent all but 3 requests of this minute's shared
     budget: the run sends at most 3, the other photos keep their URLs, unclaimed and not failed."""
-    stack = clean
+    stack = fresh
     seed_vehicles(stack, database, 1, 6)
     limit = 1000                      # IMAGES_API_REQUESTS_PER_MINUTE of the test stack
     minute = int(time.time() // 60 * 60)

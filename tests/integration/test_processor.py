@@ -1,24 +1,10 @@
 """image-processor under workerd against the Cloudflare Images stand-in (dev/images_api.py)."""
-import json
 import threading
 
 import requests
 
-from tests.conftest import images_knobs, images_stats, logged, seed_vehicles, site_knobs, wait_for
-
-
-def process(stack, api, body, expect=200):
-    status, answer = api.call("POST", stack.processor_url + "/api/process-images", body)
-    assert status == expect, answer
-    return answer
-
-
-def image_lists(database):
-    return [json.loads(r["images"]) for r in database.rows("SELECT images FROM vehicles ORDER BY id")]
-
-
-def vendor_entries(database):
-    return [e for images in image_lists(database) for e in images if e.startswith("http")]
+from tests.conftest import (image_lists, images_knobs, images_stats, logged, process, seed_vehicles, site_knobs,
+                            vendor_entries, wait_for)
 
 
 def test_a_batch_of_all_vendor_lists_ends_with_all_ids(fresh, api, database):

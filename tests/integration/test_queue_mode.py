@@ -1,17 +1,12 @@
 """Queue mode under wrangler dev: the image-jobs queue, its consumer, and the dead-letter queue."""
-import json
 import re
 import threading
 
-from tests.conftest import images_stats, logged, site_knobs, wait_for
-
-
-def lists(database):
-    return [json.loads(r["images"]) for r in database.rows("SELECT images FROM vehicles ORDER BY id")]
+from tests.conftest import image_lists, images_stats, logged, site_knobs, wait_for
 
 
 def all_ids(database):
-    return all(not e.startswith("http") for images in lists(database) for e in images)
+    return all(not e.startswith("http") for images in image_lists(database) for e in images)
 
 
 def test_queue_mode_end_to_end(fresh, api, database):
@@ -72,7 +67,7 @@ def test_persistent_failures_reach_the_dead_letter_queue_and_a_requeue_retries_t
         return [f for f in failures if f["source_url"] == bad and f["permanent"]]
     (failure,) = wait_for(dead_lettered, timeout=90)
     assert "dead-lettered" in failure["last_error"] and "500" in failure["last_error"]
-    assert lists(database)[0][1] == bad                      # kept as the vendor URL, nothing lost
+    assert image_lists(database)[0][1] == bad                      # kept as the vendor URL, nothing lost
     logged(stack.workers["processor"], "☠️ Dead-lettered: vehicle", since=log_start)
 
     site_knobs(stack, api, photo_faults={})

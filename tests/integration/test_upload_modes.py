@@ -1,12 +1,10 @@
 """The two other upload modes under workerd, each on its own image-processor instance sharing the
 session's D1 database: `file` (download, check, upload the bytes to the REST API) and `binding`
 (`env.IMAGES.hosted.upload`, which wrangler dev emulates)."""
-import json
-
 import pytest
 
 from dev.launcher import _port
-from tests.conftest import images_stats, logged, seed_vehicles, site_knobs
+from tests.conftest import image_lists, images_stats, logged, seed_vehicles, site_knobs
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +21,6 @@ def variants(stack):
         stack.stop_worker(name)
 
 
-def lists(database):
-    return [json.loads(r["images"]) for r in database.rows("SELECT images FROM vehicles ORDER BY id")]
-
-
 def test_file_mode_downloads_checks_and_uploads_the_bytes(fresh, api, database, variants):
     stack = fresh
     seed_vehicles(stack, database, 2, 3)
@@ -38,7 +32,7 @@ def test_file_mode_downloads_checks_and_uploads_the_bytes(fresh, api, database, 
     stats = images_stats(stack, api)
     # The two bad photos were refused in the Worker: they never cost an API request.
     assert stats["uploads_received"] == 4 and stats["stored"] == 4
-    assert sum(e.startswith("http") for images in lists(database) for e in images) == 2
+    assert sum(e.startswith("http") for images in image_lists(database) for e in images) == 2
 
 
 def test_binding_mode_uploads_through_the_images_binding(fresh, api, database, variants):
@@ -46,7 +40,7 @@ def test_binding_mode_uploads_through_the_images_binding(fresh, api, database, v
     seed_vehicles(stack, database, 2, 2)
     status, answer = api.call("POST", variants["binding"] + "/api/process-images", {"batchSize": 5})
     assert status == 200 and answer["imagesUploaded"] == 4, answer
-    assert all(not e.startswith("http") for images in lists(database) for e in images)
+    assert all(not e.startswith("http") for images in image_lists(database) for e in images)
     assert images_stats(stack, api)["uploads_received"] == 0       # no REST API involved
     # A second run over the same photos (lists reset to URLs) recognises them as already there.
     database.execute("UPDATE vehicles SET images = source_images")
