@@ -111,7 +111,7 @@ class Lab:
 
     def cron(self) -> None:
         """One `scheduled()` of the image processor (a drain of up to BACKGROUND_TIME_BUDGET_S)."""
-        url = self.stack.processor_url + "/cdn-cgi/handler/scheduled?cron=*%2F10+*+*+*+*"
+        url = self.stack.cron_url
         status, body = self.api.call("GET", url, token=None, timeout=120)
         if "restarted mid-request" in str(body):
             raise WorkerRestarted(url)

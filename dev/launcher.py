@@ -41,13 +41,7 @@ def _port(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-def read_dev_vars() -> dict:
-    values = {}
-    for line in (ROOT / ".dev.vars").read_text().splitlines():
-        if "=" in line and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
-            values[key.strip()] = value.strip()
-    return values
+read_dev_vars = project_setup.read_dev_vars
 
 
 @dataclass
@@ -88,6 +82,11 @@ class Stack:
     @property
     def processor_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['processor']}"
+
+    @property
+    def cron_url(self) -> str:
+        """wrangler dev's route that runs the processor's scheduled() as the */10 cron would."""
+        return self.processor_url + "/cdn-cgi/handler/scheduled?cron=*%2F10+*+*+*+*"
 
     @property
     def site_url(self) -> str:

@@ -60,7 +60,7 @@ def main() -> None:
         print("\nPhase 2: images (the hand-off first, then the processor's cron drains the rest)")
         started = time.time()
         status_url = stack.processor_url + "/api/image-status"
-        cron_url = stack.processor_url + "/cdn-cgi/handler/scheduled?cron=*%2F10+*+*+*+*"
+        cron_url = stack.cron_url
         last_change, last_uploaded = time.time(), -1
         while time.time() - started < TIMEOUT_S:
             stats = call("GET", status_url)["stats"]

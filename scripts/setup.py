@@ -108,18 +108,23 @@ def pyodide_bundle() -> None:
     (CACHE / "pyodide-packages").mkdir(parents=True, exist_ok=True)
 
 
-def python_modules() -> None:
-    """Pure-Python wheels for Python 3.14 (Pyodide), unpacked next to the wrangler configs."""
-    wanted = pyproject()["project"]["dependencies"]
+def vendor_wheels(wanted: list[str], target: Path, *extra_install_args: str) -> None:
+    """Pure-Python wheels for Python 3.14 (Pyodide) from the registry, unpacked into `target`."""
     wheels = CACHE / "wheels"
     pip(sys.executable, "download", "--no-deps", "--only-binary=:all:", "--platform", "any",
         "--python-version", "3.14", "--implementation", "py", "-d", str(wheels), *wanted)
+    pip(sys.executable, "install", "--no-index", "--no-deps", "--find-links", str(wheels), "--target",
+        str(target), *extra_install_args, *wanted)
+    for extra in target.glob("*.dist-info"):
+        shutil.rmtree(extra, ignore_errors=True)
+
+
+def python_modules() -> None:
+    """The Workers' runtime packages, unpacked next to the wrangler configs."""
     target = ROOT / "python_modules"
     shutil.rmtree(target, ignore_errors=True)
-    pip(sys.executable, "install", "--no-index", "--no-deps", "--find-links", str(wheels), "--target",
-        str(target), *wanted)
-    for extra in [*target.glob("*.dist-info"), target / "bin"]:
-        shutil.rmtree(extra, ignore_errors=True)
+    vendor_wheels(pyproject()["project"]["dependencies"], target)
+    shutil.rmtree(target / "bin", ignore_errors=True)
     for cache in target.rglob("__pycache__"):
         shutil.rmtree(cache, ignore_errors=True)
 
@@ -130,13 +135,17 @@ def probe_modules() -> None:
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(ROOT / "python_modules", target)
     wanted = [r for r in pyproject()["project"]["optional-dependencies"]["dev"] if r.startswith("pyodide-http")]
-    wheels = CACHE / "wheels"
-    pip(sys.executable, "download", "--no-deps", "--only-binary=:all:", "--platform", "any",
-        "--python-version", "3.14", "--implementation", "py", "-d", str(wheels), *wanted)
-    pip(sys.executable, "install", "--no-index", "--no-deps", "--find-links", str(wheels), "--target",
-        str(target), "--upgrade", *wanted)
-    for extra in target.glob("*.dist-info"):
-        shutil.rmtree(extra, ignore_errors=True)
+    vendor_wheels(wanted, target, "--upgrade")
+
+
+def read_dev_vars() -> dict:
+    """The KEY=value lines of .dev.vars (comments skipped)."""
+    values = {}
+    for line in (ROOT / ".dev.vars").read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
 
 
 def dev_vars() -> None:
@@ -144,7 +153,7 @@ def dev_vars() -> None:
     path = ROOT / ".dev.vars"
     text = path.read_text() if path.exists() else (
         "# Local, dev-only secrets for `wrangler dev` (git-ignored; written by scripts/setup.py)\n")
-    present = {line.split("=", 1)[0].strip() for line in text.splitlines() if "=" in line}
+    present = set(read_dev_vars()) if path.exists() else set()
     missing = "".join(f"{k}={v}\n" for k, v in DEV_VARS.items() if k not in present)
     if missing:
         path.write_text(text + missing)

@@ -325,7 +325,7 @@ def test_three_requests_and_a_cron_run_at_once_upload_every_image_exactly_once(f
     total = vehicles * photos
     seed_vehicles(stack, database, vehicles, photos)
     images_knobs(stack, api, latency_ms=100)
-    cron = stack.processor_url + "/cdn-cgi/handler/scheduled?cron=*%2F10+*+*+*+*"
+    cron = stack.cron_url
     runs = [in_thread(lambda: process(stack, api)) for _ in range(3)]
     runs.append(in_thread(lambda: api.call("GET", cron, token=None)))
     for run in runs:

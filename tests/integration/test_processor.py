@@ -148,7 +148,7 @@ def test_bad_input_gets_a_4xx_json_error_and_changes_nothing(fresh, api, databas
 def test_cron_drains_the_backlog(fresh, api, database):
     stack = fresh
     seed_vehicles(stack, database, 25, 2)
-    status, _ = api.call("GET", stack.processor_url + "/cdn-cgi/handler/scheduled?cron=*%2F10+*+*+*+*", token=None)
+    status, _ = api.call("GET", stack.cron_url, token=None)
     assert status == 200
     assert vendor_entries(database) == []
     stats = api.call("GET", stack.processor_url + "/api/image-status", token=None)[1]["stats"]

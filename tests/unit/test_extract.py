@@ -4,29 +4,17 @@ import json
 
 import pytest
 
-from dev.dealer_site import BAD_CHECK_DIGIT_INDEXES, DealerSite, make_vehicle
+from dev.dealer_site import BAD_CHECK_DIGIT_INDEXES, DEFAULT_KNOBS, make_vehicle
 from inventory.extract import clean_photo_urls, extract_page, parse_number
 from inventory.local_http import UrllibHttp
 from inventory.profiles import get_profile
 from inventory.scrape import SiteError, fetch_inventory
 
 
-@pytest.fixture(scope="module")
-def site():
-    running = DealerSite().start(site_port=0, cdn_port=0)
-    yield running
-    running.stop()
-
-
 @pytest.fixture
 def demo(site):
-    site.set_knobs({k: v for k, v in _defaults().items()})
+    site.set_knobs(json.loads(json.dumps(DEFAULT_KNOBS)))     # a deep copy of the defaults
     return site
-
-
-def _defaults():
-    from dev.dealer_site import DEFAULT_KNOBS
-    return json.loads(json.dumps(DEFAULT_KNOBS))
 
 
 def scrape(site, profile="lambert", **options):

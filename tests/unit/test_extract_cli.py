@@ -4,17 +4,7 @@ import subprocess
 import sys
 import urllib.request
 
-import pytest
-
-from dev.dealer_site import DealerSite
 from tests.conftest import ROOT
-
-
-@pytest.fixture(scope="module")
-def site():
-    running = DealerSite().start(site_port=0, cdn_port=0)
-    yield running
-    running.stop()
 
 
 def run_cli(*args):
