@@ -5,7 +5,7 @@ import json
 
 from . import db
 from .images import display_url
-from .web import ApiError, query_int
+from .web import ApiError, plain_name, query_int
 
 
 async def list_vehicles_response(d1, query: dict, account_hash: str, delivery_base: str) -> dict:
@@ -15,7 +15,7 @@ async def list_vehicles_response(d1, query: dict, account_hash: str, delivery_ba
     page = query_int(query, "page", 1, 1, 100000)
     size = query_int(query, "pageSize", 50, 1, 200)
     variant = query.get("variant", "public")
-    if not variant or not variant.replace("-", "").replace("_", "").isalnum() or len(variant) > 40:
+    if not variant or not plain_name(variant) or len(variant) > 40:
         raise ApiError(400, "variant must be a plain name like public or thumbnail")
     rows, total = await db.list_vehicles(d1, None if status == "all" else status, size, (page - 1) * size)
     vehicles = []

@@ -7,7 +7,10 @@ from __future__ import annotations
 import hmac
 import json
 
+from . import safe_json
+
 MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_DEPTH = 16      # the API's bodies are flat; deeper is an attack, refused before json.loads
 HANDOFF_MODES = ("binding", "queue", "none")     # the scraper's HANDOFF_MODE and `handoff` values
 
 
@@ -44,11 +47,11 @@ def parse_json_body(raw: bytes, *, required: bool = False) -> dict:
             raise ApiError(400, "request body required: a JSON object")
         return {}
     try:
-        body = json.loads(raw)
+        body = safe_json.loads(raw, max_depth=MAX_BODY_DEPTH)
+    except safe_json.JsonTooDeep as error:
+        raise ApiError(400, f"JSON body nested too deeply: {error}") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise ApiError(400, f"malformed JSON body: {error}") from None
-    except RecursionError:
-        raise ApiError(400, "malformed JSON body: nested too deeply") from None
     if not isinstance(body, dict):
         raise ApiError(400, f"JSON body must be an object, not {type(body).__name__}")
     return body
@@ -86,10 +89,15 @@ def query_int(params: dict, name: str, default: int, low: int, high: int) -> int
     raw = params.get(name)
     if raw is None:
         return default
-    try:
-        return int_in_range(int(raw), name, low, high)
-    except ValueError:
-        raise ApiError(400, f"{name} must be an integer from {low} to {high}, got {raw[:40]!r}") from None
+    # int() alone would take "٥", "5_0" and full-width digits: only ASCII digits are a number here.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        raise ApiError(400, f"{name} must be an integer from {low} to {high}, got {raw[:40]!r}")
+    return int_in_range(int(raw), name, low, high)
+
+
+def plain_name(value: str) -> bool:
+    """ASCII letters, digits, '-' and '_' only (str.isalnum() alone accepts any script's letters)."""
+    return value.isascii() and value.replace("-", "").replace("_", "").isalnum()
 
 
 def env_flag(value, default: bool) -> bool:

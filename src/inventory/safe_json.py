@@ -1,0 +1,37 @@
+"""JSON from outside (dealer pages, request bodies) parsed with a nesting limit that holds under Pyodide.
+
+`json.loads` recurses once per level: about 1,000 levels raise RecursionError, and about 100,000
+overflow Pyodide's stack and kill the whole isolate. So the depth is measured first, without
+recursion, and a document nested deeper than the limit is refused before `json.loads` sees it.
+"""
+from __future__ import annotations
+
+import json
+import re
+from itertools import accumulate
+
+MAX_JSON_DEPTH = 200
+
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_DELTA = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+class JsonTooDeep(ValueError):
+    """The document nests arrays and objects deeper than the limit."""
+
+
+def json_depth(text: str) -> int:
+    """How deep arrays and objects nest, brackets inside strings not counted (linear, no recursion)."""
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
+    return max(accumulate(map(_DELTA.__getitem__, brackets)), default=0)
+
+
+def loads(text: str | bytes, max_depth: int = MAX_JSON_DEPTH):
+    """`json.loads`, refusing documents nested deeper than `max_depth` with JsonTooDeep."""
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text).decode("utf-8")
+    depth = json_depth(text)
+    if depth > max_depth:
+        raise JsonTooDeep(f"nested {depth} levels deep (limit {max_depth})")
+    return json.loads(text)
