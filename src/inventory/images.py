@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+from .url_guard import refuse_url
 
 DELIVERY_BASE = "https://imagedelivery.net"
 MAX_IMAGE_BYTES = 10 * 1024 * 1024     # Cloudflare Images' file limit
@@ -127,22 +127,6 @@ def refuse_photo_url(url: str, allowed_hosts: list[str], allow_private: bool = F
 
     Only http(s); never loopback, private or link-local addresses (outside the local dev profile);
     and when `allowed_hosts` is set, only those hosts (`*.example.com` matches its subdomains).
+    The URL is read as the runtime's fetch reads it (WHATWG), see inventory.url_guard.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return f"scheme {parts.scheme or '(none)'!r} not allowed"
-    host = (parts.hostname or "").lower().rstrip(".")
-    if not host:
-        return "no host"
-    if not allow_private:
-        if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-            return f"host {host} is not public"
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            address = None
-        if address and not address.is_global:
-            return f"address {host} is not public (loopback, private or link-local)"
-    if allowed_hosts and not any(host == h or (h.startswith("*.") and host.endswith(h[1:])) for h in allowed_hosts):
-        return f"host {host} is not in ALLOWED_IMAGE_HOSTS"
-    return None
+    return refuse_url(url, allowed_hosts, allow_private)
