@@ -47,6 +47,11 @@ DEFAULT_KNOBS = {
     "insert_photo": {},
     "photo_faults": {},
     "robots_disallow": False,
+    # Hostile pages (the security tests): raw HTML added to page 1 of the listing, a rel=next link
+    # of page 1 pointing anywhere, and page 1 padded to this many bytes, sent without a length.
+    "inject_html": "",
+    "next_page_url": None,
+    "pad_page_bytes": 0,
 }
 
 # (make, model, trim, base price in USD, world manufacturer identifier)
@@ -269,6 +274,7 @@ class DealerSite:
             self._random = random.Random(20240601)
             self._requests = {"robots": 0, "listing": 0, "detail": 0, "photo": 0, "other": 0}
             self._total = 0
+            self._paths = {}         # "site:/inventory" or "cdn:/photos/..." -> requests
             self._user_agents = set()
             self._in_flight = {"site": 0, "cdn": 0}
             self._max_in_flight = {"site": 0, "cdn": 0}
@@ -290,6 +296,7 @@ class DealerSite:
             return {
                 "requests": dict(self._requests),
                 "total_requests": self._total,
+                "paths": dict(self._paths),
                 "user_agents": sorted(self._user_agents),
                 "max_in_flight": dict(self._max_in_flight),
             }
@@ -316,6 +323,7 @@ class DealerSite:
         with self._lock:
             self._total += 1
             self._requests[kind] += 1
+            self._paths[f"{role}:{url.path}"] = self._paths.get(f"{role}:{url.path}", 0) + 1
             self._user_agents.add(request.headers.get("User-Agent", ""))
             self._in_flight[role] += 1
             self._max_in_flight[role] = max(self._max_in_flight[role], self._in_flight[role])
@@ -374,7 +382,10 @@ class DealerSite:
             page = parse_qs(url.query).get("page", ["1"])[0]
             if not page.isdigit() or int(page) < 1:
                 return send(request, 400, "text/html", error_page(400, "Bad page number"))
-            return send(request, 200, "text/html", self.listing_page(int(page), knobs))
+            page_html_text = self.listing_page(int(page), knobs)
+            if page == "1" and knobs["pad_page_bytes"]:
+                return send_padded(request, page_html_text, int(knobs["pad_page_bytes"]))
+            return send(request, 200, "text/html", page_html_text)
         if kind == "detail":
             stock = url.path[len("/vehicle/"):]
             visible = {v.stock: v for v in self.visible_vehicles(knobs)}
@@ -399,6 +410,12 @@ class DealerSite:
             return send(request, 200, "text/html", "<html><body>Image moved</body></html>")
         elif fault == "oversize":
             return send(request, 200, "image/png", oversize_png())
+        elif str(fault).startswith("redirect:"):
+            request.send_response(302)
+            request.send_header("Location", str(fault)[len("redirect:"):])
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+            return
         elif str(fault).isdigit():
             return send(request, int(fault), "text/plain", f"error {fault}\n")
 
@@ -478,9 +495,12 @@ class DealerSite:
         nav = ""
         if has_next:
             nav = f'<a rel="next" href="/inventory?page={page + 1}">Next</a>'
+        if page == 1 and knobs["next_page_url"]:
+            nav = f'<a rel="next" href="{html.escape(knobs["next_page_url"])}">Next</a>'
+        injected = knobs["inject_html"] if page == 1 else ""
         return page_html(
             f"Inventory - page {page}",
-            f'<script type="application/ld+json">{script_json(data)}</script>\n'
+            f'<script type="application/ld+json">{script_json(data)}</script>\n{injected}\n'
             f'<h1>Used inventory</h1>\n<div class="vehicle-list">\n{cards}\n</div>\n'
             f'<nav class="pagination">{nav}</nav>',
         )
@@ -582,3 +602,23 @@ def send(request: BaseHTTPRequestHandler, status: int, content_type: str, body):
     request.send_header("Content-Length", str(len(body)))
     request.end_headers()
     request.wfile.write(body)
+
+
+def send_padded(request: BaseHTTPRequestHandler, page: str, total_bytes: int):
+    """The page inside an HTML comment padding it to `total_bytes`, streamed with no Content-Length
+    (the body ends when the connection closes), so a reader cannot know its size in advance."""
+    head, tail = page.encode("utf-8"), b"-->"
+    request.send_response(200)
+    request.send_header("Content-Type", "text/html; charset=utf-8")
+    request.send_header("Connection", "close")
+    request.end_headers()
+    request.close_connection = True
+    try:
+        request.wfile.write(head + b"<!--")
+        left, chunk = max(0, total_bytes - len(head) - 7), b"x" * 65536
+        while left > 0:
+            request.wfile.write(chunk[:left])
+            left -= len(chunk)
+        request.wfile.write(tail)
+    except OSError:
+        pass    # the reader stopped early, as it should

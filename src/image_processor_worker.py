@@ -10,13 +10,13 @@ import time
 from workers import WorkerEntrypoint
 
 from inventory import VERSION, db
-from inventory.images import DELIVERY_BASE, parse_allowed_hosts
+from inventory.images import DELIVERY_BASE, parse_allowed_hosts, refuse_photo_url
 from inventory.listing import list_vehicles_response
 from inventory.openapi import PROCESSOR_SPEC
 from inventory.processing import Processor, Settings, drain, process_batch
 from inventory.queue_mode import consume_dead_letters, consume_jobs, enqueue_vehicles
 from inventory.runtime import (D1, BindingTransport, WorkersHttp, answer, env_value, has_binding, html_response,
-                               json_response, request_parts, to_python)
+                               json_response, read_body, request_parts, to_python)
 from inventory.uploader import RestFileTransport, RestUrlTransport
 from inventory.webhooks import deliver
 from inventory.web import (ApiError, check_admin, check_method, env_flag, id_list, int_in_range, only_fields,
@@ -32,7 +32,7 @@ class Default(WorkerEntrypoint):
         return await answer(self.route, request)
 
     async def route(self, request):
-        method, path, query, body = await request_parts(request)
+        method, path, query = request_parts(request)
         admin = lambda: check_admin(request.headers.get("authorization"), env_value(self.env, "ADMIN_TOKEN"))
         if path == "/":
             check_method(method, ("GET",))
@@ -40,7 +40,7 @@ class Default(WorkerEntrypoint):
         if path == "/api/process-images":
             check_method(method, ("POST",))
             admin()
-            return json_response(await self.process_request(parse_json_body(body)))
+            return json_response(await self.process_request(parse_json_body(await read_body(request))))
         if path == "/api/image-status":
             check_method(method, ("GET",))
             stats = await db.image_status(D1(self.env.DB), int(time.time() * 1000))
@@ -54,7 +54,7 @@ class Default(WorkerEntrypoint):
         if path == "/api/requeue":
             check_method(method, ("POST",))
             admin()
-            return json_response(await self.requeue(parse_json_body(body)))
+            return json_response(await self.requeue(parse_json_body(await read_body(request))))
         if path == "/api/vehicles":
             check_method(method, ("GET",))
             return json_response(await list_vehicles_response(
@@ -128,10 +128,13 @@ class Default(WorkerEntrypoint):
         if mode not in UPLOAD_MODES:
             raise ApiError(503, f"UPLOAD_MODE must be one of {', '.join(UPLOAD_MODES)}, got {mode!r}")
         http = WorkersHttp()
+        allowed_hosts = parse_allowed_hosts(env_value(self.env, "ALLOWED_IMAGE_HOSTS"))
+        allow_private = env_flag(env_value(self.env, "LOCAL_DEV_PROFILE"), False)
+        check_url = lambda url: refuse_photo_url(url, allowed_hosts, allow_private)   # every redirect hop
         if mode == "binding":
             if not has_binding(self.env, "IMAGES"):
                 raise ApiError(503, "UPLOAD_MODE is binding but the IMAGES binding is missing")
-            transport = BindingTransport(self.env.IMAGES, http)
+            transport = BindingTransport(self.env.IMAGES, http, check_url)
         else:
             missing = [n for n in ("CLOUDFLARE_ACCOUNT_ID", "CF_IMAGES_TOKEN") if not env_value(self.env, n)]
             if missing:
@@ -141,14 +144,13 @@ class Default(WorkerEntrypoint):
             transport = kind(http, env_value(self.env, "IMAGES_API_BASE", "https://api.cloudflare.com/client/v4"),
                              env_value(self.env, "CLOUDFLARE_ACCOUNT_ID"), env_value(self.env, "CF_IMAGES_TOKEN"),
                              batch_api_base=batch_base if env_flag(env_value(self.env, "IMAGES_BATCH_UPLOADS"), False)
-                             else None)
+                             else None, check_url=check_url)
         settings = Settings(
             id_prefix=env_value(self.env, "IMAGE_ID_PREFIX", "lambert"),
             claim_ttl_s=float(env_value(self.env, "CLAIM_TTL_S", "120")),
             api_requests_per_minute=int(env_value(self.env, "IMAGES_API_REQUESTS_PER_MINUTE", "180")),
             max_in_flight=int(env_value(self.env, "MAX_IN_FLIGHT", "6")),
-            allowed_hosts=parse_allowed_hosts(env_value(self.env, "ALLOWED_IMAGE_HOSTS")),
-            allow_private_hosts=env_flag(env_value(self.env, "LOCAL_DEV_PROFILE"), False),
+            allowed_hosts=allowed_hosts, allow_private_hosts=allow_private,
             attempts_per_run=attempts_per_run)
         return Processor(D1(self.env.DB), transport, settings, notify=self.webhook_notifier())
 

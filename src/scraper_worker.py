@@ -12,9 +12,9 @@ from inventory.images import DELIVERY_BASE
 from inventory.listing import list_vehicles_response
 from inventory.openapi import SCRAPER_SPEC
 from inventory.profiles import get_profile
-from inventory.runtime import (D1, WorkersHttp, answer, env_value, has_binding, json_response, request_parts,
-                               to_python)
-from inventory.scrape import SiteError, run_scrape
+from inventory.runtime import (D1, WorkersHttp, answer, env_value, has_binding, json_response, read_body,
+                               request_parts, to_python)
+from inventory.scrape import ScrapeLimits, SiteError, run_scrape
 from inventory.web import HANDOFF_MODES, ApiError, check_admin, check_method, env_flag, only_fields, parse_json_body
 
 BINDINGS = ("DB", "IMAGE_PROCESSOR")
@@ -26,14 +26,14 @@ class Default(WorkerEntrypoint):
         return await answer(self.route, request)
 
     async def route(self, request):
-        method, path, query, body = await request_parts(request)
+        method, path, query = request_parts(request)
         if path == "/":
             check_method(method, ("GET",))
             return json_response(self.health())
         if path == "/api/scrape":
             check_method(method, ("POST",))
             check_admin(request.headers.get("authorization"), env_value(self.env, "ADMIN_TOKEN"))
-            body = parse_json_body(body)
+            body = parse_json_body(await read_body(request))
             only_fields(body, {"handoff"})
             handoff = body.get("handoff", env_value(self.env, "HANDOFF_MODE", "binding"))
             if handoff not in HANDOFF_MODES:
@@ -76,7 +76,9 @@ class Default(WorkerEntrypoint):
             result = await run_scrape(
                 WorkersHttp(), d1, start_url, profile, trigger=trigger,
                 respect_robots=env_flag(env_value(self.env, "RESPECT_ROBOTS_TXT"), True),
-                guard_ratio=float(env_value(self.env, "DEACTIVATION_GUARD_RATIO", "0.5")))
+                guard_ratio=float(env_value(self.env, "DEACTIVATION_GUARD_RATIO", "0.5")),
+                limits=ScrapeLimits(max_page_bytes=int(env_value(self.env, "MAX_PAGE_BYTES", "5242880")),
+                                    max_vehicles=int(env_value(self.env, "MAX_VEHICLES", "5000"))))
         except SiteError as error:
             print(f"❌ Scrape failed, nothing saved: {error}")
             return json_response({"success": False, "error": f"dealer site unavailable: {error}",
@@ -90,7 +92,7 @@ class Default(WorkerEntrypoint):
             triggered = self.hand_off(ids)
         summary = result["summary"]
         return json_response({"success": True, **summary, "processingTriggered": triggered,
-                              "skippedEntries": result["skipped"]})
+                              "skippedEntries": result["skipped"], "warningEntries": result["warnings"]})
 
     def hand_off(self, vehicle_ids: list) -> str:
         """Start the image processor without waiting for it; a failure here never fails the scrape."""

@@ -15,8 +15,9 @@ MAX_PARAMS = 100  # D1's limit of bound parameters per statement
 
 # "database is locked": another writer held the database, and the statement or batch (one
 # transaction) was not applied, so running it again is safe. Locally the two Workers and the tests
-# share one SQLite file; D1 itself can answer busy under load.
-BUSY_MARKERS = ("SQLITE_BUSY", "database is locked")
+# share one SQLite file; D1 itself can answer busy under load. wrangler dev sometimes masks the
+# busy error as "internal error; reference = <id>"; D1 documents its internal errors as retryable.
+BUSY_MARKERS = ("SQLITE_BUSY", "database is locked", "internal error; reference =")
 BUSY_WAITS_S = (0.05, 0.2, 0.5, 1.0, 2.0)
 
 

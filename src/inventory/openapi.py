@@ -190,12 +190,14 @@ VEHICLES = _get(_operation("List vehicles", _json_response("One page of vehicles
 SCRAPE_RESULT_SCHEMA = _obj({
     "success": TRUE, "found": COUNT, "new": COUNT, "updated": COUNT, "reactivated": COUNT,
     "unchanged": COUNT, "deactivated": COUNT, "skipped": COUNT, "vendorUrlsQueued": COUNT,
-    "vehiclesWithVendorUrls": COUNT, "deactivationRefused": _nullable(STRING), "pages": COUNT,
+    "vehiclesWithVendorUrls": COUNT, "deactivationRefused": _nullable(STRING),
+    "photoListsKept": _nullable(STRING), "warnings": COUNT, "pages": COUNT,
     "siteRequests": COUNT, "savedIds": COUNT, "durationMs": COUNT, "d1RoundTrips": COUNT,
     "processingTriggered": {"type": "string",
                             "enum": ["service-binding", "http", "queue", "not configured", "not requested",
                                      "nothing to process"]},
     "skippedEntries": _array(_obj({"reason": STRING, "entry": STRING}, ["reason", "entry"]), maxItems=50),
+    "warningEntries": _array(_obj({"reason": STRING, "entry": STRING}, ["reason", "entry"]), maxItems=50),
 }, ["success", "found", "new", "updated", "unchanged", "deactivated", "processingTriggered", "skippedEntries"])
 
 SCRAPER_SPEC = _document(

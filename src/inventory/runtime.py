@@ -15,9 +15,9 @@ from pyodide.ffi import jsnull, to_js
 from workers import Response, fetch
 
 from .db import retry_when_busy
-from .http import HttpResponse, TransportError
+from .http import HttpResponse, ResponseTooLarge, TransportError, declared_length
 from .images import EXISTS, OK, PERMANENT, TRANSIENT, Verdict
-from .uploader import download_photo
+from .uploader import download_photo, public_hosts_only
 from .web import MAX_BODY_BYTES, ApiError
 
 
@@ -28,14 +28,16 @@ def json_response(data, status: int = 200, headers: dict | None = None) -> Respo
 
 async def answer(route, request) -> Response:
     """Run a route; an ApiError becomes its JSON answer, anything else a JSON 500 (the cause is
-    logged, never shown: it may hold configuration)."""
+    logged, never shown: it may hold configuration). A body the route did not read is drained."""
     try:
-        return await route(request)
+        response = await route(request)
     except ApiError as error:
-        return json_response(error.body(), error.status)
+        response = json_response(error.body(), error.status)
     except Exception as error:
         print(f"💥 Unexpected {type(error).__name__}: {error}")
-        return json_response({"success": False, "error": f"internal error ({type(error).__name__})"}, 500)
+        response = json_response({"success": False, "error": f"internal error ({type(error).__name__})"}, 500)
+    await discard_unread_body(request)
+    return response
 
 
 def html_response(text: str, status: int = 200) -> Response:
@@ -54,57 +56,101 @@ def has_binding(env, name: str) -> bool:
     return getattr(env, name, None) not in (None, jsnull)
 
 
-DISCARD_CAP_BYTES = 16 * 1024 * 1024
+DISCARD_CAP_BYTES = 16 * 1024 * 1024     # of a body refused for its size (413)
+UNREAD_CAP_BYTES = 1024 * 1024           # of a body nobody read (401, 404, 405): it is not even drained far
 
 
-async def discard_body(request, cap_bytes: int = DISCARD_CAP_BYTES) -> None:
-    """Read and drop a refused body, up to a cap. Under wrangler dev, answering before the client
-    has sent its body breaks the connection and the client sees the 413 cut short; cancelling the
-    stream does not help, reading does. A body over the cap gets its 413 on a broken connection."""
+class BodyTooLarge(Exception):
+    def __init__(self, limit: int, seen: int):
+        super().__init__(f"more than {limit} bytes (at least {seen})")
+        self.limit, self.seen = limit, seen
+
+
+async def read_stream(stream, limit: int, drain_cap: int = 0) -> bytes:
+    """A JS ReadableStream's bytes, holding at most `limit` of them. Over the limit it raises
+    BodyTooLarge, after reading and dropping up to `drain_cap` more bytes: under wrangler dev,
+    answering before the client has sent its body breaks the connection (cancelling the stream
+    does not help, reading does), so a refused request body is drained before its answer."""
+    if stream is None or stream is jsnull:
+        return b""
+    reader, chunks, seen = stream.getReader(), [], 0
+    while True:
+        chunk = await reader.read()
+        if chunk.done:
+            return b"".join(chunks)
+        seen += chunk.value.byteLength
+        if seen > limit:
+            break
+        chunks.append(chunk.value.to_bytes())
+    chunks.clear()
+    while seen <= limit + drain_cap:
+        chunk = await reader.read()
+        if chunk.done:
+            raise BodyTooLarge(limit, seen)
+        seen += chunk.value.byteLength
+    await reader.cancel()
+    raise BodyTooLarge(limit, seen)
+
+
+async def read_body(request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request's body, up to `limit` bytes whether or not it declares a Content-Length; over it,
+    a 413. Handlers call this only after routing and auth, so a refused request is never read."""
+    declared = request.headers.get("content-length") or ""
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        await discard_unread_body(request, DISCARD_CAP_BYTES)
+        raise ApiError(413, f"request body too large: {declared} bytes (limit {limit})")
     try:
-        stream = request.body
-        if stream is None or stream is jsnull:
+        return await read_stream(request.body, limit, DISCARD_CAP_BYTES)
+    except BodyTooLarge:
+        raise ApiError(413, f"request body too large: over {limit} bytes (limit {limit})") from None
+    except Exception as error:     # the client gave up mid-body
+        raise ApiError(400, f"request body could not be read ({type(error).__name__})") from None
+
+
+async def discard_unread_body(request, cap_bytes: int = UNREAD_CAP_BYTES) -> None:
+    """Read and drop a body nobody read (a refused request), up to `cap_bytes`; past that the client
+    meets a closed connection under wrangler dev (production Cloudflare answers early requests itself)."""
+    try:
+        if request.body is None or request.body is jsnull or request.js_object.bodyUsed:
             return
-        reader, seen = stream.getReader(), 0
-        while seen <= cap_bytes:
-            chunk = await reader.read()
-            if chunk.done:
-                return
-            seen += chunk.value.byteLength
-        await reader.cancel()
-    except Exception:     # the client gave up mid-body: it still gets its 413, if it listens
+        await read_stream(request.body, 0, cap_bytes)
+    except Exception:     # over the cap, or the client gave up: it still gets its answer, if it listens
         pass
 
 
-async def request_parts(request) -> tuple[str, str, dict, bytes]:
-    """method, path, query parameters and raw body of an incoming request."""
+def request_parts(request) -> tuple[str, str, dict]:
+    """method, path and query parameters of an incoming request (the body is read by read_body)."""
     url = urlsplit(request.url)
-    body = b""
-    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            await discard_body(request)
-            raise ApiError(413, f"request body too large: {declared} bytes (limit {MAX_BODY_BYTES})")
-        body = await request.bytes()
-    return request.method, url.path.rstrip("/") or "/", dict(parse_qsl(url.query)), body
+    return request.method, url.path.rstrip("/") or "/", dict(parse_qsl(url.query))
 
 
 class WorkersHttp:
+    """inventory.http's transport over the Workers fetch: redirects not followed, bodies bounded."""
+
     def __init__(self):
         self.requests = 0
 
-    async def request(self, method, url, headers=None, body=None, timeout_s=15.0) -> HttpResponse:
+    async def request(self, method, url, headers=None, body=None, timeout_s=15.0, max_bytes=None) -> HttpResponse:
         self.requests += 1
-        options = {"method": method, "headers": headers or {},
+        options = {"method": method, "headers": headers or {}, "redirect": "manual",
                    "signal": js.AbortSignal.timeout(max(1, int(timeout_s * 1000)))}
         if body is not None:
             options["body"] = to_js(body)
         try:
             answer = await fetch(url, **options)
-            data = await answer.bytes()
+            headers = {k.lower(): v for k, v in answer.headers.items()}
+            declared = declared_length(headers)
+            if max_bytes is not None and declared is not None and declared > max_bytes:
+                await answer.js_object.body.cancel()
+                raise ResponseTooLarge(url, max_bytes, declared)
+            data = await (answer.bytes() if max_bytes is None else read_stream(answer.js_object.body, max_bytes))
+        except ResponseTooLarge:
+            raise
+        except BodyTooLarge as error:
+            raise ResponseTooLarge(url, max_bytes, error.seen) from None
         except Exception as error:  # the runtime raises OSError, JsException, AbortError...
             raise TransportError(f"{type(error).__name__}: {error}") from None
-        return HttpResponse(answer.status, data, {k.lower(): v for k, v in answer.headers.items()})
+        return HttpResponse(answer.status, data, headers)
 
 
 def to_python(value):
@@ -143,14 +189,14 @@ class BindingTransport:
 
     uploads_use_budget = False    # the binding is not the rate-limited REST API
 
-    def __init__(self, images_binding, http):
+    def __init__(self, images_binding, http, check_url=public_hosts_only):
         self.hosted = images_binding.hosted
-        self.http = http
+        self.http, self.check_url = http, check_url
 
     async def upload(self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None) -> Verdict:
         # The download honours a background run's time left; the binding's upload takes no timeout.
         limit = 30.0 if timeout_s is None else min(30.0, timeout_s)
-        photo, verdict = await download_photo(self.http, source_url, limit)
+        photo, verdict = await download_photo(self.http, source_url, limit, self.check_url)
         if verdict.kind != OK:
             return verdict
         if await self.exists(image_id):

@@ -16,7 +16,9 @@ from urllib.robotparser import RobotFileParser
 
 from . import db, iso_utc
 from .extract import Vehicle, extract_page, photos_from_detail
-from .http import TransportError
+from .http import (HttpResponse, RedirectRefused, ResponseTooLarge, TransportError,
+                   get_following_redirects)
+from .url_guard import same_site
 
 USER_AGENT = "LambertInventorySync/0.1 (+inventory sync bot)"
 MAX_IN_FLIGHT = 6          # the Workers limit of simultaneous connections per invocation
@@ -28,69 +30,84 @@ class SiteError(Exception):
 
 
 @dataclass
+class ScrapeLimits:
+    """What one scrape will read at most (settings MAX_PAGE_BYTES and MAX_VEHICLES)."""
+    max_page_bytes: int = 5 * 1024 * 1024
+    max_vehicles: int = 5000
+    timeout_s: float = 10.0
+
+
+@dataclass
 class Inventory:
     vehicles: list[Vehicle]
     skipped: list[dict]
     pages: int
     requests: int
     truncated: bool = False     # stopped at max_pages: some vehicles were not seen
+    warnings: list[dict] = field(default_factory=list)
 
 
-async def _get_page(http, url: str, timeout_s: float, counter: list) -> str:
-    last_problem = ""
-    for attempt, wait in enumerate((0, *PAGE_RETRIES)):
-        if wait:
-            await asyncio.sleep(wait)
-        counter[0] += 1
-        try:
-            response = await http.request("GET", url, headers={"User-Agent": USER_AGENT,
-                                                               "Accept": "text/html"}, timeout_s=timeout_s)
-        except TransportError as error:
-            last_problem = f"no answer from {url} ({error})"
-            continue
-        if response.ok:
-            return response.text()
-        last_problem = f"{url} answered HTTP {response.status}"
-        if response.status < 500 and response.status != 429:
-            break
-    raise SiteError(last_problem)
+class Site:
+    """The dealer's site as one scrape reads it: its hosts, politeness and limits."""
+
+    def __init__(self, http, start_url: str, profile: dict, limits: ScrapeLimits):
+        self.http, self.start_url, self.limits = http, start_url, limits
+        self.hosts = site_hosts(start_url, profile.get("hosts") or [])
+        self.requests = 0
+
+    def refuse(self, url: str) -> str | None:
+        """Why the scrape must not follow a link or redirect to `url` (pages stay on the dealer's hosts)."""
+        return None if same_site(url, self.start_url, self.hosts) else "not on the dealer's site"
+
+    async def get(self, url: str, accept) -> HttpResponse:
+        """GET with up to three tries for no answer, 5xx and 429; `accept(status)` ends the retries."""
+        last_problem = ""
+        for wait in (0, *PAGE_RETRIES):
+            if wait:
+                await asyncio.sleep(wait)
+            self.requests += 1
+            try:
+                response, _ = await get_following_redirects(
+                    self.http, url, check_url=self.refuse, timeout_s=self.limits.timeout_s,
+                    max_bytes=self.limits.max_page_bytes,
+                    headers={"User-Agent": USER_AGENT, "Accept": "text/html"})
+            except TransportError as error:
+                last_problem = f"no answer from {url} ({error})"
+                continue
+            except ResponseTooLarge as error:
+                raise SiteError(f"{url} is larger than MAX_PAGE_BYTES ({error.limit} bytes)") from None
+            except RedirectRefused as error:
+                raise SiteError(str(error)) from None
+            if accept(response.status) or (response.status < 500 and response.status != 429):
+                return response
+            last_problem = f"{url} answered HTTP {response.status}"
+        raise SiteError(last_problem)
+
+    async def page(self, url: str) -> str:
+        response = await self.get(url, accept=lambda status: 200 <= status < 300)
+        if not response.ok:
+            raise SiteError(f"{url} answered HTTP {response.status}")
+        return response.text()
+
+    async def robots_allow(self, url: str) -> bool:
+        parts = urlsplit(url)
+        response = await self.get(f"{parts.scheme}://{parts.netloc}/robots.txt", accept=lambda status: status < 500)
+        if not response.ok:          # no robots.txt: everything is allowed
+            return True
+        parser = RobotFileParser()
+        parser.parse(response.text().splitlines())
+        return parser.can_fetch(USER_AGENT, url)
 
 
-async def _robots_allows(http, url: str, timeout_s: float, counter: list) -> bool:
-    parts = urlsplit(url)
-    robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
-    counter[0] += 1
-    try:
-        response = await http.request("GET", robots_url, headers={"User-Agent": USER_AGENT}, timeout_s=timeout_s)
-    except TransportError as error:
-        raise SiteError(f"no answer from {robots_url} ({error})") from None
-    if response.status >= 500:
-        raise SiteError(f"{robots_url} answered HTTP {response.status}")
-    if not response.ok:          # no robots.txt: everything is allowed
-        return True
-    parser = RobotFileParser()
-    parser.parse(response.text().splitlines())
-    return parser.can_fetch(USER_AGENT, url)
+def site_hosts(start_url: str, extra: list[str]) -> list[str]:
+    """The start URL's host, its www./bare twin (a common redirect) and the profile's extra hosts."""
+    host = (urlsplit(start_url).hostname or "").lower()
+    twin = host[4:] if host.startswith("www.") else f"www.{host}"
+    return [twin, *(h.lower() for h in extra)]
 
 
-async def fetch_inventory(http, start_url: str, profile: dict, *, respect_robots: bool = True,
-                          timeout_s: float = 10.0, log=print) -> Inventory:
-    counter = [0]
-    if respect_robots and not await _robots_allows(http, start_url, timeout_s, counter):
-        raise SiteError(f"robots.txt of {urlsplit(start_url).netloc} disallows {start_url}")
-
-    vehicles: list[Vehicle] = []
-    skipped: list[dict] = []
-    seen_pages, url = set(), start_url
-    while url and url not in seen_pages and len(seen_pages) < profile.get("max_pages", 40):
-        seen_pages.add(url)
-        page = extract_page(await _get_page(http, url, timeout_s, counter), url, profile)
-        log(f"  📄 Page {len(seen_pages)}: {len(page.vehicles)} vehicles ({len(page.skipped)} skipped)")
-        vehicles += page.vehicles
-        skipped += page.skipped
-        url = page.next_url
-
-    # Listed twice across pages: keep the first.
+def _unique(vehicles: list[Vehicle], skipped: list[dict]) -> list[Vehicle]:
+    """Listed twice across pages: keep the first."""
     unique, keys = [], set()
     for vehicle in vehicles:
         if vehicle.key in keys:
@@ -98,28 +115,62 @@ async def fetch_inventory(http, start_url: str, profile: dict, *, respect_robots
             continue
         keys.add(vehicle.key)
         unique.append(vehicle)
+    return unique
 
+
+async def _read_listing(site: Site, profile: dict, log) -> tuple[list, list, list, int, str | None]:
+    vehicles, skipped, warnings = [], [], []
+    seen_pages, url = set(), site.start_url
+    while url and url not in seen_pages and len(seen_pages) < profile.get("max_pages", 40):
+        seen_pages.add(url)
+        page = extract_page(await site.page(url), url, profile)
+        log(f"  📄 Page {len(seen_pages)}: {len(page.vehicles)} vehicles ({len(page.skipped)} skipped)")
+        vehicles += page.vehicles
+        skipped += page.skipped
+        warnings += getattr(page, "warnings", [])
+        if len(vehicles) > site.limits.max_vehicles:
+            raise SiteError(f"the site listed more than MAX_VEHICLES ({site.limits.max_vehicles}) vehicles "
+                            f"by page {len(seen_pages)}; nothing saved")
+        url = page.next_url
+        if url and (reason := site.refuse(url)):
+            warnings.append({"reason": f"next page link not followed: {reason}", "entry": url[:200]})
+            log(f"  ⚠️ Next page {url[:120]} is not on the dealer's site: not followed")
+            url = None
+    return vehicles, skipped, warnings, len(seen_pages), url if url not in seen_pages else None
+
+
+async def _read_detail_pages(site: Site, vehicles: list[Vehicle], profile: dict, skipped: list, log) -> None:
     mode = profile.get("detail_pages", "never")
-    need_detail = [v for v in unique if v.detail_url and (mode == "always" or (mode == "if_no_photos"
-                                                                               and not v.photos))]
-    if need_detail:
-        gate = asyncio.Semaphore(MAX_IN_FLIGHT)
+    need_detail = [v for v in vehicles if v.detail_url and not site.refuse(v.detail_url) and (
+        mode == "always" or (mode == "if_no_photos" and not v.photos))]
+    if not need_detail:
+        return
+    gate = asyncio.Semaphore(MAX_IN_FLIGHT)
 
-        async def fill(vehicle: Vehicle):
-            async with gate:
-                try:
-                    html = await _get_page(http, vehicle.detail_url, timeout_s, counter)
-                except SiteError as error:     # one bad detail page costs its photos, not the scrape
-                    skipped.append({"reason": f"detail page unavailable: {error}", "entry": vehicle.key})
-                    return
-            vehicle.photos = photos_from_detail(html, vehicle.detail_url, profile) or vehicle.photos
+    async def fill(vehicle: Vehicle):
+        async with gate:
+            try:
+                html = await site.page(vehicle.detail_url)
+            except SiteError as error:     # one bad detail page costs its photos, not the scrape
+                skipped.append({"reason": f"detail page unavailable: {error}", "entry": vehicle.key})
+                return
+        vehicle.photos = photos_from_detail(html, vehicle.detail_url, profile) or vehicle.photos
 
-        await asyncio.gather(*(fill(v) for v in need_detail))
-        log(f"  🔎 Read {len(need_detail)} detail pages for photos")
-    truncated = bool(url) and url not in seen_pages
-    if truncated:
+    await asyncio.gather(*(fill(v) for v in need_detail))
+    log(f"  🔎 Read {len(need_detail)} detail pages for photos")
+
+
+async def fetch_inventory(http, start_url: str, profile: dict, *, respect_robots: bool = True,
+                          limits: ScrapeLimits | None = None, log=print) -> Inventory:
+    site = Site(http, start_url, profile, limits or ScrapeLimits())
+    if respect_robots and not await site.robots_allow(start_url):
+        raise SiteError(f"robots.txt of {urlsplit(start_url).netloc} disallows {start_url}")
+    vehicles, skipped, warnings, pages, unread = await _read_listing(site, profile, log)
+    unique = _unique(vehicles, skipped)
+    await _read_detail_pages(site, unique, profile, skipped, log)
+    if unread:
         log(f"  ⚠️ Stopped at the profile's max_pages ({profile.get('max_pages', 40)}); more pages were listed")
-    return Inventory(unique, skipped, len(seen_pages), counter[0], truncated)
+    return Inventory(unique, skipped, pages, site.requests, bool(unread), warnings)
 
 
 # --- merging with the database (pure) --------------------------------------------------------
@@ -148,12 +199,45 @@ class SavePlan:
     unchanged: int = 0
     deactivate_ids: list[int] = field(default_factory=list)
     deactivation_refused: str | None = None
+    photo_lists_kept: str | None = None
+
+
+def keep_photo_lists(found: list[Vehicle], by_key: dict, guard_ratio: float = 0.5) -> str | None:
+    """The photo guard: when more than half of the listed vehicles that had photos now show none (a
+    layout change on the photo markup, most likely), they keep their photo lists. Says so, or None."""
+    had_photos = [(v, by_key[v.key]) for v in found
+                  if v.key in by_key and json.loads(by_key[v.key]["source_images"])]
+    emptied = [(v, row) for v, row in had_photos if not v.photos]
+    if not emptied or len(emptied) <= guard_ratio * len(had_photos):
+        return None
+    for vehicle, row in emptied:
+        vehicle.photos = json.loads(row["source_images"])
+    return (f"the site showed no photos for {len(emptied)} of the {len(had_photos)} vehicles that had photos; "
+            f"their photo lists are kept")
+
+
+def _d1_value(value):
+    """D1 binds Python ints as JavaScript numbers: beyond 2**53 they would become BigInt, which it refuses."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53 - 1:
+        return None
+    return value
+
+
+def _row(vehicle: Vehicle, images: list[str], digest: str) -> dict:
+    row = {"vehicle_key": vehicle.key, "vin": vehicle.vin, "vin_valid": 1 if vehicle.vin_valid else 0,
+           "stock_number": vehicle.stock_number, "year": vehicle.year, "make": vehicle.make,
+           "model": vehicle.model, "trim": vehicle.trim, "price": vehicle.price, "mileage": vehicle.mileage,
+           "exterior_color": vehicle.exterior_color, "detail_url": vehicle.detail_url,
+           "featured": 1 if vehicle.featured else 0, "images": json.dumps(images),
+           "source_images": json.dumps(vehicle.photos), "content_hash": digest}
+    return {name: _d1_value(value) for name, value in row.items()}
 
 
 def plan_save(found: list[Vehicle], existing: list[dict], guard_ratio: float = 0.5,
               complete: bool = True) -> SavePlan:
     plan = SavePlan()
     by_key = {row["vehicle_key"]: row for row in existing}
+    plan.photo_lists_kept = keep_photo_lists(found, by_key, guard_ratio)
     for vehicle in found:
         digest = content_hash(vehicle)
         old = by_key.get(vehicle.key)
@@ -162,14 +246,7 @@ def plan_save(found: list[Vehicle], existing: list[dict], guard_ratio: float = 0
             continue
         images = merge_images(vehicle.photos, json.loads(old["images"]), json.loads(old["source_images"])) \
             if old else list(vehicle.photos)
-        plan.rows.append({
-            "vehicle_key": vehicle.key, "vin": vehicle.vin, "vin_valid": 1 if vehicle.vin_valid else 0,
-            "stock_number": vehicle.stock_number, "year": vehicle.year, "make": vehicle.make,
-            "model": vehicle.model, "trim": vehicle.trim, "price": vehicle.price, "mileage": vehicle.mileage,
-            "exterior_color": vehicle.exterior_color, "detail_url": vehicle.detail_url,
-            "featured": 1 if vehicle.featured else 0, "images": json.dumps(images),
-            "source_images": json.dumps(vehicle.photos), "content_hash": digest,
-        })
+        plan.rows.append(_row(vehicle, images, digest))
         if not old:
             plan.new += 1
         elif old["status"] == "inactive":
@@ -197,11 +274,12 @@ def plan_save(found: list[Vehicle], existing: list[dict], guard_ratio: float = 0
 
 
 async def run_scrape(http, d1, start_url: str, profile: dict, *, trigger: str, respect_robots: bool = True,
-                     guard_ratio: float = 0.5, log=print) -> dict:
+                     guard_ratio: float = 0.5, limits: ScrapeLimits | None = None, log=print) -> dict:
     """Scrape and save. Raises SiteError (before any write) when the site cannot be read."""
     started = time.time()
     log(f"🚗 Starting scrape of {start_url} ({trigger})")
-    inventory = await fetch_inventory(http, start_url, profile, respect_robots=respect_robots, log=log)
+    inventory = await fetch_inventory(http, start_url, profile, respect_robots=respect_robots, limits=limits,
+                                      log=log)
     log(f"  ✅ Found {len(inventory.vehicles)} vehicles on {inventory.pages} pages "
         f"({len(inventory.skipped)} entries skipped)")
 
@@ -215,8 +293,9 @@ async def run_scrape(http, d1, start_url: str, profile: dict, *, trigger: str, r
     statements += db.deactivate_statements(plan.deactivate_ids, now)
     results = await d1.batch(statements) if statements else []
     saved_ids = [rows[0]["id"] for rows in results[0:2 * len(plan.rows):2]]
-    if plan.deactivation_refused:
-        log(f"  ⚠️ {plan.deactivation_refused}")
+    for refusal in (plan.deactivation_refused, plan.photo_lists_kept):
+        if refusal:
+            log(f"  ⚠️ {refusal}")
 
     vendor_ids = await db.active_ids_with_vendor_urls(d1)
     queued = await db.active_vendor_url_count(d1)
@@ -225,7 +304,8 @@ async def run_scrape(http, d1, start_url: str, profile: dict, *, trigger: str, r
         "reactivated": plan.reactivated, "unchanged": plan.unchanged,
         "deactivated": len(plan.deactivate_ids), "skipped": len(inventory.skipped),
         "vendorUrlsQueued": queued, "vehiclesWithVendorUrls": len(vendor_ids),
-        "deactivationRefused": plan.deactivation_refused, "pages": inventory.pages,
+        "deactivationRefused": plan.deactivation_refused, "photoListsKept": plan.photo_lists_kept,
+        "warnings": len(inventory.warnings), "pages": inventory.pages,
         "siteRequests": inventory.requests, "savedIds": len(saved_ids),
     }
     summary["durationMs"] = int((time.time() - started) * 1000)
@@ -233,4 +313,5 @@ async def run_scrape(http, d1, start_url: str, profile: dict, *, trigger: str, r
     await db.record_run(d1, "scrape", trigger, iso_utc(started), iso_utc(time.time()), summary)
     log(f"  💾 Saved: {plan.new} new, {plan.updated} updated, {plan.unchanged} unchanged, "
         f"{len(plan.deactivate_ids)} deactivated, {summary['vendorUrlsQueued']} vendor URLs queued")
-    return {"summary": summary, "skipped": inventory.skipped[:50], "vehicleIdsWithVendorUrls": vendor_ids}
+    return {"summary": summary, "skipped": inventory.skipped[:50], "warnings": inventory.warnings[:50],
+            "vehicleIdsWithVendorUrls": vendor_ids}

@@ -17,13 +17,18 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from . import db
-from .http import TransportError
-from .images import (EXISTS, FATAL, OK, PERMANENT, TRANSIENT, Verdict, judge_api_answer,
-                     judge_vendor_download, multipart)
+from .http import RedirectRefused, ResponseTooLarge, TransportError, get_following_redirects
+from .images import (EXISTS, FATAL, MAX_IMAGE_BYTES, OK, PERMANENT, TRANSIENT, Verdict, judge_api_answer,
+                     judge_vendor_download, multipart, refuse_photo_url)
 
 RETRY_DELAYS_S = (1.0, 2.0, 4.0)   # attempt 1 at once, then these waits: 4 attempts in all
 JITTER = 0.25                      # up to +25% of each wait
 MIN_ATTEMPT_S = 1.0                # a background run starts no request with less time than this left
+
+
+def public_hosts_only(url: str) -> str | None:
+    """The default redirect check of a download: any public http(s) host."""
+    return refuse_photo_url(url, [])
 
 
 class RestUrlTransport:
@@ -31,8 +36,9 @@ class RestUrlTransport:
     not count against the account's rate limit (only fetching the token and read-backs do)."""
 
     def __init__(self, http, api_base: str, account_id: str, token: str, timeout_s: float = 30.0,
-                 batch_api_base: str | None = None):
+                 batch_api_base: str | None = None, check_url=public_hosts_only):
         self.http, self.token, self.timeout_s = http, token, timeout_s
+        self.check_url = check_url      # for downloads (file mode): the photo hosts' rules
         self.images_url = f"{api_base.rstrip('/')}/accounts/{account_id}/images/v1"
         self.batch_url = f"{batch_api_base.rstrip('/')}/images/v1" if batch_api_base else None
         self.batch_token = None
@@ -93,12 +99,19 @@ class RestUrlTransport:
         return answer.ok
 
 
-async def download_photo(http, source_url: str, timeout_s: float):
-    """GET the vendor's photo and judge it: (the answer, OK) or (the answer or None, why not)."""
+async def download_photo(http, source_url: str, timeout_s: float, check_url=public_hosts_only):
+    """GET the vendor's photo and judge it: (the answer, OK) or (the answer or None, why not).
+    Redirects are followed by hand, each hop checked by `check_url` (the upload's host rules);
+    no more than the API's 10 MB is ever read."""
     try:
-        photo = await http.request("GET", source_url, timeout_s=timeout_s)
+        photo, _ = await get_following_redirects(http, source_url, check_url=check_url, timeout_s=timeout_s,
+                                                 max_bytes=MAX_IMAGE_BYTES)
     except TransportError as error:
         return None, Verdict(TRANSIENT, f"vendor did not answer ({error})")
+    except ResponseTooLarge as error:
+        return None, Verdict(PERMANENT, f"too large: over {error.limit} bytes (limit {MAX_IMAGE_BYTES})")
+    except RedirectRefused as error:
+        return None, Verdict(PERMANENT, f"refused: {error}")
     return photo, judge_vendor_download(photo.status, photo.body, photo.headers)
 
 
@@ -107,7 +120,7 @@ class RestFileTransport(RestUrlTransport):
 
     async def upload(self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None) -> Verdict:
         limit, started = self._limit(timeout_s), time.monotonic()
-        photo, verdict = await download_photo(self.http, source_url, limit)
+        photo, verdict = await download_photo(self.http, source_url, limit, self.check_url)
         if verdict.kind != OK:
             return verdict
         left = self.timeout_s if timeout_s is None else limit - (time.monotonic() - started)

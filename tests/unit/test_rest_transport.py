@@ -82,9 +82,10 @@ class RecordingHttp(UrllibHttp):
         super().__init__()
         self.timeouts = []
 
-    async def request(self, method, url, headers=None, body=None, timeout_s=15.0):
+    async def request(self, method, url, headers=None, body=None, timeout_s=15.0, max_bytes=None):
         self.timeouts.append((method, timeout_s))
-        return await super().request(method, url, headers=headers, body=body, timeout_s=timeout_s)
+        return await super().request(method, url, headers=headers, body=body, timeout_s=timeout_s,
+                                     max_bytes=max_bytes)
 
 
 @pytest.mark.parametrize("kind", [RestUrlTransport, RestFileTransport])
