@@ -62,12 +62,13 @@ class Stack:
     processor_vars: dict = field(default_factory=dict)
     quiet: bool = False
     keep_logs_in: Path | None = None    # on stop, the Workers' logs are copied here (the state dir may go)
+    port_offset: int = 0                # added to every port: a second stack beside the first (tests)
 
     def __post_init__(self):
-        self.ports = {"scraper": _port("SCRAPER_PORT", 8787), "processor": _port("PROCESSOR_PORT", 8788),
-                      "site": _port("DEMO_SITE_PORT", 8790), "images": _port("IMAGES_API_PORT", 8791),
-                      "cdn": _port("VENDOR_CDN_PORT", 8792),
-                      "webhooks": _port("WEBHOOK_RECEIVER_PORT", 8793)}
+        ports = {"scraper": _port("SCRAPER_PORT", 8787), "processor": _port("PROCESSOR_PORT", 8788),
+                 "site": _port("DEMO_SITE_PORT", 8790), "images": _port("IMAGES_API_PORT", 8791),
+                 "cdn": _port("VENDOR_CDN_PORT", 8792), "webhooks": _port("WEBHOOK_RECEIVER_PORT", 8793)}
+        self.ports = {name: port + self.port_offset for name, port in ports.items()}
         self.workers: dict[str, WorkerProcess] = {}
         self.standins = None
         self.webhooks = None
@@ -132,13 +133,14 @@ class Stack:
             "IMAGE_DELIVERY_BASE": delivery, "LOCAL_DEV_PROFILE": "true", "ALLOWED_IMAGE_HOSTS": "127.0.0.1",
             "WEBHOOK_URL": f"{self.webhooks.url}/hook",
             **self.processor_vars}
-        self._start_worker("processor", "wrangler-image-processor.toml", 9230, self.local_processor_vars)
-        self._start_worker("scraper", "wrangler-scraper.toml", 9231, {
+        self.say("starting image-processor, then lambert-scraper (one at a time, never racing for the database)")
+        # One after the other: two workerd processes opening a fresh local D1 database at the same
+        # moment can fail to start with "database is locked: SQLITE_BUSY".
+        self._start_answering("processor", "wrangler-image-processor.toml", 9230, self.local_processor_vars)
+        self._start_answering("scraper", "wrangler-scraper.toml", 9231, {
             "SCRAPE_URL": f"{self.site_url}/inventory", "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,
             "CLOUDFLARE_IMAGES_ACCOUNT_HASH": ACCOUNT_HASH, "IMAGE_DELIVERY_BASE": delivery,
             **self.scraper_vars})
-        for worker in self.workers.values():
-            self._wait_until_answering(worker)
         self.startup_seconds = time.time() - started
         self.say(f"lambert-scraper {self.scraper_url} and image-processor {self.processor_url} "
                  f"answer ({self.startup_seconds:.1f} s)")
@@ -147,17 +149,31 @@ class Stack:
         """One more image-processor (e.g. another UPLOAD_MODE) on the same D1 database, in a dev
         registry of its own so the scraper's service binding keeps reaching the main one."""
         self.ports[name] = port
-        self._start_worker(name, "wrangler-image-processor.toml", inspector_port,
-                           {**self.local_processor_vars, **variables}, registry=self.state_dir / f"registry-{name}")
-        self._wait_until_answering(self.workers[name])
+        self._start_answering(name, "wrangler-image-processor.toml", inspector_port,
+                              {**self.local_processor_vars, **variables}, registry=self.state_dir / f"registry-{name}")
         return self.workers[name].url
+
+    def _start_answering(self, name: str, config: str, inspector_port: int, variables: dict,
+                         registry: Path | None = None) -> None:
+        """Start a Worker and wait until it answers; once more if its start met a busy database."""
+        for attempt in (1, 2):
+            self._start_worker(name, config, inspector_port, variables, registry)
+            try:
+                self._wait_until_answering(self.workers[name])
+                return
+            except RuntimeError as error:
+                if attempt == 2 or "SQLITE_BUSY" not in str(error):
+                    raise
+                self.say(f"{name} did not start: the local database was busy; starting it again")
+                self.stop_worker(name)
 
     def _start_worker(self, name: str, config: str, inspector_port: int, variables: dict,
                       registry: Path | None = None) -> None:
         log_path = self.state_dir / f"{name}.log"
         command = [str(ROOT / "node_modules" / ".bin" / "wrangler"), "dev", "-c", config,
                    "--ip", "127.0.0.1", "--port", str(self.ports[name]),
-                   "--inspector-port", str(_port(f"{name.upper()}_INSPECTOR_PORT", inspector_port)),
+                   "--inspector-port",
+                   str(_port(f"{name.upper()}_INSPECTOR_PORT", inspector_port) + self.port_offset),
                    "--persist-to", str(self.state_dir), "--show-interactive-dev-session=false",
                    "--compatibility-flags", *DEV_SLOT_FLAGS]
         for key, value in variables.items():
