@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -53,6 +54,32 @@ class WorkerProcess:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def workerd_stats(self) -> list[tuple[list[str], str]]:
+        """(/proc/PID/stat fields after the name, /proc/PID/status) of each workerd process that
+        this Worker's wrangler started (they share its process group)."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text, status = stat.read_text(), (stat.parent / "status").read_text()
+            except OSError:
+                continue
+            name, rest = text.split("(", 1)[1].rsplit(")", 1)
+            fields = rest.split()
+            if "workerd" in name and int(fields[2]) == self.process.pid:
+                found.append((fields, status))
+        if not found:
+            raise RuntimeError(f"no workerd process found for {self.name}")
+        return found
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the Worker's workerd processes so far (D1's local SQLite included)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        return sum(int(fields[11]) + int(fields[12]) for fields, _ in self.workerd_stats()) / ticks
+
+    def rss_kb(self) -> int:
+        """Resident memory of the Worker's workerd processes."""
+        return sum(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) for _, status in self.workerd_stats())
 
 
 @dataclass

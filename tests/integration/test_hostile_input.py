@@ -3,9 +3,7 @@ it should not, exhaust its memory or corrupt the data (issue 10). Each test repr
 that was seen before the fix."""
 import http.client
 import json
-import re
 import threading
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -42,19 +40,7 @@ def car(vin: str, stock: str, **extra) -> dict:
 
 
 def workerd_rss_kb(worker) -> int:
-    """Resident memory of the workerd processes that a Worker's wrangler started (its process group)."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-            status = (stat.parent / "status").read_text()
-        except OSError:
-            continue
-        name, fields = text.split("(", 1)[1].rsplit(")", 1)
-        if "workerd" in name and int(fields.split()[2]) == worker.process.pid:
-            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
-    assert total, f"no workerd process found for {worker.name}"
-    return total
+    return worker.rss_kb()
 
 
 def post_chunked(url: str, total_bytes: int, headers: dict) -> int | None:
