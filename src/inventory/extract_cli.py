@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from .extract import extract_page
-from .local_http import UrllibHttp
+from .net.urllib_transport import UrllibHttp
 from .profiles import PROFILES, get_profile
 from .scrape import USER_AGENT, SiteError, fetch_inventory
 

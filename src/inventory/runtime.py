@@ -1,9 +1,9 @@
 """The only module that touches the Workers runtime (`workers`, `js`): adapters for the rest.
 
-  WorkersHttp       inventory.http's interface over the Workers fetch
+  Worker            one invocation's view of a Worker: settings, bindings, D1, background work
+  serve             a request through a route table (inventory.api.routing) to its answer
+  WorkersHttp       inventory.net.http's transport over the Workers fetch
   D1                inventory.db's interface over a D1 binding, counting round trips
-  BindingTransport  uploads through the Images binding (env.IMAGES.hosted.upload)
-  json_response     a JSON answer
 """
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import js
 from pyodide.ffi import jsnull, to_js
 from workers import Response, fetch
 
+from .api.checks import MAX_BODY_BYTES, ApiError, check_admin, parse_json_body
+from .api.routing import Answer, Call, resolve
+from .config import Config, SettingError, settings_of
 from .db import retry_when_busy
-from .http import HttpResponse, ResponseTooLarge, TransportError, declared_length
-from .images import EXISTS, OK, PERMANENT, TRANSIENT, Verdict
-from .uploader import download_photo, public_hosts_only
-from .web import MAX_BODY_BYTES, ApiError
+from .net.http import HttpResponse, ResponseTooLarge, TransportError, declared_length
 
 
 def json_response(data, status: int = 200, headers: dict | None = None) -> Response:
@@ -26,34 +26,94 @@ def json_response(data, status: int = 200, headers: dict | None = None) -> Respo
                     headers={"content-type": "application/json; charset=utf-8", **(headers or {})})
 
 
+def to_response(result) -> Response:
+    if not isinstance(result, Answer):
+        return json_response(result)
+    if result.content_type == "application/json":
+        return json_response(result.body, result.status)
+    return Response(result.body, status=result.status, headers={"content-type": result.content_type,
+                                                                "cache-control": "no-store"})
+
+
+def to_python(value):
+    """A JS value (as RPC arguments and D1 results can arrive) as plain Python; others unchanged."""
+    return value.to_py() if hasattr(value, "to_py") else value
+
+
+def _present(value) -> bool:
+    return value is not None and value is not jsnull
+
+
+class Worker:
+    """What the logic may ask of the running Worker, without touching the runtime itself."""
+
+    to_python = staticmethod(to_python)
+
+    def __init__(self, name: str, env, ctx):
+        self.name, self.env, self.ctx = name, env, ctx
+        raw = {s.name: getattr(env, s.name, None) for s in settings_of(name)}
+        self.config = Config(name, {k: str(v) if _present(v) else None for k, v in raw.items()})
+
+    def setting(self, name: str):
+        """The parsed setting (its default when unset); SettingError (a 503) when it is invalid."""
+        return self.config.get(name)
+
+    def has_binding(self, name: str) -> bool:
+        return _present(getattr(self.env, name, None))
+
+    def binding(self, name: str):
+        return getattr(self.env, name)
+
+    def d1(self) -> "D1":
+        return D1(self.env.DB)
+
+    def http(self) -> "WorkersHttp":
+        return WorkersHttp()
+
+    def wait_until(self, coroutine) -> None:
+        self.ctx.waitUntil(coroutine)
+
+
+_LOGGED_CONFIG: set[str] = set()
+
+
+def worker_for(name: str, env, ctx) -> Worker:
+    """The Worker of one invocation; the first of an isolate logs every configuration problem once."""
+    worker = Worker(name, env, ctx)
+    if name not in _LOGGED_CONFIG:
+        _LOGGED_CONFIG.add(name)
+        for problem in worker.config.problems():
+            print(f"⚙️ Configuration: {problem}")
+    return worker
+
+
+async def serve(routes: list, request, worker: Worker) -> Response:
+    """Answer a request through a route table: route, admin check, bounded body, endpoint, answer."""
+    async def run(request):
+        url = urlsplit(request.url)
+        route = resolve(routes, request.method, url.path.rstrip("/") or "/")
+        if route.admin:
+            check_admin(request.headers.get("authorization"), worker.config.raw.get("ADMIN_TOKEN"))
+        body = parse_json_body(await read_body(request, route.body_limit)) if route.body is not None else {}
+        return to_response(await route.endpoint(Call(worker, dict(parse_qsl(url.query)), body)))
+    return await answer(run, request)
+
+
 async def answer(route, request) -> Response:
-    """Run a route; an ApiError becomes its JSON answer, anything else a JSON 500 (the cause is
-    logged, never shown: it may hold configuration). A body the route did not read is drained."""
+    """Run a route; an ApiError becomes its JSON answer, a setting that does not parse a 503, anything
+    else a JSON 500 (the cause is logged, never shown: it may hold configuration). A body the route
+    did not read is drained."""
     try:
         response = await route(request)
     except ApiError as error:
         response = json_response(error.body(), error.status)
+    except SettingError as error:
+        response = json_response({"success": False, "error": f"not configured: {error}"}, 503)
     except Exception as error:
         print(f"💥 Unexpected {type(error).__name__}: {error}")
         response = json_response({"success": False, "error": f"internal error ({type(error).__name__})"}, 500)
     await discard_unread_body(request)
     return response
-
-
-def html_response(text: str, status: int = 200) -> Response:
-    return Response(text, status=status, headers={"content-type": "text/html; charset=utf-8",
-                                                  "cache-control": "no-store"})
-
-
-def env_value(env, name: str, default: str | None = None) -> str | None:
-    value = getattr(env, name, None)
-    if value is None or value is jsnull:
-        return default
-    return str(value)
-
-
-def has_binding(env, name: str) -> bool:
-    return getattr(env, name, None) not in (None, jsnull)
 
 
 DISCARD_CAP_BYTES = 16 * 1024 * 1024     # of a body refused for its size (413)
@@ -118,12 +178,6 @@ async def discard_unread_body(request, cap_bytes: int = UNREAD_CAP_BYTES) -> Non
         pass
 
 
-def request_parts(request) -> tuple[str, str, dict]:
-    """method, path and query parameters of an incoming request (the body is read by read_body)."""
-    url = urlsplit(request.url)
-    return request.method, url.path.rstrip("/") or "/", dict(parse_qsl(url.query))
-
-
 class WorkersHttp:
     """inventory.http's transport over the Workers fetch: redirects not followed, bodies bounded."""
 
@@ -153,11 +207,6 @@ class WorkersHttp:
         return HttpResponse(answer.status, data, headers)
 
 
-def to_python(value):
-    """A JS value (as RPC arguments and D1 results can arrive) as plain Python; others unchanged."""
-    return value.to_py() if hasattr(value, "to_py") else value
-
-
 def _rows(result) -> list[dict]:
     result = to_python(result)
     rows = result.get("results") if isinstance(result, dict) else getattr(result, "results", None)
@@ -182,36 +231,3 @@ class D1:
         results = to_python(await retry_when_busy(
             lambda: self.binding.batch([self._statement(sql, params) for sql, params in statements])))
         return [_rows(r) for r in results]
-
-
-class BindingTransport:
-    """Uploads through `env.IMAGES.hosted` (no API token; the bytes pass through the Worker)."""
-
-    uploads_use_budget = False    # the binding is not the rate-limited REST API
-
-    def __init__(self, images_binding, http, check_url=public_hosts_only):
-        self.hosted = images_binding.hosted
-        self.http, self.check_url = http, check_url
-
-    async def upload(self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None) -> Verdict:
-        # The download honours a background run's time left; the binding's upload takes no timeout.
-        limit = 30.0 if timeout_s is None else min(30.0, timeout_s)
-        photo, verdict = await download_photo(self.http, source_url, limit, self.check_url)
-        if verdict.kind != OK:
-            return verdict
-        if await self.exists(image_id):
-            return Verdict(EXISTS, "image id already present")
-        try:
-            result = to_python(await self.hosted.upload(photo.body, {"id": image_id, "metadata": metadata}))
-        except Exception as error:
-            message = str(error)
-            kind = PERMANENT if "too large" in message.lower() or "unsupported" in message.lower() else TRANSIENT
-            return Verdict(kind, f"Images binding: {message[:200]}")
-        return Verdict(OK, image_id=(result or {}).get("id", image_id))
-
-    async def exists(self, image_id: str, timeout_s: float | None = None) -> bool:
-        try:
-            image = await self.hosted.image(image_id)
-            return bool(to_python(await image.details()))
-        except Exception:
-            return False

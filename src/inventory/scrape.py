@@ -16,9 +16,8 @@ from urllib.robotparser import RobotFileParser
 
 from . import db, iso_utc
 from .extract import Vehicle, extract_page, photos_from_detail
-from .http import (HttpResponse, RedirectRefused, ResponseTooLarge, TransportError,
-                   get_following_redirects)
-from .url_guard import same_site
+from .net.http import HttpResponse, RedirectRefused, ResponseTooLarge, TransportError, get_following_redirects
+from .net.url_guard import same_site
 
 USER_AGENT = "LambertInventorySync/0.1 (+inventory sync bot)"
 MAX_IN_FLIGHT = 6          # the Workers limit of simultaneous connections per invocation

@@ -6,7 +6,7 @@ import pytest
 
 from dev.dealer_site import BAD_CHECK_DIGIT_INDEXES, DEFAULT_KNOBS, make_vehicle
 from inventory.extract import clean_photo_urls, extract_page, parse_number
-from inventory.local_http import UrllibHttp
+from inventory.net.urllib_transport import UrllibHttp
 from inventory.profiles import get_profile
 from inventory.scrape import SiteError, fetch_inventory
 
@@ -116,7 +116,7 @@ def test_a_listing_cut_off_at_max_pages_deactivates_nothing(demo):
 
 
 def test_a_broken_detail_page_costs_its_photos_not_the_scrape(demo):
-    from inventory.http import HttpResponse
+    from inventory.net.http import HttpResponse
 
     class OneDetailPageBroken(UrllibHttp):
         async def request(self, method, url, **kwargs):

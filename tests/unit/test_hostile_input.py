@@ -8,11 +8,11 @@ import pytest
 from inventory import safe_json
 from inventory.db import retry_when_busy
 from inventory.extract import Vehicle
-from inventory.http import HttpResponse, RedirectRefused, ResponseTooLarge, get_following_redirects
-from inventory.local_http import UrllibHttp
+from inventory.net.http import HttpResponse, RedirectRefused, ResponseTooLarge, get_following_redirects
+from inventory.net.urllib_transport import UrllibHttp
 from inventory.profiles import get_profile
 from inventory.scrape import ScrapeLimits, SiteError, fetch_inventory, plan_save
-from inventory.web import ApiError, parse_json_body, plain_name, query_int
+from inventory.api.checks import ApiError, parse_json_body, plain_name, query_int
 
 
 class Scripted:

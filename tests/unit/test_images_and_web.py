@@ -2,9 +2,10 @@ import json
 
 import pytest
 
-from inventory.images import (EXISTS, FATAL, OK, PERMANENT, TRANSIENT, display_url, image_id_for,
-                              judge_api_answer, judge_vendor_download, multipart)
-from inventory.web import ApiError, check_admin, id_list, int_in_range, parse_json_body
+from inventory.photos.display import display_url, image_id_for
+from inventory.photos.transports import multipart
+from inventory.photos.verdicts import EXISTS, FATAL, OK, PERMANENT, TRANSIENT, judge_api_answer, judge_vendor_download
+from inventory.api.checks import ApiError, check_admin, id_list, int_in_range, parse_json_body
 
 
 def envelope(code=None, message="", result=None):
@@ -89,7 +90,8 @@ def test_body_and_parameter_validation():
 
 
 def test_photo_urls_are_refused_outside_public_allowed_hosts():
-    from inventory.images import parse_allowed_hosts, refuse_photo_url
+    from inventory.config import host_list as parse_allowed_hosts
+    from inventory.net.url_guard import refuse_url as refuse_photo_url
     allowed = parse_allowed_hosts(" cdn.dealer.com, *.photos.net ")
     assert refuse_photo_url("https://cdn.dealer.com/1.jpg", allowed) is None
     assert refuse_photo_url("https://a.b.photos.net/1.jpg", allowed) is None

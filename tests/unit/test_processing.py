@@ -5,9 +5,11 @@ import json
 import time
 
 from inventory import db
-from inventory.images import EXISTS, OK, PERMANENT, TRANSIENT, Verdict
-from inventory.processing import Processor, Settings, drain, process_batch
-from inventory.uploader import MIN_ATTEMPT_S, ApiBudget, upload_with_retries
+from inventory.photos.verdicts import EXISTS, OK, PERMANENT, TRANSIENT, Verdict
+from inventory.photos.run import Processor, Settings, drain, process_batch
+from inventory.photos.transports import MIN_ATTEMPT_S
+from inventory.photos.budget import ApiBudget
+from inventory.photos.retries import upload_with_retries
 from tests.sqlite_d1 import SqliteD1
 
 
@@ -110,7 +112,7 @@ def test_a_lost_answer_is_recognised_as_already_uploaded():
     url = "http://cdn/0/0.png"
     transport = ScriptedTransport()
     # The first upload is stored but its answer lost; the retry meets "already exists".
-    from inventory.images import image_id_for
+    from inventory.photos.display import image_id_for
     transport.stored.add(image_id_for(url))
     transport.script[url] = [Verdict(TRANSIENT, "connection dropped"), Verdict(EXISTS, "5409")]
     result = asyncio.run(process_batch(processor(d1, transport, []), batch_size=10))

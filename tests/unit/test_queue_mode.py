@@ -1,8 +1,8 @@
 """The queue consumer's decisions, with scripted messages (the real queue runs in test_queue_mode.py)."""
 import asyncio
 
-from inventory.images import TRANSIENT, Verdict
-from inventory.queue_mode import consume_jobs, job_messages, retry_delay_s
+from inventory.photos.verdicts import TRANSIENT, Verdict
+from inventory.photos.queue_jobs import consume_jobs, job_messages, retry_delay_s
 from tests.sqlite_d1 import SqliteD1
 from tests.unit.test_processing import ScriptedTransport, lists, processor, seed
 
@@ -67,7 +67,7 @@ def test_featured_jobs_go_first():
 
 
 def test_a_vehicle_whose_only_open_photo_failed_for_good_is_acked_not_deferred():
-    from inventory.images import PERMANENT
+    from inventory.photos.verdicts import PERMANENT
     d1 = SqliteD1()
     seed(d1, 1, 2)
     transport = ScriptedTransport({"http://cdn/0/1.png": [Verdict(PERMANENT, "vendor answered 404")]})
@@ -77,7 +77,7 @@ def test_a_vehicle_whose_only_open_photo_failed_for_good_is_acked_not_deferred()
 
 
 def test_a_run_stopped_by_a_refused_token_defers_its_jobs_instead_of_dead_lettering():
-    from inventory.images import FATAL
+    from inventory.photos.verdicts import FATAL
     d1 = SqliteD1()
     seed(d1, 1, 1)
     transport = ScriptedTransport({"http://cdn/0/0.png": [Verdict(FATAL, "Images API refused the credentials")]})

@@ -6,9 +6,9 @@ import pytest
 
 from dev.dealer_site import DealerSite
 from dev.images_api import ImagesApi
-from inventory.local_http import UrllibHttp
-from inventory.processing import Processor, Settings, process_batch
-from inventory.uploader import RestFileTransport, RestUrlTransport
+from inventory.net.urllib_transport import UrllibHttp
+from inventory.photos.run import Processor, Settings, process_batch
+from inventory.photos.transports import RestFileTransport, RestUrlTransport
 from tests.sqlite_d1 import SqliteD1
 
 TOKEN = "unit-test-token"

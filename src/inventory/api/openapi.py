@@ -1,23 +1,23 @@
 """OpenAPI 3.0.3 documents of both Workers, served at GET /openapi.json (standard library only).
 
-SCRAPER_SPEC and PROCESSOR_SPEC describe every route with its parameters, request body, security
-and an answer schema for each status it can give. Every error is the same JSON object,
+`document()` builds a Worker's document from its route table (inventory.api.routing): every route
+with its parameters, request body, security and an answer schema for each status it can give. Every error is the same JSON object,
 `{"success": false, "error": "<words>", ...}`; a wrong method anywhere answers 405 with an `allow`
 list (components.responses.MethodNotAllowed: no operation lists it, since it answers the methods
 that are not operations). Answer objects allow extra keys where the code may add some.
 """
 from __future__ import annotations
 
-from . import VERSION
-from .web import HANDOFF_MODES
-from .web import MAX_ID as MAX_VEHICLE_ID   # the cap the handlers enforce (D1 cannot bind BigInt)
+from .. import VERSION
+from ..config import HANDOFF_MODES
+from .checks import MAX_ID as MAX_VEHICLE_ID   # the cap the handlers enforce (D1 cannot bind BigInt)
 
 JSON = "application/json"
 
 # --- small builders --------------------------------------------------------------------------
 
 
-def _ref(name: str) -> dict:
+def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
@@ -45,12 +45,12 @@ COUNT = {"type": "integer", "minimum": 0}
 TRUE = {"type": "boolean", "enum": [True]}
 
 
-def _json_response(description: str, schema: dict) -> dict:
+def json_answer(description: str, schema: dict) -> dict:
     return {"description": description, "content": {JSON: {"schema": schema}}}
 
 
 def _error_response(description: str) -> dict:
-    return _json_response(description, _ref("Error"))
+    return json_answer(description, ref("Error"))
 
 
 def _errors(*statuses: int) -> dict:
@@ -59,19 +59,16 @@ def _errors(*statuses: int) -> dict:
             for status in (*statuses, 500)}
 
 
-def _operation(summary: str, ok: dict, errors: tuple = (), *, admin: bool = False, description: str = "",
-               parameters: list | None = None, body: dict | None = None, tag: str = "") -> dict:
-    operation = {"summary": summary, "operationId": _operation_id(summary),
-                 "responses": {"200": ok, **_errors(*errors)}}
-    if tag:
-        operation["tags"] = [tag]
-    if description:
-        operation["description"] = description
-    if parameters:
-        operation["parameters"] = parameters
-    if body is not None:
-        operation["requestBody"] = body
-    operation["security"] = [{"adminToken": []}] if admin else []
+def _operation(route) -> dict:
+    operation = {"summary": route.summary, "operationId": _operation_id(route.summary),
+                 "responses": {"200": route.answer, **_errors(*route.errors)}, "tags": [route.tag]}
+    if route.description:
+        operation["description"] = route.description
+    if route.parameters:
+        operation["parameters"] = list(route.parameters)
+    if route.body is not None:
+        operation["requestBody"] = route.body
+    operation["security"] = [{"adminToken": []}] if route.admin else []
     return operation
 
 
@@ -80,11 +77,11 @@ def _operation_id(summary: str) -> str:
     return words[0].lower() + "".join(w.capitalize() for w in words[1:])
 
 
-def _query(name: str, schema: dict, description: str) -> dict:
+def query(name: str, schema: dict, description: str) -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
-def _optional_json_body(schema: dict, description: str) -> dict:
+def optional_json_body(schema: dict, description: str) -> dict:
     return {"required": False, "description": description, "content": {JSON: {"schema": schema}}}
 
 
@@ -126,7 +123,7 @@ VEHICLE_SCHEMA = _obj({
     "stock_number": _nullable(STRING), "year": _nullable(INTEGER), "make": _nullable(STRING),
     "model": _nullable(STRING), "trim": _nullable(STRING), "price": _nullable(NUMBER),
     "mileage": _nullable(INTEGER), "exterior_color": _nullable(STRING), "detail_url": _nullable(STRING),
-    "featured": BOOLEAN, "images": _array(_ref("ImageEntry")), "source_images": _array(STRING),
+    "featured": BOOLEAN, "images": _array(ref("ImageEntry")), "source_images": _array(STRING),
     "status": {"type": "string", "enum": ["active", "inactive"]},
     "first_seen_at": STRING, "updated_at": STRING,
 }, ["id", "vehicle_key", "vin_valid", "featured", "images", "source_images", "status"])
@@ -134,15 +131,15 @@ VEHICLE_SCHEMA = _obj({
 VEHICLE_LIST_SCHEMA = _obj({
     "success": TRUE, "page": INTEGER, "pageSize": INTEGER, "total": COUNT,
     "status": {"type": "string", "enum": ["active", "inactive", "all"]},
-    "vehicles": _array(_ref("Vehicle")),
+    "vehicles": _array(ref("Vehicle")),
 }, ["success", "page", "pageSize", "total", "status", "vehicles"])
 
 VEHICLE_LIST_PARAMETERS = [
-    _query("status", {"type": "string", "enum": ["active", "inactive", "all"], "default": "active"},
+    query("status", {"type": "string", "enum": ["active", "inactive", "all"], "default": "active"},
            "Which vehicles to list."),
-    _query("page", {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}, "Page number, from 1."),
-    _query("pageSize", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "Vehicles per page."),
-    _query("variant", {"type": "string", "pattern": "^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$", "maxLength": 40,
+    query("page", {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}, "Page number, from 1."),
+    query("pageSize", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "Vehicles per page."),
+    query("variant", {"type": "string", "pattern": "^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$", "maxLength": 40,
                        "default": "public"},
            "Cloudflare Images variant used in the display URLs of uploaded photos."),
 ]
@@ -158,32 +155,24 @@ def _components(schemas: dict, statuses: tuple) -> dict:
     }
 
 
-def _document(title: str, description: str, paths: dict, schemas: dict, statuses: tuple) -> dict:
+def document(title: str, description: str, routes: list, schemas: dict) -> dict:
+    """The OpenAPI document of one Worker, its paths built from its route table."""
+    paths: dict = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    statuses = sorted({404, 405, 500, *(s for route in routes for s in route.errors)})
     return {"openapi": "3.0.3",
             "info": {"title": title, "version": VERSION, "description": description},
             "tags": [{"name": "health"}, {"name": "admin"}, {"name": "public"}],
-            "paths": paths, "components": _components(schemas, statuses)}
+            "paths": paths, "components": _components(schemas, tuple(statuses))}
 
 
-def _get(operation: dict) -> dict:
-    return {"get": operation}
-
-
-def _post(operation: dict) -> dict:
-    return {"post": operation}
-
-
-HEALTH = _get(_operation("Health and configuration", _json_response("Service health.", _ref("Health")),
-                         tag="health", description="Bindings, secrets and settings present (never their values)."))
-
-OPENAPI = _get(_operation("This OpenAPI document",
-                          _json_response("The OpenAPI 3.0.3 document.", {"type": "object",
-                                                                         "required": ["openapi", "paths"]}),
-                          tag="health"))
-
-VEHICLES = _get(_operation("List vehicles", _json_response("One page of vehicles.", _ref("VehicleList")),
-                           (400,), parameters=VEHICLE_LIST_PARAMETERS, tag="public",
-                           description="Vehicles with every image entry resolved for display, featured first."))
+HEALTH_ANSWER = json_answer("Service health.", ref("Health"))
+HEALTH_DESCRIPTION = "Bindings, secrets and settings present (never their values), and every setting still a placeholder."
+OPENAPI_ANSWER = json_answer("The OpenAPI 3.0.3 document.", {"type": "object", "required": ["openapi", "paths"]})
+VEHICLES_ANSWER = json_answer("One page of vehicles.", ref("VehicleList"))
+VEHICLES_DESCRIPTION = "Vehicles with every image entry resolved for display, featured first."
+VEHICLE_SCHEMAS = {"ImageEntry": IMAGE_ENTRY_SCHEMA, "Vehicle": VEHICLE_SCHEMA, "VehicleList": VEHICLE_LIST_SCHEMA}
 
 # --- the scraper -----------------------------------------------------------------------------
 
@@ -200,24 +189,9 @@ SCRAPE_RESULT_SCHEMA = _obj({
     "warningEntries": _array(_obj({"reason": STRING, "entry": STRING}, ["reason", "entry"]), maxItems=50),
 }, ["success", "found", "new", "updated", "unchanged", "deactivated", "processingTriggered", "skippedEntries"])
 
-SCRAPER_SPEC = _document(
-    "lambert-scraper",
-    "Reads the dealer's inventory into D1, then hands the vendor photos to the image processor.",
-    {
-        "/": HEALTH,
-        "/api/scrape": _post(_operation(
-            "Scrape the dealer site now",
-            _json_response("The scrape's summary.", _ref("ScrapeResult")), (400, 401, 413, 502, 503), admin=True,
-            tag="admin", description="Runs the whole scrape (as the cron does) and answers its summary. "
-                                     "`handoff` overrides HANDOFF_MODE for this run.",
-            body=_optional_json_body(_obj({"handoff": {"type": "string", "enum": list(HANDOFF_MODES)}},
-                                          extra=False), "Optional."))),
-        "/api/vehicles": VEHICLES,
-        "/openapi.json": OPENAPI,
-    },
-    {"ImageEntry": IMAGE_ENTRY_SCHEMA, "Vehicle": VEHICLE_SCHEMA, "VehicleList": VEHICLE_LIST_SCHEMA,
-     "ScrapeResult": SCRAPE_RESULT_SCHEMA},
-    (400, 401, 404, 405, 413, 500, 502, 503))
+SCRAPE_BODY = optional_json_body(_obj({"handoff": {"type": "string", "enum": list(HANDOFF_MODES)}}, extra=False),
+                                 "Optional.")
+SCRAPER_SCHEMAS = {**VEHICLE_SCHEMAS, "ScrapeResult": SCRAPE_RESULT_SCHEMA}
 
 # --- the image processor ---------------------------------------------------------------------
 
@@ -265,7 +239,7 @@ FAILURE_SCHEMA = _obj({
     "year": _nullable(INTEGER), "make": _nullable(STRING), "model": _nullable(STRING),
 }, ["source_url", "image_id", "attempts", "permanent"])
 
-FAILURES_SCHEMA = _obj({"success": TRUE, "count": COUNT, "failures": _array(_ref("Failure"), maxItems=200)},
+FAILURES_SCHEMA = _obj({"success": TRUE, "count": COUNT, "failures": _array(ref("Failure"), maxItems=200)},
                        ["success", "count", "failures"])
 
 REQUEUE_REQUEST_SCHEMA = _obj({"sourceUrls": _array(STRING, maxItems=500, description=(
@@ -273,35 +247,10 @@ REQUEUE_REQUEST_SCHEMA = _obj({"sourceUrls": _array(STRING, maxItems=500, descri
 
 REQUEUE_RESULT_SCHEMA = _obj({"success": TRUE, "requeued": COUNT, "jobsQueued": COUNT}, ["success", "requeued"])
 
-PROCESSOR_SPEC = _document(
-    "image-processor",
-    "Uploads the vendor photos to Cloudflare Images and writes the image ids back into D1.",
-    {
-        "/": HEALTH,
-        "/api/process-images": _post(_operation(
-            "Process images now",
-            _json_response("The run's summary.", _ref("ProcessResult")), (400, 401, 413, 503), admin=True,
-            tag="admin", body=_optional_json_body(_ref("ProcessRequest"), (
-                "Either batchSize or vehicleIds (not both); an empty body means batchSize 10.")),
-            description="One processing run: claims the photos, uploads them and writes the ids back.")),
-        "/api/image-status": _get(_operation(
-            "Image processing status", _json_response("Counts of vehicles and photos.", _ref("ImageStatus")),
-            tag="public")),
-        "/api/failures": _get(_operation(
-            "Photos that failed", _json_response("Up to 200 failed photos, newest first.", _ref("Failures")),
-            (401,), admin=True, tag="admin")),
-        "/api/requeue": _post(_operation(
-            "Requeue failed photos", _json_response("How many photos were requeued.", _ref("RequeueResult")),
-            (400, 401, 413), admin=True, tag="admin",
-            body=_optional_json_body(_ref("RequeueRequest"), "Optional; an empty body requeues every failed photo."))),
-        "/api/vehicles": VEHICLES,
-        "/admin": _get(_operation(
-            "Admin panel", {"description": "The admin panel page (it asks for the token itself).",
-                            "content": {"text/html": {"schema": {"type": "string"}}}}, tag="admin")),
-        "/openapi.json": OPENAPI,
-    },
-    {"ImageEntry": IMAGE_ENTRY_SCHEMA, "Vehicle": VEHICLE_SCHEMA, "VehicleList": VEHICLE_LIST_SCHEMA,
-     "ProcessRequest": PROCESS_REQUEST_SCHEMA, "ProcessResult": PROCESS_RESULT_SCHEMA,
-     "ImageStatus": IMAGE_STATUS_SCHEMA, "Failure": FAILURE_SCHEMA, "Failures": FAILURES_SCHEMA,
-     "RequeueRequest": REQUEUE_REQUEST_SCHEMA, "RequeueResult": REQUEUE_RESULT_SCHEMA},
-    (400, 401, 404, 405, 413, 500, 503))
+PROCESS_BODY = optional_json_body(ref("ProcessRequest"), (
+    "Either batchSize or vehicleIds (not both); an empty body means batchSize 10."))
+REQUEUE_BODY = optional_json_body(ref("RequeueRequest"), "Optional; an empty body requeues every failed photo.")
+PROCESSOR_SCHEMAS = {
+    **VEHICLE_SCHEMAS, "ProcessRequest": PROCESS_REQUEST_SCHEMA, "ProcessResult": PROCESS_RESULT_SCHEMA,
+    "ImageStatus": IMAGE_STATUS_SCHEMA, "Failure": FAILURE_SCHEMA, "Failures": FAILURES_SCHEMA,
+    "RequeueRequest": REQUEUE_REQUEST_SCHEMA, "RequeueResult": REQUEUE_RESULT_SCHEMA}

@@ -1,34 +1,59 @@
-"""Uploading one photo to Cloudflare Images: transports, the retry schedule, the shared API budget.
+"""Uploading one photo: the transport contract and its three transports (as httpx has one contract).
 
-A transport has two methods, `await transport.upload(source_url, image_id, metadata, timeout_s) ->
-Verdict` and `await transport.exists(image_id, timeout_s) -> bool`; `timeout_s` (None: the
-transport's own) is how long a background run has left. Three are here or in runtime.py:
   RestUrlTransport   the REST API, Cloudflare fetches the photo itself (one subrequest, no bytes here)
   RestFileTransport  download the photo, check it, upload the bytes
-  BindingTransport   env.IMAGES.hosted.upload (in inventory.runtime: it needs the Workers runtime)
+  BindingTransport   env.IMAGES.hosted.upload (no API token; the bytes pass through the Worker)
 """
 from __future__ import annotations
 
-import asyncio
+import hashlib
 import json
-import random
 import time
-from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import quote, urlsplit
 
-from . import db
-from .http import RedirectRefused, ResponseTooLarge, TransportError, get_following_redirects
-from .images import (EXISTS, FATAL, MAX_IMAGE_BYTES, OK, PERMANENT, TRANSIENT, Verdict, judge_api_answer,
-                     judge_vendor_download, multipart, refuse_photo_url)
+from ..net.http import RedirectRefused, ResponseTooLarge, TransportError, get_following_redirects
+from ..net.url_guard import refuse_url
+from .budget import BudgetSpent
+from .verdicts import (EXISTS, MAX_IMAGE_BYTES, OK, PERMANENT, TRANSIENT, Verdict, judge_api_answer,
+                       judge_vendor_download)
 
-RETRY_DELAYS_S = (1.0, 2.0, 4.0)   # attempt 1 at once, then these waits: 4 attempts in all
-JITTER = 0.25                      # up to +25% of each wait
 MIN_ATTEMPT_S = 1.0                # a background run starts no request with less time than this left
+
+
+class UploadTransport(Protocol):
+    """What the processor needs of a transport. `timeout_s` (None: the transport's own) is how long
+    a background run has left; no request may take longer."""
+
+    uploads_use_budget: bool      # do uploads count against the account's API rate limit?
+
+    async def prepare(self, budget) -> None:
+        """Called once per run before the first upload (e.g. fetch a batch token); may raise BudgetSpent."""
+
+    async def upload(self, source_url: str, image_id: str, metadata: dict,
+                     timeout_s: float | None = None) -> Verdict:
+        """Upload one photo under `image_id`; never raises, the verdict says what happened."""
+
+    async def exists(self, image_id: str, timeout_s: float | None = None) -> bool:
+        """Is an image stored under `image_id`? (Confirms an "already exists" answer.)"""
+
+
+def multipart(fields: dict, files: dict | None = None) -> tuple[bytes, str]:
+    """Encode form fields (str) and files ({name: (filename, bytes, content type)}) as multipart/form-data."""
+    boundary = "----inventory-sync-" + hashlib.sha1(repr(sorted(fields.items())).encode()).hexdigest()[:24]
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, (filename, data, content_type) in (files or {}).items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                     f"Content-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def public_hosts_only(url: str) -> str | None:
     """The default redirect check of a download: any public http(s) host."""
-    return refuse_photo_url(url, [])
+    return refuse_url(url, [])
 
 
 class RestUrlTransport:
@@ -132,113 +157,35 @@ class RestFileTransport(RestUrlTransport):
                                 timeout_s=left)
 
 
-class BudgetSpent(Exception):
-    pass
+class BindingTransport:
+    """Uploads through `env.IMAGES.hosted` (no API token; the bytes pass through the Worker)."""
 
+    uploads_use_budget = False    # the binding is not the rate-limited REST API
 
-class ApiBudget:
-    """The processor's share of the Images API rate limit, counted in D1 across invocations.
+    def __init__(self, images_binding, http, to_python, check_url=public_hosts_only):
+        self.hosted = images_binding.hosted
+        self.http, self.check_url = http, check_url
+        self.to_python = to_python      # the runtime's JS-to-Python conversion of the binding's answers
 
-    Cloudflare allows 1,200 requests per rolling 5 minutes. Budgets are kept per clock minute:
-    any 5-minute span touches at most 6 minutes, so `per_minute` <= 200 keeps every span under
-    1,200 whatever the other invocations do.
-    """
+    async def upload(self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None) -> Verdict:
+        # The download honours a background run's time left; the binding's upload takes no timeout.
+        limit = 30.0 if timeout_s is None else min(30.0, timeout_s)
+        photo, verdict = await download_photo(self.http, source_url, limit, self.check_url)
+        if verdict.kind != OK:
+            return verdict
+        if await self.exists(image_id):
+            return Verdict(EXISTS, "image id already present")
+        try:
+            result = self.to_python(await self.hosted.upload(photo.body, {"id": image_id, "metadata": metadata}))
+        except Exception as error:
+            message = str(error)
+            kind = PERMANENT if "too large" in message.lower() or "unsupported" in message.lower() else TRANSIENT
+            return Verdict(kind, f"Images binding: {message[:200]}")
+        return Verdict(OK, image_id=(result or {}).get("id", image_id))
 
-    def __init__(self, d1, per_minute: int, clock=time.time, chunk: int = 6):
-        self.d1, self.per_minute, self.clock, self.chunk = d1, per_minute, clock, chunk
-        self._window, self._left, self._lock = None, 0, asyncio.Lock()
-        self._exhausted_window = None   # no more to be had this minute: stop asking D1
-        self.spent = 0
-
-    async def reserve(self, wanted: int) -> int:
-        window = int(self.clock() // 60 * 60)
-        if window != self._window:
-            self._window, self._left = window, 0
-        wanted = max(0, wanted - self._left)      # never hold more than this run can use
-        if self._exhausted_window == window or not wanted:
-            return 0
-        granted = await db.reserve_api_requests(self.d1, window, wanted, self.per_minute)
-        if granted < wanted:
-            self._exhausted_window = window
-        self._left += granted
-        return granted
-
-    @property
-    def exhausted(self) -> bool:
-        return self._exhausted_window == int(self.clock() // 60 * 60) and self._left <= 0
-
-    async def take(self) -> bool:
-        async with self._lock:
-            if self._window != int(self.clock() // 60 * 60) or self._left <= 0:
-                await self.reserve(self.chunk)
-            if self._left <= 0:
-                return False
-            self._left -= 1
-            self.spent += 1
-            return True
-
-
-@dataclass
-class UploadOutcome:
-    source_url: str
-    image_id: str
-    ok: bool
-    attempts: int
-    error: str | None = None
-    permanent: bool = False
-    fatal: bool = False
-    retry_after_s: float | None = None
-
-    def as_row(self) -> dict:
-        return {"source_url": self.source_url, "ok": self.ok, "attempts": self.attempts,
-                "error": self.error, "permanent": self.permanent}
-
-
-async def upload_with_retries(transport, budget: ApiBudget, source_url: str, image_id: str, metadata: dict, *,
-                              sleep=asyncio.sleep, clock=time.monotonic, deadline: float | None = None,
-                              log=print, max_attempts: int = len(RETRY_DELAYS_S) + 1) -> UploadOutcome:
-    """Attempt 1 at once, then after 1 s, 2 s and 4 s (plus jitter); a 429 waits for retry-after.
-
-    In queue mode `max_attempts` is 1: the queue redelivers on the same schedule instead.
-    """
-    verdict = Verdict(TRANSIENT, "not tried")
-    attempts = 0
-
-    def time_left() -> float | None:
-        """A background run must end inside the runtime's window: no request outlives the deadline
-        (by more than MIN_ATTEMPT_S: the hard deadline leaves 2 s of the window for that)."""
-        return None if deadline is None else max(MIN_ATTEMPT_S, deadline - clock())
-
-    for attempt in range(1, max_attempts + 1):
-        if attempt > 1:
-            wait = RETRY_DELAYS_S[attempt - 2] * (1 + random.uniform(0, JITTER))
-            if verdict.retry_after_s is not None:
-                wait = max(wait, verdict.retry_after_s)
-            if deadline is not None and clock() + wait + MIN_ATTEMPT_S > deadline:
-                verdict = Verdict(TRANSIENT, f"{verdict.reason}; no time left to retry in this run")
-                break
-            await sleep(wait)
-        if getattr(transport, "uploads_use_budget", True) and not await budget.take():
-            if not attempts:
-                return UploadOutcome(source_url, image_id, False, 0, "Images API budget for this minute spent")
-            verdict = Verdict(TRANSIENT, f"Images API budget for this minute spent (last error: {verdict.reason})")
-            break
-        attempts = attempt
-        verdict = await transport.upload(source_url, image_id, metadata, timeout_s=time_left())
-        if verdict.kind == OK:
-            log(f"    ✅ Uploaded: {image_id} (attempt {attempt})")
-            return UploadOutcome(source_url, image_id, True, attempts)
-        if verdict.kind == EXISTS:
-            # A lost answer to an earlier upload, or a second run: the id is deterministic, so an
-            # image under it is this photo. Check it is really there before counting it done.
-            if await budget.take() and await transport.exists(image_id, timeout_s=time_left()):
-                log(f"    ✅ Uploaded: {image_id} (attempt {attempt}, already there)")
-                return UploadOutcome(source_url, image_id, True, attempts)
-            verdict = Verdict(TRANSIENT, f"{verdict.reason}; but the image could not be read back")
-        if verdict.kind in (PERMANENT, FATAL):
-            break
-        log(f"    ⚠️ Attempt {attempt} failed for {image_id}: {verdict.reason}")
-    log(f"    ❌ Failed: {image_id} after {attempts} attempt(s): {verdict.reason}")
-    return UploadOutcome(source_url, image_id, False, attempts, verdict.reason,
-                         permanent=verdict.kind == PERMANENT, fatal=verdict.kind == FATAL,
-                         retry_after_s=verdict.retry_after_s)
+    async def exists(self, image_id: str, timeout_s: float | None = None) -> bool:
+        try:
+            image = await self.hosted.image(image_id)
+            return bool(self.to_python(await image.details()))
+        except Exception:
+            return False

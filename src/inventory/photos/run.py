@@ -12,10 +12,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from . import db, iso_utc
-from .images import image_id_for, refuse_photo_url
+from .. import db, iso_utc
+from ..net.url_guard import refuse_url
+from .budget import ApiBudget, BudgetSpent
+from .display import image_id_for
+from .retries import UploadOutcome, upload_with_retries
 from .webhooks import run_payloads
-from .uploader import ApiBudget, BudgetSpent, UploadOutcome, upload_with_retries
 
 MAX_IN_FLIGHT = 6
 
@@ -102,7 +104,7 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
         async with gate:
             if stop["fatal"] or (claim_deadline is not None and p.clock() > claim_deadline):
                 return    # left claimed until write_back frees it: the next run takes it
-            refused = refuse_photo_url(url, p.settings.allowed_hosts, p.settings.allow_private_hosts)
+            refused = refuse_url(url, p.settings.allowed_hosts, p.settings.allow_private_hosts)
             if refused:
                 p.log(f"    🚫 Refused: {url[:120]} ({refused})")
                 outcomes[url] = UploadOutcome(url, image_id, False, 0, f"refused: {refused}", permanent=True)

@@ -1,48 +1,17 @@
-"""Images: display URLs, deterministic ids, the Images API's answers sorted into what to do next."""
+"""What an answer means: the Images API's and the vendor's answers sorted into what to do next."""
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
 
-from .url_guard import refuse_url
-
-DELIVERY_BASE = "https://imagedelivery.net"
 MAX_IMAGE_BYTES = 10 * 1024 * 1024     # Cloudflare Images' file limit
 IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
-
-
-def display_url(entry: str, account_hash: str, variant: str = "public", delivery_base: str = DELIVERY_BASE) -> str:
-    """The seed's rule: an entry starting with http is used as is, anything else is an image id."""
-    if entry.startswith("http"):
-        return entry
-    return f"{delivery_base.rstrip('/')}/{account_hash}/{entry.replace('%', '%25')}/{variant}"
-
-
-def image_id_for(source_url: str, prefix: str = "lambert") -> str:
-    """The same source photo always gets the same custom id, so a second upload is recognised."""
-    return f"{prefix}-{hashlib.sha256(source_url.encode()).hexdigest()[:32]}"
 
 
 def looks_like_image(data: bytes) -> bool:
     return data.startswith(IMAGE_SIGNATURES) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
 
-
-def multipart(fields: dict, files: dict | None = None) -> tuple[bytes, str]:
-    """Encode form fields (str) and files ({name: (filename, bytes, content type)}) as multipart/form-data."""
-    boundary = "----inventory-sync-" + hashlib.sha1(repr(sorted(fields.items())).encode()).hexdigest()[:24]
-    parts = []
-    for name, value in fields.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-    for name, (filename, data, content_type) in (files or {}).items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                     f"Content-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
-# --- what an answer means --------------------------------------------------------------------
 
 OK, EXISTS, TRANSIENT, PERMANENT, FATAL = "ok", "exists", "transient", "permanent", "fatal"
 
@@ -114,19 +83,3 @@ def judge_vendor_download(status: int, body: bytes, headers: dict) -> Verdict:
     if not looks_like_image(body):
         return Verdict(PERMANENT, f"not an image ({headers.get('content-type', 'no content type')})")
     return Verdict(OK)
-
-
-# --- which photo URLs may be fetched or handed to Cloudflare ---------------------------------
-
-def parse_allowed_hosts(value: str | None) -> list[str]:
-    return [h.strip().lower() for h in (value or "").split(",") if h.strip()]
-
-
-def refuse_photo_url(url: str, allowed_hosts: list[str], allow_private: bool = False) -> str | None:
-    """Why this photo URL must not be fetched (or handed to Cloudflare), or None when it may be.
-
-    Only http(s); never loopback, private or link-local addresses (outside the local dev profile);
-    and when `allowed_hosts` is set, only those hosts (`*.example.com` matches its subdomains).
-    The URL is read as the runtime's fetch reads it (WHATWG), see inventory.url_guard.
-    """
-    return refuse_url(url, allowed_hosts, allow_private)

@@ -12,9 +12,9 @@ import hmac
 import json
 import time
 
-from . import iso_utc
-from .http import TransportError
-from .uploader import RETRY_DELAYS_S   # the same schedule as uploads
+from .. import iso_utc
+from ..net.http import TransportError
+from .retries import RETRY_DELAYS_S   # the same schedule as uploads
 
 SIGNATURE_HEADER = "X-Webhook-Signature"
 

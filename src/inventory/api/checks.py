@@ -7,11 +7,10 @@ from __future__ import annotations
 import hmac
 import json
 
-from . import safe_json
+from .. import safe_json
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_BODY_DEPTH = 16      # the API's bodies are flat; deeper is an attack, refused before json.loads
-HANDOFF_MODES = ("binding", "queue", "none")     # the scraper's HANDOFF_MODE and `handoff` values
 
 
 class ApiError(Exception):
@@ -32,11 +31,6 @@ def check_admin(authorization: str | None, admin_token: str | None) -> None:
         raise ApiError(401, "missing admin token: send 'Authorization: Bearer <ADMIN_TOKEN>'")
     if not hmac.compare_digest(given.strip().encode(), admin_token.encode()):
         raise ApiError(401, "wrong admin token")
-
-
-def check_method(method: str, allowed: tuple[str, ...]) -> None:
-    if method not in allowed:
-        raise ApiError(405, f"method {method} not allowed here; use {' or '.join(allowed)}", allow=list(allowed))
 
 
 def parse_json_body(raw: bytes, *, required: bool = False) -> dict:
@@ -98,9 +92,3 @@ def query_int(params: dict, name: str, default: int, low: int, high: int) -> int
 def plain_name(value: str) -> bool:
     """ASCII letters, digits, '-' and '_' only (str.isalnum() alone accepts any script's letters)."""
     return value.isascii() and value.replace("-", "").replace("_", "").isalnum()
-
-
-def env_flag(value, default: bool) -> bool:
-    if value in (None, ""):
-        return default
-    return str(value).strip().lower() in ("1", "true", "yes", "on")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 
-from . import db
-from .processing import Processor, process_batch
-from .uploader import RETRY_DELAYS_S
+from .. import db
+from .retries import RETRY_DELAYS_S
+from .run import Processor, process_batch
 
 SEND_BATCH_LIMIT = 100      # Cloudflare Queues: messages per sendBatch call
 STOPPED_DELAY_S = 300       # a run stopped by a configuration problem: try again in 5 minutes

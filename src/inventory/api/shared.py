@@ -1,0 +1,77 @@
+"""The routes both Workers serve: GET / (health), GET /api/vehicles, GET /openapi.json."""
+from __future__ import annotations
+
+import json
+import sys
+
+from .. import VERSION, db
+from ..config import BY_NAME
+from ..photos.display import display_url
+from . import openapi
+from .checks import ApiError, plain_name, query_int
+from .routing import Call, Route
+
+SHOWN_SETTINGS = ("SITE_PROFILE", "HANDOFF_MODE", "UPLOAD_MODE", "IMAGES_BATCH_UPLOADS")
+
+
+def worker_routes(service: str, description: str, bindings: tuple, secrets: tuple, routes: list,
+                  schemas: dict) -> tuple[list[Route], dict]:
+    """A Worker's route table (`routes` plus health, vehicles and the OpenAPI document) and that
+    document, built from the table."""
+    async def health(call: Call) -> dict:
+        worker = call.worker
+        return {"service": service, "version": VERSION,
+                "runtime": {"python": sys.version.split()[0], "platform": sys.platform},
+                "bindings": {name: worker.has_binding(name) for name in bindings},
+                "secrets": {name: worker.config.is_set(name) for name in secrets},
+                "config": config_summary(worker.config)}
+
+    async def document(call: Call) -> dict:
+        return spec
+
+    table = [
+        Route("GET", "/", health, "Health and configuration", openapi.HEALTH_ANSWER, tag="health",
+              description=openapi.HEALTH_DESCRIPTION),
+        *routes,
+        Route("GET", "/api/vehicles", vehicles, "List vehicles", openapi.VEHICLES_ANSWER, errors=(400,),
+              parameters=tuple(openapi.VEHICLE_LIST_PARAMETERS), description=openapi.VEHICLES_DESCRIPTION),
+        Route("GET", "/openapi.json", document, "This OpenAPI document", openapi.OPENAPI_ANSWER, tag="health"),
+    ]
+    spec = openapi.document(service, description, table, schemas)
+    return table, spec
+
+
+def config_summary(config) -> dict:
+    """What the health answer tells of the settings: a few choices, and what is still wrong."""
+    shown = {name: config.raw[name] or BY_NAME[name].default for name in SHOWN_SETTINGS if name in config.raw}
+    return {**shown, "problems": config.problems()}
+
+
+async def vehicles(call: Call) -> dict:
+    worker = call.worker
+    return await list_vehicles_response(worker.d1(), call.query, worker.setting("CLOUDFLARE_IMAGES_ACCOUNT_HASH"),
+                                        worker.setting("IMAGE_DELIVERY_BASE"))
+
+
+async def list_vehicles_response(d1, query: dict, account_hash: str, delivery_base: str) -> dict:
+    status = query.get("status", "active")
+    if status not in ("active", "inactive", "all"):
+        raise ApiError(400, f"status must be active, inactive or all, got {status[:20]!r}")
+    page = query_int(query, "page", 1, 1, 100000)
+    size = query_int(query, "pageSize", 50, 1, 200)
+    variant = query.get("variant", "public")
+    if not variant or not plain_name(variant) or len(variant) > 40:
+        raise ApiError(400, "variant must be a plain name like public or thumbnail")
+    rows, total = await db.list_vehicles(d1, None if status == "all" else status, size, (page - 1) * size)
+    vehicles = []
+    for row in rows:
+        entries = json.loads(row.pop("images"))
+        row.pop("content_hash", None)
+        row["source_images"] = json.loads(row["source_images"])
+        row["vin_valid"] = bool(row["vin_valid"])
+        row["featured"] = bool(row["featured"])
+        row["images"] = [{"entry": e, "url": display_url(e, account_hash, variant, delivery_base),
+                          "uploaded": not e.startswith("http")} for e in entries]
+        vehicles.append(row)
+    return {"success": True, "page": page, "pageSize": size, "total": total, "status": status,
+            "vehicles": vehicles}

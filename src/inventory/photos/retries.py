@@ -1,0 +1,80 @@
+"""One photo's upload with its retries: attempt 1 at once, then 1 s, 2 s, 4 s plus jitter."""
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass
+
+from .budget import ApiBudget
+from .transports import MIN_ATTEMPT_S
+from .verdicts import EXISTS, FATAL, OK, PERMANENT, TRANSIENT, Verdict
+
+RETRY_DELAYS_S = (1.0, 2.0, 4.0)   # attempt 1 at once, then these waits: 4 attempts in all
+JITTER = 0.25                      # up to +25% of each wait
+
+
+@dataclass
+class UploadOutcome:
+    source_url: str
+    image_id: str
+    ok: bool
+    attempts: int
+    error: str | None = None
+    permanent: bool = False
+    fatal: bool = False
+    retry_after_s: float | None = None
+
+    def as_row(self) -> dict:
+        return {"source_url": self.source_url, "ok": self.ok, "attempts": self.attempts,
+                "error": self.error, "permanent": self.permanent}
+
+
+async def upload_with_retries(transport, budget: ApiBudget, source_url: str, image_id: str, metadata: dict, *,
+                              sleep=asyncio.sleep, clock=time.monotonic, deadline: float | None = None,
+                              log=print, max_attempts: int = len(RETRY_DELAYS_S) + 1) -> UploadOutcome:
+    """Attempt 1 at once, then after 1 s, 2 s and 4 s (plus jitter); a 429 waits for retry-after.
+
+    In queue mode `max_attempts` is 1: the queue redelivers on the same schedule instead.
+    """
+    verdict = Verdict(TRANSIENT, "not tried")
+    attempts = 0
+
+    def time_left() -> float | None:
+        """A background run must end inside the runtime's window: no request outlives the deadline
+        (by more than MIN_ATTEMPT_S: the hard deadline leaves 2 s of the window for that)."""
+        return None if deadline is None else max(MIN_ATTEMPT_S, deadline - clock())
+
+    for attempt in range(1, max_attempts + 1):
+        if attempt > 1:
+            wait = RETRY_DELAYS_S[attempt - 2] * (1 + random.uniform(0, JITTER))
+            if verdict.retry_after_s is not None:
+                wait = max(wait, verdict.retry_after_s)
+            if deadline is not None and clock() + wait + MIN_ATTEMPT_S > deadline:
+                verdict = Verdict(TRANSIENT, f"{verdict.reason}; no time left to retry in this run")
+                break
+            await sleep(wait)
+        if getattr(transport, "uploads_use_budget", True) and not await budget.take():
+            if not attempts:
+                return UploadOutcome(source_url, image_id, False, 0, "Images API budget for this minute spent")
+            verdict = Verdict(TRANSIENT, f"Images API budget for this minute spent (last error: {verdict.reason})")
+            break
+        attempts = attempt
+        verdict = await transport.upload(source_url, image_id, metadata, timeout_s=time_left())
+        if verdict.kind == OK:
+            log(f"    ✅ Uploaded: {image_id} (attempt {attempt})")
+            return UploadOutcome(source_url, image_id, True, attempts)
+        if verdict.kind == EXISTS:
+            # A lost answer to an earlier upload, or a second run: the id is deterministic, so an
+            # image under it is this photo. Check it is really there before counting it done.
+            if await budget.take() and await transport.exists(image_id, timeout_s=time_left()):
+                log(f"    ✅ Uploaded: {image_id} (attempt {attempt}, already there)")
+                return UploadOutcome(source_url, image_id, True, attempts)
+            verdict = Verdict(TRANSIENT, f"{verdict.reason}; but the image could not be read back")
+        if verdict.kind in (PERMANENT, FATAL):
+            break
+        log(f"    ⚠️ Attempt {attempt} failed for {image_id}: {verdict.reason}")
+    log(f"    ❌ Failed: {image_id} after {attempts} attempt(s): {verdict.reason}")
+    return UploadOutcome(source_url, image_id, False, attempts, verdict.reason,
+                         permanent=verdict.kind == PERMANENT, fatal=verdict.kind == FATAL,
+                         retry_after_s=verdict.retry_after_s)

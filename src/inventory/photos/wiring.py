@@ -1,0 +1,54 @@
+"""The image processor put together from the Worker's settings: its transport, rules and webhooks."""
+from __future__ import annotations
+
+from ..api.checks import ApiError
+from ..net.url_guard import refuse_url
+from .run import Processor, Settings
+from .transports import BindingTransport, RestFileTransport, RestUrlTransport
+from .webhooks import deliver
+
+
+def transport_for(worker, check_url):
+    """The upload transport UPLOAD_MODE asks for; ApiError 503 when what it needs is missing."""
+    mode = worker.setting("UPLOAD_MODE")
+    if mode == "binding":
+        if not worker.has_binding("IMAGES"):
+            raise ApiError(503, "UPLOAD_MODE is binding but the IMAGES binding is missing")
+        return BindingTransport(worker.binding("IMAGES"), worker.http(), worker.to_python, check_url)
+    missing = [name for name in ("CLOUDFLARE_ACCOUNT_ID", "CF_IMAGES_TOKEN") if not worker.config.is_set(name)]
+    if missing:
+        raise ApiError(503, f"not configured for uploads: {', '.join(missing)} missing")
+    kind = RestUrlTransport if mode == "url" else RestFileTransport
+    batch_base = worker.setting("IMAGES_BATCH_API_BASE") if worker.setting("IMAGES_BATCH_UPLOADS") else None
+    return kind(worker.http(), worker.setting("IMAGES_API_BASE"), worker.setting("CLOUDFLARE_ACCOUNT_ID"),
+                worker.setting("CF_IMAGES_TOKEN"), batch_api_base=batch_base, check_url=check_url)
+
+
+def processor_for(worker, attempts_per_run: int = 4) -> Processor:
+    allowed_hosts, allow_private = worker.setting("ALLOWED_IMAGE_HOSTS"), worker.setting("LOCAL_DEV_PROFILE")
+
+    def check_url(url: str) -> str | None:      # every photo URL and every redirect hop
+        return refuse_url(url, allowed_hosts, allow_private)
+
+    settings = Settings(
+        id_prefix=worker.setting("IMAGE_ID_PREFIX"), claim_ttl_s=worker.setting("CLAIM_TTL_S"),
+        api_requests_per_minute=worker.setting("IMAGES_API_REQUESTS_PER_MINUTE"),
+        max_in_flight=worker.setting("MAX_IN_FLIGHT"), allowed_hosts=allowed_hosts,
+        allow_private_hosts=allow_private, attempts_per_run=attempts_per_run)
+    return Processor(worker.d1(), transport_for(worker, check_url), settings, notify=webhook_notifier(worker))
+
+
+def webhook_notifier(worker):
+    """notify(payloads) sending each signed in the background, or None when webhooks are off."""
+    url = worker.setting("WEBHOOK_URL")
+    if not url:
+        return None
+    if not worker.config.is_set("WEBHOOK_SECRET"):
+        print("⚠️ WEBHOOK_URL is set but WEBHOOK_SECRET is not: webhooks are not sent unsigned")
+        return None
+    secret = worker.setting("WEBHOOK_SECRET")
+
+    def notify(payloads):
+        for payload in payloads:
+            worker.wait_until(deliver(worker.http(), url, secret, payload))
+    return notify
