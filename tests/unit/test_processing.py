@@ -16,6 +16,8 @@ from tests.sqlite_d1 import SqliteD1
 class ScriptedTransport:
     """Answers per source URL from a script (a list of verdicts, used in turn); default: OK."""
 
+    uploads_use_budget = True     # as the REST API's uploads (inventory.photos.transports.UploadTransport)
+
     def __init__(self, script=None, delay=0.0):
         self.script = {url: list(verdicts) for url, verdicts in (script or {}).items()}
         self.delay = delay
@@ -38,6 +40,9 @@ class ScriptedTransport:
 
     async def exists(self, image_id, timeout_s=None):
         return image_id in self.stored
+
+    async def prepare(self, budget):
+        pass
 
 
 def seed(d1, count, photos, images=None):

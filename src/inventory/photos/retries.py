@@ -54,7 +54,7 @@ async def upload_with_retries(transport, budget: ApiBudget, source_url: str, ima
                 verdict = Verdict(TRANSIENT, f"{verdict.reason}; no time left to retry in this run")
                 break
             await sleep(wait)
-        if getattr(transport, "uploads_use_budget", True) and not await budget.take():
+        if transport.uploads_use_budget and not await budget.take():
             if not attempts:
                 return UploadOutcome(source_url, image_id, False, 0, "Images API budget for this minute spent")
             verdict = Verdict(TRANSIENT, f"Images API budget for this minute spent (last error: {verdict.reason})")

@@ -49,121 +49,169 @@ def _title(vehicle: dict) -> str:
     return " ".join(str(vehicle[k]) for k in ("make", "model") if vehicle.get(k)) or f"vehicle {vehicle['id']}"
 
 
+@dataclass
+class Run:
+    """One processing run's state, from its start to its summary."""
+    p: Processor
+    trigger: str
+    budget: ApiBudget
+    run_id: str = field(default_factory=lambda: f"run-{uuid.uuid4().hex[:12]}")
+    claim_deadline: float | None = None    # no upload starts after this
+    hard_deadline: float | None = None     # no request outlives this (the end of waitUntil's window)
+    vehicles: list[dict] = field(default_factory=list)
+    not_found: list[int] = field(default_factory=list)
+    photos: dict = field(default_factory=dict)          # vehicle id -> its vendor URLs, in order
+    image_ids: dict = field(default_factory=dict)       # vendor URL -> its deterministic image id
+    claimed: set = field(default_factory=set)
+    settled: set = field(default_factory=set)           # uploaded already, or failed for good
+    outcomes: dict = field(default_factory=dict)        # vendor URL -> UploadOutcome
+    stopped_because: str | None = None
+
+
+@dataclass
+class RunSummary:
+    """What a run did, serialised in one place (`to_json`) for the answer, the runs table and webhooks."""
+    processed: int
+    succeeded: int
+    failed: int
+    deferred: int
+    images_uploaded: int
+    images_failed: int
+    images_failed_permanently: int
+    images_not_attempted: int
+    api_requests: int
+    not_found: list[int]
+    duration_ms: int
+    budget_exhausted: bool
+    d1_round_trips: int
+    stopped_because: str | None = None
+
+    def to_json(self) -> dict:
+        data = {"processed": self.processed, "succeeded": self.succeeded, "failed": self.failed,
+                "deferred": self.deferred, "imagesUploaded": self.images_uploaded,
+                "imagesFailed": self.images_failed, "imagesFailedPermanently": self.images_failed_permanently,
+                "imagesNotAttempted": self.images_not_attempted, "apiRequests": self.api_requests,
+                "notFound": self.not_found, "durationMs": self.duration_ms}
+        if self.stopped_because:
+            data["stoppedBecause"] = self.stopped_because
+        return {**data, "budgetExhausted": self.budget_exhausted, "d1RoundTrips": self.d1_round_trips}
+
+
+async def _choose_vehicles(run: Run, vehicle_ids, batch_size: int, skip_ids, now_ms: int) -> None:
+    p = run.p
+    if vehicle_ids is None:
+        run.vehicles = await db.vehicles_with_work(p.d1, now_ms, batch_size, skip_ids)
+        return
+    vehicles = await db.vehicles_by_ids(p.d1, vehicle_ids)
+    known = {v["id"] for v in vehicles}
+    run.not_found = [i for i in vehicle_ids if i not in known]
+    order = {vid: n for n, vid in enumerate(vehicle_ids)}
+    run.vehicles = sorted(vehicles, key=lambda v: order[v["id"]])
+
+
+async def _claim_photos(run: Run, now_ms: int) -> None:
+    """Claim every vendor URL of the chosen vehicles that no live run holds, and get the API budget."""
+    p, wanted = run.p, []
+    for vehicle in run.vehicles:
+        urls = list(dict.fromkeys(e for e in json.loads(vehicle["images"]) if e.startswith("http")))
+        run.photos[vehicle["id"]] = urls
+        wanted += [(url, image_id_for(url, p.settings.id_prefix), vehicle["id"]) for url in urls]
+    run.image_ids = {url: image_id for url, image_id, _ in wanted}
+    if not wanted:
+        return
+    rows = await db.claim_images(p.d1, wanted, run.run_id, now_ms, now_ms + int(p.settings.claim_ttl_s * 1000))
+    run.claimed = {row["source_url"] for row in rows if row["claimed_by"] == run.run_id}
+    run.settled = {row["source_url"] for row in rows if row["state"] == "uploaded" or row["permanent"]}
+    if not run.claimed:
+        return
+    if p.transport.uploads_use_budget:
+        await run.budget.reserve(min(len(run.claimed), p.settings.api_requests_per_minute))
+    try:
+        await p.transport.prepare(run.budget)
+    except BudgetSpent as error:
+        p.log(f"⏸ {error}; photos left for the next run")
+        run.claimed = set()
+
+
+async def _upload_one(run: Run, gate: asyncio.Semaphore, url: str, vehicle: dict) -> None:
+    p, image_id = run.p, run.image_ids[url]
+    async with gate:
+        if run.stopped_because or (run.claim_deadline is not None and p.clock() > run.claim_deadline):
+            return    # left claimed until write_back frees it: the next run takes it
+        refused = refuse_url(url, p.settings.allowed_hosts, p.settings.allow_private_hosts)
+        if refused:
+            p.log(f"    🚫 Refused: {url[:120]} ({refused})")
+            run.outcomes[url] = UploadOutcome(url, image_id, False, 0, f"refused: {refused}", permanent=True)
+            return
+        metadata = {"vehicleId": vehicle["id"], "source": url[:500]}
+        outcome = await upload_with_retries(p.transport, run.budget, url, image_id, metadata, sleep=p.sleep,
+                                            clock=p.clock, deadline=run.hard_deadline, log=p.log,
+                                            max_attempts=p.settings.attempts_per_run)
+        if outcome.fatal:
+            run.stopped_because = outcome.error
+        if outcome.attempts:
+            run.outcomes[url] = outcome
+
+
+async def _upload_claimed(run: Run) -> None:
+    """At most max_in_flight uploads at once; a photo shared by two vehicles is uploaded once."""
+    gate, jobs, started = asyncio.Semaphore(run.p.settings.max_in_flight), [], set()
+    for vehicle in run.vehicles:
+        mine = [u for u in run.photos[vehicle["id"]] if u in run.claimed and u not in started]
+        if mine:
+            run.p.log(f"  📤 Uploading {len(mine)} vendor URLs for {_title(vehicle)}")
+        started.update(mine)
+        jobs += [_upload_one(run, gate, url, vehicle) for url in mine]
+    await asyncio.gather(*jobs)
+
+
+def _vehicle_result(run: Run, vehicle: dict) -> dict:
+    urls = run.photos[vehicle["id"]]
+    mine = [run.outcomes[u] for u in urls if u in run.outcomes]
+    errors = [{"url": o.source_url, "reason": o.error, "permanent": o.permanent} for o in mine if not o.ok]
+    retry_after = max((o.retry_after_s or 0 for o in mine if not o.ok), default=0)
+    left = sum(1 for u in urls if u not in run.outcomes and u not in run.settled)
+    return {"vehicleId": vehicle["id"], "title": _title(vehicle), "uploaded": sum(1 for o in mine if o.ok),
+            "failed": len(errors), "notAttempted": left, "errors": errors,
+            **({"retryAfterS": retry_after} if retry_after else {})}
+
+
+def _summarise(run: Run, results: list[dict], started: float, trips_before: int, spent_before: int) -> RunSummary:
+    failed = sum(1 for r in results if r["errors"])
+    deferred = sum(1 for r in results if not r["errors"] and r["notAttempted"])   # claimed elsewhere, or no time
+    return RunSummary(
+        processed=len(run.vehicles), succeeded=len(results) - failed - deferred, failed=failed, deferred=deferred,
+        images_uploaded=sum(r["uploaded"] for r in results), images_failed=sum(r["failed"] for r in results),
+        images_failed_permanently=sum(1 for o in run.outcomes.values() if o.permanent),
+        images_not_attempted=sum(r["notAttempted"] for r in results),
+        api_requests=run.budget.spent - spent_before, not_found=run.not_found,
+        duration_ms=int((run.p.clock() - started) * 1000), budget_exhausted=run.budget.exhausted,
+        d1_round_trips=run.p.d1.round_trips - trips_before + 1, stopped_because=run.stopped_because)
+
+
 async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, batch_size: int = 10,
                         trigger: str = "http", time_budget_s: float | None = None,
                         budget: ApiBudget | None = None, skip_ids: list[int] = ()) -> dict:
     """One processing run. `time_budget_s`: stop starting uploads after this long (background runs)."""
     started_wall, started = p.wall_clock(), p.clock()
-    claim_deadline = started + time_budget_s if time_budget_s else None
-    # Retries may run a little past the claim deadline, never past the end of the waitUntil window.
-    hard_deadline = started + time_budget_s + 8 if time_budget_s else None
-    run_id = f"run-{uuid.uuid4().hex[:12]}"
-    budget = budget or ApiBudget(p.d1, p.settings.api_requests_per_minute, clock=p.wall_clock)
-    trips_before, spent_before = p.d1.round_trips, budget.spent
-    now_ms = int(p.wall_clock() * 1000)
-
-    not_found: list[int] = []
-    if vehicle_ids is not None:
-        vehicles = await db.vehicles_by_ids(p.d1, vehicle_ids)
-        known = {v["id"] for v in vehicles}
-        not_found = [i for i in vehicle_ids if i not in known]
-        order = {vid: n for n, vid in enumerate(vehicle_ids)}
-        vehicles.sort(key=lambda v: order[v["id"]])
-    else:
-        vehicles = await db.vehicles_with_work(p.d1, now_ms, batch_size, skip_ids)
-
-    p.log(f"📸 Starting image processing for {len(vehicles)} vehicles ({trigger})")
-    wanted, by_vehicle = [], {}
-    for vehicle in vehicles:
-        urls = list(dict.fromkeys(e for e in json.loads(vehicle["images"]) if e.startswith("http")))
-        by_vehicle[vehicle["id"]] = urls
-        wanted += [(url, image_id_for(url, p.settings.id_prefix), vehicle["id"]) for url in urls]
-
-    image_ids = {url: image_id for url, image_id, _ in wanted}
-    rows = []
-    if wanted:
-        rows = await db.claim_images(p.d1, wanted, run_id, now_ms, now_ms + int(p.settings.claim_ttl_s * 1000))
-    claimed_urls = {row["source_url"] for row in rows if row["claimed_by"] == run_id}
-    # Photos already settled (uploaded: only the list needs rewriting; failed for good) are not "left".
-    settled = {row["source_url"] for row in rows if row["state"] == "uploaded" or row["permanent"]}
-    if claimed_urls and getattr(p.transport, "uploads_use_budget", True):
-        await budget.reserve(min(len(claimed_urls), p.settings.api_requests_per_minute))
-    if claimed_urls and hasattr(p.transport, "prepare"):
-        try:
-            await p.transport.prepare(budget)
-        except BudgetSpent as error:
-            p.log(f"⏸ {error}; photos left for the next run")
-            claimed_urls = set()
-    p.log(f"🔄 Processing {len(vehicles)} vehicles ({len(claimed_urls)} photos claimed)")
-
-    gate = asyncio.Semaphore(p.settings.max_in_flight)
-    outcomes: dict[str, UploadOutcome] = {}
-    stop = {"fatal": None}
-
-    async def upload_one(url: str, image_id: str, vehicle: dict):
-        async with gate:
-            if stop["fatal"] or (claim_deadline is not None and p.clock() > claim_deadline):
-                return    # left claimed until write_back frees it: the next run takes it
-            refused = refuse_url(url, p.settings.allowed_hosts, p.settings.allow_private_hosts)
-            if refused:
-                p.log(f"    🚫 Refused: {url[:120]} ({refused})")
-                outcomes[url] = UploadOutcome(url, image_id, False, 0, f"refused: {refused}", permanent=True)
-                return
-            metadata = {"vehicleId": vehicle["id"], "source": url[:500]}
-            outcome = await upload_with_retries(p.transport, budget, url, image_id, metadata, sleep=p.sleep,
-                                                clock=p.clock, deadline=hard_deadline, log=p.log,
-                                                max_attempts=p.settings.attempts_per_run)
-            if outcome.fatal:
-                stop["fatal"] = outcome.error
-            if outcome.attempts:
-                outcomes[url] = outcome
-
-    jobs, started_urls = [], set()
-    for vehicle in vehicles:
-        mine = [u for u in by_vehicle[vehicle["id"]] if u in claimed_urls and u not in started_urls]
-        if mine:
-            p.log(f"  📤 Uploading {len(mine)} vendor URLs for {_title(vehicle)}")
-        started_urls.update(mine)     # a photo shared by two vehicles is uploaded once
-        jobs += [upload_one(url, image_ids[url], vehicle) for url in mine]
-    await asyncio.gather(*jobs)
-
-    await db.write_back(p.d1, [o.as_row() for o in outcomes.values()], [v["id"] for v in vehicles], run_id)
-
-    results, succeeded, failed, deferred = [], 0, 0, 0
-    for vehicle in vehicles:
-        mine = [outcomes[u] for u in by_vehicle[vehicle["id"]] if u in outcomes]
-        errors = [{"url": o.source_url, "reason": o.error, "permanent": o.permanent} for o in mine if not o.ok]
-        retry_after = max((o.retry_after_s or 0 for o in mine if not o.ok), default=0)
-        uploaded = sum(1 for o in mine if o.ok)
-        left = sum(1 for u in by_vehicle[vehicle["id"]] if u not in outcomes and u not in settled)
-        results.append({"vehicleId": vehicle["id"], "title": _title(vehicle), "uploaded": uploaded,
-                        "failed": len(errors), "notAttempted": left, "errors": errors,
-                        **({"retryAfterS": retry_after} if retry_after else {})})
-        if errors:
-            failed += 1
-        elif left:
-            deferred += 1      # some photos claimed by another run, or left for lack of time/budget
-        else:
-            succeeded += 1
-
-    summary = {
-        "processed": len(vehicles), "succeeded": succeeded, "failed": failed, "deferred": deferred,
-        "imagesUploaded": sum(r["uploaded"] for r in results),
-        "imagesFailed": sum(r["failed"] for r in results),
-        "imagesFailedPermanently": sum(1 for o in outcomes.values() if o.permanent),
-        "imagesNotAttempted": sum(r["notAttempted"] for r in results),
-        "apiRequests": budget.spent - spent_before, "notFound": not_found,
-        "durationMs": int((p.clock() - started) * 1000),
-    }
-    if stop["fatal"]:
-        summary["stoppedBecause"] = stop["fatal"]
-    summary["budgetExhausted"] = budget.exhausted
-    summary["d1RoundTrips"] = p.d1.round_trips - trips_before + 1
-    if vehicles:   # an idle cron tick is not worth a row: the status keeps showing the last real run
+    run = Run(p, trigger, budget or ApiBudget(p.d1, p.settings.api_requests_per_minute, clock=p.wall_clock))
+    if time_budget_s:    # retries may run a little past the claim deadline, never past the window's end
+        run.claim_deadline, run.hard_deadline = started + time_budget_s, started + time_budget_s + 8
+    trips_before, spent_before, now_ms = p.d1.round_trips, run.budget.spent, int(p.wall_clock() * 1000)
+    await _choose_vehicles(run, vehicle_ids, batch_size, skip_ids, now_ms)
+    p.log(f"📸 Starting image processing for {len(run.vehicles)} vehicles ({trigger})")
+    await _claim_photos(run, now_ms)
+    p.log(f"🔄 Processing {len(run.vehicles)} vehicles ({len(run.claimed)} photos claimed)")
+    await _upload_claimed(run)
+    await db.write_back(p.d1, [o.as_row() for o in run.outcomes.values()], [v["id"] for v in run.vehicles],
+                        run.run_id)
+    results = [_vehicle_result(run, vehicle) for vehicle in run.vehicles]
+    summary = _summarise(run, results, started, trips_before, spent_before).to_json()
+    if run.vehicles:   # an idle cron tick is not worth a row: the status keeps showing the last real run
         await db.record_run(p.d1, "process", trigger, iso_utc(started_wall), iso_utc(p.wall_clock()), summary)
-    if p.notify and vehicles:
-        p.notify(run_payloads(trigger, summary, results))
-    p.log(f"✅ Completed: {succeeded} succeeded, {failed} failed "
+        if p.notify:
+            p.notify(run_payloads(trigger, summary, results))
+    p.log(f"✅ Completed: {summary['succeeded']} succeeded, {summary['failed']} failed "
           f"({summary['imagesUploaded']} images uploaded, {summary['imagesFailed']} failed, "
           f"{summary['imagesNotAttempted']} left for later, {summary['apiRequests']} API requests)")
     return {"success": True, **summary, "results": results}

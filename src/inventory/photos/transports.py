@@ -167,6 +167,9 @@ class BindingTransport:
         self.http, self.check_url = http, check_url
         self.to_python = to_python      # the runtime's JS-to-Python conversion of the binding's answers
 
+    async def prepare(self, budget) -> None:
+        """Nothing to fetch before uploading through the binding."""
+
     async def upload(self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None) -> Verdict:
         # The download honours a background run's time left; the binding's upload takes no timeout.
         limit = 30.0 if timeout_s is None else min(30.0, timeout_s)
