@@ -5,21 +5,15 @@ GET /api/image-status, GET /api/failures (admin), POST /api/requeue (admin), GET
 GET /openapi.json; /admin (the panel) is a static asset. RPC for the scraper's service binding:
 process_vehicles(ids, trigger), enqueue_vehicles(ids). queue() consumes image jobs; cron drains the backlog.
 """
-from workers import WorkerEntrypoint
-
 from inventory.api.processor_routes import ROUTES
 from inventory.photos.queue_jobs import consume_dead_letters, consume_jobs, enqueue_vehicles
 from inventory.photos.run import drain
 from inventory.photos.wiring import processor_for
-from inventory.runtime import Worker, serve, worker_for, to_python
+from inventory.runtime import RoutedEntrypoint, to_python
 
 
-class Default(WorkerEntrypoint):
-    def worker(self) -> Worker:
-        return worker_for("processor", self.env, self.ctx)
-
-    async def fetch(self, request):
-        return await serve(ROUTES, request, self.worker())
+class Default(RoutedEntrypoint):
+    name, routes = "processor", ROUTES
 
     async def scheduled(self, controller, env=None, ctx=None):
         worker = self.worker()

@@ -3,18 +3,12 @@
 Routes (inventory/api/scraper_routes.py): GET / (health), POST /api/scrape (admin), GET /api/vehicles,
 GET /openapi.json. The cron runs the scrape too.
 """
-from workers import WorkerEntrypoint
-
 from inventory.api.scraper_routes import ROUTES, scrape
-from inventory.runtime import Worker, serve, worker_for
+from inventory.runtime import RoutedEntrypoint
 
 
-class Default(WorkerEntrypoint):
-    def worker(self) -> Worker:
-        return worker_for("scraper", self.env, self.ctx)
-
-    async def fetch(self, request):
-        return await serve(ROUTES, request, self.worker())
+class Default(RoutedEntrypoint):
+    name, routes = "scraper", ROUTES
 
     async def scheduled(self, controller, env=None, ctx=None):
         worker = self.worker()

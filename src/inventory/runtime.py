@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import js
 from pyodide.ffi import jsnull, to_js
-from workers import Response, fetch
+from workers import Response, WorkerEntrypoint, fetch
 
 from .api.checks import MAX_BODY_BYTES, ApiError, check_admin, parse_json_body
 from .api.routing import Answer, Call, resolve
@@ -85,6 +85,20 @@ def worker_for(name: str, env, ctx) -> Worker:
         for problem in worker.config.problems():
             print(f"⚙️ Configuration: {problem}")
     return worker
+
+
+class RoutedEntrypoint(WorkerEntrypoint):
+    """A Worker entry class answering `fetch` through its route table. Subclasses set `name` (the
+    Worker's name in inventory.config) and `routes`, and add scheduled(), queue() and RPC methods."""
+
+    name = ""
+    routes: list = []
+
+    def worker(self) -> Worker:
+        return worker_for(self.name, self.env, self.ctx)
+
+    async def fetch(self, request):
+        return await serve(self.routes, request, self.worker())
 
 
 async def serve(routes: list, request, worker: Worker) -> Response:
