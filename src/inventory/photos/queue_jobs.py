@@ -42,6 +42,35 @@ def defer_delay_s(budget_exhausted: bool, now_s: float) -> int:
     return int(60 - now_s % 60) + 1 if budget_exhausted else RETRY_DELAYS_S[1]
 
 
+def _jobs_by_vehicle(p: Processor, messages: list) -> dict[int, list]:
+    """Deliveries grouped by vehicle (a job delivered twice is one job); malformed ones acknowledged."""
+    by_vehicle: dict[int, list] = {}
+    for message in messages:
+        body = message.body
+        if not (isinstance(body, dict) and "vehicleId" in body):
+            p.log(f"⚠️ Dropping a malformed image job: {str(body)[:100]}")
+            message.ack()
+            continue
+        by_vehicle.setdefault(int(body["vehicleId"]), []).append(message)
+    return by_vehicle
+
+
+async def _settle(p: Processor, copies: list, verdict: str, vehicle_result, run: dict, resend, outcome: dict):
+    """Acknowledge, retry or defer one vehicle's deliveries (its duplicates are acknowledged)."""
+    stopped = run.get("stoppedBecause")
+    for position, message in enumerate(copies):
+        if verdict == "retry" and position == 0:
+            message.retry(delaySeconds=retry_delay_s(int(message.attempts), vehicle_result.get("retryAfterS", 0)))
+            outcome["retried"] += 1
+            continue
+        if verdict == "defer" and position == 0:      # one fresh copy is enough
+            delay = STOPPED_DELAY_S if stopped else defer_delay_s(run.get("budgetExhausted", False), p.wall_clock())
+            await resend(dict(message.body), delay)
+            outcome["deferred"] += 1
+        message.ack()
+        outcome["acked"] += 1
+
+
 async def consume_jobs(p: Processor, messages: list, resend) -> dict:
     """Process one delivered batch: all its vehicles in one run (6 uploads in flight across them),
     then acknowledge, retry or defer each message on its own.
@@ -49,38 +78,18 @@ async def consume_jobs(p: Processor, messages: list, resend) -> dict:
     `resend(body, delay_s)` queues a fresh copy of a job: a deferred job is acknowledged and sent
     again, so waiting for the budget never uses up the retries that lead to the dead-letter queue.
     """
-    by_vehicle = {}
-    for message in messages:
-        body = message.body
-        vehicle_id = int(body["vehicleId"]) if isinstance(body, dict) and "vehicleId" in body else None
-        if vehicle_id is None:
-            p.log(f"⚠️ Dropping a malformed image job: {str(body)[:100]}")
-            message.ack()
-            continue
-        by_vehicle.setdefault(vehicle_id, []).append(message)
+    by_vehicle = _jobs_by_vehicle(p, messages)
     ordered = sorted(by_vehicle, key=lambda vid: not by_vehicle[vid][0].body.get("featured"))
-    result = await process_batch(p, vehicle_ids=ordered, trigger="queue") if ordered else {"results": []}
-    outcome = {"acked": 0, "retried": 0, "deferred": 0}
-    results = {r["vehicleId"]: r for r in result["results"]}
-    stopped = result.get("stoppedBecause")      # e.g. the Images API refused the token: not the photos' fault
+    run = await process_batch(p, vehicle_ids=ordered, trigger="queue") if ordered else {"results": []}
+    results = {r["vehicleId"]: r for r in run["results"]}
+    stopped = run.get("stoppedBecause")      # e.g. the Images API refused the token: not the photos' fault
     if stopped:
         p.log(f"⏸ Run stopped ({stopped}); its jobs wait {STOPPED_DELAY_S} s")
-    for vehicle_id, duplicates in by_vehicle.items():
-        vehicle_result = results.get(vehicle_id)
-        verdict = "ack" if vehicle_result is None else ("defer" if stopped else verdict_for(vehicle_result))
-        for position, message in enumerate(duplicates):
-            if verdict == "retry" and position == 0:    # duplicates of a retried job are dropped
-                delay = retry_delay_s(int(message.attempts), vehicle_result.get("retryAfterS", 0))
-                message.retry(delaySeconds=delay)
-                outcome["retried"] += 1
-                continue
-            if verdict == "defer" and position == 0:      # one fresh copy is enough
-                delay = STOPPED_DELAY_S if stopped else defer_delay_s(result.get("budgetExhausted", False),
-                                                                       p.wall_clock())
-                await resend(dict(message.body), delay)
-                outcome["deferred"] += 1
-            message.ack()
-            outcome["acked"] += 1
+    outcome = {"acked": 0, "retried": 0, "deferred": 0}
+    for vehicle_id, copies in by_vehicle.items():
+        result = results.get(vehicle_id)
+        verdict = "ack" if result is None else ("defer" if stopped else verdict_for(result))
+        await _settle(p, copies, verdict, result, run, resend, outcome)
     p.log(f"📬 Queue batch: {len(messages)} messages, {outcome['acked']} acknowledged "
           f"({outcome['deferred']} deferred), {outcome['retried']} to retry")
     return outcome

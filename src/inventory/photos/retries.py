@@ -30,26 +30,34 @@ class UploadOutcome:
                 "error": self.error, "permanent": self.permanent}
 
 
+def _retry_wait(attempt: int, last: Verdict) -> float:
+    wait = RETRY_DELAYS_S[attempt - 2] * (1 + random.uniform(0, JITTER))
+    return wait if last.retry_after_s is None else max(wait, last.retry_after_s)
+
+
+async def _try_once(transport, budget: ApiBudget, source_url: str, image_id: str, metadata: dict,
+                    timeout_s: float | None) -> Verdict:
+    verdict = await transport.upload(source_url, image_id, metadata, timeout_s=timeout_s)
+    if verdict.kind != EXISTS:
+        return verdict
+    # A lost answer to an earlier upload, or a second run: the id is deterministic, so an image
+    # under it is this photo. Check it is really there before counting it done.
+    if await budget.take() and await transport.exists(image_id, timeout_s=timeout_s):
+        return Verdict(OK, "already there", image_id=image_id)
+    return Verdict(TRANSIENT, f"{verdict.reason}; but the image could not be read back")
+
+
 async def upload_with_retries(transport, budget: ApiBudget, source_url: str, image_id: str, metadata: dict, *,
                               sleep=asyncio.sleep, clock=time.monotonic, deadline: float | None = None,
                               log=print, max_attempts: int = len(RETRY_DELAYS_S) + 1) -> UploadOutcome:
     """Attempt 1 at once, then after 1 s, 2 s and 4 s (plus jitter); a 429 waits for retry-after.
-
-    In queue mode `max_attempts` is 1: the queue redelivers on the same schedule instead.
-    """
-    verdict = Verdict(TRANSIENT, "not tried")
-    attempts = 0
-
-    def time_left() -> float | None:
-        """A background run must end inside the runtime's window: no request outlives the deadline
-        (by more than MIN_ATTEMPT_S: the hard deadline leaves 2 s of the window for that)."""
-        return None if deadline is None else max(MIN_ATTEMPT_S, deadline - clock())
-
+    A background run must end inside the runtime's window: no request outlives `deadline` (by more
+    than MIN_ATTEMPT_S: the hard deadline leaves 2 s of the window for that). In queue mode
+    `max_attempts` is 1: the queue redelivers on the same schedule instead."""
+    verdict, attempts = Verdict(TRANSIENT, "not tried"), 0
     for attempt in range(1, max_attempts + 1):
         if attempt > 1:
-            wait = RETRY_DELAYS_S[attempt - 2] * (1 + random.uniform(0, JITTER))
-            if verdict.retry_after_s is not None:
-                wait = max(wait, verdict.retry_after_s)
+            wait = _retry_wait(attempt, verdict)
             if deadline is not None and clock() + wait + MIN_ATTEMPT_S > deadline:
                 verdict = Verdict(TRANSIENT, f"{verdict.reason}; no time left to retry in this run")
                 break
@@ -60,17 +68,11 @@ async def upload_with_retries(transport, budget: ApiBudget, source_url: str, ima
             verdict = Verdict(TRANSIENT, f"Images API budget for this minute spent (last error: {verdict.reason})")
             break
         attempts = attempt
-        verdict = await transport.upload(source_url, image_id, metadata, timeout_s=time_left())
+        time_left = None if deadline is None else max(MIN_ATTEMPT_S, deadline - clock())
+        verdict = await _try_once(transport, budget, source_url, image_id, metadata, time_left)
         if verdict.kind == OK:
-            log(f"    ✅ Uploaded: {image_id} (attempt {attempt})")
+            log(f"    ✅ Uploaded: {image_id} (attempt {attempt}{', ' + verdict.reason if verdict.reason else ''})")
             return UploadOutcome(source_url, image_id, True, attempts)
-        if verdict.kind == EXISTS:
-            # A lost answer to an earlier upload, or a second run: the id is deterministic, so an
-            # image under it is this photo. Check it is really there before counting it done.
-            if await budget.take() and await transport.exists(image_id, timeout_s=time_left()):
-                log(f"    ✅ Uploaded: {image_id} (attempt {attempt}, already there)")
-                return UploadOutcome(source_url, image_id, True, attempts)
-            verdict = Verdict(TRANSIENT, f"{verdict.reason}; but the image could not be read back")
         if verdict.kind in (PERMANENT, FATAL):
             break
         log(f"    ⚠️ Attempt {attempt} failed for {image_id}: {verdict.reason}")
