@@ -2,9 +2,9 @@
 the package registries. Idempotent: each step keeps a stamp of its inputs and is skipped when they
 have not changed, so a warm run takes about a second.
 
-Steps: system packages (apt-get), npm packages, the test virtualenv (.venv), the Pyodide bundle
-for workerd's dev slot, the vendored runtime packages (python_modules/), .dev.vars, and the local
-D1 database for `npm run dev`.
+Steps: system packages (apt-get), npm packages, the admin panel's bundle (public/), the test
+virtualenv (.venv), the Pyodide bundle for workerd's dev slot, the vendored runtime packages
+(python_modules/), .dev.vars, and the local D1 database for `npm run dev`.
 
 Runs under the machine's python3 (3.11+), standard library only.
 """
@@ -87,6 +87,12 @@ def apt_packages() -> None:
 def npm_packages() -> None:
     run("npm", "ci" if (ROOT / "package-lock.json").exists() else "install", "--no-audit", "--no-fund",
         "--loglevel=error")
+
+
+def admin_panel() -> None:
+    """Type-check src/admin and bundle it into public/, the image processor's static assets."""
+    run(sys.executable, str(ROOT / "scripts" / "build_admin_panel.py"),
+        stdout=None if not QUIET else subprocess.DEVNULL)
 
 
 def pyproject() -> dict:
@@ -179,6 +185,10 @@ def main() -> None:
     apt_packages()
     step("npm", digest(ROOT / "package.json", ROOT / "package-lock.json"),
          [ROOT / "node_modules" / ".bin" / "wrangler", NODE_BIN / "node"], npm_packages)
+    admin_sources = [*sorted((ROOT / "src" / "admin").iterdir()), ROOT / "tsconfig.json",
+                     ROOT / "scripts" / "build_admin_panel.py"]
+    step("admin-panel", digest(ROOT / "package-lock.json", *admin_sources),
+         [ROOT / "public" / name for name in ("admin.html", "admin.js", "admin.css")], admin_panel)
     step("venv", digest(ROOT / "pyproject.toml", sys.version), [VENV / "bin" / "pytest"], venv)
     step("pyodide-bundle", digest(ROOT / "scripts" / "build_pyodide_bundle.py", ROOT / "scripts" / "pyodide_bundle.capnp",
                                   ROOT / "node_modules" / "pyodide" / "package.json"), [BUNDLE], pyodide_bundle)

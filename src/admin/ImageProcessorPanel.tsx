@@ -1,245 +1,269 @@
 /**
- * ImageProcessorPanel: the image processor's admin panel as a React component for an admin dashboard.
+ * ImageProcessorPanel: the image processor's admin panel, the single source of it.
  *
- * Mirrors the page served at GET /admin (src/inventory/admin_panel.py) and talks to the same
- * endpoints of the image-processor Worker. Not built or tested in this repository (no JavaScript
- * build is part of the test suite); drop it into a React 18+ TypeScript app.
+ * The page at GET /admin (src/admin/main.tsx, built into public/ by the set-up) mounts it after its
+ * sign-in form, and a React dashboard imports it the same way:
  *
  *   <ImageProcessorPanel baseUrl="https://image-processor.example.workers.dev" getToken={() => token} />
  *
- * The admin token comes from `getToken` (the host app owns sign-in) and is sent as
- * `Authorization: Bearer <token>`, never in a URL. React escapes all rendered text.
+ * It shows the status figures with a progress bar (refreshed every 2 s while work runs, every 10 s
+ * otherwise), runs "Process 5 vehicles", "Process 10 vehicles" and "Retry failed", lists each run's
+ * per-vehicle results with reasons, and shows the vehicles with thumbnails (vendor URLs marked).
+ * Errors are shown in words. The admin token comes from `getToken` at each admin call and is sent
+ * as `Authorization: Bearer <token>`, never in a URL; on a 401 `onUnauthorized` gets the message.
+ * React escapes every text from the API. The elements carry fixed ids (#panel, #error, #stat-total,
+ * #process-5, #results, #vehicles, ...: the browser test drives them), so mount one panel per page;
+ * its class names are styled by src/admin/admin.css.
  */
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 
-export interface ImageStats {
-  totalVehicles: number;
-  needingProcessing: number;
-  fullyProcessed: number;
-  partiallyProcessed: number;
-  inactiveVehicles: number;
-  images: { total: number; uploaded: number; pending: number; failedPermanently: number; inProgress: number };
-  lastRun: Record<string, unknown> | null;
-  lastScrape: Record<string, unknown> | null;
-}
-
-export interface VehicleResult {
-  vehicleId: number;
-  title: string;
-  uploaded: number;
-  failed: number;
-  notAttempted: number;
-  errors: { url: string; reason: string; permanent: boolean }[];
-}
-
-export interface ProcessResult {
-  processed: number;
-  succeeded: number;
-  failed: number;
-  deferred: number;
-  imagesUploaded: number;
-  imagesFailed: number;
-  imagesNotAttempted: number;
-  apiRequests: number;
-  durationMs: number;
-  results: VehicleResult[];
-}
-
-export interface VehicleImage { entry: string; url: string; uploaded: boolean }
-export interface Vehicle {
-  id: number;
-  year: number | null;
-  make: string | null;
-  model: string | null;
-  trim: string | null;
-  featured: boolean;
-  images: VehicleImage[];
-}
+import {
+  callApi, type ImageStats, PanelError, type ProcessResult, type RequeueResult, type Vehicle,
+  type VehicleList,
+} from "./api";
 
 export interface ImageProcessorPanelProps {
   /** Origin of the image-processor Worker, e.g. "https://image-processor.example.workers.dev". */
   baseUrl: string;
-  /** Returns the admin token (or null when signed out). */
+  /** The admin token (null when signed out); asked for at every admin call. */
   getToken: () => string | null | Promise<string | null>;
-  /** Called on a 401 so the host app can ask for a new token. */
-  onUnauthorized?: () => void;
+  /** Called with the message when the Worker refuses the token, so the host can ask for a new one. */
+  onUnauthorized?: (message: string) => void;
+  /** Vehicles per page of the vehicles view (default 20). */
   pageSize?: number;
 }
 
-export class PanelError extends Error {
-  constructor(public status: number, message: string) {
-    super(message);
-  }
-}
+const REFRESH_BUSY_MS = 2_000;
+const REFRESH_IDLE_MS = 10_000;
+const inWords = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** One JSON call with the panel's error wording. */
-async function callApi<T>(baseUrl: string, method: string, path: string, token: string | null,
-                          body?: unknown): Promise<T> {
-  const headers: Record<string, string> = {};
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (token) headers["Authorization"] = `Bearer ${token}`;
-  let response: Response;
-  try {
-    response = await fetch(baseUrl.replace(/\/$/, "") + path, {
-      method, headers, cache: "no-store", body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new PanelError(0, "Network down: cannot reach the image processor");
-  }
-  let data: any = null;
-  try { data = await response.json(); } catch { data = null; }
-  const detail = data?.error ? String(data.error) : `HTTP ${response.status}`;
-  if (response.status === 401) throw new PanelError(401, `Wrong or expired admin token (${detail})`);
-  if (response.status === 429 || response.status === 503) {
-    throw new PanelError(response.status, `Processor busy or not configured: ${detail}`);
-  }
-  if (!response.ok || !data || data.success === false) {
-    throw new PanelError(response.status, `Request failed (HTTP ${response.status}): ${detail}`);
-  }
-  return data as T;
-}
-
-export function ImageProcessorPanel({ baseUrl, getToken, onUnauthorized, pageSize = 20 }: ImageProcessorPanelProps) {
+export function ImageProcessorPanel(
+  { baseUrl, getToken, onUnauthorized, pageSize = 20 }: ImageProcessorPanelProps,
+) {
   const [stats, setStats] = useState<ImageStats | null>(null);
-  const [result, setResult] = useState<ProcessResult | null>(null);
-  const [vehicles, setVehicles] = useState<Vehicle[]>([]);
-  const [total, setTotal] = useState(0);
+  const [list, setList] = useState<VehicleList | null>(null);
   const [page, setPage] = useState(1);
+  const [result, setResult] = useState<ProcessResult | null>(null);
   const [running, setRunning] = useState(false);
+  const [runMessage, setRunMessage] = useState("");
   const [error, setError] = useState("");
-  const mounted = useRef(true);
-  useEffect(() => () => { mounted.current = false; }, []);
-
-  const fail = useCallback((e: unknown) => {
-    if (!mounted.current) return;
-    setError(e instanceof Error ? e.message : String(e));
-    if (e instanceof PanelError && e.status === 401) onUnauthorized?.();
-  }, [onUnauthorized]);
 
   const refreshStatus = useCallback(async () => {
     try {
-      const data = await callApi<{ stats: ImageStats }>(baseUrl, "GET", "/api/image-status", null);
-      if (mounted.current) setStats(data.stats);
-    } catch (e) { fail(e); }
-  }, [baseUrl, fail]);
+      setStats((await callApi<{ stats: ImageStats }>(baseUrl, "GET", "/api/image-status")).stats);
+    } catch (e) {
+      setError(inWords(e));
+    }
+  }, [baseUrl]);
 
   const loadVehicles = useCallback(async () => {
     try {
-      const data = await callApi<{ total: number; vehicles: Vehicle[] }>(
-        baseUrl, "GET", `/api/vehicles?page=${page}&pageSize=${pageSize}&variant=thumbnail`, null);
-      if (mounted.current) { setVehicles(data.vehicles); setTotal(data.total); }
-    } catch (e) { fail(e); }
-  }, [baseUrl, page, pageSize, fail]);
+      setList(await callApi<VehicleList>(
+        baseUrl, "GET", `/api/vehicles?page=${page}&pageSize=${pageSize}&variant=thumbnail`));
+    } catch (e) {
+      setError(inWords(e));
+    }
+  }, [baseUrl, page, pageSize]);
 
-  // Status every 2 s while a run is going (here or elsewhere), every 10 s otherwise.
   const busy = running || (stats?.images.inProgress ?? 0) > 0;
+  useEffect(() => { void refreshStatus(); }, [refreshStatus]);
   useEffect(() => {
-    refreshStatus();
-    const timer = setInterval(refreshStatus, busy ? 2000 : 10000);
+    const timer = setInterval(refreshStatus, busy ? REFRESH_BUSY_MS : REFRESH_IDLE_MS);
     return () => clearInterval(timer);
   }, [refreshStatus, busy]);
-  useEffect(() => { loadVehicles(); }, [loadVehicles]);
+  useEffect(() => { void loadVehicles(); }, [loadVehicles]);
 
+  /** One run from a button: optionally requeue the failed photos, then process a batch. */
   const run = async (batchSize: number, requeueFirst: boolean) => {
     if (running) return;
     setRunning(true);
     setError("");
+    setRunMessage(requeueFirst ? "Requeueing failed photos…" : `Processing ${batchSize} vehicles…`);
+    let refused = false;
     try {
       const token = await getToken();
-      if (!token) throw new PanelError(401, "Wrong or expired admin token (not signed in)");
-      if (requeueFirst) await callApi(baseUrl, "POST", "/api/requeue", token, {});
-      const answer = await callApi<ProcessResult>(baseUrl, "POST", "/api/process-images", token, { batchSize });
-      if (mounted.current) setResult(answer);
+      if (requeueFirst) {
+        const requeued = await callApi<RequeueResult>(baseUrl, "POST", "/api/requeue", { token, body: {} });
+        setRunMessage(`${requeued.requeued} photos requeued; processing…`);
+      }
+      setResult(await callApi<ProcessResult>(
+        baseUrl, "POST", "/api/process-images", { token, body: { batchSize } }));
+      setRunMessage("Done.");
     } catch (e) {
-      fail(e);
+      setRunMessage("");
+      setError(inWords(e));
+      if (e instanceof PanelError && e.status === 401) {
+        refused = true;
+        onUnauthorized?.(e.message);
+      }
     } finally {
-      if (mounted.current) setRunning(false);
-      refreshStatus();
-      loadVehicles();
+      setRunning(false);
+      if (!refused) {
+        void refreshStatus();
+        void loadVehicles();
+      }
     }
   };
 
-  const images = stats?.images;
-  const pct = images && images.total ? Math.floor((images.uploaded * 100) / images.total) : 0;
-  const pages = Math.max(1, Math.ceil(total / pageSize));
-  const figure = (value: number | undefined) => (value === undefined ? "–" : value);
-
   return (
-    <div className="image-processor-panel">
-      {error && <div className="ipp-error" role="alert">{error}</div>}
+    <div id="panel" className="image-processor-panel">
+      <div id="error" className="error" role="alert">{error}</div>
+      <StatusCard stats={stats} running={running} busy={busy} />
 
-      <section>
-        <h2>Status {busy && <span className="ipp-busy">processing…</span>}</h2>
-        <dl className="ipp-stats">
-          <div><dt>Active vehicles</dt><dd>{figure(stats?.totalVehicles)}</dd></div>
-          <div><dt>Needing processing</dt><dd>{figure(stats?.needingProcessing)}</dd></div>
-          <div><dt>Fully processed</dt><dd>{figure(stats?.fullyProcessed)}</dd></div>
-          <div><dt>Partially processed</dt><dd>{figure(stats?.partiallyProcessed)}</dd></div>
-          <div><dt>Images uploaded</dt><dd>{figure(images?.uploaded)}</dd></div>
-          <div><dt>Images pending</dt><dd>{figure(images?.pending)}</dd></div>
-          <div><dt>Failed permanently</dt><dd>{figure(images?.failedPermanently)}</dd></div>
-        </dl>
-        <div role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
-          <progress max={100} value={pct} />
-          <span>{images ? `${images.uploaded} / ${images.total} images uploaded (${pct}%)` : "Loading…"}</span>
-        </div>
-      </section>
-
-      <section>
+      <section className="card">
         <h2>Process images</h2>
-        <button type="button" disabled={running} onClick={() => run(5, false)}>Process 5 vehicles</button>
-        <button type="button" disabled={running} onClick={() => run(10, false)}>Process 10 vehicles</button>
-        <button type="button" disabled={running} onClick={() => run(10, true)}>Retry failed</button>
-        {result && (
-          <table>
-            <caption>
-              {result.processed} vehicles processed, {result.imagesUploaded} images uploaded,
-              {" "}{result.imagesFailed} failed, {result.imagesNotAttempted} left for later
-              {" "}({result.apiRequests} API requests in {(result.durationMs / 1000).toFixed(1)} s)
-            </caption>
-            <thead>
-              <tr><th>Vehicle</th><th>Uploaded</th><th>Failed</th><th>Not attempted</th><th>Reasons</th></tr>
-            </thead>
-            <tbody>
-              {result.results.map((r) => (
-                <tr key={r.vehicleId}>
-                  <td>{r.title || `Vehicle ${r.vehicleId}`}</td>
-                  <td>{r.uploaded}</td>
-                  <td>{r.failed}</td>
-                  <td>{r.notAttempted}</td>
-                  <td>{r.errors.map((e) => (e.permanent ? "[permanent] " : "") + e.reason).join("; ")}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <div className="actions">
+          <button id="process-5" type="button" disabled={running} onClick={() => run(5, false)}>
+            Process 5 vehicles
+          </button>
+          <button id="process-10" type="button" disabled={running} onClick={() => run(10, false)}>
+            Process 10 vehicles
+          </button>
+          <button id="retry-failed" type="button" className="secondary" disabled={running}
+                  onClick={() => run(10, true)}>
+            Retry failed
+          </button>
+          <span id="run-message" className="notice">{runMessage}</span>
+        </div>
+        {result && <RunResults result={result} />}
       </section>
 
-      <section>
-        <h2>Vehicles</h2>
-        <div className="ipp-vehicles">
-          {vehicles.map((v) => {
-            const title = [v.year, v.make, v.model, v.trim].filter(Boolean).join(" ") || `Vehicle ${v.id}`;
-            return (
-              <article key={v.id}>
-                <h3>{v.featured ? "★ " : ""}{title}</h3>
-                {v.images.map((image) => (
-                  <span key={image.entry} className={image.uploaded ? "ipp-thumb uploaded" : "ipp-thumb vendor"}>
-                    <img src={image.url} alt={title} loading="lazy" className={image.uploaded ? "uploaded" : "vendor"}
-                         width={72} height={54} />
-                    {!image.uploaded && <span className="ipp-badge">vendor</span>}
-                  </span>
-                ))}
-              </article>
-            );
-          })}
-        </div>
-        <button type="button" disabled={page <= 1} onClick={() => setPage(page - 1)}>Previous</button>
-        <span> Page {page} of {pages} · {total} vehicles </span>
-        <button type="button" disabled={page >= pages} onClick={() => setPage(page + 1)}>Next</button>
-      </section>
+      <VehiclesCard list={list} page={page} pageSize={pageSize} onPage={setPage} />
     </div>
   );
 }
 
 export default ImageProcessorPanel;
+
+const FIGURES: { id: string; label: string; tone: string; value: (s: ImageStats) => number }[] = [
+  { id: "stat-total", label: "Active vehicles", tone: "", value: (s) => s.totalVehicles },
+  { id: "stat-needing", label: "Needing processing", tone: "warn", value: (s) => s.needingProcessing },
+  { id: "stat-fully", label: "Fully processed", tone: "ok", value: (s) => s.fullyProcessed },
+  { id: "stat-partially", label: "Partially processed", tone: "", value: (s) => s.partiallyProcessed },
+  { id: "img-uploaded", label: "Images uploaded", tone: "ok", value: (s) => s.images.uploaded },
+  { id: "img-pending", label: "Images pending", tone: "warn", value: (s) => s.images.pending },
+  { id: "img-failed", label: "Failed permanently", tone: "bad", value: (s) => s.images.failedPermanently },
+];
+
+function StatusCard({ stats, running, busy }: { stats: ImageStats | null; running: boolean; busy: boolean }) {
+  const all = stats?.images.total ?? 0;
+  const done = stats?.images.uploaded ?? 0;
+  const pct = all ? Math.floor((done * 100) / all) : 0;
+  const last = stats?.lastRun;
+  return (
+    <section className="card">
+      <h2>
+        Status{" "}
+        <span id="run-state" className={busy ? "pill busy" : "pill"}>
+          {running ? "processing…" : busy ? "processing elsewhere" : "idle"}
+        </span>
+      </h2>
+      <div className="stats">
+        {FIGURES.map(({ id, label, tone, value }) => (
+          <div key={id} className={`stat ${tone}`}>
+            <b id={id}>{stats ? String(value(stats)) : "–"}</b>
+            <span>{label}</span>
+          </div>
+        ))}
+      </div>
+      <div id="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
+        <div className="bar"><i id="progress-fill" style={{ width: `${pct}%` }} /></div>
+        <div id="progress-text">{stats ? `${done} / ${all} images uploaded (${pct}%)` : "Loading…"}</div>
+      </div>
+      <p id="last-run" className="notice">
+        {!stats ? "" : last
+          ? `Last run (${last.trigger}) finished ${last.finishedAt}: ${last.imagesUploaded ?? 0} uploaded, `
+            + `${last.imagesFailed ?? 0} failed.`
+          : "No run recorded yet."}
+      </p>
+    </section>
+  );
+}
+
+function RunResults({ result }: { result: ProcessResult }) {
+  const seconds = ((result.durationMs ?? 0) / 1000).toFixed(1);
+  return (
+    <div id="results-box">
+      <p id="run-summary" className="notice">
+        {`${result.processed} vehicles processed, ${result.imagesUploaded} images uploaded, `
+          + `${result.imagesFailed} failed, ${result.imagesNotAttempted ?? 0} left for later, `
+          + `${result.deferred} deferred · ${result.apiRequests ?? 0} API requests in ${seconds} s`}
+      </p>
+      <table id="results">
+        <thead>
+          <tr>
+            <th>Vehicle</th><th className="num">Uploaded</th><th className="num">Failed</th>
+            <th className="num">Not attempted</th><th>Reasons</th>
+          </tr>
+        </thead>
+        <tbody>
+          {result.results.map((r) => (
+            <tr key={r.vehicleId}>
+              <td>{r.title || `Vehicle ${r.vehicleId}`}</td>
+              <td className="num">{r.uploaded}</td>
+              <td className="num">{r.failed}</td>
+              <td className="num">{r.notAttempted}</td>
+              <td className="reasons">
+                {r.errors.map((e) => (e.permanent ? "[permanent] " : "") + (e.reason || "unknown"))
+                  .join("; ")}
+              </td>
+            </tr>
+          ))}
+          {result.results.length === 0 && <tr><td colSpan={5}>Nothing needed processing.</td></tr>}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function VehiclesCard({ list, page, pageSize, onPage }: {
+  list: VehicleList | null; page: number; pageSize: number; onPage: (page: number) => void;
+}) {
+  const total = list?.total ?? 0;
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  return (
+    <section className="card">
+      <h2>Vehicles</h2>
+      <p className="notice legend">
+        <span className="key ok" />On Cloudflare Images <span className="key vendor" />Still on the vendor URL
+      </p>
+      <div id="vehicles" className="vehicles">
+        {list?.vehicles.map((vehicle) => <VehicleCard key={vehicle.id} vehicle={vehicle} />)}
+        {list && list.vehicles.length === 0 && <p className="notice">No vehicles yet.</p>}
+      </div>
+      <div className="pager">
+        <button id="prev-page" type="button" className="secondary" disabled={page <= 1}
+                onClick={() => onPage(page - 1)}>
+          Previous
+        </button>
+        <span id="page-info" className="notice">
+          {list ? `Page ${page} of ${pages} · ${total} vehicles` : ""}
+        </span>
+        <button id="next-page" type="button" className="secondary" disabled={page >= pages}
+                onClick={() => onPage(page + 1)}>
+          Next
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function VehicleCard({ vehicle }: { vehicle: Vehicle }) {
+  const title = [vehicle.year, vehicle.make, vehicle.model, vehicle.trim].filter((part) => part).join(" ");
+  return (
+    <div className="vehicle">
+      <h3>{(vehicle.featured ? "★ " : "") + (title || `Vehicle ${vehicle.id}`)}</h3>
+      <div className="thumbs">
+        {vehicle.images.map((image, index) => (
+          <div key={index} className={image.uploaded ? "thumb uploaded-box" : "thumb vendor"}
+               title={image.uploaded ? "Cloudflare Images" : "Still on the vendor URL"}>
+            <img src={image.url} alt={title} loading="lazy"
+                 className={image.uploaded ? "uploaded" : "vendor"} />
+            {!image.uploaded && <span className="badge">vendor</span>}
+          </div>
+        ))}
+        {vehicle.images.length === 0 && <span className="notice">No photos</span>}
+      </div>
+    </div>
+  );
+}
