@@ -1,24 +1,33 @@
-"""Extract vehicles from a dealer's inventory page: schema.org JSON-LD first, HTML markup by profile.
+"""Extract vehicles from a dealer's inventory page, by site profile (see profiles.py).
 
-Everything here is pure: a page's text and URL in, `PageExtract` out. Malformed entries are
-skipped and reported with the reason, never fatal.
+Everything here is pure: a page's text and URL in, `PageExtract` out. The profile's sources
+(JSON-LD, JSON in scripts, HTML cards) are read in order and merged per vehicle; the field rules
+and galleries are in inventory/extraction/. Malformed entries are skipped and reported with the
+reason, dropped values are reported as warnings; nothing on a page is fatal. The page is parsed
+only as far as its sources need: no HTML tree at all for a profile without cards or next_page.
 """
 from __future__ import annotations
 
 import json
-import math
-import re
 from dataclasses import asdict, dataclass, field
-from urllib.parse import urljoin, urlsplit
+from functools import lru_cache
+from urllib.parse import urldefrag
 
-from bs4 import BeautifulSoup
+from .extraction.cards import reads_a_start_tag, read_cards, spec_values, start_tag_value
+from .extraction.fields import absolute_url
+from .extraction.finish import finish
+from .extraction.gallery import clean_gallery, rules_from_profile
+from .extraction.jsonld import read_jsonld
+from .extraction.merge import Merged, merge_records
+from .extraction.numbers import parse_number
+from .extraction.records import SourceResult
+from .extraction.script_json import read_script_json
+from .extraction.selectors import parse_page
+from .profiles import is_normalised, normalise_profile
+from .vin import is_valid_vin, vin_identity
 
-from .vin import is_valid_vin, normalize_vin
-
-VEHICLE_TYPES = {"car", "vehicle", "motorcycle", "busorcoach", "motorizedbicycle"}
-_JSONLD_RE = re.compile(
-    r"<script\b[^>]*type\s*=\s*[\"']application/ld\+json[\"'][^>]*>(.*?)</script>", re.I | re.S)
-_YEAR_RE = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+__all__ = ["Vehicle", "PageExtract", "VehicleReport", "DetailExtract", "extract_page", "extract_detail",
+           "photos_from_detail", "parse_number", "clean_photo_urls"]
 
 
 @dataclass
@@ -39,8 +48,9 @@ class Vehicle:
 
     @property
     def key(self) -> str:
-        """The identity a vehicle keeps across scrapes: its VIN, else its stock number."""
-        return f"vin:{self.vin}" if self.vin else f"stock:{self.stock_number}"
+        """The identity a vehicle keeps across scrapes: its VIN (look-alike letters read as the
+        Latin ones), else its stock number."""
+        return f"vin:{vin_identity(self.vin)}" if self.vin else f"stock:{self.stock_number}"
 
     @property
     def title(self) -> str:
@@ -51,252 +61,180 @@ class Vehicle:
 
 
 @dataclass
+class VehicleReport:
+    """Where a vehicle's fields came from and what its gallery dropped (for `extract --explain`)."""
+    sources: dict[str, str] = field(default_factory=dict)     # field -> "1:jsonld", "title (2:cards)", "VIN"
+    dropped_photos: list[dict] = field(default_factory=list)       # {"url", "reason"}
+
+
+@dataclass
 class PageExtract:
     vehicles: list[Vehicle]
     skipped: list[dict]            # {"reason": ..., "entry": short description}
     next_url: str | None = None
+    warnings: list[dict] = field(default_factory=list)      # {"reason", "entry"}: values dropped or doubted
+    reports: list[VehicleReport] = field(default_factory=list)     # reports[i] describes vehicles[i]
 
 
-# --- small parsers ---------------------------------------------------------------------------
-
-def parse_number(value) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else None
-    digits = re.sub(r"[^\d.]", "", str(value))
-    if not digits or digits.count(".") > 1 or digits == ".":
-        return None
-    number = float(digits)
-    return number if math.isfinite(number) else None
-
-
-def parse_int(value) -> int | None:
-    number = parse_number(value)
-    return int(number) if number is not None else None
-
-
-def _text(value) -> str | None:
-    if isinstance(value, dict):
-        value = value.get("name") or value.get("@value")
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if value is None:
-        return None
-    text = " ".join(str(value).split())
-    return text or None
+@dataclass
+class DetailExtract:
+    vehicle: Vehicle | None
+    report: VehicleReport | None
+    skipped: list[dict]
+    warnings: list[dict]
 
 
 def clean_photo_urls(urls, base_url: str) -> list[str]:
-    """Absolute http(s) URLs, in order, without duplicates."""
-    seen, result = set(), []
-    for url in urls:
-        if not isinstance(url, str) or not url.strip():
-            continue
-        absolute = urljoin(base_url, url.strip())
-        parts = urlsplit(absolute)
-        absolute = parts._replace(scheme=parts.scheme.lower()).geturl()   # "Http://" would read as an id
-        if parts.scheme.lower() not in ("http", "https") or absolute in seen:
-            continue
-        seen.add(absolute)
-        result.append(absolute)
-    return result
+    """Absolute http(s) URLs, in order, one per photo (size variants collapsed, placeholders dropped)."""
+    return clean_gallery(urls, base_url).photos
 
 
-# --- JSON-LD ---------------------------------------------------------------------------------
-
-def _types(node: dict) -> set[str]:
-    kind = node.get("@type")
-    kinds = kind if isinstance(kind, list) else [kind]
-    return {str(k).lower() for k in kinds if k}
+@lru_cache(maxsize=32)
+def _normalised_from_json(text: str) -> dict:
+    return normalise_profile(json.loads(text))
 
 
-def _walk_jsonld(node, found: list[dict]) -> None:
-    """Collect vehicle-like nodes, looking inside @graph, ItemList and ListItem."""
-    if isinstance(node, list):
-        for child in node:
-            _walk_jsonld(child, found)
-        return
-    if not isinstance(node, dict):
-        return
-    if "@graph" in node:
-        _walk_jsonld(node["@graph"], found)
-    kinds = _types(node)
-    if "itemlist" in kinds:
-        _walk_jsonld(node.get("itemListElement", []), found)
-    elif "listitem" in kinds:
-        _walk_jsonld(node.get("item"), found)
-    elif kinds & VEHICLE_TYPES:
-        found.append(node)
-    elif "product" in kinds and "offers" in node and (
-            node.get("vehicleIdentificationNumber") or node.get("model") or node.get("vehicleModelDate")):
-        found.append(node)
+def _ensure_normalised(profile: dict) -> dict:
+    """The profile in full form (callers may pass a first-format or hand-written dict)."""
+    if is_normalised(profile):
+        return profile
+    return _normalised_from_json(json.dumps(profile, sort_keys=True))
 
 
-def _photo_values(image) -> list:
-    items = image if isinstance(image, list) else [image]
-    urls = []
-    for item in items:
-        if isinstance(item, dict):
-            item = item.get("contentUrl") or item.get("url")
-        if isinstance(item, str):
-            urls.append(item)
-    return urls
+def _page_selectors(sources: list[dict], next_page: dict | None) -> list[str]:
+    """Every selector that will run on the page's HTML tree (empty: no tree is needed)."""
+    selectors = [next_page["selector"]] if next_page and next_page.get("selector") else []
+    for source in sources:
+        if source["kind"] == "cards":
+            selectors += [source["selector"]] if source.get("selector") else []
+            selectors += [spec["selector"] for spec in source["fields"].values() if spec.get("selector")]
+    return selectors
 
 
-def _offer_price(offers):
-    if isinstance(offers, list):
-        offers = offers[0] if offers else None
-    if not isinstance(offers, dict):
-        return None
-    return parse_number(offers.get("price") or offers.get("lowPrice"))
+class _Page:
+    """One page being read: its HTML tree is built once, on first need."""
 
+    def __init__(self, html: str, page_url: str, sources: list[dict], next_page: dict | None):
+        self.html, self.page_url, self.sources, self.next_page = html, page_url, sources, next_page
+        self._tree = None
 
-def vehicle_from_jsonld(node: dict, page_url: str) -> Vehicle:
-    name = _text(node.get("name"))
-    year = parse_int(_text(node.get("vehicleModelDate") or node.get("modelDate")))
-    if year is None and name and (match := _YEAR_RE.search(name)):
-        year = int(match.group(1))
-    mileage = node.get("mileageFromOdometer")
-    url = _text(node.get("url"))
-    return Vehicle(
-        vin=normalize_vin(node.get("vehicleIdentificationNumber")) or None,
-        stock_number=_text(node.get("sku") or node.get("stockNumber")),
-        year=year,
-        make=_text(node.get("brand") or node.get("manufacturer")),
-        model=_text(node.get("model")),
-        trim=_text(node.get("vehicleConfiguration")),
-        price=_offer_price(node.get("offers")),
-        mileage=parse_int(mileage.get("value") if isinstance(mileage, dict) else mileage),
-        exterior_color=_text(node.get("color")),
-        detail_url=urljoin(page_url, url) if url else None,
-        photos=clean_photo_urls(_photo_values(node.get("image")), page_url),
-    )
+    @property
+    def tree(self):
+        if self._tree is None:
+            self._tree = parse_page(self.html, _page_selectors(self.sources, self.next_page))
+        return self._tree
 
-
-def jsonld_blocks(html: str) -> tuple[list, list[dict]]:
-    """Parsed JSON-LD blocks of a page, and the blocks that did not parse."""
-    blocks, skipped = [], []
-    for raw in _JSONLD_RE.findall(html):
-        try:
-            blocks.append(json.loads(raw))
-        except (ValueError, RecursionError) as exc:
-            skipped.append({"reason": f"JSON-LD block does not parse: {exc}", "entry": raw.strip()[:80]})
-    return blocks, skipped
-
-
-# --- HTML by profile -------------------------------------------------------------------------
-
-def _select(element, spec: str, many: bool = False):
-    """Apply one field spec of the profile notation (see profiles.py) to an element."""
-    selector, _, attrs = spec.partition("@")
-    targets = element.select(selector) if selector else [element]
-    if not many:
-        targets = targets[:1]
-    values = []
-    for target in targets:
-        if attrs:
-            value = next((target.get(a) for a in attrs.split("|") if target.get(a)), None)
+    def read(self, rank: int, source: dict) -> SourceResult:
+        label = f"{rank}:{source['kind']}"
+        if source["kind"] == "jsonld":
+            result = read_jsonld(self.html, label)
+        elif source["kind"] == "script_json":
+            result = read_script_json(self.html, source, label, self.page_url)
         else:
-            value = target.get_text(" ", strip=True)
-        if value:
-            values.append(value)
-    return values if many else (values[0] if values else None)
+            result = read_cards(self.tree, source, label, self.page_url)
+        for record in result.records:
+            record.rank = rank
+        return result
+
+    def next_url(self) -> str | None:
+        """The next listing page's URL: from the start tags alone when no tree was needed so far."""
+        if not self.next_page:
+            return None
+        if self._tree is None and reads_a_start_tag(self.next_page):
+            value = start_tag_value(self.html, self.next_page, self.page_url)
+        else:
+            value = next(iter(spec_values(self.tree, self.next_page, self.page_url)), None)
+        return absolute_url(value, self.page_url) if value else None
 
 
-def vehicle_from_card(card, rules: dict, page_url: str) -> Vehicle:
-    def one(name):
-        return _select(card, rules[name]) if rules.get(name) else None
-
-    title = one("title") or ""
-    words = title.split()
-    year = int(words[0]) if words and _YEAR_RE.fullmatch(words[0]) else None
-    detail = one("detail_url")
-    return Vehicle(
-        vin=normalize_vin(one("vin")) or None,
-        stock_number=one("stock_number"),
-        year=year,
-        make=words[1] if year and len(words) > 1 else None,
-        model=words[2] if year and len(words) > 2 else None,
-        trim=" ".join(words[3:]) or None if year else None,
-        price=parse_number(one("price")),
-        mileage=parse_int(one("mileage")),
-        exterior_color=one("exterior_color"),
-        detail_url=urljoin(page_url, detail) if detail else None,
-        featured=str(one("featured") or "").lower() in ("1", "true", "yes"),
-        photos=clean_photo_urls(_select(card, rules["photos"], many=True) if rules.get("photos") else [],
-                                page_url),
-    )
+def _read_sources(page: _Page) -> tuple[list, list[dict], list[dict]]:
+    records, skipped, warnings = [], [], []
+    for rank, source in enumerate(page.sources, 1):
+        result = page.read(rank, source)
+        records += result.records
+        skipped += result.skipped
+        warnings += result.warnings
+    return records, skipped, warnings
 
 
-def _merge(primary: Vehicle, extra: Vehicle) -> Vehicle:
-    """Fill what JSON-LD left empty from the HTML card of the same vehicle."""
-    for name, value in extra.to_dict().items():
-        current = getattr(primary, name)
-        if current in (None, [], False) and value not in (None, [], False):
-            setattr(primary, name, value)
-    return primary
+_VEHICLE_VALUES = ("vin", "stock_number", "year", "make", "model", "trim", "price", "mileage",
+                   "exterior_color", "detail_url")
+
+
+def _vehicle(merged: Merged, page_url: str, rules) -> tuple[Vehicle, VehicleReport]:
+    gallery = finish(merged, page_url, rules)
+    values = merged.values
+    named = {name: values.get(name) for name in _VEHICLE_VALUES}
+    vehicle = Vehicle(**named, featured=bool(values.get("featured", False)), photos=gallery.photos)
+    vehicle.vin_valid = bool(vehicle.vin) and is_valid_vin(vehicle.vin)
+    report = VehicleReport({k: v for k, v in merged.sources.items() if k != "title"}, gallery.dropped)
+    if gallery.photos:
+        report.sources["photos"] = ", ".join(dict.fromkeys(merged.photo_sources))
+    return vehicle, report
 
 
 def _describe(vehicle: Vehicle) -> str:
     return vehicle.title or vehicle.detail_url or "(no name)"
 
 
+def _why_skipped(vehicle: Vehicle, seen: set) -> dict | None:
+    if not vehicle.vin and not vehicle.stock_number:
+        return {"reason": "no VIN or stock number", "entry": _describe(vehicle)}
+    if not (vehicle.make or vehicle.model or vehicle.year):
+        return {"reason": "no year, make or model", "entry": vehicle.key}
+    if vehicle.key in seen:
+        return {"reason": "listed twice on the page", "entry": vehicle.key}
+    return None
+
+
+def _built(profile: dict, html: str, page_url: str, sources: list[dict], next_page):
+    page = _Page(html, page_url, sources, next_page)
+    records, skipped, warnings = _read_sources(page)
+    rules = rules_from_profile(profile)
+    built = []
+    for merged in merge_records(records, page_url):
+        vehicle, report = _vehicle(merged, page_url, rules)
+        built.append((vehicle, report, merged.warnings))
+    return page, built, skipped, warnings
+
+
 def extract_page(html: str, page_url: str, profile: dict) -> PageExtract:
-    vehicles: list[Vehicle] = []
-    skipped: list[dict] = []
-
-    if profile.get("jsonld", True):
-        blocks, skipped = jsonld_blocks(html)
-        nodes: list[dict] = []
-        _walk_jsonld(blocks, nodes)
-        vehicles = [vehicle_from_jsonld(node, page_url) for node in nodes]
-
-    rules = profile.get("card")
-    next_url = None
-    if rules or profile.get("next_page"):
-        soup = BeautifulSoup(html, "html.parser")
-        if rules:
-            by_key = {v.key: v for v in vehicles}
-            by_stock = {v.stock_number: v for v in vehicles if v.stock_number}
-            for card in soup.select(rules["selector"]):
-                from_card = vehicle_from_card(card, rules, page_url)
-                match = by_key.get(from_card.key) or by_stock.get(from_card.stock_number)
-                if match:
-                    _merge(match, from_card)
-                else:
-                    vehicles.append(from_card)
-        if profile.get("next_page"):
-            link = _select(soup, profile["next_page"])
-            next_url = urljoin(page_url, link) if link else None
-
-    kept, seen = [], set()
-    for vehicle in vehicles:
-        if not vehicle.vin and not vehicle.stock_number:
-            skipped.append({"reason": "no VIN or stock number", "entry": _describe(vehicle)})
-            continue
-        if not (vehicle.make or vehicle.model or vehicle.year):
-            skipped.append({"reason": "no year, make or model", "entry": vehicle.key})
-            continue
-        if vehicle.key in seen:
-            skipped.append({"reason": "listed twice on the page", "entry": vehicle.key})
+    profile = _ensure_normalised(profile)
+    page, built, skipped, warnings = _built(profile, html, page_url, profile["sources"], profile["next_page"])
+    result = PageExtract([], skipped, page.next_url(), warnings)
+    seen = set()
+    for vehicle, report, notes in built:
+        why = _why_skipped(vehicle, seen)
+        if why:
+            result.skipped.append(why)
             continue
         seen.add(vehicle.key)
-        vehicle.vin_valid = bool(vehicle.vin) and is_valid_vin(vehicle.vin)
-        kept.append(vehicle)
-    return PageExtract(kept, skipped, next_url)
+        result.vehicles.append(vehicle)
+        result.reports.append(report)
+        result.warnings += [{"reason": note, "entry": vehicle.key} for note in notes]
+    return result
+
+
+def _same_page(url: str | None, page_url: str) -> bool:
+    return bool(url) and urldefrag(url)[0].rstrip("/") == urldefrag(page_url)[0].rstrip("/")
+
+
+def extract_detail(html: str, page_url: str, profile: dict) -> DetailExtract:
+    """The vehicle a detail page describes (read with the profile's detail_sources): the one whose
+    URL is the page's, else the first with photos, else the first."""
+    profile = _ensure_normalised(profile)
+    _, built, skipped, warnings = _built(profile, html, page_url, profile["detail_sources"], None)
+    if not built:
+        return DetailExtract(None, None, skipped, warnings)
+    chosen = next((b for b in built if _same_page(b[0].detail_url, page_url)), None) \
+        or next((b for b in built if b[0].photos), built[0])
+    vehicle, report, notes = chosen
+    warnings += [{"reason": note, "entry": vehicle.key if (vehicle.vin or vehicle.stock_number) else page_url}
+                 for note in notes]
+    return DetailExtract(vehicle, report, skipped, warnings)
 
 
 def photos_from_detail(html: str, page_url: str, profile: dict) -> list[str]:
-    """The photo list a vehicle's detail page gives, from JSON-LD or the profile's gallery rule."""
-    blocks, _ = jsonld_blocks(html)
-    nodes: list[dict] = []
-    _walk_jsonld(blocks, nodes)
-    for node in nodes:
-        photos = vehicle_from_jsonld(node, page_url).photos
-        if photos:
-            return photos
-    if profile.get("detail_photos"):
-        soup = BeautifulSoup(html, "html.parser")
-        return clean_photo_urls(_select(soup, profile["detail_photos"], many=True), page_url)
-    return []
+    """The photo list a vehicle's detail page gives (every detail source's photos, merged)."""
+    vehicle = extract_detail(html, page_url, profile).vehicle
+    return vehicle.photos if vehicle else []

@@ -1,9 +1,18 @@
-"""Try a site profile on a saved page or a live URL, under plain CPython:
+"""Try a site profile on saved pages or a live URL, under plain CPython:
 
-    npm run extract -- PAGE_OR_URL [--profile NAME | --profile-file FILE.json] [--all-pages]
+    npm run extract -- PAGE_OR_FOLDER_OR_URL [--profile NAME | --profile-file FILE.json] [--explain]
+                       [--base-url URL] [--all-pages]
 
-Prints {"vehicles": [...], "skipped": [{"reason", "entry"}], "nextPage": ...} as JSON, so whoever
-adapts a profile to a new dealer sees at once what it finds and what it drops, and why.
+A saved page NAME.html may have NAME.url beside it (the address it was saved from, to resolve its
+relative links) and NAME.profile.json (the profile to read it with). Given a FOLDER, every
+NAME.html in it is read that way and one result per page is printed. --profile / --profile-file
+apply to every page and win over NAME.profile.json; without either, a page uses its
+NAME.profile.json, else `generic` in a folder, else `lambert` for a single page or URL.
+
+Prints JSON: {"vehicles": [...], "skipped": [{"reason", "entry"}], "warnings": [...], "nextPage": ...,
+"counts": {...}} for one page, {"pages": [{"page": NAME, "url", "profile", ...the same...}]} for a
+folder. --explain adds an "explain" key to each result: which source gave each field (counts, and
+per vehicle), how many vehicles lack each field, and what each gallery dropped and why.
 """
 from __future__ import annotations
 
@@ -11,51 +20,162 @@ import argparse
 import asyncio
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
-from .extract import extract_page
+from .extract import PageExtract, extract_page
 from .net.urllib_transport import UrllibHttp
-from .profiles import PROFILES, get_profile
+from .profiles import ALIASES, PROFILES, get_profile, load_profile
 from .scrape import USER_AGENT, SiteError, fetch_inventory
+
+DEFAULT_BASE_URL = "https://dealer.example/inventory"
+FIELDS = ("vin", "stock_number", "year", "make", "model", "trim", "price", "mileage", "exterior_color",
+          "detail_url", "photos")
+
+
+class UsageError(Exception):
+    """A profile or page the command cannot use; printed, exit code 2."""
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="npm run extract --", description=__doc__.splitlines()[0])
+    parser.add_argument("page", help="a saved HTML file, a folder of them, or an http(s) URL")
+    parser.add_argument("--profile", help=f"one of: {', '.join(sorted([*PROFILES, *ALIASES]))}")
+    parser.add_argument("--profile-file", type=Path, help="a profile as JSON (the format in profiles.py)")
+    parser.add_argument("--base-url", help="for a saved file without NAME.url: the URL it came from "
+                                           f"(default {DEFAULT_BASE_URL})")
+    parser.add_argument("--all-pages", action="store_true",
+                        help="for a URL: follow pagination, read the whole site")
+    parser.add_argument("--explain", action="store_true",
+                        help="add where each field came from, what is missing and what galleries dropped")
+    return parser.parse_args(argv)
+
+
+def _chosen_profile(args) -> tuple[str, dict] | None:
+    """The profile the options name (None when they name none)."""
+    if args.profile_file:
+        try:
+            return str(args.profile_file), load_profile(args.profile_file)
+        except (OSError, ValueError) as error:
+            raise UsageError(str(error)) from None
+    if args.profile:
+        try:
+            return args.profile, get_profile(args.profile)
+        except KeyError as error:
+            raise UsageError(error.args[0]) from None
+    return None
+
+
+def _page_profile(page: Path, chosen, fallback: str) -> tuple[str, dict]:
+    if chosen:
+        return chosen
+    own = page.with_suffix(".profile.json")
+    if own.exists():
+        try:
+            return own.name, load_profile(own)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    return fallback, get_profile(fallback)
+
+
+def _page_url(page: Path, base_url: str | None) -> str:
+    if base_url:
+        return base_url
+    own = page.with_suffix(".url")
+    return own.read_text(encoding="utf-8").strip() if own.exists() else DEFAULT_BASE_URL
+
+
+def counts(vehicles, skipped) -> dict:
+    return {"vehicles": len(vehicles), "skipped": len(skipped),
+            "invalidVins": sum(1 for v in vehicles if v.vin and not v.vin_valid)}
+
+
+def _missing(vehicles) -> dict:
+    dicts = [vehicle.to_dict() for vehicle in vehicles]
+    return {name: sum(1 for v in dicts if v[name] in (None, "", [])) for name in FIELDS}
+
+
+def explain(page: PageExtract) -> dict:
+    """Where each field came from, what is missing, and what each gallery dropped."""
+    by_field: dict[str, Counter] = {name: Counter() for name in FIELDS}
+    for report in page.reports:
+        for name, source in report.sources.items():
+            if name in by_field:
+                by_field[name][source] += 1
+    return {
+        "fieldSources": {name: dict(counter) for name, counter in by_field.items() if counter},
+        "missing": _missing(page.vehicles),
+        "vehicles": [{"vehicle": v.key, "sources": report.sources, "droppedPhotos": report.dropped_photos}
+                     for v, report in zip(page.vehicles, page.reports)],
+        "warnings": page.warnings,
+    }
+
+
+def page_result(page: PageExtract, with_explain: bool) -> dict:
+    result = {"vehicles": [v.to_dict() for v in page.vehicles], "skipped": page.skipped,
+              "warnings": page.warnings, "nextPage": page.next_url,
+              "counts": counts(page.vehicles, page.skipped)}
+    if with_explain:
+        result["explain"] = explain(page)
+    return result
+
+
+def _saved_page(path: Path, args, chosen, fallback: str) -> dict:
+    name, profile = _page_profile(path, chosen, fallback)
+    url = _page_url(path, args.base_url)
+    page = extract_page(path.read_text(encoding="utf-8", errors="replace"), url, profile)
+    return {"page": path.name, "url": url, "profile": name, **page_result(page, args.explain)}
+
+
+def _folder(folder: Path, args, chosen) -> dict:
+    pages = sorted(folder.glob("*.html"))
+    if not pages:
+        raise UsageError(f"{folder} holds no NAME.html pages")
+    return {"pages": [_saved_page(path, args, chosen, "generic") for path in pages]}
+
+
+def _url(args, chosen) -> dict:
+    profile = (chosen or ("lambert", get_profile("lambert")))[1]
+    if args.all_pages:
+        inventory = asyncio.run(fetch_inventory(UrllibHttp(), args.page, profile,
+                                                log=lambda line: print(line, file=sys.stderr)))
+        result = {"vehicles": [v.to_dict() for v in inventory.vehicles], "skipped": inventory.skipped,
+                  "warnings": getattr(inventory, "warnings", []), "nextPage": None,
+                  "counts": counts(inventory.vehicles, inventory.skipped)}
+        if args.explain:
+            result["explain"] = {"missing": _missing(inventory.vehicles),
+                                 "note": "field sources and gallery drops are given for one page at a time"}
+        return result
+    answer = asyncio.run(UrllibHttp().request("GET", args.page, headers={"User-Agent": USER_AGENT}))
+    if not answer.ok:
+        raise SiteError(f"{args.page} answered HTTP {answer.status}")
+    return page_result(extract_page(answer.text(), args.page, profile), args.explain)
+
+
+def run(args) -> dict:
+    chosen = _chosen_profile(args)
+    if args.page.startswith(("http://", "https://")):
+        return _url(args, chosen)
+    path = Path(args.page)
+    if path.is_dir():
+        return _folder(path, args, chosen)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file or folder")
+    result = _saved_page(path, args, chosen, "lambert")
+    return {key: value for key, value in result.items() if key not in ("page", "url", "profile")}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="npm run extract --", description=__doc__.splitlines()[0])
-    parser.add_argument("page", help="a saved HTML file, or an http(s) URL")
-    parser.add_argument("--profile", default="lambert", help=f"one of: {', '.join(sorted(PROFILES))}")
-    parser.add_argument("--profile-file", type=Path, help="a profile as JSON (same keys as profiles.py)")
-    parser.add_argument("--base-url", default="https://dealer.example/inventory",
-                        help="for a saved file: the URL it came from (to resolve relative links)")
-    parser.add_argument("--all-pages", action="store_true", help="for a URL: follow pagination, read the site")
-    args = parser.parse_args(argv)
+    args = _arguments(argv)
     try:
-        profile = json.loads(args.profile_file.read_text()) if args.profile_file else get_profile(args.profile)
-    except (KeyError, OSError, ValueError) as error:
-        parser.error(str(error))
-
-    is_url = args.page.startswith(("http://", "https://"))
-    if is_url and args.all_pages:
-        try:
-            inventory = asyncio.run(fetch_inventory(UrllibHttp(), args.page, profile,
-                                                    log=lambda line: print(line, file=sys.stderr)))
-        except SiteError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        vehicles, skipped, next_page = inventory.vehicles, inventory.skipped, None
-    else:
-        if is_url:
-            answer = asyncio.run(UrllibHttp().request("GET", args.page, headers={"User-Agent": USER_AGENT}))
-            if not answer.ok:
-                print(f"error: {args.page} answered HTTP {answer.status}", file=sys.stderr)
-                return 2
-            html, base = answer.text(), args.page
-        else:
-            html, base = Path(args.page).read_text(encoding="utf-8", errors="replace"), args.base_url
-        page = extract_page(html, base, profile)
-        vehicles, skipped, next_page = page.vehicles, page.skipped, page.next_url
-    print(json.dumps({"vehicles": [v.to_dict() for v in vehicles], "skipped": skipped, "nextPage": next_page,
-                      "counts": {"vehicles": len(vehicles), "skipped": len(skipped),
-                                 "invalidVins": sum(1 for v in vehicles if v.vin and not v.vin_valid)}}, indent=2))
+        result = run(args)
+    except UsageError as error:
+        print(f"npm run extract: error: {error}", file=sys.stderr)
+        return 2
+    except SiteError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 
 

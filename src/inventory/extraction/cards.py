@@ -1,0 +1,167 @@
+"""The `cards` source (one vehicle per HTML element matching a selector) and FIELD_SPECs on HTML.
+
+A FIELD_SPEC (normalised by profiles.load_profile) is
+`{"selector": ".price" | None, "attr": ["data-src", "src"], "regex": "...", "type": "int", "all": False}`:
+the elements matching the selector inside the card (None: the card itself), the first attribute
+present (none listed: the element's text), the regex's group, the type. `srcset` attributes give
+their largest candidate.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from html import unescape
+
+from .fields import absolute_url, clean_text, read_bool
+from .numbers import parse_number, whole_number
+from .records import Record, SourceResult
+from .scripts import iter_start_tags
+from .selectors import MAX_ANCESTOR_STEPS, descendant_elements, select, select_each, simple_selector
+
+MAX_CARDS = 10_000
+_SRCSET_SPLIT = re.compile(r",\s+|(?<=\d[wx]),")
+
+
+@lru_cache(maxsize=256)
+def compiled_regex(pattern: str):
+    return re.compile(pattern)
+
+
+def largest_in_srcset(value: str) -> str | None:
+    """The candidate of a srcset with the largest width (or density) descriptor."""
+    best, best_size = None, -1.0
+    for candidate in _SRCSET_SPLIT.split(value.strip()):
+        parts = candidate.split()
+        if not parts:
+            continue
+        descriptor = parts[1] if len(parts) > 1 else "1x"
+        size = parse_number(descriptor[:-1]) if descriptor[-1:] in ("w", "x") else None
+        if (size or 0) > best_size:
+            best, best_size = parts[0].rstrip(","), size or 0
+    return best
+
+
+def apply_spec(value, spec: dict, page_url: str):
+    """A value with the spec's regex (one group; no match = no value) and type applied."""
+    if value is None:
+        return None
+    if spec.get("regex"):
+        match = compiled_regex(spec["regex"]).search(str(value))
+        if not match:
+            return None
+        value = match[1] if match.groups() else match[0]
+    kind = spec.get("type")
+    if kind == "int":
+        return whole_number(parse_number(value))
+    if kind == "number":
+        return parse_number(value)
+    if kind == "bool":
+        return read_bool(value)
+    if kind == "url":
+        return absolute_url(value, page_url)
+    if kind == "text" or isinstance(value, str):
+        return clean_text(value)
+    return value
+
+
+def _element_value(element, attrs: list[str]):
+    if not attrs:
+        return clean_text(element.get_text(" "))
+    for name in attrs:
+        value = element.get(name)
+        if isinstance(value, list):
+            value = " ".join(value)
+        if value and value.strip():
+            return largest_in_srcset(value) if "srcset" in name else value
+    return None
+
+
+def spec_values(scope, spec: dict, page_url: str, every: bool = False) -> list:
+    """The spec's values inside `scope` (all matches when `every` or the spec says `all`)."""
+    many = every or spec.get("all", False)
+    selector = spec.get("selector")
+    elements = select(scope, selector, first_only=not many) if selector else [scope]
+    return _values(elements, spec, page_url, many)
+
+
+def _values(elements: list, spec: dict, page_url: str, many: bool) -> list:
+    values = []
+    for element in elements:
+        value = apply_spec(_element_value(element, spec.get("attr") or []), spec, page_url)
+        if value not in (None, ""):
+            values.append(value)
+            if not many:
+                break
+    return values
+
+
+def reads_a_start_tag(spec: dict) -> bool:
+    """Whether a page-wide spec reads an attribute of a tag one simple compound picks out (so the
+    start tags alone answer it, without a tree: `a[rel=next]@href`)."""
+    chains = simple_selector(spec["selector"]) if spec.get("selector") else None
+    return bool(chains and spec.get("attr")) and all(len(chain) == 1 for chain in chains)
+
+
+def start_tag_value(html: str, spec: dict, page_url: str):
+    """Such a spec's value from the first matching start tag that gives one."""
+    compounds = [chain[0][1] for chain in simple_selector(spec["selector"])]
+    names = tuple(c.tag for c in compounds) if all(c.tag for c in compounds) else ()
+    for name, attrs in iter_start_tags(html, names):
+        if any(compound.matches(name, attrs) for compound in compounds):
+            value = next((attrs[a] for a in spec["attr"] if attrs.get(a, "").strip()), None)
+            value = apply_spec(unescape(value), spec, page_url) if value else None
+            if value:
+                return value
+    return None
+
+
+def _inside_one_of(card, taken: set[int]) -> bool:
+    ancestor, steps = card.parent, 0
+    while ancestor is not None and steps < MAX_ANCESTOR_STEPS:
+        if id(ancestor) in taken:
+            return True
+        ancestor, steps = ancestor.parent, steps + 1
+    return False
+
+
+def find_cards(tree, selector: str | None) -> list:
+    """The elements matching the card selector, without those nested in another card."""
+    if not selector:
+        return [tree]
+    cards, taken = [], set()
+    for card in select(tree, selector):
+        if not _inside_one_of(card, taken):
+            cards.append(card)
+            taken.add(id(card))
+    return cards
+
+
+def record_from_card(card, source: dict, label: str, page_url: str) -> Record:
+    record = Record(label)
+    fields = source["fields"]
+    wanted = {name: (spec["selector"], not (spec["all"] or name == "photos"))
+              for name, spec in fields.items() if spec.get("selector")}
+    matched = select_each(card, wanted, descendant_elements(card)) if wanted else {}
+    for name, spec in fields.items():
+        many = spec["all"] or name == "photos"
+        values = _values(matched.get(name, [card]), spec, page_url, many)
+        if name == "photos":
+            record.photos = values
+        else:
+            joined = " ".join(map(str, values)) if spec["all"] else None
+            record.set(name, joined or (values[0] if values else None))
+    return record
+
+
+def read_cards(tree, source: dict, label: str, page_url: str) -> SourceResult:
+    result = SourceResult()
+    cards = find_cards(tree, source.get("selector"))
+    if not cards:
+        result.warnings.append({"reason": "cards: no element matches the selector",
+                                "entry": f"{label} {source.get('selector')}"})
+    if len(cards) > MAX_CARDS:
+        result.warnings.append({"reason": f"cards: only the first {MAX_CARDS:,} of {len(cards):,} are read",
+                                "entry": label})
+        cards = cards[:MAX_CARDS]
+    result.records = [record_from_card(card, source, label, page_url) for card in cards]
+    return result

@@ -1,0 +1,223 @@
+"""The `script_json` source: vehicles inside JSON that a page's scripts carry.
+
+Two ways to find the JSON: a `<script>` matched by CSS selector (`script#__NEXT_DATA__`), or the
+value assigned to a name in any inline script (`window.__INITIAL_STATE__ = {...};`,
+`DDC.dataLayer['vehicles'] = [...]`), cut out brace-balanced and string-aware, so the script may
+go on with more statements. The value may also be a JSON-encoded string holding the JSON, or
+`JSON.parse("...")` of one. JavaScript-only escapes (`\\-`, `\\x41`, `\\'`) are tolerated. Then
+the profile's JMESPath expressions pick the vehicle objects and each field's value.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import jmespath
+import jmespath.exceptions
+
+from .. import safe_json
+from .cards import apply_spec
+from .records import Record, SourceResult
+from .scripts import iter_scripts, unwrap
+from .selectors import parse_page, select, simple_selector
+
+_STRING_BODY = r'(?:[^"\\]++|\\.)*+'
+_DOUBLE_QUOTED = re.compile(rf'"{_STRING_BODY}"', re.S)
+_SINGLE_QUOTED = re.compile(r"'(?:[^'\\]++|\\.)*+'", re.S)
+_BRACKETS_OR_STRING = re.compile(r'[\[\]{}"]')
+_JSON_PARSE_CALL = re.compile(r"JSON\s*\.\s*parse\s*\(\s*")
+_ESCAPE = re.compile(r"\\(.)", re.S)
+_NAME_PART = re.compile(r"""\.?\s*([A-Za-z_$][\w$]*)|\[\s*["']([^"']+)["']\s*\]""")
+MAX_VEHICLES_PER_SOURCE = 10_000
+MAX_ASSIGNMENTS = 20          # values of one name read per page (each cut is a scan to its end)
+
+
+@lru_cache(maxsize=256)
+def compiled_path(expression: str):
+    """A JMESPath expression compiled once (raises jmespath's JMESPathError, a ValueError)."""
+    return jmespath.compile(expression)
+
+
+def _name_parts(name: str) -> list[str]:
+    """`DDC.dataLayer['vehicles']` -> ["DDC", "dataLayer", "vehicles"]; ValueError if it is no such name."""
+    text, parts, position = name.strip(), [], 0
+    while position < len(text):
+        match = _NAME_PART.match(text, position)
+        if not match:
+            raise ValueError(f"cannot read the assignment name {name!r}")
+        parts.append(match[1] or match[2])
+        position = match.end()
+    if not parts:
+        raise ValueError("the assignment name is empty")
+    return parts
+
+
+def _accessor(part: str) -> str:
+    quoted = re.escape(part)
+    return rf"""(?:\s*\.\s*{quoted}|\s*\[\s*["']{quoted}["']\s*\])"""
+
+
+@lru_cache(maxsize=64)
+def assignment_pattern(name: str):
+    """A pattern for `name =`, matching the other spellings of the name too (`a.b['c']`, `a["b"].c`)
+    and, for `window.x`, a plain `x =` as well."""
+    parts = _name_parts(name)
+    if parts[0] == "window" and len(parts) > 1:
+        head, rest = rf"(?:window{_accessor(parts[1])}|{re.escape(parts[1])})", parts[2:]
+    else:
+        head, rest = re.escape(parts[0]), parts[1:]
+    return re.compile(rf"(?<![\w$.]){head}{''.join(map(_accessor, rest))}\s*=(?!=)\s*")
+
+
+def cut_value(text: str, start: int) -> str | None:
+    """The JSON value (object, array or string) starting at text[start], brace-balanced and
+    string-aware; None when it never closes."""
+    if text.startswith('"', start):
+        match = _DOUBLE_QUOTED.match(text, start)
+        return match[0] if match else None
+    if text.startswith("'", start):
+        match = _SINGLE_QUOTED.match(text, start)
+        return _as_double_quoted(match[0]) if match else None
+    if not text.startswith(("{", "["), start):
+        return None
+    depth, position = 0, start
+    while bracket := _BRACKETS_OR_STRING.search(text, position):
+        char = bracket[0]
+        if char == '"':
+            string = _DOUBLE_QUOTED.match(text, bracket.start())
+            if not string:
+                return None
+            position = string.end()
+            continue
+        depth += 1 if char in "[{" else -1
+        position = bracket.end()
+        if depth == 0:
+            return text[start:position]
+    return None
+
+
+def _as_double_quoted(single_quoted: str) -> str:
+    body = single_quoted[1:-1].replace("\\'", "'")
+    return '"' + re.sub(r'(?<!\\)((?:\\\\)*)"', r'\1\\"', body) + '"'
+
+
+def _tolerant_escapes(text: str) -> str:
+    """JavaScript escapes JSON does not know, made JSON: `\\-` -> `-`, `\\x41` -> `\\u0041`, `\\'` -> `'`."""
+    def fix(match):
+        char = match[1]
+        if char in '"\\/bfnrtu':
+            return match[0]
+        return "\\u00" if char == "x" else char
+    return _ESCAPE.sub(fix, text)
+
+
+def parse_json_value(raw: str):
+    """Parse a cut-out value; a JSON string holding JSON is parsed again (depth-limited throughout)."""
+    try:
+        value = safe_json.loads(raw)
+    except safe_json.JsonTooDeep:
+        raise
+    except ValueError:
+        value = safe_json.loads(_tolerant_escapes(raw))
+    if isinstance(value, str):
+        inner = value.strip()
+        if inner.startswith(("{", "[")):
+            return safe_json.loads(inner)
+    return value
+
+
+def _values_by_assignment(html: str, name: str) -> list[str]:
+    pattern, values = assignment_pattern(name), []
+    for script in iter_scripts(html):
+        if script.attrs.get("src") is not None:
+            continue
+        for match in pattern.finditer(script.text):
+            start = match.end()
+            call = _JSON_PARSE_CALL.match(script.text, start)
+            value = cut_value(script.text, call.end() if call else start)
+            if value is not None:
+                values.append(value)
+            if len(values) >= MAX_ASSIGNMENTS:
+                return values
+    return values
+
+
+def _values_by_selector(html: str, selector: str) -> list[str]:
+    chains = simple_selector(selector)
+    if chains and all(len(chain) == 1 and chain[0][1].tag == "script" for chain in chains):
+        compounds = [chain[0][1] for chain in chains]
+        scripts = iter_scripts(html)
+        return [unwrap(s.text) for s in scripts if any(c.matches("script", s.attrs) for c in compounds)]
+    return [unwrap(node.get_text()) for node in select(parse_page(html, [selector]), selector)]
+
+
+def _vehicle_objects(data, expression: str) -> list:
+    try:
+        found = compiled_path(expression).search(data) if expression not in ("", "@") else data
+    except jmespath.exceptions.JMESPathError:         # e.g. a function given the wrong type
+        return []
+    if isinstance(found, dict):
+        return [found]
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+
+def _field_value(vehicle: dict, spec: dict):
+    try:
+        value = compiled_path(spec["path"]).search(vehicle)
+    except jmespath.exceptions.JMESPathError:         # e.g. a function given the wrong type
+        return None
+    if spec["name"] == "photos":
+        return value
+    if isinstance(value, dict):
+        value = value.get("name", value.get("value", value.get("label")))
+    if isinstance(value, list):
+        value = next((item for item in value if isinstance(item, (str, int, float))), None)
+    return None if isinstance(value, (dict, list)) else value
+
+
+def _photo_values(value) -> list:
+    items = value if isinstance(value, list) else [value]
+    urls = []
+    for item in items:
+        if isinstance(item, dict):
+            item = item.get("url") or item.get("src") or item.get("href")
+        if isinstance(item, str):
+            urls.append(item)
+    return urls
+
+
+def record_from_object(vehicle: dict, source: dict, label: str, page_url: str) -> Record:
+    record = Record(label)
+    for name, spec in source["fields"].items():
+        value = _field_value(vehicle, {**spec, "name": name})
+        if name == "photos":
+            found = (apply_spec(url, spec, page_url) for url in _photo_values(value))
+            record.photos = [url for url in found if url]
+        else:
+            record.set(name, apply_spec(value, spec, page_url))
+    return record
+
+
+def _json_values(html: str, source: dict) -> list[str]:
+    if source.get("assignment"):
+        return _values_by_assignment(html, source["assignment"])
+    return _values_by_selector(html, source["selector"])
+
+
+def read_script_json(html: str, source: dict, label: str, page_url: str) -> SourceResult:
+    """Vehicles from the JSON of the source's script(s)."""
+    result = SourceResult()
+    where = f"{label} {source.get('assignment') or source.get('selector')}"
+    raws = _json_values(html, source)
+    if not raws:
+        result.warnings.append({"reason": "script_json: no script holds this JSON", "entry": where})
+    for raw in raws:
+        try:
+            data = parse_json_value(raw)
+        except ValueError as error:
+            reason = f"script JSON does not parse: {str(error)[:120]}"
+            result.skipped.append({"reason": reason, "entry": where})
+            continue
+        vehicles = _vehicle_objects(data, source.get("vehicles") or "@")[:MAX_VEHICLES_PER_SOURCE]
+        result.records += [record_from_object(v, source, label, page_url) for v in vehicles]
+    return result

@@ -1,0 +1,65 @@
+"""Every saved page of tests/fixtures/dealer-pages/ extracts to exactly its expected vehicles.
+
+Per page NAME: NAME.html is read with NAME.profile.json (through load_profile) or the built-in
+`generic` profile, against the address in NAME.url; every field of every vehicle must equal
+NAME.expected.json, the vehicle count too, and each `warnings_include` substring must appear in a
+warning. A failure names the page, the vehicle (index, VIN or stock number) and the field.
+"""
+from pathlib import Path
+
+import pytest
+
+from inventory import safe_json
+from inventory.extract import extract_page
+from inventory.profiles import get_profile, load_profile
+
+CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "dealer-pages"
+MIN_PAGES = 16
+VEHICLE_FIELDS = ("vin", "vin_valid", "stock_number", "year", "make", "model", "trim", "price", "mileage",
+                  "exterior_color", "detail_url", "featured", "photos")
+PAGES = sorted(path.name[:-len(".html")] for path in CORPUS.glob("*.html"))
+
+
+def read_page(name: str):
+    html = (CORPUS / f"{name}.html").read_text(encoding="utf-8")
+    url = (CORPUS / f"{name}.url").read_text(encoding="utf-8").strip()
+    profile_file = CORPUS / f"{name}.profile.json"
+    profile = load_profile(profile_file) if profile_file.exists() else get_profile("generic")
+    expected = safe_json.loads((CORPUS / f"{name}.expected.json").read_text(encoding="utf-8"))
+    return extract_page(html, url, profile), expected
+
+
+def label(index: int, vehicle: dict) -> str:
+    return f"vehicle {index} ({vehicle.get('vin') or vehicle.get('stock_number')})"
+
+
+def field_differences(page: str, index: int, want: dict, got: dict) -> list[str]:
+    return [f"{page}: {label(index, want)} field {name}: expected {want.get(name)!r}, got {got.get(name)!r}"
+            for name in VEHICLE_FIELDS if want.get(name) != got.get(name)]
+
+
+def test_the_corpus_has_enough_pages():
+    assert len(PAGES) >= MIN_PAGES, f"{CORPUS} holds {len(PAGES)} pages, fewer than {MIN_PAGES}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_extracts_to_its_expected_vehicles(page):
+    result, expected = read_page(page)
+    got = [vehicle.to_dict() for vehicle in result.vehicles]
+    want = expected["vehicles"]
+    problems = []
+    if len(got) != len(want):
+        problems.append(f"{page}: expected {len(want)} vehicles, got {len(got)}: "
+                        f"{[label(i, v) for i, v in enumerate(got)]}")
+    for index, (wanted, found) in enumerate(zip(want, got)):
+        problems += field_differences(page, index, wanted, found)
+    texts = [f"{w['reason']} {w['entry']}" for w in result.warnings]
+    problems += [f"{page}: no warning mentions {text!r}; warnings: {texts}"
+                 for text in expected.get("warnings_include", []) if not any(text in t for t in texts)]
+    assert not problems, "\n".join(problems)
+
+
+def test_a_wrong_value_is_reported_with_page_vehicle_and_field():
+    """The comparison names what differs (a test of the test: it can fail)."""
+    message = field_differences("p", 2, {"vin": "V1", "price": 100}, {"vin": "V1", "price": 90})
+    assert message == ["p: vehicle 2 (V1) field price: expected 100, got 90"]
