@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from inventory.vin import check_digit
+from inventory.dealer_site.vin import check_digit
 from dev.client import image_lists, logged, process, seed_vehicles, site_knobs, wait_for
 
 MB = 1024 * 1024

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from inventory import safe_json
-from inventory.extract import extract_page
-from inventory.profiles import get_profile, load_profile
+from inventory.dealer_site.extract import extract_page
+from inventory.dealer_site.profiles import get_profile, load_profile
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "dealer-pages"
 MIN_PAGES = 16

@@ -5,10 +5,10 @@ import json
 import pytest
 
 from dev.dealer_site import BAD_CHECK_DIGIT_INDEXES, DEFAULT_KNOBS, make_vehicle
-from inventory.extract import clean_photo_urls, extract_page, parse_number
+from inventory.dealer_site.extract import clean_photo_urls, extract_page, parse_number
 from inventory.net.urllib_transport import UrllibHttp
-from inventory.profiles import get_profile
-from inventory.scrape import SiteError, fetch_inventory
+from inventory.dealer_site.profiles import get_profile
+from inventory.dealer_site.fetching import SiteError, fetch_inventory
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ def test_hostile_numbers_and_nesting_are_skipped_not_fatal():
 
 
 def test_a_listing_cut_off_at_max_pages_deactivates_nothing(demo):
-    from inventory.scrape import plan_save
+    from inventory.dealer_site.saving import plan_save
     profile = dict(get_profile("lambert"), max_pages=2)
     inventory = asyncio.run(fetch_inventory(UrllibHttp(), demo.site_url + "/inventory", profile, log=lambda *_: None))
     assert inventory.truncated and len(inventory.vehicles) == 48

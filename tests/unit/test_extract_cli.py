@@ -8,7 +8,7 @@ from tests.conftest import ROOT
 
 
 def run_cli(*args):
-    done = subprocess.run([sys.executable, "-m", "inventory.extract_cli", *args], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "inventory.dealer_site.extract_cli", *args], capture_output=True, text=True,
                           cwd=ROOT, env={"PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "PYTHONDONTWRITEBYTECODE": "1"},
                           timeout=60)
     return done.returncode, done.stdout, done.stderr

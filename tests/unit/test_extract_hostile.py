@@ -6,9 +6,9 @@ import urllib.request
 import bs4
 import pytest
 
-from inventory.extract import extract_page
-from inventory.extraction import html_tree, selectors
-from inventory.profiles import get_profile, load_profile
+from inventory.dealer_site.extract import extract_page
+from inventory.dealer_site.extraction import html_tree, selectors
+from inventory.dealer_site.profiles import get_profile, load_profile
 
 PAGE = "https://dealer.example/inventory"
 CAR = {"@type": "Car", "vehicleIdentificationNumber": "1HGCM82633A004352", "name": "2003 Honda Accord"}

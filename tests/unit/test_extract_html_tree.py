@@ -2,8 +2,8 @@
 import pytest
 from bs4 import BeautifulSoup
 
-from inventory.extraction.html_tree import parse_html
-from inventory.extraction.selectors import select, simple_selector
+from inventory.dealer_site.extraction.html_tree import parse_html
+from inventory.dealer_site.extraction.selectors import select, simple_selector
 
 SNIPPETS = [
     '<div class="card a" data-vin="V1"><p class="price">$1<p class="miles">5 mi</div>'

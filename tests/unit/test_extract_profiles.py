@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from inventory.profiles import PROFILES, get_profile, load_profile
+from inventory.dealer_site.profiles import PROFILES, get_profile, load_profile
 
 CARDS = {"kind": "cards", "selector": "div.card",
          "fields": {"vin": "@data-vin", "photos": ".photos img@data-src|src"}}

@@ -1,8 +1,8 @@
 """The three source kinds, the merge rule and the field rules, on small hand-written pages."""
 import json
 
-from inventory.extract import extract_detail, extract_page, photos_from_detail
-from inventory.profiles import get_profile, load_profile
+from inventory.dealer_site.extract import extract_detail, extract_page, photos_from_detail
+from inventory.dealer_site.profiles import get_profile, load_profile
 
 PAGE = "https://dealer.example/inventory/"
 ACCORD = "1HGCM82633A004352"          # a valid VIN: Honda, model year 2003

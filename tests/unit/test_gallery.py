@@ -1,7 +1,7 @@
 """Galleries: one entry per photo (the largest size, at the first position), no placeholders or stock art."""
-from inventory.extract import clean_photo_urls
-from inventory.extraction.gallery import GalleryRules, clean_gallery, rules_from_profile
-from inventory.profiles import load_profile
+from inventory.dealer_site.extract import clean_photo_urls
+from inventory.dealer_site.extraction.gallery import GalleryRules, clean_gallery, rules_from_profile
+from inventory.dealer_site.profiles import load_profile
 
 PAGE = "https://dealer.example/inventory/used"
 

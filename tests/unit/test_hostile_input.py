@@ -7,11 +7,12 @@ import pytest
 
 from inventory import safe_json
 from inventory.db import retry_when_busy
-from inventory.extract import Vehicle
+from inventory.dealer_site.extract import Vehicle
 from inventory.net.http import HttpResponse, RedirectRefused, ResponseTooLarge, get_following_redirects
 from inventory.net.urllib_transport import UrllibHttp
-from inventory.profiles import get_profile
-from inventory.scrape import ScrapeLimits, SiteError, fetch_inventory, plan_save
+from inventory.dealer_site.profiles import get_profile
+from inventory.dealer_site.fetching import ScrapeLimits, SiteError, fetch_inventory
+from inventory.dealer_site.saving import plan_save
 from inventory.api.checks import ApiError, parse_json_body, plain_name, query_int
 
 

@@ -4,10 +4,10 @@ from datetime import date
 
 import pytest
 
-from inventory.extract import extract_page, parse_number
-from inventory.extraction.fields import read_field, read_price
-from inventory.extraction.numbers import MAX_SAFE_INTEGER, whole_number
-from inventory.profiles import get_profile
+from inventory.dealer_site.extract import extract_page, parse_number
+from inventory.dealer_site.extraction.fields import read_field, read_price
+from inventory.dealer_site.extraction.numbers import MAX_SAFE_INTEGER, whole_number
+from inventory.dealer_site.profiles import get_profile
 
 
 @pytest.mark.parametrize("text, number", [

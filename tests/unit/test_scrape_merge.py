@@ -2,8 +2,8 @@
 import asyncio
 import json
 
-from inventory.extract import Vehicle
-from inventory.scrape import merge_images, plan_save
+from inventory.dealer_site.extract import Vehicle
+from inventory.dealer_site.saving import merge_images, plan_save
 from inventory import db
 from tests.sqlite_d1 import SqliteD1
 

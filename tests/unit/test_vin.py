@@ -1,4 +1,4 @@
-from inventory.vin import (check_digit, has_foreign_characters, is_valid_vin, makes_for_wmi, model_year,
+from inventory.dealer_site.vin import (check_digit, has_foreign_characters, is_valid_vin, makes_for_wmi, model_year,
                            model_years, normalize_vin, vin_identity)
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from ..config import HANDOFF_MODES, SettingError
 from ..photos.handoff import hand_off
-from ..profiles import get_profile
-from ..scrape import ScrapeLimits, SiteError, run_scrape
+from ..dealer_site.fetching import ScrapeLimits, SiteError
+from ..dealer_site.profiles import get_profile
+from ..dealer_site.saving import run_scrape
 from . import openapi
 from .checks import ApiError, only_fields
 from .routing import Answer, Call, Route

@@ -24,9 +24,9 @@ from collections import Counter
 from pathlib import Path
 
 from .extract import PageExtract, extract_page
-from .net.urllib_transport import UrllibHttp
+from ..net.urllib_transport import UrllibHttp
 from .profiles import ALIASES, PROFILES, get_profile, load_profile
-from .scrape import USER_AGENT, SiteError, fetch_inventory
+from .fetching import USER_AGENT, SiteError, fetch_inventory
 
 DEFAULT_BASE_URL = "https://dealer.example/inventory"
 FIELDS = ("vin", "stock_number", "year", "make", "model", "trim", "price", "mileage", "exterior_color",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .. import safe_json
+from ... import safe_json
 from .records import Record, SourceResult
 from .scripts import iter_scripts, unwrap
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 import jmespath
 import jmespath.exceptions
 
-from .. import safe_json
+from ... import safe_json
 from .cards import apply_spec
 from .records import Record, SourceResult
 from .scripts import iter_scripts, unwrap

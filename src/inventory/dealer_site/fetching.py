@@ -1,0 +1,164 @@
+"""Phase 1, first half: read the dealer's inventory pages, politely (own User-Agent, robots.txt, at
+most 6 requests at once, three tries a page), within limits, and staying on the dealer's hosts."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+from urllib.robotparser import RobotFileParser
+
+from ..net.http import HttpResponse, RedirectRefused, ResponseTooLarge, TransportError, get_following_redirects
+from ..net.url_guard import same_site
+from .extract import Vehicle, extract_page, photos_from_detail
+
+USER_AGENT = "LambertInventorySync/0.1 (+inventory sync bot)"
+MAX_IN_FLIGHT = 6          # the Workers limit of simultaneous connections per invocation
+PAGE_RETRIES = (0.5, 1.0)  # waits before the second and third try of a failed page
+
+
+class SiteError(Exception):
+    """The dealer site could not be read completely; nothing is written."""
+
+
+@dataclass
+class ScrapeLimits:
+    """What one scrape will read at most (settings MAX_PAGE_BYTES and MAX_VEHICLES)."""
+    max_page_bytes: int = 5 * 1024 * 1024
+    max_vehicles: int = 5000
+    timeout_s: float = 10.0
+
+
+@dataclass
+class Inventory:
+    vehicles: list[Vehicle]
+    skipped: list[dict]
+    pages: int
+    requests: int
+    truncated: bool = False     # stopped at max_pages: some vehicles were not seen
+    warnings: list[dict] = field(default_factory=list)
+
+
+class Site:
+    """The dealer's site as one scrape reads it: its hosts, politeness and limits."""
+
+    def __init__(self, http, start_url: str, profile: dict, limits: ScrapeLimits):
+        self.http, self.start_url, self.limits = http, start_url, limits
+        self.hosts = site_hosts(start_url, profile.get("hosts") or [])
+        self.requests = 0
+
+    def refuse(self, url: str) -> str | None:
+        """Why the scrape must not follow a link or redirect to `url` (pages stay on the dealer's hosts)."""
+        return None if same_site(url, self.start_url, self.hosts) else "not on the dealer's site"
+
+    async def get(self, url: str, accept) -> HttpResponse:
+        """GET with up to three tries for no answer, 5xx and 429; `accept(status)` ends the retries."""
+        last_problem = ""
+        for wait in (0, *PAGE_RETRIES):
+            if wait:
+                await asyncio.sleep(wait)
+            self.requests += 1
+            try:
+                response, _ = await get_following_redirects(
+                    self.http, url, check_url=self.refuse, timeout_s=self.limits.timeout_s,
+                    max_bytes=self.limits.max_page_bytes,
+                    headers={"User-Agent": USER_AGENT, "Accept": "text/html"})
+            except TransportError as error:
+                last_problem = f"no answer from {url} ({error})"
+                continue
+            except ResponseTooLarge as error:
+                raise SiteError(f"{url} is larger than MAX_PAGE_BYTES ({error.limit} bytes)") from None
+            except RedirectRefused as error:
+                raise SiteError(str(error)) from None
+            if accept(response.status) or (response.status < 500 and response.status != 429):
+                return response
+            last_problem = f"{url} answered HTTP {response.status}"
+        raise SiteError(last_problem)
+
+    async def page(self, url: str) -> str:
+        response = await self.get(url, accept=lambda status: 200 <= status < 300)
+        if not response.ok:
+            raise SiteError(f"{url} answered HTTP {response.status}")
+        return response.text()
+
+    async def robots_allow(self, url: str) -> bool:
+        parts = urlsplit(url)
+        response = await self.get(f"{parts.scheme}://{parts.netloc}/robots.txt", accept=lambda status: status < 500)
+        if not response.ok:          # no robots.txt: everything is allowed
+            return True
+        parser = RobotFileParser()
+        parser.parse(response.text().splitlines())
+        return parser.can_fetch(USER_AGENT, url)
+
+
+def site_hosts(start_url: str, extra: list[str]) -> list[str]:
+    """The start URL's host, its www./bare twin (a common redirect) and the profile's extra hosts."""
+    host = (urlsplit(start_url).hostname or "").lower()
+    twin = host[4:] if host.startswith("www.") else f"www.{host}"
+    return [twin, *(h.lower() for h in extra)]
+
+
+def _unique(vehicles: list[Vehicle], skipped: list[dict]) -> list[Vehicle]:
+    """Listed twice across pages: keep the first."""
+    unique, keys = [], set()
+    for vehicle in vehicles:
+        if vehicle.key in keys:
+            skipped.append({"reason": "listed twice", "entry": vehicle.key})
+            continue
+        keys.add(vehicle.key)
+        unique.append(vehicle)
+    return unique
+
+
+async def _read_listing(site: Site, profile: dict, log) -> tuple[list, list, list, int, str | None]:
+    vehicles, skipped, warnings = [], [], []
+    seen_pages, url = set(), site.start_url
+    while url and url not in seen_pages and len(seen_pages) < profile.get("max_pages", 40):
+        seen_pages.add(url)
+        page = extract_page(await site.page(url), url, profile)
+        log(f"  📄 Page {len(seen_pages)}: {len(page.vehicles)} vehicles ({len(page.skipped)} skipped)")
+        vehicles += page.vehicles
+        skipped += page.skipped
+        warnings += page.warnings
+        if len(vehicles) > site.limits.max_vehicles:
+            raise SiteError(f"the site listed more than MAX_VEHICLES ({site.limits.max_vehicles}) vehicles "
+                            f"by page {len(seen_pages)}; nothing saved")
+        url = page.next_url
+        if url and (reason := site.refuse(url)):
+            warnings.append({"reason": f"next page link not followed: {reason}", "entry": url[:200]})
+            log(f"  ⚠️ Next page {url[:120]} is not on the dealer's site: not followed")
+            url = None
+    return vehicles, skipped, warnings, len(seen_pages), url if url not in seen_pages else None
+
+
+async def _read_detail_pages(site: Site, vehicles: list[Vehicle], profile: dict, skipped: list, log) -> None:
+    mode = profile.get("detail_pages", "never")
+    need_detail = [v for v in vehicles if v.detail_url and not site.refuse(v.detail_url) and (
+        mode == "always" or (mode == "if_no_photos" and not v.photos))]
+    if not need_detail:
+        return
+    gate = asyncio.Semaphore(MAX_IN_FLIGHT)
+
+    async def fill(vehicle: Vehicle):
+        async with gate:
+            try:
+                html = await site.page(vehicle.detail_url)
+            except SiteError as error:     # one bad detail page costs its photos, not the scrape
+                skipped.append({"reason": f"detail page unavailable: {error}", "entry": vehicle.key})
+                return
+        vehicle.photos = photos_from_detail(html, vehicle.detail_url, profile) or vehicle.photos
+
+    await asyncio.gather(*(fill(v) for v in need_detail))
+    log(f"  🔎 Read {len(need_detail)} detail pages for photos")
+
+
+async def fetch_inventory(http, start_url: str, profile: dict, *, respect_robots: bool = True,
+                          limits: ScrapeLimits | None = None, log=print) -> Inventory:
+    site = Site(http, start_url, profile, limits or ScrapeLimits())
+    if respect_robots and not await site.robots_allow(start_url):
+        raise SiteError(f"robots.txt of {urlsplit(start_url).netloc} disallows {start_url}")
+    vehicles, skipped, warnings, pages, unread = await _read_listing(site, profile, log)
+    unique = _unique(vehicles, skipped)
+    await _read_detail_pages(site, unique, profile, skipped, log)
+    if unread:
+        log(f"  ⚠️ Stopped at the profile's max_pages ({profile.get('max_pages', 40)}); more pages were listed")
+    return Inventory(unique, skipped, pages, site.requests, bool(unread), warnings)

@@ -1,1 +1,0 @@
-"""Extraction of vehicles from dealer pages: sources, field rules, galleries (see inventory.extract)."""
