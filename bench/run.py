@@ -28,14 +28,11 @@ from pathlib import Path
 
 # wrangler dev watches src/ and reloads a Worker when a file there changes: never write .pyc there.
 sys.dont_write_bytecode = True
-ROOT = Path(__file__).resolve().parent.parent
-for path in (ROOT / "src", ROOT):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
 
+from dev.client import Api, Database, reset, seed_vehicles  # noqa: E402
 from dev.launcher import Stack  # noqa: E402
-from tests.conftest import Api, Database, seed_vehicles  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
 REPEATS = 3                       # medians of this many runs where a duration is compared
 SCRAPE_REPEATS = 5                # scrapes take under a second: more of them, steadier medians
@@ -72,11 +69,7 @@ class Lab:
 
     def reset(self) -> None:
         """Empty database, stand-ins back to their default knobs and zero counters."""
-        self.database.clear()
-        for url in (self.stack.site_url, self.stack.images_url):
-            status, body = self.api.call("POST", url + "/__reset", {}, token=None)
-            if status != 200:
-                raise BenchError(f"{url}/__reset answered {status}: {body}")
+        reset(self.stack, self.api, self.database)
 
     def site(self, **knobs) -> None:
         self.stack.standins.site.set_knobs(knobs)
@@ -487,9 +480,6 @@ def backlog_benchmark() -> list[Row]:
     return rows
 
 
-BENCHMARKS = [scraper_benchmark, processor_benchmark, backlog_benchmark, cpu_benchmark]
-
-
 # --- 4. CPU per vehicle and per image ------------------------------------------------------------
 
 CPU_TARGET_FIRST_MS, CPU_TARGET_UNCHANGED_MS = 5.0, 2.0     # per vehicle (issue 11)
@@ -540,6 +530,9 @@ def cpu_benchmark() -> list[Row]:
             how.format(n=REPEATS, values=fmt(per_image)).replace("per vehicle found", "per image uploaded"),
             "informative", None),
     ]
+
+
+BENCHMARKS = [scraper_benchmark, processor_benchmark, backlog_benchmark, cpu_benchmark]
 
 
 # --- report ------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ Everything is deterministic: vehicle N is always the same car, and a given
 photo URL always returns the same bytes.
 """
 
-import copy
 import html
 import json
 import random
@@ -17,10 +16,11 @@ import threading
 import time
 import zlib
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from dev.pngs import make_png
+from dev.standin_server import Standin, StandinHandler, read_body, send
 
 DEALER_NAME = "Lambert Demo Motors"
 FIRST_STOCK_NUMBER = 10001
@@ -208,88 +208,44 @@ def script_json(data) -> str:
     return json.dumps(data, indent=1).replace("</", "<\\/")
 
 
-class _Server(ThreadingHTTPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass  # clients hanging up early (timeouts, aborted downloads) are expected
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(StandinHandler):
     server_version = "DemoDealer/1.0"
 
-    def log_message(self, format, *args):
-        pass
 
-    def do_GET(self):
-        self.server.site.handle(self, "GET", self.server.role)
-
-    def do_POST(self):
-        self.server.site.handle(self, "POST", self.server.role)
-
-
-class DealerSite:
+class DealerSite(Standin):
     """The demo dealer website plus its vendor CDN (two servers)."""
 
+    DEFAULT_KNOBS = DEFAULT_KNOBS
+    handler = _Handler
+
     def __init__(self):
-        self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._servers = {}
         self.site_url = None
         self.cdn_url = None
-        self._reset_state()
+        super().__init__()
 
     # ----- lifecycle -------------------------------------------------------
 
     def start(self, host="127.0.0.1", site_port=8790, cdn_port=8792):
         self._stopping.clear()
-        for role, port in (("site", site_port), ("cdn", cdn_port)):
-            server = _Server((host, port), _Handler)
-            server.site = self
-            server.role = role
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            self._servers[role] = server
-        self.site_url = f"http://{host}:{self._servers['site'].server_address[1]}"
-        self.cdn_url = f"http://{host}:{self._servers['cdn'].server_address[1]}"
+        self.site_url = self._serve(host, site_port, "site")
+        self.cdn_url = self._serve(host, cdn_port, "cdn")
         return self
 
     def stop(self):
         self._stopping.set()  # wakes up requests hanging on a "timeout" fault
-        for server in self._servers.values():
-            server.shutdown()
-            server.server_close()
-        self._servers = {}
+        super().stop()
 
     # ----- shared state ----------------------------------------------------
 
-    def reset(self) -> None:
-        """Knobs back to their defaults, stored state and counters cleared (as POST /__reset)."""
-        self._reset_state()
-
-    def _reset_state(self):
-        with self._lock:
-            self._knobs = copy.deepcopy(DEFAULT_KNOBS)
-            self._random = random.Random(20240601)
-            self._requests = {"robots": 0, "listing": 0, "detail": 0, "photo": 0, "other": 0}
-            self._total = 0
-            self._paths = {}         # "site:/inventory" or "cdn:/photos/..." -> requests
-            self._user_agents = set()
-            self._in_flight = {"site": 0, "cdn": 0}
-            self._max_in_flight = {"site": 0, "cdn": 0}
-
-    def knobs(self) -> dict:
-        with self._lock:
-            return copy.deepcopy(self._knobs)
-
-    def set_knobs(self, changes: dict) -> dict:
-        unknown = set(changes) - set(DEFAULT_KNOBS)
-        if unknown:
-            raise ValueError(f"unknown knobs: {sorted(unknown)}")
-        with self._lock:
-            self._knobs.update(copy.deepcopy(changes))
-            return copy.deepcopy(self._knobs)
+    def _clear_state(self):
+        self._random = random.Random(20240601)
+        self._requests = {"robots": 0, "listing": 0, "detail": 0, "photo": 0, "other": 0}
+        self._total = 0
+        self._paths = {}         # "site:/inventory" or "cdn:/photos/..." -> requests
+        self._user_agents = set()
+        self._in_flight = {"site": 0, "cdn": 0}
+        self._max_in_flight = {"site": 0, "cdn": 0}
 
     def stats(self) -> dict:
         with self._lock:
@@ -312,12 +268,13 @@ class DealerSite:
 
     # ----- request handling ------------------------------------------------
 
-    def handle(self, request: BaseHTTPRequestHandler, method: str, role: str):
+    def handle(self, request: BaseHTTPRequestHandler, method: str):
+        role = request.server.role
         url = urlsplit(request.path)
-        body = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        body = read_body(request)
 
         if role == "site" and url.path.startswith("/__"):
-            return self._handle_control(request, method, url.path, body)
+            return self.handle_control(request, method, url.path, body)
 
         kind = self._request_kind(role, url.path)
         with self._lock:
@@ -347,23 +304,6 @@ class DealerSite:
         if path.startswith("/vehicle/"):
             return "detail"
         return "other"
-
-    def _handle_control(self, request, method, path, body):
-        if method == "POST" and path == "/__control":
-            try:
-                changes = json.loads(body or b"{}")
-                if not isinstance(changes, dict):
-                    raise ValueError("expected a JSON object")
-                knobs = self.set_knobs(changes)
-            except ValueError as error:
-                return send(request, 400, "application/json", json.dumps({"error": str(error)}))
-            return send(request, 200, "application/json", json.dumps(knobs))
-        if method == "POST" and path == "/__reset":
-            self._reset_state()
-            return send(request, 200, "application/json", json.dumps(self.knobs()))
-        if method == "GET" and path == "/__stats":
-            return send(request, 200, "application/json", json.dumps(self.stats()))
-        return send(request, 404, "text/plain", "not found\n")
 
     def _serve_site(self, request, kind, url):
         knobs = self.knobs()
@@ -591,17 +531,6 @@ def page_html(title: str, body: str) -> str:
 
 def error_page(status: int, message: str) -> str:
     return page_html(f"{status} {message}", f"<h1>{status}</h1><p>{html.escape(message)}</p>")
-
-
-def send(request: BaseHTTPRequestHandler, status: int, content_type: str, body):
-    if isinstance(body, str):
-        body = body.encode("utf-8")
-        content_type += "; charset=utf-8"
-    request.send_response(status)
-    request.send_header("Content-Type", content_type)
-    request.send_header("Content-Length", str(len(body)))
-    request.end_headers()
-    request.wfile.write(body)
 
 
 def send_padded(request: BaseHTTPRequestHandler, page: str, total_bytes: int):

@@ -14,15 +14,16 @@ import json
 import math
 import random
 import re
-import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote, urlsplit
+
+from dev.standin_server import Standin, StandinHandler, read_body, send, send_json
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_METADATA_BYTES = 1024
@@ -120,38 +121,21 @@ def utc_iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class _Server(ThreadingHTTPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass  # clients giving up mid-request are expected here
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(StandinHandler):
     server_version = "ImagesStandIn/1.0"
 
-    def log_message(self, format, *args):
-        pass
-
-    def do_GET(self):
-        self.server.api.handle(self, "GET")
-
-    def do_POST(self):
-        self.server.api.handle(self, "POST")
-
     def do_DELETE(self):
-        self.server.api.handle(self, "DELETE")
+        self.server.standin.handle(self, "DELETE")
 
 
-class ImagesApi:
+class ImagesApi(Standin):
+    DEFAULT_KNOBS = DEFAULT_KNOBS
+    handler = _Handler
+
     def __init__(self):
-        self._lock = threading.Lock()
-        self._server = None
         self.url = None
         self.token = self.account_id = self.account_hash = None
-        self._reset_state()
+        super().__init__()
 
     # ----- lifecycle -------------------------------------------------------
 
@@ -160,58 +144,33 @@ class ImagesApi:
         self.token = token
         self.account_id = account_id
         self.account_hash = account_hash
-        self._server = _Server((host, port), _Handler)
-        self._server.api = self
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.url = f"http://{host}:{self._server.server_address[1]}"
+        self.url = self._serve(host, port)
         return self
-
-    def stop(self):
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
     # ----- shared state ----------------------------------------------------
 
-    def reset(self) -> None:
-        """Knobs back to their defaults, stored state and counters cleared (as POST /__reset)."""
-        self._reset_state()
+    def _clear_state(self):
+        self._random = random.Random(self._knobs["seed"])
+        self._images = {}
+        self._batch_tokens = {}
+        self._recent_requests = collections.deque()  # timestamps, account rate limit
+        self._blocked_until = 0.0
+        self._in_flight = getattr(self, "_in_flight", 0)   # a live gauge: requests still inside stay counted
+        self._counters = {
+            "requests": 0,
+            "uploads_received": 0,
+            "duplicate_uploads": 0,
+            "max_in_flight": 0,
+            "rate_limited": 0,
+            "batch_uploads": 0,
+            "dropped_connections": 0,
+        }
+        self._uploads_by_id = collections.Counter()
+        self._by_status = collections.Counter()
 
-    def _reset_state(self):
-        with self._lock:
-            self._knobs = copy.deepcopy(DEFAULT_KNOBS)
-            self._random = random.Random(self._knobs["seed"])
-            self._images = {}
-            self._batch_tokens = {}
-            self._recent_requests = collections.deque()  # timestamps, account rate limit
-            self._blocked_until = 0.0
-            self._in_flight = getattr(self, "_in_flight", 0)   # a live gauge: requests still inside stay counted
-            self._counters = {
-                "requests": 0,
-                "uploads_received": 0,
-                "duplicate_uploads": 0,
-                "max_in_flight": 0,
-                "rate_limited": 0,
-                "batch_uploads": 0,
-                "dropped_connections": 0,
-            }
-            self._uploads_by_id = collections.Counter()
-            self._by_status = collections.Counter()
-
-    def knobs(self) -> dict:
-        with self._lock:
-            return copy.deepcopy(self._knobs)
-
-    def set_knobs(self, changes: dict) -> dict:
-        unknown = set(changes) - set(DEFAULT_KNOBS)
-        if unknown:
-            raise ValueError(f"unknown knobs: {sorted(unknown)}")
-        with self._lock:
-            self._knobs.update(copy.deepcopy(changes))
-            if "seed" in changes:
-                self._random = random.Random(changes["seed"])
-            return copy.deepcopy(self._knobs)
+    def _knobs_changed(self, changes: dict):
+        if "seed" in changes:
+            self._random = random.Random(changes["seed"])
 
     def stats(self) -> dict:
         with self._lock:
@@ -239,7 +198,7 @@ class ImagesApi:
         body = read_body(request)
 
         if path.startswith("/__"):
-            return self._handle_control(request, method, path, body)
+            return self.handle_control(request, method, path, body)
         account_prefix = "/client/v4/accounts/"
         is_batch = path.rstrip("/") == "/batch/images/v1"
         if not path.startswith(account_prefix) and not is_batch:
@@ -451,48 +410,8 @@ class ImagesApi:
             return send(request, 404, "text/plain", b"not found\n")
         send(request, 200, image.content_type, image.data)
 
-    def _handle_control(self, request, method, path, body):
-        if method == "POST" and path == "/__control":
-            try:
-                changes = json.loads(body or b"{}")
-                if not isinstance(changes, dict):
-                    raise ValueError("expected a JSON object")
-                knobs = self.set_knobs(changes)
-            except ValueError as error:
-                return send(request, 400, "application/json", json.dumps({"error": str(error)}).encode())
-            return send(request, 200, "application/json", json.dumps(knobs).encode())
-        if method == "POST" and path == "/__reset":
-            self._reset_state()
-            return send(request, 200, "application/json", json.dumps(self.knobs()).encode())
-        if method == "GET" and path == "/__stats":
-            return send(request, 200, "application/json", json.dumps(self.stats()).encode())
-        return send(request, 404, "text/plain", b"not found\n")
-
     def _send_envelope(self, request, status, result, errors, headers=None):
         with self._lock:
             self._by_status[status] += 1
         envelope = {"success": not errors, "errors": errors, "messages": [], "result": result}
-        send(request, status, "application/json", json.dumps(envelope).encode(), headers)
-
-
-def read_body(request: BaseHTTPRequestHandler) -> bytes:
-    if request.headers.get("Transfer-Encoding", "").lower() == "chunked":
-        chunks = []
-        while True:
-            size = int(request.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                request.rfile.readline()  # blank line after the last chunk
-                return b"".join(chunks)
-            chunks.append(request.rfile.read(size))
-            request.rfile.readline()  # CRLF after each chunk
-    return request.rfile.read(int(request.headers.get("Content-Length") or 0))
-
-
-def send(request: BaseHTTPRequestHandler, status: int, content_type: str, body: bytes, headers=None):
-    request.send_response(status)
-    request.send_header("Content-Type", content_type)
-    request.send_header("Content-Length", str(len(body)))
-    for name, value in (headers or {}).items():
-        request.send_header(name, value)
-    request.end_headers()
-    request.wfile.write(body)
+        send_json(request, status, envelope, headers)

@@ -16,7 +16,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -26,10 +25,9 @@ from pathlib import Path
 
 from dev.standins import start_standins
 from dev.webhook_receiver import WebhookReceiver
+from scripts import setup as project_setup  # the wrangler environment, the schema
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-import setup as project_setup  # noqa: E402  (scripts/setup.py: the wrangler environment, the schema)
 
 # Test-only flags: select workerd's `dev` Pyodide slot (the bundle built offline). Given on the
 # command line so the committed configs stay deployable.

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARTIFACTS, seed_vehicles
+from dev.client import seed_vehicles
+from tests.settings import ARTIFACTS
 
 try:
     from playwright.sync_api import expect, sync_playwright

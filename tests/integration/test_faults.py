@@ -11,8 +11,9 @@ The retry waits are real (about 1 + 2 + 4 s), so the slow cases use very few pho
 import threading
 import time
 
-from tests.conftest import (TEST_PROCESSOR_VARS, all_entries, image_lists, images_knobs, images_stats, logged, process,
-                            seed_vehicles, site_knobs, vendor_entries, wait_for)
+from dev.client import (all_entries, image_lists, images_knobs, images_stats, logged, process, seed_vehicles,
+                        site_knobs, vendor_entries, wait_for)
+from tests.settings import TEST_PROCESSOR_VARS
 
 
 def image_row(database, url):

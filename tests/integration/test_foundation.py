@@ -1,13 +1,10 @@
 """The foundation: both Workers are real Python Workers under workerd, with their bindings."""
 import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "scripts"))
-import setup as project_setup  # noqa: E402
+from scripts import setup as project_setup
+from tests.settings import ROOT
 
 
 @pytest.mark.parametrize("worker, service, bindings", [

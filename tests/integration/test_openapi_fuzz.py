@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
 from inventory.api.openapi import MAX_VEHICLE_ID
 from inventory.api.processor_routes import SPEC as PROCESSOR_SPEC
 from inventory.api.scraper_routes import SPEC as SCRAPER_SPEC
-from tests.conftest import seed_vehicles
+from dev.client import seed_vehicles
 
 CHECKS = [schemathesis.checks.not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]

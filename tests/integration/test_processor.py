@@ -3,8 +3,8 @@ import threading
 
 import requests
 
-from tests.conftest import (image_lists, images_knobs, images_stats, logged, process, seed_vehicles, site_knobs,
-                            vendor_entries, wait_for)
+from dev.client import (image_lists, images_knobs, images_stats, logged, process, seed_vehicles, site_knobs,
+                        vendor_entries, wait_for)
 
 
 def test_a_batch_of_all_vendor_lists_ends_with_all_ids(fresh, api, database):

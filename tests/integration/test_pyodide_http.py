@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.settings import ROOT
 
 PROBE = ROOT / "tests" / "workers" / "pyodide_http_probe"
 
@@ -21,7 +21,7 @@ PROBE = ROOT / "tests" / "workers" / "pyodide_http_probe"
 @pytest.fixture(scope="module")
 def probe(stack):
     from dev.launcher import DEV_SLOT_FLAGS, _port
-    import setup as project_setup
+    from scripts import setup as project_setup
     port = _port("PROBE_PORT", 8794)
     log = open(stack.state_dir / "probe.log", "wb")
     process = subprocess.Popen(

@@ -2,7 +2,7 @@
 import re
 import threading
 
-from tests.conftest import image_lists, images_stats, logged, site_knobs, wait_for
+from dev.client import image_lists, images_stats, logged, site_knobs, wait_for
 
 
 def all_ids(database):

@@ -1,8 +1,8 @@
 """lambert-scraper under workerd against the demo dealer site (dev/dealer_site.py)."""
 import json
 
+from dev.client import logged, site_knobs, wait_for
 from dev.dealer_site import BAD_CHECK_DIGIT_INDEXES, make_vehicle
-from tests.conftest import logged, site_knobs, wait_for
 
 SNAPSHOT_SQL = ("SELECT vehicle_key, vin, stock_number, year, make, model, trim, price, mileage, exterior_color, "
                 "detail_url, featured, images, source_images, status, content_hash, updated_at FROM vehicles "
@@ -162,7 +162,7 @@ def test_scrape_needs_the_admin_token(fresh, api, database):
 
 def test_vehicles_endpoint_resolves_each_image_for_display(fresh, api, database):
     stack = fresh
-    from tests.conftest import seed_vehicles
+    from dev.client import seed_vehicles
     seed_vehicles(stack, database, 2, 2, images=lambda v, urls: ["img-a", urls[1]])
     status, body = api.call("GET", stack.scraper_url + "/api/vehicles?variant=thumbnail&pageSize=1", token=None)
     assert status == 200 and body["total"] == 2 and len(body["vehicles"]) == 1

@@ -3,8 +3,8 @@ session's D1 database: `file` (download, check, upload the bytes to the REST API
 (`env.IMAGES.hosted.upload`, which wrangler dev emulates)."""
 import pytest
 
+from dev.client import image_lists, images_stats, logged, seed_vehicles, site_knobs
 from dev.launcher import _port
-from tests.conftest import image_lists, images_stats, logged, seed_vehicles, site_knobs
 
 
 @pytest.fixture(scope="module")

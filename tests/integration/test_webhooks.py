@@ -4,7 +4,7 @@ import hmac
 import json
 import time
 
-from tests.conftest import logged, seed_vehicles, site_knobs
+from dev.client import logged, seed_vehicles, site_knobs
 
 
 def deliveries(stack, api, wanted: int, timeout: float = 20) -> list[dict]:

@@ -1,0 +1,1 @@
+"""The project's scripts; `dev.launcher` and the tests import `scripts.setup` for its helpers."""

@@ -1,0 +1,9 @@
+"""Where the test session keeps its files, and the settings of the stack it starts."""
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+# Settings of the test stack: production defaults, except a wider API budget (the suite uploads
+# thousands of images within minutes) and a short claim expiry (the crash-and-resume tests).
+TEST_PROCESSOR_VARS = {"IMAGES_API_REQUESTS_PER_MINUTE": "1000", "CLAIM_TTL_S": "15"}
