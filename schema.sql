@@ -1,5 +1,8 @@
--- The single source of the database schema (D1 / SQLite). Applied by scripts/setup.py locally
--- and by `wrangler d1 execute DB --remote --file schema.sql` in production. Idempotent.
+-- The current D1 (SQLite) schema in one file: what migrations/ add up to, for reading and for the
+-- unit tests' SQLite (tests/sqlite_d1.py). tests/unit/test_migrations.py proves it equals the
+-- migrations applied to an empty database. Every D1 database, local or deployed, is built by
+-- `wrangler d1 migrations apply` (scripts/setup.py, npm run deploy), never from this file.
+-- A schema change is a new migration in migrations/ plus the same change here.
 
 -- One row per vehicle the dealer has listed. `images` is the seed's format: a JSON array whose
 -- entries are Cloudflare image ids or vendor URLs (all ids, all URLs, or mixed). `source_images`

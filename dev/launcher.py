@@ -25,7 +25,8 @@ from pathlib import Path
 
 from dev.standins import start_standins
 from dev.webhook_receiver import WebhookReceiver
-from scripts import setup as project_setup  # the wrangler environment, the schema
+from scripts import setup as project_setup  # the wrangler environment, the migrations
+from scripts import wrangler_config  # the processor's queue-mode config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,6 +89,7 @@ class Stack:
     quiet: bool = False
     keep_logs_in: Path | None = None    # on stop, the Workers' logs are copied here (the state dir may go)
     port_offset: int = 0                # added to every port: a second stack beside the first (tests)
+    queue_mode: bool = True             # the processor with its queues; False: its config as committed
 
     def __post_init__(self):
         ports = {"scraper": _port("SCRAPER_PORT", 8787), "processor": _port("PROCESSOR_PORT", 8788),
@@ -150,7 +152,7 @@ class Stack:
         self.webhooks = WebhookReceiver().start(port=self.ports["webhooks"])
         self.say(f"stand-ins: dealer site {self.site_url}, vendor CDN {self.standins.site.cdn_url}, "
                  f"Images API {self.images_url}")
-        project_setup.apply_schema(self.state_dir)
+        project_setup.apply_migrations(self.state_dir)
         delivery = self.images_url
         self.local_processor_vars = {
             "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID, "CLOUDFLARE_IMAGES_ACCOUNT_HASH": ACCOUNT_HASH,
@@ -161,7 +163,7 @@ class Stack:
         self.say("starting image-processor, then lambert-scraper (one at a time, never racing for the database)")
         # One after the other: two workerd processes opening a fresh local D1 database at the same
         # moment can fail to start with "database is locked: SQLITE_BUSY".
-        self._start_answering("processor", "wrangler-image-processor.toml", 9230, self.local_processor_vars)
+        self._start_answering("processor", self.processor_config(), 9230, self.local_processor_vars)
         self._start_answering("scraper", "wrangler-scraper.toml", 9231, {
             "SCRAPE_URL": f"{self.site_url}/inventory", "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,
             "CLOUDFLARE_IMAGES_ACCOUNT_HASH": ACCOUNT_HASH, "IMAGE_DELIVERY_BASE": delivery,
@@ -174,9 +176,15 @@ class Stack:
         """One more image-processor (e.g. another UPLOAD_MODE) on the same D1 database, in a dev
         registry of its own so the scraper's service binding keeps reaching the main one."""
         self.ports[name] = port
-        self._start_answering(name, "wrangler-image-processor.toml", inspector_port,
+        self._start_answering(name, self.processor_config(), inspector_port,
                               {**self.local_processor_vars, **variables}, registry=self.state_dir / f"registry-{name}")
         return self.workers[name].url
+
+    def processor_config(self) -> str:
+        """The image processor's config: in queue mode the generated one that declares its queues."""
+        if not self.queue_mode:
+            return wrangler_config.PROCESSOR_CONFIG
+        return wrangler_config.write_queue_config().name
 
     def _start_answering(self, name: str, config: str, inspector_port: int, variables: dict,
                          registry: Path | None = None) -> None:
@@ -278,9 +286,16 @@ class Stack:
             self._tmp = None
 
 
+def site_vars_from_environment() -> dict:
+    """SCRAPE_URL and SITE_PROFILE from the environment (`npm run dev`/`demo` against a real dealer
+    site); only the commands pass them on, never the test stack. The stand-ins stay the only private
+    hosts allowed."""
+    return {name: os.environ[name] for name in ("SCRAPE_URL", "SITE_PROFILE") if os.environ.get(name)}
+
+
 def main() -> None:
     state = ROOT / ".wrangler" / "state"
-    with Stack(state_dir=state) as stack:
+    with Stack(state_dir=state, scraper_vars=site_vars_from_environment()) as stack:
         print(json.dumps({"scraper": stack.scraper_url, "imageProcessor": stack.processor_url,
                           "adminPanel": f"{stack.processor_url}/admin", "demoSite": stack.site_url,
                           "imagesApi": stack.images_url}, indent=2), flush=True)

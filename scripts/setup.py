@@ -4,7 +4,8 @@ have not changed, so a warm run takes about a second.
 
 Steps: system packages (apt-get), npm packages, the admin panel's bundle (public/), the test
 virtualenv (.venv), the Pyodide bundle for workerd's dev slot, the vendored runtime packages
-(python_modules/), .dev.vars, and the local D1 database for `npm run dev`.
+(python_modules/), .dev.vars, and the local D1 database for `npm run dev` (migrations/ applied by
+wrangler).
 
 Runs under the machine's python3 (3.11+), standard library only.
 """
@@ -173,11 +174,20 @@ def wrangler_env() -> dict:
             "WRANGLER_HIDE_BANNER": "true", "NO_COLOR": "1", "CI": os.environ.get("CI", "true")}
 
 
-def apply_schema(state_dir: Path) -> None:
-    """Create the local D1 database in `state_dir` from schema.sql (idempotent)."""
-    run(str(ROOT / "node_modules" / ".bin" / "wrangler"), "d1", "execute", "DB", "--local",
-        "--persist-to", str(state_dir), "--file", str(ROOT / "schema.sql"), "-c", "wrangler-scraper.toml",
-        env=wrangler_env(), stdout=subprocess.DEVNULL)
+def migration_files() -> list[Path]:
+    return sorted((ROOT / "migrations").glob("*.sql"))
+
+
+def apply_migrations(state_dir: Path) -> None:
+    """Bring the local D1 database in `state_dir` up to the last migration. Idempotent: wrangler
+    records the migrations it applied (table d1_migrations) and applies only the others."""
+    done = subprocess.run(
+        [str(ROOT / "node_modules" / ".bin" / "wrangler"), "d1", "migrations", "apply", "DB", "--local",
+         "--persist-to", str(state_dir), "-c", "wrangler-scraper.toml"],
+        cwd=ROOT, env=wrangler_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrangler d1 migrations apply --local failed ({done.returncode}):\n"
+                           f"{(done.stdout + done.stderr)[-4000:]}")
 
 
 def main() -> None:
@@ -197,7 +207,8 @@ def main() -> None:
          [ROOT / "tests" / "workers" / "pyodide_http_probe" / "python_modules" / "pyodide_http"], probe_modules)
     dev_vars()
     state = ROOT / ".wrangler" / "state"
-    step("local-d1", digest(ROOT / "schema.sql", str(state)), [state / "v3" / "d1"], lambda: apply_schema(state))
+    step("local-d1", digest(*migration_files(), str(state)), [state / "v3" / "d1"],
+         lambda: apply_migrations(state))
     say(f"ready in {time.time() - started:.1f} s")
 
 

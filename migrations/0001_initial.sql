@@ -1,0 +1,67 @@
+-- Migration 0001: the first schema, as schema.sql held it before the project had migrations.
+-- A committed migration is never edited (migrations/SHA256SUMS, checked by tests/unit/test_migrations.py):
+-- a schema change is a new file, 0002_<what it does>.sql, and the same change in schema.sql.
+-- IF NOT EXISTS throughout, so a database created from schema.sql before migrations existed takes
+-- this migration unchanged, and wrangler then records it as applied.
+
+-- One row per vehicle the dealer has listed. `images` is the seed's format: a JSON array whose
+-- entries are Cloudflare image ids or vendor URLs (all ids, all URLs, or mixed). `source_images`
+-- holds the vendor URL of each position, in the same order, so a re-scrape can tell which
+-- uploaded id belongs to which source photo.
+CREATE TABLE IF NOT EXISTS vehicles (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  vehicle_key TEXT NOT NULL UNIQUE,          -- 'vin:<VIN>' or 'stock:<stock number>'
+  vin TEXT,
+  vin_valid INTEGER NOT NULL DEFAULT 0,
+  stock_number TEXT,
+  year INTEGER,
+  make TEXT,
+  model TEXT,
+  trim TEXT,
+  price REAL,
+  mileage INTEGER,
+  exterior_color TEXT,
+  detail_url TEXT,
+  featured INTEGER NOT NULL DEFAULT 0,
+  images TEXT NOT NULL DEFAULT '[]',
+  source_images TEXT NOT NULL DEFAULT '[]',
+  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive')),
+  content_hash TEXT,
+  first_seen_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS vehicles_work_order ON vehicles (status, featured DESC, first_seen_at DESC);
+
+-- One row per source photo the processor has claimed or tried: the upload state machine.
+CREATE TABLE IF NOT EXISTS images (
+  source_url TEXT PRIMARY KEY,
+  image_id TEXT NOT NULL,                    -- deterministic custom id derived from source_url
+  vehicle_id INTEGER,
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'uploaded', 'failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  permanent INTEGER NOT NULL DEFAULT 0,      -- 1: not retried until requeued
+  claimed_by TEXT,
+  claim_expires_at INTEGER,                  -- epoch milliseconds; an expired claim is free
+  uploaded_at TEXT,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS images_by_vehicle ON images (vehicle_id);
+CREATE INDEX IF NOT EXISTS images_by_claim ON images (claimed_by);
+
+-- Images API requests spent per minute, shared by every invocation of the processor, so the
+-- account's rate limit (1,200 requests per 5 minutes) is never crossed.
+CREATE TABLE IF NOT EXISTS api_budget (
+  window_start INTEGER PRIMARY KEY,          -- epoch seconds, a multiple of 60
+  used INTEGER NOT NULL DEFAULT 0
+);
+
+-- One row per scrape or processing run, for the status endpoint and the admin panel.
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,                        -- 'scrape' | 'process'
+  trigger TEXT NOT NULL,                     -- 'http' | 'cron' | 'handoff' | 'rpc'
+  started_at TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  summary TEXT NOT NULL                      -- JSON
+);
