@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
+from dev.platform_layouts import PLATFORM_LAYOUTS, challenge_page, page_number, platform_listing
 from dev.pngs import make_png
 from dev.standin_server import Standin, StandinHandler, read_body, send
 
@@ -37,7 +38,10 @@ DEFAULT_KNOBS = {
     "cdn_latency_ms": 0,
     "site_status": None,
     "fail_rate_5xx": 0.0,
-    "layout": "v1",
+    "layout": "v1",   # v1, v2, or a platform's shape: dealer-com, dealeron, nextjs (dev/platform_layouts.py)
+    # A bot wall instead of every page but robots.txt: "cloudflare" or "akamai", answered with this status.
+    "challenge": None,
+    "challenge_status": 403,
     "page_size": 24,
     "vehicle_count": 150,
     "remove_stocks": [],
@@ -312,6 +316,9 @@ class DealerSite(Standin):
         if knobs["site_status"]:
             status = int(knobs["site_status"])
             return send(request, status, "text/html", error_page(status, "Service unavailable"))
+        if knobs["challenge"] and kind != "robots":
+            wall, headers = challenge_page(knobs["challenge"])
+            return send(request, int(knobs["challenge_status"]), "text/html", wall, headers)
         if knobs["fail_rate_5xx"] and self._chance(knobs["fail_rate_5xx"]):
             return send(request, 500, "text/html", error_page(500, "Internal server error"))
 
@@ -319,7 +326,7 @@ class DealerSite(Standin):
             rule = "Disallow: /" if knobs["robots_disallow"] else "Allow: /"
             return send(request, 200, "text/plain", f"User-agent: *\n{rule}\n")
         if kind == "listing":
-            page = parse_qs(url.query).get("page", ["1"])[0]
+            page = page_number(knobs["layout"], parse_qs(url.query), int(knobs["page_size"]))
             if not page.isdigit() or int(page) < 1:
                 return send(request, 400, "text/html", error_page(400, "Bad page number"))
             page_html_text = self.listing_page(int(page), knobs)
@@ -411,6 +418,9 @@ class DealerSite(Standin):
         has_next = page * size < len(vehicles)
         if knobs["layout"] == "v2":
             return self._listing_page_v2(page, on_page, has_next, knobs)
+        if knobs["layout"] in PLATFORM_LAYOUTS:
+            return platform_listing(knobs["layout"], page, on_page, has_next, size,
+                                    lambda vehicle: self.photo_urls(vehicle, knobs), self.site_url)
 
         cars = [self.car_json(v, knobs) for v in on_page]
         if page == 1 and cars:

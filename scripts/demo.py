@@ -12,7 +12,7 @@ import json
 import time
 
 from dev.client import Api
-from dev.launcher import Stack
+from dev.launcher import Stack, site_vars_from_environment
 
 # Batch tokens: the demo's 2,800 photos would take 15 minutes under the account rate limit.
 DEMO_PROCESSOR_VARS = {"IMAGES_BATCH_UPLOADS": "true"}
@@ -73,7 +73,8 @@ def show_failures(stack, api: Api) -> None:
 
 
 def main() -> None:
-    with Stack(processor_vars=DEMO_PROCESSOR_VARS, quiet=False) as stack:
+    site_vars = site_vars_from_environment()       # SCRAPE_URL / SITE_PROFILE: try your own dealer's site
+    with Stack(processor_vars=DEMO_PROCESSOR_VARS, scraper_vars=site_vars, quiet=False) as stack:
         stack.standins.site.set_knobs({"photo_faults": {BROKEN_PHOTO: 404}})
         api = Api(stack.secrets["ADMIN_TOKEN"])
         show_runtimes(stack, api)

@@ -79,7 +79,8 @@ class Setting:
 SETTINGS = (
     Setting("SCRAPE_URL", SCRAPER, None, text, "the inventory listing page (page 1)",
             placeholder="https://dealer.example.com/inventory"),
-    Setting("SITE_PROFILE", SCRAPER, "lambert", text, "which site profile reads the dealer's pages"),
+    Setting("SITE_PROFILE", SCRAPER, "auto", text,
+            "which site profile reads the dealer's pages (auto: detected from the first page)"),
     Setting("RESPECT_ROBOTS_TXT", SCRAPER, "true", flag, "honour robots.txt"),
     Setting("DEACTIVATION_GUARD_RATIO", SCRAPER, "0.5", decimal(0, 1),
             "refuse to deactivate anything when a scrape finds fewer than this share of the active vehicles"),

@@ -1,16 +1,22 @@
 """Every saved page of tests/fixtures/dealer-pages/ extracts to exactly its expected vehicles.
 
-Per page NAME: NAME.html is read with NAME.profile.json (through load_profile) or the built-in
-`generic` profile, against the address in NAME.url; every field of every vehicle must equal
-NAME.expected.json, the vehicle count too, and each `warnings_include` substring must appear in a
+Per page NAME: NAME.html is read with NAME.profile.json (through load_profile), else the built-in
+profile NAME.builtin names, else `generic`, against the address in NAME.url; every field of every
+vehicle must equal NAME.expected.json, the vehicle count too, and each `warnings_include` substring must appear in a
 warning. A failure names the page, the vehicle (index, VIN or stock number) and the field.
+
+A page with NAME.builtin (one line: a built-in profile's name) is read again with that built-in
+profile, to the same expected vehicles, and SITE_PROFILE=auto must detect that profile from it: so
+every built-in platform profile is tested field by field on pages of its platform.
 """
 from pathlib import Path
 
 import pytest
 
 from inventory import safe_json
+from inventory.dealer_site.detection import detect_platform
 from inventory.dealer_site.extract import extract_page
+from inventory.dealer_site.platforms import PLATFORM_PROFILES
 from inventory.dealer_site.profiles import get_profile, load_profile
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "dealer-pages"
@@ -18,13 +24,21 @@ MIN_PAGES = 16
 VEHICLE_FIELDS = ("vin", "vin_valid", "stock_number", "year", "make", "model", "trim", "price", "mileage",
                   "exterior_color", "detail_url", "featured", "photos")
 PAGES = sorted(path.name[:-len(".html")] for path in CORPUS.glob("*.html"))
+BUILTIN_PAGES = sorted(path.name[:-len(".builtin")] for path in CORPUS.glob("*.builtin"))
 
 
-def read_page(name: str):
+def builtin_name(name: str) -> str:
+    return (CORPUS / f"{name}.builtin").read_text(encoding="utf-8").strip()
+
+
+def read_page(name: str, profile=None):
     html = (CORPUS / f"{name}.html").read_text(encoding="utf-8")
     url = (CORPUS / f"{name}.url").read_text(encoding="utf-8").strip()
     profile_file = CORPUS / f"{name}.profile.json"
-    profile = load_profile(profile_file) if profile_file.exists() else get_profile("generic")
+    if profile is None and profile_file.exists():
+        profile = load_profile(profile_file)
+    elif profile is None:
+        profile = get_profile(builtin_name(name) if (CORPUS / f"{name}.builtin").exists() else "generic")
     expected = safe_json.loads((CORPUS / f"{name}.expected.json").read_text(encoding="utf-8"))
     return extract_page(html, url, profile), expected
 
@@ -42,9 +56,7 @@ def test_the_corpus_has_enough_pages():
     assert len(PAGES) >= MIN_PAGES, f"{CORPUS} holds {len(PAGES)} pages, fewer than {MIN_PAGES}"
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_page_extracts_to_its_expected_vehicles(page):
-    result, expected = read_page(page)
+def assert_expected_vehicles(page: str, result, expected: dict) -> None:
     got = [vehicle.to_dict() for vehicle in result.vehicles]
     want = expected["vehicles"]
     problems = []
@@ -57,6 +69,27 @@ def test_page_extracts_to_its_expected_vehicles(page):
     problems += [f"{page}: no warning mentions {text!r}; warnings: {texts}"
                  for text in expected.get("warnings_include", []) if not any(text in t for t in texts)]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_extracts_to_its_expected_vehicles(page):
+    assert_expected_vehicles(page, *read_page(page))
+
+
+@pytest.mark.parametrize("page", BUILTIN_PAGES)
+def test_builtin_profile_reads_its_platform_page(page):
+    assert_expected_vehicles(page, *read_page(page, get_profile(builtin_name(page))))
+
+
+@pytest.mark.parametrize("page", BUILTIN_PAGES)
+def test_auto_detects_the_builtin_profile_of_the_page(page):
+    detection = detect_platform((CORPUS / f"{page}.html").read_text(encoding="utf-8"))
+    assert detection.profile == builtin_name(page), detection.evidence
+
+
+def test_every_platform_profile_has_a_page():
+    covered = {builtin_name(page) for page in BUILTIN_PAGES}
+    assert set(PLATFORM_PROFILES) | {"generic"} <= covered
 
 
 def test_a_wrong_value_is_reported_with_page_vehicle_and_field():

@@ -182,6 +182,12 @@ SCRAPE_RESULT_SCHEMA = _obj({
     "vehiclesWithVendorUrls": COUNT, "deactivationRefused": _nullable(STRING),
     "photoListsKept": _nullable(STRING), "warnings": COUNT, "pages": COUNT,
     "siteRequests": COUNT, "savedIds": COUNT, "durationMs": COUNT, "d1RoundTrips": COUNT,
+    "profile": _obj({
+        "name": {"type": "string", "description": "The site profile that read the site."},
+        "detected": {"type": "boolean", "description": "Chosen by SITE_PROFILE=auto from the first page."},
+        "evidence": _array(STRING, description="The platform markers seen (or why the profile was chosen)."),
+        "fallback": {"type": "boolean", "description": "No platform recognised: `generic` was used."},
+    }, ["name", "detected", "evidence", "fallback"]),
     "processingTriggered": {"type": "string",
                             "enum": ["service-binding", "http", "queue", "not configured", "not requested",
                                      "nothing to process"]},

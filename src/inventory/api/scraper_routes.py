@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from ..config import HANDOFF_MODES, SettingError
 from ..photos.handoff import hand_off
-from ..dealer_site.fetching import ScrapeLimits, SiteError
-from ..dealer_site.profiles import get_profile
+from ..dealer_site.fetching import BotWall, ScrapeLimits, SiteError
+from ..dealer_site.profiles import AUTO, get_profile
 from ..dealer_site.saving import run_scrape
 from . import openapi
 from .checks import ApiError, only_fields
@@ -19,7 +19,8 @@ async def scrape(worker, trigger: str, handoff: str) -> Answer:
     """Scrape the dealer's site into D1 and hand the photos on; a site error is a 502, nothing saved."""
     try:
         start_url = worker.setting("SCRAPE_URL")
-        profile = get_profile(worker.setting("SITE_PROFILE"))
+        profile_name = worker.setting("SITE_PROFILE")
+        profile = None if profile_name == AUTO else get_profile(profile_name)
     except (SettingError, KeyError) as error:
         raise ApiError(503, str(error).strip("'\"")) from None
     limits = ScrapeLimits(max_page_bytes=worker.setting("MAX_PAGE_BYTES"),
@@ -28,6 +29,10 @@ async def scrape(worker, trigger: str, handoff: str) -> Answer:
         result = await run_scrape(worker.http(), worker.d1(), start_url, profile, trigger=trigger,
                                   respect_robots=worker.setting("RESPECT_ROBOTS_TXT"),
                                   guard_ratio=worker.setting("DEACTIVATION_GUARD_RATIO"), limits=limits)
+    except BotWall as wall:
+        print(f"🧱 Scrape blocked by the site's bot protection, nothing saved: {wall}")
+        return Answer({"success": False, "error": f"blocked by the site's bot protection: {wall}",
+                       "cause": str(wall), "siteStatus": wall.status, "marker": wall.marker}, 502)
     except SiteError as error:
         print(f"❌ Scrape failed, nothing saved: {error}")
         return Answer({"success": False, "error": f"dealer site unavailable: {error}", "cause": str(error)}, 502)

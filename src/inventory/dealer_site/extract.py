@@ -17,6 +17,7 @@ from .extraction.cards import reads_a_start_tag, read_cards, spec_values, start_
 from .extraction.fields import absolute_url
 from .extraction.finish import finish
 from .extraction.gallery import clean_gallery, rules_from_profile
+from .extraction.json_api import read_api_answers
 from .extraction.jsonld import read_jsonld
 from .extraction.merge import Merged, merge_records
 from .extraction.numbers import parse_number
@@ -114,8 +115,10 @@ def _page_selectors(sources: list[dict], next_page: dict | None) -> list[str]:
 class _Page:
     """One page being read: its HTML tree is built once, on first need."""
 
-    def __init__(self, html: str, page_url: str, sources: list[dict], next_page: dict | None):
+    def __init__(self, html: str, page_url: str, sources: list[dict], next_page: dict | None,
+                 api_answers: dict | None = None):
         self.html, self.page_url, self.sources, self.next_page = html, page_url, sources, next_page
+        self.api_answers = api_answers or {}      # source rank -> the JSON answers its API gave
         self._tree = None
 
     @property
@@ -130,6 +133,8 @@ class _Page:
             result = read_jsonld(self.html, label)
         elif source["kind"] == "script_json":
             result = read_script_json(self.html, source, label, self.page_url)
+        elif source["kind"] == "json_api":
+            result = read_api_answers(self.api_answers.get(rank, []), source, label, self.page_url)
         else:
             result = read_cards(self.tree, source, label, self.page_url)
         for record in result.records:
@@ -187,20 +192,35 @@ def _why_skipped(vehicle: Vehicle, seen: set) -> dict | None:
     return None
 
 
-def _built(profile: dict, html: str, page_url: str, sources: list[dict], next_page):
-    page = _Page(html, page_url, sources, next_page)
+def _other_store(merged: Merged, profile: dict) -> dict | None:
+    """A dealer group's sister store's vehicle, when the profile keeps only one store's."""
+    store, kept = merged.values.get("store_id"), profile.get("keep_store")
+    if not kept or str(store) == kept:
+        return None
+    return {"reason": f"another store's vehicle (store id {store}, keeping {kept})",
+            "entry": str(merged.values.get("vin") or merged.values.get("stock_number") or "?")[:60]}
+
+
+def _built(profile: dict, html: str, page_url: str, sources: list[dict], next_page, api_answers=None):
+    page = _Page(html, page_url, sources, next_page, api_answers)
     records, skipped, warnings = _read_sources(page)
     rules = rules_from_profile(profile)
     built = []
     for merged in merge_records(records, page_url):
+        if other := _other_store(merged, profile):
+            skipped.append(other)
+            continue
         vehicle, report = _vehicle(merged, page_url, rules)
         built.append((vehicle, report, merged.warnings))
     return page, built, skipped, warnings
 
 
-def extract_page(html: str, page_url: str, profile: dict) -> PageExtract:
+def extract_page(html: str, page_url: str, profile: dict, api_answers: dict | None = None) -> PageExtract:
+    """The vehicles of one listing page; `api_answers` (source rank -> JSON documents) feeds the
+    profile's json_api sources, which fetching.py has already called."""
     profile = _ensure_normalised(profile)
-    page, built, skipped, warnings = _built(profile, html, page_url, profile["sources"], profile["next_page"])
+    page, built, skipped, warnings = _built(profile, html, page_url, profile["sources"], profile["next_page"],
+                                            api_answers)
     result = PageExtract([], skipped, page.next_url(), warnings)
     seen = set()
     for vehicle, report, notes in built:

@@ -8,6 +8,8 @@ relative links) and NAME.profile.json (the profile to read it with). Given a FOL
 NAME.html in it is read that way and one result per page is printed. --profile / --profile-file
 apply to every page and win over NAME.profile.json; without either, a page uses its
 NAME.profile.json, else `generic` in a folder, else `lambert` for a single page or URL.
+`--profile auto` detects each page's platform as SITE_PROFILE=auto does; every result then says which
+profile was chosen and on what evidence ("profileChosen").
 
 Prints JSON: {"vehicles": [...], "skipped": [{"reason", "entry"}], "warnings": [...], "nextPage": ...,
 "counts": {...}} for one page, {"pages": [{"page": NAME, "url", "profile", ...the same...}]} for a
@@ -25,8 +27,9 @@ from pathlib import Path
 
 from .extract import PageExtract, extract_page
 from ..net.urllib_transport import UrllibHttp
-from .profiles import ALIASES, PROFILES, get_profile, load_profile
-from .fetching import USER_AGENT, SiteError, fetch_inventory
+from .bot_wall import wall_marker
+from .profiles import AUTO, PROFILE_CHOICES, get_profile, load_profile
+from .fetching import USER_AGENT, BotWall, SiteError, choose_profile, fetch_inventory
 
 DEFAULT_BASE_URL = "https://dealer.example/inventory"
 FIELDS = ("vin", "stock_number", "year", "make", "model", "trim", "price", "mileage", "exterior_color",
@@ -40,7 +43,7 @@ class UsageError(Exception):
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="npm run extract --", description=__doc__.splitlines()[0])
     parser.add_argument("page", help="a saved HTML file, a folder of them, or an http(s) URL")
-    parser.add_argument("--profile", help=f"one of: {', '.join(sorted([*PROFILES, *ALIASES]))}")
+    parser.add_argument("--profile", help=f"one of: {', '.join(sorted(PROFILE_CHOICES))}")
     parser.add_argument("--profile-file", type=Path, help="a profile as JSON (the format in profiles.py)")
     parser.add_argument("--base-url", help="for a saved file without NAME.url: the URL it came from "
                                            f"(default {DEFAULT_BASE_URL})")
@@ -58,6 +61,8 @@ def _chosen_profile(args) -> tuple[str, dict] | None:
             return str(args.profile_file), load_profile(args.profile_file)
         except (OSError, ValueError) as error:
             raise UsageError(str(error)) from None
+    if args.profile == AUTO:
+        return AUTO, None          # detected from each page
     if args.profile:
         try:
             return args.profile, get_profile(args.profile)
@@ -120,11 +125,24 @@ def page_result(page: PageExtract, with_explain: bool) -> dict:
     return result
 
 
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _read_with(profile: dict | None, html: str, url: str, args) -> dict:
+    """The page's result; with no profile (auto) the detected one, and what was chosen and why."""
+    if profile is not None:
+        return page_result(extract_page(html, url, profile), args.explain)
+    profile, about = choose_profile(None, html, log=_to_stderr)
+    return {"profileChosen": about, **page_result(extract_page(html, url, profile), args.explain)}
+
+
 def _saved_page(path: Path, args, chosen, fallback: str) -> dict:
     name, profile = _page_profile(path, chosen, fallback)
     url = _page_url(path, args.base_url)
-    page = extract_page(path.read_text(encoding="utf-8", errors="replace"), url, profile)
-    return {"page": path.name, "url": url, "profile": name, **page_result(page, args.explain)}
+    result = _read_with(profile, path.read_text(encoding="utf-8", errors="replace"), url, args)
+    return {"page": path.name, "url": url, "profile": result.get("profileChosen", {}).get("name", name),
+            **result}
 
 
 def _folder(folder: Path, args, chosen) -> dict:
@@ -137,9 +155,9 @@ def _folder(folder: Path, args, chosen) -> dict:
 def _url(args, chosen) -> dict:
     profile = (chosen or ("lambert", get_profile("lambert")))[1]
     if args.all_pages:
-        inventory = asyncio.run(fetch_inventory(UrllibHttp(), args.page, profile,
-                                                log=lambda line: print(line, file=sys.stderr)))
-        result = {"vehicles": [v.to_dict() for v in inventory.vehicles], "skipped": inventory.skipped,
+        inventory = asyncio.run(fetch_inventory(UrllibHttp(), args.page, profile, log=_to_stderr))
+        result = {"profileChosen": inventory.profile,
+                  "vehicles": [v.to_dict() for v in inventory.vehicles], "skipped": inventory.skipped,
                   "warnings": getattr(inventory, "warnings", []), "nextPage": None,
                   "counts": counts(inventory.vehicles, inventory.skipped)}
         if args.explain:
@@ -147,9 +165,11 @@ def _url(args, chosen) -> dict:
                                  "note": "field sources and gallery drops are given for one page at a time"}
         return result
     answer = asyncio.run(UrllibHttp().request("GET", args.page, headers={"User-Agent": USER_AGENT}))
+    if marker := wall_marker(answer.status, answer.headers, answer.body):
+        raise BotWall(args.page, answer.status, marker)
     if not answer.ok:
         raise SiteError(f"{args.page} answered HTTP {answer.status}")
-    return page_result(extract_page(answer.text(), args.page, profile), args.explain)
+    return _read_with(profile, answer.text(), args.page, args)
 
 
 def run(args) -> dict:
@@ -171,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
         result = run(args)
     except UsageError as error:
         print(f"npm run extract: error: {error}", file=sys.stderr)
+        return 2
+    except BotWall as wall:
+        print(f"error: blocked by the site's bot protection: {wall}", file=sys.stderr)
         return 2
     except SiteError as error:
         print(f"error: {error}", file=sys.stderr)

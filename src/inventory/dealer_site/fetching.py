@@ -9,15 +9,15 @@ from urllib.robotparser import RobotFileParser
 
 from ..net.http import HttpResponse, RedirectRefused, ResponseTooLarge, TransportError, get_following_redirects
 from ..net.url_guard import same_site
+from .api_reading import MAX_IN_FLIGHT, read_apis
+from .bot_wall import wall_marker
+from .site_errors import BotWall, SiteError
+from .detection import detect_platform, named_profile
 from .extract import Vehicle, extract_page, photos_from_detail
+from .profiles import get_profile
 
 USER_AGENT = "LambertInventorySync/0.1 (+inventory sync bot)"
-MAX_IN_FLIGHT = 6          # the Workers limit of simultaneous connections per invocation
 PAGE_RETRIES = (0.5, 1.0)  # waits before the second and third try of a failed page
-
-
-class SiteError(Exception):
-    """The dealer site could not be read completely; nothing is written."""
 
 
 @dataclass
@@ -36,32 +36,48 @@ class Inventory:
     requests: int
     truncated: bool = False     # stopped at max_pages: some vehicles were not seen
     warnings: list[dict] = field(default_factory=list)
+    profile: dict = field(default_factory=dict)     # which profile read the site, and why (detection.py)
 
 
 class Site:
     """The dealer's site as one scrape reads it: its hosts, politeness and limits."""
 
-    def __init__(self, http, start_url: str, profile: dict, limits: ScrapeLimits):
+    def __init__(self, http, start_url: str, profile: dict, limits: ScrapeLimits,
+                 respect_robots: bool = True):
         self.http, self.start_url, self.limits = http, start_url, limits
         self.hosts = site_hosts(start_url, profile.get("hosts") or [])
+        self.respect_robots = respect_robots
         self.requests = 0
+        self._robots: dict[str, RobotFileParser | None] = {}      # per host: its rules, None for none
 
     def refuse(self, url: str) -> str | None:
         """Why the scrape must not follow a link or redirect to `url` (pages stay on the dealer's hosts)."""
         return None if same_site(url, self.start_url, self.hosts) else "not on the dealer's site"
 
-    async def get(self, url: str, accept) -> HttpResponse:
-        """GET with up to three tries for no answer, 5xx and 429; `accept(status)` ends the retries."""
+    async def _send(self, url: str, method: str, body: bytes | None, accept_type: str) -> HttpResponse:
+        headers = {"User-Agent": USER_AGENT, "Accept": accept_type}
+        if method == "GET":
+            response, _ = await get_following_redirects(
+                self.http, url, check_url=self.refuse, timeout_s=self.limits.timeout_s,
+                max_bytes=self.limits.max_page_bytes, headers=headers)
+            return response
+        if reason := self.refuse(url):
+            raise RedirectRefused(f"{url} is refused ({reason})")
+        headers["Content-Type"] = "application/json"
+        return await self.http.request(method, url, headers=headers, body=body,
+                                       timeout_s=self.limits.timeout_s, max_bytes=self.limits.max_page_bytes)
+
+    async def get(self, url: str, accept, method: str = "GET", body: bytes | None = None,
+                  accept_type: str = "text/html") -> HttpResponse:
+        """A request with up to three tries for no answer, 5xx and 429; `accept(status)` ends the retries.
+        A bot wall ends them too: it is a BotWall error at once."""
         last_problem = ""
         for wait in (0, *PAGE_RETRIES):
             if wait:
                 await asyncio.sleep(wait)
             self.requests += 1
             try:
-                response, _ = await get_following_redirects(
-                    self.http, url, check_url=self.refuse, timeout_s=self.limits.timeout_s,
-                    max_bytes=self.limits.max_page_bytes,
-                    headers={"User-Agent": USER_AGENT, "Accept": "text/html"})
+                response = await self._send(url, method, body, accept_type)
             except TransportError as error:
                 last_problem = f"no answer from {url} ({error})"
                 continue
@@ -69,6 +85,8 @@ class Site:
                 raise SiteError(f"{url} is larger than MAX_PAGE_BYTES ({error.limit} bytes)") from None
             except RedirectRefused as error:
                 raise SiteError(str(error)) from None
+            if marker := wall_marker(response.status, response.headers, response.body):
+                raise BotWall(url, response.status, marker)     # retrying a wall only looks more like a bot
             if accept(response.status) or (response.status < 500 and response.status != 429):
                 return response
             last_problem = f"{url} answered HTTP {response.status}"
@@ -82,12 +100,16 @@ class Site:
 
     async def robots_allow(self, url: str) -> bool:
         parts = urlsplit(url)
-        response = await self.get(f"{parts.scheme}://{parts.netloc}/robots.txt", accept=lambda status: status < 500)
-        if not response.ok:          # no robots.txt: everything is allowed
-            return True
-        parser = RobotFileParser()
-        parser.parse(response.text().splitlines())
-        return parser.can_fetch(USER_AGENT, url)
+        if parts.netloc not in self._robots:
+            response = await self.get(f"{parts.scheme}://{parts.netloc}/robots.txt",
+                                      accept=lambda status: status < 500)
+            parser = None
+            if response.ok:          # no robots.txt: everything is allowed
+                parser = RobotFileParser()
+                parser.parse(response.text().splitlines())
+            self._robots[parts.netloc] = parser
+        parser = self._robots[parts.netloc]
+        return parser is None or parser.can_fetch(USER_AGENT, url)
 
 
 def site_hosts(start_url: str, extra: list[str]) -> list[str]:
@@ -109,12 +131,15 @@ def _unique(vehicles: list[Vehicle], skipped: list[dict]) -> list[Vehicle]:
     return unique
 
 
-async def _read_listing(site: Site, profile: dict, log) -> tuple[list, list, list, int, str | None]:
-    vehicles, skipped, warnings = [], [], []
+async def _read_listing(site: Site, profile: dict, first_page: str,
+                        log) -> tuple[list, list, list, int, str | None]:
+    api_answers, warnings = await read_apis(site, first_page, site.start_url, profile)
+    vehicles, skipped = [], []
     seen_pages, url = set(), site.start_url
     while url and url not in seen_pages and len(seen_pages) < profile.get("max_pages", 40):
         seen_pages.add(url)
-        page = extract_page(await site.page(url), url, profile)
+        html = first_page if url == site.start_url else await site.page(url)
+        page = extract_page(html, url, profile, api_answers if url == site.start_url else None)
         log(f"  📄 Page {len(seen_pages)}: {len(page.vehicles)} vehicles ({len(page.skipped)} skipped)")
         vehicles += page.vehicles
         skipped += page.skipped
@@ -151,14 +176,31 @@ async def _read_detail_pages(site: Site, vehicles: list[Vehicle], profile: dict,
     log(f"  🔎 Read {len(need_detail)} detail pages for photos")
 
 
-async def fetch_inventory(http, start_url: str, profile: dict, *, respect_robots: bool = True,
+def choose_profile(profile: dict | None, first_page: str, log=print) -> tuple[dict, dict]:
+    """The profile to read the site with, and what the answer says about it: `profile` itself, or
+    (None: SITE_PROFILE=auto) the built-in one the first page's platform markers point to."""
+    if profile is not None:
+        return profile, named_profile(profile.get("name", "custom"))
+    detection = detect_platform(first_page)
+    if detection.fell_back:
+        log(f"  ⚠️ No dealer platform recognised: falling back to 'generic' ({detection.evidence[0]})")
+    else:
+        log(f"  🔍 Site profile {detection.profile!r} detected: {'; '.join(detection.evidence)}")
+    return get_profile(detection.profile), detection.to_json()
+
+
+async def fetch_inventory(http, start_url: str, profile: dict | None, *, respect_robots: bool = True,
                           limits: ScrapeLimits | None = None, log=print) -> Inventory:
-    site = Site(http, start_url, profile, limits or ScrapeLimits())
+    """Read the whole inventory; `profile` None detects the platform from the first page (auto)."""
+    site = Site(http, start_url, profile or {}, limits or ScrapeLimits(), respect_robots)
     if respect_robots and not await site.robots_allow(start_url):
         raise SiteError(f"robots.txt of {urlsplit(start_url).netloc} disallows {start_url}")
-    vehicles, skipped, warnings, pages, unread = await _read_listing(site, profile, log)
+    first_page = await site.page(start_url)
+    profile, chosen = choose_profile(profile, first_page, log)
+    site.hosts = site_hosts(start_url, profile.get("hosts") or [])
+    vehicles, skipped, warnings, pages, unread = await _read_listing(site, profile, first_page, log)
     unique = _unique(vehicles, skipped)
     await _read_detail_pages(site, unique, profile, skipped, log)
     if unread:
         log(f"  ⚠️ Stopped at the profile's max_pages ({profile.get('max_pages', 40)}); more pages were listed")
-    return Inventory(unique, skipped, pages, site.requests, bool(unread), warnings)
+    return Inventory(unique, skipped, pages, site.requests, bool(unread), warnings, chosen)

@@ -9,7 +9,11 @@ A profile lists *sources*, read in order and merged per vehicle (see extract.py)
 A FIELD_SPEC is "css selector@attr1|attr2" (".price" = its text, "@data-vin" = the card's attribute)
 or {"selector", "attr", "regex", "type", "all"}. The other keys: next_page (a FIELD_SPEC on the whole
 page), max_pages, detail_pages ("never" | "if_no_photos" | "always"), detail_sources (default: the
-sources), placeholders and stock_art (regexes), full_size ([{"host", "drop_query"}]), hosts.
+sources), placeholders and stock_art (regexes), full_size ([{"host", "drop_query"}]), hosts, and
+keep_store: for a dealer group's site listing its sister stores' stock too, keep only the vehicles whose
+`store_id` field (the platform's account, dealer or location id) equals this value; the others are
+skipped as "another store's vehicle". A `json_api` source (extraction/json_api.py) reads the JSON
+inventory API the listing is rendered from. The platforms' built-in profiles are in platforms.py.
 
 A new dealer means a new entry here or a JSON file (`load_profile`), not new code. `load_profile`
 refuses a profile with a mistake (unknown key, source kind or field, bad selector, regex or
@@ -25,17 +29,20 @@ from pathlib import Path
 
 from .extraction.script_json import assignment_pattern, compiled_path
 from .extraction.selectors import compiled, simple_selector
+from .platforms import PLATFORM_PROFILES
 
 FORMAT_VERSION = 2
 FIELD_NAMES = ("vin", "stock_number", "year", "make", "model", "trim", "price", "mileage", "exterior_color",
-               "detail_url", "featured", "photos", "title")
-SOURCE_KINDS = ("jsonld", "script_json", "cards")
+               "detail_url", "featured", "photos", "title", "store_id")
+SOURCE_KINDS = ("jsonld", "script_json", "cards", "json_api")
 SPEC_TYPES = ("text", "int", "number", "bool", "url")
 DETAIL_MODES = ("never", "if_no_photos", "always")
 PROFILE_KEYS = ("name", "description", "version", "sources", "next_page", "max_pages", "detail_pages",
-                "detail_sources", "placeholders", "stock_art", "full_size", "hosts")
+                "detail_sources", "placeholders", "stock_art", "full_size", "hosts", "keep_store")
 _SOURCE_KEYS = {"jsonld": ("kind",), "script_json": ("kind", "selector", "assignment", "vehicles", "fields"),
-                "cards": ("kind", "selector", "fields")}
+                "cards": ("kind", "selector", "fields"),
+                "json_api": ("kind", "url", "method", "body", "values", "paging", "vehicles", "fields")}
+_PAGING_KEYS = ("by", "size", "total", "first")
 _FIELD_SPEC_KEYS = ("selector", "attr", "regex", "type", "all")
 _PATH_KEYS = ("path", "regex", "type")
 _FIRST_FORMAT_KEYS = ("jsonld", "card", "detail_photos")
@@ -69,9 +76,12 @@ PROFILES = {
         "max_pages": 40,
         "detail_pages": "never",
     },
+    **PLATFORM_PROFILES,
 }
 ALIASES = {"jsonld-only": "generic"}
 DEFAULT_PROFILE = "lambert"
+AUTO = "auto"      # SITE_PROFILE=auto: the platform is detected from the first page (detection.py)
+PROFILE_CHOICES = (*PROFILES, *ALIASES, AUTO)
 
 
 def _problem(where: str, message: str) -> ValueError:
@@ -189,6 +199,39 @@ def _script_json_source(source: dict, where: str) -> dict:
     return normalised
 
 
+def _paging(paging, where: str) -> dict | None:
+    if paging is None:
+        return None
+    if not isinstance(paging, dict):
+        raise _problem(where, "paging is an object {by, size, total}")
+    _check_keys(paging, _PAGING_KEYS, where)
+    if paging.get("by") not in ("offset", "page"):
+        raise _problem(where, f"paging.by must be offset or page, not {paging.get('by')!r}")
+    size = paging.get("size")
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 1000:
+        raise _problem(where, f"paging.size must be a whole number from 1 to 1000, not {size!r}")
+    first = paging.get("first", 0 if paging["by"] == "offset" else 1)
+    total = _check_path(paging.get("total"), f"{where} paging.total")
+    return {"by": paging["by"], "size": size, "total": total, "first": int(first)}
+
+
+def _json_api_source(source: dict, where: str) -> dict:
+    url, method = source.get("url"), str(source.get("method", "GET")).upper()
+    if not isinstance(url, str) or not url.strip():
+        raise _problem(where, "url must be the API's address (absolute or relative to the page)")
+    if method not in ("GET", "POST"):
+        raise _problem(where, f"method must be GET or POST, not {source.get('method')!r}")
+    values = source.get("values", {})
+    if not isinstance(values, dict):
+        raise _problem(where, "values is an object {name: regex with one group}")
+    for name, pattern in values.items():
+        _check_regex(pattern, f"{where} values.{name}", max_groups=1)
+    return {"kind": "json_api", "url": url.strip(), "method": method, "body": source.get("body"),
+            "values": dict(values), "paging": _paging(source.get("paging"), where),
+            "vehicles": _check_path(source.get("vehicles") or "@", where),
+            "fields": _fields(source.get("fields"), where, lambda spec, w, _: _path_spec(spec, w))}
+
+
 def _source(source, where: str) -> dict:
     if not isinstance(source, dict) or "kind" not in source:
         raise _problem(where, f"a source is an object with a kind, not {source!r}")
@@ -201,6 +244,8 @@ def _source(source, where: str) -> dict:
         return {"kind": "jsonld"}
     if kind == "script_json":
         return _script_json_source(source, where)
+    if kind == "json_api":
+        return _json_api_source(source, where)
     selector = source.get("selector")
     fields = _fields(source.get("fields"), where, lambda spec, w, name: field_spec(spec, w, name == "photos"))
     return {"kind": "cards", "fields": fields,
@@ -297,6 +342,7 @@ def _normalised(profile: dict) -> dict:
         "full_size": _full_size(profile.get("full_size", []), "full_size"),
         "hosts": _hosts(profile.get("hosts", []), "hosts"),
         **({"description": str(profile["description"])} if profile.get("description") else {}),
+        **({"keep_store": str(profile["keep_store"])} if profile.get("keep_store") else {}),
     }
 
 

@@ -133,7 +133,8 @@ class ScrapeSummary:
             "vendorUrlsQueued": self.vendor_urls_queued, "vehiclesWithVendorUrls": self.vehicles_with_vendor_urls,
             "deactivationRefused": plan.deactivation_refused, "photoListsKept": plan.photo_lists_kept,
             "warnings": len(inventory.warnings), "pages": inventory.pages, "siteRequests": inventory.requests,
-            "savedIds": self.saved, "durationMs": self.duration_ms, "d1RoundTrips": self.d1_round_trips}
+            "savedIds": self.saved, "durationMs": self.duration_ms, "d1RoundTrips": self.d1_round_trips,
+            "profile": inventory.profile}
 
 
 async def save(d1, plan: SavePlan) -> int:
@@ -145,9 +146,11 @@ async def save(d1, plan: SavePlan) -> int:
     return len(results[0:2 * len(plan.rows):2])
 
 
-async def run_scrape(http, d1, start_url: str, profile: dict, *, trigger: str, respect_robots: bool = True,
+async def run_scrape(http, d1, start_url: str, profile: dict | None, *,
+                     trigger: str, respect_robots: bool = True,
                      guard_ratio: float = 0.5, limits: ScrapeLimits | None = None, log=print) -> dict:
-    """Scrape and save. Raises SiteError (before any write) when the site cannot be read."""
+    """Scrape and save (`profile` None: detect it from the first page). Raises SiteError (before any
+    write) when the site cannot be read, BotWall when its bot protection answers instead."""
     started = time.time()
     log(f"🚗 Starting scrape of {start_url} ({trigger})")
     inventory = await fetch_inventory(http, start_url, profile, respect_robots=respect_robots, limits=limits,

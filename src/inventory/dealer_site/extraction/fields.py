@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 from ..vin import has_foreign_characters, normalize_vin
 from .numbers import NUMBER_PATTERN, checked_mileage, checked_price, checked_year, parse_number
 
-TEXT_FIELDS = ("stock_number", "make", "model", "trim", "exterior_color", "title")
+TEXT_FIELDS = ("stock_number", "make", "model", "trim", "exterior_color", "title", "store_id")
 FIELDS = ("vin", "stock_number", "year", "make", "model", "trim", "price", "mileage", "exterior_color",
           "detail_url", "featured", "photos", "title")
 

@@ -16,7 +16,7 @@ from .fields import read_field
 from .records import Record
 
 MERGED_FIELDS = ("vin", "stock_number", "year", "make", "model", "trim", "price", "mileage", "exterior_color",
-                 "detail_url", "featured", "title")
+                 "detail_url", "featured", "title", "store_id")
 
 
 @dataclass

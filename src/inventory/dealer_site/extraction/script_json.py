@@ -151,7 +151,7 @@ def _values_by_selector(html: str, selector: str) -> list[str]:
     return [unwrap(node.get_text()) for node in select(parse_page(html, [selector]), selector)]
 
 
-def _vehicle_objects(data, expression: str) -> list:
+def vehicle_objects(data, expression: str) -> list:
     try:
         found = compiled_path(expression).search(data) if expression not in ("", "@") else data
     except jmespath.exceptions.JMESPathError:         # e.g. a function given the wrong type
@@ -218,6 +218,6 @@ def read_script_json(html: str, source: dict, label: str, page_url: str) -> Sour
             reason = f"script JSON does not parse: {str(error)[:120]}"
             result.skipped.append({"reason": reason, "entry": where})
             continue
-        vehicles = _vehicle_objects(data, source.get("vehicles") or "@")[:MAX_VEHICLES_PER_SOURCE]
+        vehicles = vehicle_objects(data, source.get("vehicles") or "@")[:MAX_VEHICLES_PER_SOURCE]
         result.records += [record_from_object(v, source, label, page_url) for v in vehicles]
     return result

@@ -1,0 +1,58 @@
+"""The `json_api` source, fetching half: call the inventory API a listing is rendered from, every page
+of it, politely (the Site's User-Agent, robots.txt, retries and hosts; at most MAX_IN_FLIGHT at once)."""
+from __future__ import annotations
+
+import asyncio
+import json
+from urllib.parse import urljoin
+
+from .. import safe_json
+from .extraction.json_api import page_values, pages_needed, request_for
+from .site_errors import SiteError
+
+MAX_IN_FLIGHT = 6          # the Workers limit of simultaneous connections per invocation
+
+
+async def _answer(site, source: dict, values: dict, number: int, page_url: str):
+    url, body = request_for(source, values, number)
+    url = urljoin(page_url, url)
+    if site.respect_robots and not await site.robots_allow(url):
+        raise SiteError(f"robots.txt disallows the inventory API {url}")
+    data = json.dumps(body).encode() if body is not None else None
+    response = await site.get(url, accept=lambda status: 200 <= status < 300, method=source["method"],
+                              body=data, accept_type="application/json")
+    if not response.ok:
+        raise SiteError(f"the inventory API {url} answered HTTP {response.status}")
+    try:
+        return safe_json.loads(response.text())
+    except ValueError as error:
+        raise SiteError(f"the inventory API {url} answered something that is not JSON ({error})") from None
+
+
+async def _every_answer(site, source: dict, values: dict, page_url: str) -> list:
+    first = await _answer(site, source, values, 0, page_url)
+    gate = asyncio.Semaphore(MAX_IN_FLIGHT)
+
+    async def one(number: int):
+        async with gate:
+            return await _answer(site, source, values, number, page_url)
+
+    rest = await asyncio.gather(*(one(n) for n in range(1, pages_needed(source, first))))
+    return [first, *rest]
+
+
+async def read_apis(site, html: str, page_url: str, profile: dict) -> tuple[dict, list[dict]]:
+    """Every json_api source's answers (source rank -> JSON documents), and warnings for a source
+    whose values the page does not give (that API is not called)."""
+    answers, warnings = {}, []
+    for rank, source in enumerate(profile["sources"], 1):
+        if source["kind"] != "json_api":
+            continue
+        values, missing = page_values(html, source)
+        if missing:
+            reason = f"json_api: the page gives no {', '.join(missing)}; the API was not called"
+            warnings.append({"reason": reason,
+                             "entry": source["url"][:200]})
+            continue
+        answers[rank] = await _every_answer(site, source, values, page_url)
+    return answers, warnings

@@ -1,0 +1,48 @@
+"""Recognise a bot wall: the challenge or block page a site's bot protection answers instead of the page.
+
+Such a page must never be read as an (empty) inventory. The markers are those the protections publish in
+their interstitials. Some are unmistakable on any status (Cloudflare's `cf-mitigated: challenge`
+header and challenge script, the Akamai and Imperva block pages, DataDome and PerimeterX captchas);
+a plain captcha widget counts only on a refusing status (403, 429, 503), because a dealer's ordinary
+page may carry one on its contact form.
+"""
+from __future__ import annotations
+
+import re
+
+REFUSING_STATUSES = (403, 429, 503)
+_SNIFFED_CHARS = 64 * 1024     # an interstitial is small; its markers sit near the top
+
+# (what the marker is called in the error, a case-insensitive regex on the body)
+_WALL_MARKERS = (
+    ("Cloudflare challenge script (_cf_chl_opt)", r"window\._cf_chl_opt|/cdn-cgi/challenge-platform/h/"),
+    ("Cloudflare interstitial title (Just a moment...)", r"<title>\s*Just a moment\.\.\.\s*</title>"),
+    ("Cloudflare block page (Attention Required!)", r"<title>\s*Attention Required! \| Cloudflare"),
+    ("Akamai block page (Access Denied, edgesuite reference)",
+     r"<title>\s*Access Denied\s*</title>[\s\S]*(?:errors\.edgesuite\.net|Reference\s*&#32;#|Reference #)"),
+    ("Imperva/Incapsula incident page", r"_Incapsula_Resource|Incapsula incident ID"),
+    ("DataDome captcha (captcha-delivery.com)", r"captcha-delivery\.com"),
+    ("PerimeterX captcha (px-captcha)", r"id=[\"']px-captcha"),
+)
+_CAPTCHA_MARKERS = (
+    ("reCAPTCHA widget", r"class=[\"'][^\"']*\bg-recaptcha\b"),
+    ("hCaptcha widget", r"class=[\"'][^\"']*\bh-captcha\b"),
+    ("Turnstile widget", r"class=[\"'][^\"']*\bcf-turnstile\b"),
+)
+_COMPILED = {name: re.compile(pattern, re.IGNORECASE)
+             for name, pattern in (*_WALL_MARKERS, *_CAPTCHA_MARKERS)}
+
+
+def _first_match(markers, body: str) -> str | None:
+    return next((name for name, _ in markers if _COMPILED[name].search(body)), None)
+
+
+def wall_marker(status: int, headers: dict, body: bytes) -> str | None:
+    """The marker that shows this answer is a bot wall, or None for an ordinary answer."""
+    if str(headers.get("cf-mitigated", "")).lower() == "challenge":
+        return "Cloudflare header cf-mitigated: challenge"
+    text = body[:_SNIFFED_CHARS].decode("utf-8", errors="replace")
+    marker = _first_match(_WALL_MARKERS, text)
+    if marker or status not in REFUSING_STATUSES:
+        return marker
+    return _first_match(_CAPTCHA_MARKERS, text)

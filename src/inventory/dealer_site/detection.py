@@ -1,0 +1,65 @@
+"""SITE_PROFILE=auto: which built-in profile reads a site, told from its first page.
+
+Each platform leaves its name in the pages it renders: generator meta tags, the names of its scripts
+and globals, its photo hosts, its markup. The first platform whose marker the page carries wins; the
+evidence is every marker seen, so a user can check the choice. A page with no marker is read with
+`generic` (JSON-LD), and the detection says so.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# (profile, what the marker is, a case-insensitive regex on the page), strongest platforms first.
+MARKERS = (
+    ("dealer-com", "script global DDC.dataLayer", r"\bDDC\s*\.\s*dataLayer\b"),
+    ("dealer-com", "photo host pictures.dealer.com", r"//pictures\.dealer\.com/"),
+    ("dealer-com", "generator meta Dealer.com", r"<meta[^>]+content=[\"']Dealer\.com"),
+    ("dealeron", "script global sdDataLayer", r"\bsdDataLayer\b"),
+    ("dealeron", "DealerOn tagging attributes data-dotagging-item-*", r"\bdata-dotagging-item-"),
+    ("dealeron", "DealerOn static host cdn.dlron.us", r"//cdn\.dlron\.us/"),
+    ("dealeron", "vehicle div data-vehicle-information", r"<div[^>]+\bdata-vehicle-information\b"),
+    ("dealer-inspire", "DealerInspire assets", r"dealerinspire"),
+    ("dealer-inspire", "Algolia inventory search settings", r"algolia[\w-]*(?:AppId|ApplicationId|_app_id)"),
+    ("nextjs", "script#__NEXT_DATA__ (Next.js)", r"<script[^>]+id=[\"']__NEXT_DATA__[\"']"),
+    ("wordpress", "generator meta WordPress",
+     r"<meta[^>]+name=[\"']generator[\"'][^>]+content=[\"']WordPress"),
+    ("wordpress", "WordPress assets /wp-content/", r"/wp-content/"),
+    ("lambert", "Lambert listing cards div.vehicle-card[data-vin]",
+     r"<div[^>]+class=[\"']vehicle-card[\"'][^>]+data-vin="),
+)
+_COMPILED = [(profile, what, re.compile(pattern, re.IGNORECASE)) for profile, what, pattern in MARKERS]
+_JSONLD = re.compile(r"<script[^>]+type=[\"']application/ld\+json", re.IGNORECASE)
+_SNIFFED_CHARS = 2 * 1024 * 1024
+
+
+@dataclass
+class Detection:
+    profile: str              # the built-in profile chosen
+    evidence: list[str]       # the markers seen (for the chosen platform first)
+    fell_back: bool = False   # no platform marker: generic was chosen for want of a better one
+
+    def to_json(self) -> dict:
+        return {"name": self.profile, "detected": True, "evidence": self.evidence, "fallback": self.fell_back}
+
+    def sentence(self) -> str:
+        return f"site profile {self.profile!r} detected ({'; '.join(self.evidence)})"
+
+
+def detect_platform(html: str) -> Detection:
+    """The profile for the platform that rendered this page, and the markers that show it."""
+    text = html[:_SNIFFED_CHARS]
+    seen = [(profile, what) for profile, what, pattern in _COMPILED if pattern.search(text)]
+    if seen:
+        chosen = seen[0][0]
+        return Detection(chosen, [what for profile, what in seen if profile == chosen]
+                         + [f"also seen: {what}" for profile, what in seen if profile != chosen])
+    if _JSONLD.search(text):
+        return Detection("generic", ["no platform marker; the page has JSON-LD: reading it with generic"],
+                         True)
+    return Detection("generic", ["no platform marker and no JSON-LD: falling back to generic"], True)
+
+
+def named_profile(name: str) -> dict:
+    """What the answer says about a profile that was named, not detected."""
+    return {"name": name, "detected": False, "evidence": [f"SITE_PROFILE names {name!r}"], "fallback": False}

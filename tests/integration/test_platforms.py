@@ -1,0 +1,81 @@
+"""SITE_PROFILE=auto (the default) under workerd: the demo site in each dealer platform's shape is read
+completely by the profile its markers point to, and a bot wall is a 502 that changes nothing."""
+import json
+
+import pytest
+
+from dev.client import site_knobs
+from dev.dealer_site import BAD_CHECK_DIGIT_INDEXES, make_vehicle
+from dev.platform_layouts import PLATFORM_LAYOUTS
+
+# Dealer.com's data layer carries no "featured" flag: only the platforms that publish it are held to it.
+PUBLISHES_FEATURED = {"dealer-com": False, "dealeron": True, "nextjs": True}
+SNAPSHOT_SQL = "SELECT * FROM vehicles ORDER BY vehicle_key"
+
+
+def scrape(stack, api, expect=200):
+    status, body = api.call("POST", stack.scraper_url + "/api/scrape", {"handoff": "none"})
+    assert status == expect, body
+    return body
+
+
+def assert_vehicle_matches(row: dict, index: int, layout: str, cdn: str) -> None:
+    truth = make_vehicle(index)
+    assert (row["vin"], row["year"], row["make"], row["model"], row["trim"], row["mileage"],
+            row["exterior_color"], row["price"]) == \
+           (truth.vin, truth.year, truth.make, truth.model, truth.trim, truth.mileage, truth.colour,
+            float(truth.price)), layout
+    assert row["vin_valid"] == (0 if index in BAD_CHECK_DIGIT_INDEXES else 1)
+    assert row["detail_url"].endswith(f"/vehicle/{truth.stock}")
+    if PUBLISHES_FEATURED[layout]:
+        assert row["featured"] == int(truth.featured), (layout, truth.stock)
+    photos = [f"{cdn}/photos/{truth.stock}/{n}.png" for n in range(1, truth.photo_count + 1)]
+    assert json.loads(row["source_images"]) == photos == json.loads(row["images"])
+
+
+@pytest.mark.parametrize("layout", PLATFORM_LAYOUTS)
+def test_auto_reads_every_platform_layout_completely(fresh, api, database, layout):
+    stack = fresh
+    site_knobs(stack, api, layout=layout)
+    body = scrape(stack, api)
+    assert body["profile"]["name"] == layout and body["profile"]["detected"] is True, body["profile"]
+    assert body["profile"]["evidence"] and body["profile"]["fallback"] is False
+    assert (body["found"], body["new"], body["skipped"], body["pages"]) == (150, 150, 0, 7)
+    rows = {r["stock_number"]: r for r in database.rows("SELECT * FROM vehicles")}
+    assert len(rows) == 150
+    for index in range(150):
+        assert_vehicle_matches(rows[make_vehicle(index).stock], index, layout, stack.standins.site.cdn_url)
+
+
+def test_auto_reads_the_lambert_site_with_the_lambert_profile(fresh, api, database):
+    stack = fresh
+    site_knobs(stack, api, photos_per_vehicle=0)
+    body = scrape(stack, api)
+    assert body["profile"]["name"] == "lambert" and body["profile"]["detected"] is True
+    assert body["found"] == 150
+
+
+def test_an_unknown_layout_falls_back_to_generic_and_says_so(fresh, api, database):
+    stack = fresh
+    site_knobs(stack, api, layout="v2")
+    body = scrape(stack, api)
+    assert body["profile"]["name"] == "generic" and body["profile"]["fallback"] is True
+    assert "falling back to generic" in body["profile"]["evidence"][0]
+
+
+@pytest.mark.parametrize("challenge, status", [("cloudflare", 403), ("cloudflare", 503), ("akamai", 403),
+                                               ("cloudflare", 200), ("akamai", 200)])
+def test_a_bot_wall_answers_502_and_changes_nothing(fresh, api, database, challenge, status):
+    stack = fresh
+    site_knobs(stack, api, photos_per_vehicle=0)
+    scrape(stack, api)
+    before = database.rows(SNAPSHOT_SQL)
+    runs_before = database.rows("SELECT COUNT(*) AS n FROM runs")
+    site_knobs(stack, api, challenge=challenge, challenge_status=status)
+    body = scrape(stack, api, expect=502)
+    assert body["success"] is False and body["error"].startswith("blocked by the site's bot protection")
+    assert body["siteStatus"] == status and f"HTTP {status}" in body["error"]
+    assert body["marker"] and body["marker"] in body["error"]
+    assert ("Cloudflare" if challenge == "cloudflare" else "Akamai") in body["marker"]
+    assert database.rows(SNAPSHOT_SQL) == before
+    assert database.rows("SELECT COUNT(*) AS n FROM runs") == runs_before
