@@ -147,19 +147,3 @@ class Config:
             return setting.parse(value)
         except SettingError as error:
             raise SettingError(f"{name}: {error}") from None
-
-    def problems(self) -> list[str]:
-        """Every setting still a placeholder or out of range, in words (never a secret's value)."""
-        found = []
-        for setting in settings_of(self.worker):
-            value = self.raw[setting.name]
-            if setting.secret:
-                continue        # the health answer's `secrets` says which are set
-            if value == setting.placeholder or (value in (None, "") and setting.default is None):
-                found.append(f"{setting.name} is still a placeholder: set it to {setting.meaning}")
-            elif value not in (None, ""):
-                try:
-                    setting.parse(value)
-                except SettingError as error:
-                    found.append(f"{setting.name}: {error}")
-        return found

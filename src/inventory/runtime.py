@@ -18,6 +18,7 @@ from .api.checks import MAX_BODY_BYTES, ApiError, check_admin, parse_json_body
 from .api.routing import Answer, Call, resolve
 from .config import Config, SettingError, settings_of
 from .db import retry_when_busy
+from .settings_check import check_settings, problems_line
 from .net.http import HttpResponse, ResponseTooLarge, TransportError, declared_length
 
 
@@ -82,8 +83,7 @@ def worker_for(name: str, env, ctx) -> Worker:
     worker = Worker(name, env, ctx)
     if name not in _LOGGED_CONFIG:
         _LOGGED_CONFIG.add(name)
-        for problem in worker.config.problems():
-            print(f"⚙️ Configuration: {problem}")
+        print(problems_line(name, check_settings(name, worker.config.raw)))
     return worker
 
 

@@ -41,3 +41,14 @@ def test_committed_configs_deploy_dry_run_offline(tmp_path, config):
     assert "--dry-run: exiting now." in done.stdout
     # Python modules of the project went into the upload, next to the vendored packages.
     assert "inventory/processing.py" in done.stdout or "inventory/" in done.stdout
+
+
+def test_health_lists_the_settings_to_fix_and_each_worker_logs_them_once(stack, api):
+    """The test stack runs the processor at 1,000 API requests a minute and 15 s claims (to upload
+    thousands of images quickly): both are out of range for production, and GET / says so."""
+    status, body = api.call("GET", stack.processor_url + "/", token=None)
+    problems = body["config"]["problems"]
+    assert status == 200 and any(p.startswith("IMAGES_API_REQUESTS_PER_MINUTE") for p in problems), problems
+    assert any(p.startswith("CLAIM_TTL_S") for p in problems), problems
+    assert api.call("GET", stack.scraper_url + "/", token=None)[1]["config"]["problems"] == []
+    assert stack.workers["processor"].log_text().count("settings to fix") == 1

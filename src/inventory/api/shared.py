@@ -6,6 +6,7 @@ import sys
 
 from .. import VERSION, db
 from ..config import BY_NAME
+from ..settings_check import check_settings
 from ..photos.display import display_url
 from . import openapi
 from .checks import ApiError, plain_name, query_int
@@ -44,7 +45,8 @@ def worker_routes(service: str, description: str, bindings: tuple, secrets: tupl
 def config_summary(config) -> dict:
     """What the health answer tells of the settings: a few choices, and what is still wrong."""
     shown = {name: config.raw[name] or BY_NAME[name].default for name in SHOWN_SETTINGS if name in config.raw}
-    return {**shown, "problems": config.problems()}
+    problems = check_settings(config.worker, config.raw)
+    return {**shown, "problems": [f"{p['setting']} {p['reason']}" for p in problems]}
 
 
 async def vehicles(call: Call) -> dict:
