@@ -12,6 +12,7 @@ Ports are the standard ones unless the environment says otherwise, e.g. to run b
   SCRAPER_PORT=48787 PROCESSOR_PORT=48788 DEMO_SITE_PORT=48790 IMAGES_API_PORT=48791 \
   VENDOR_CDN_PORT=48792 SCRAPER_INSPECTOR_PORT=49231 PROCESSOR_INSPECTOR_PORT=49230 npm run bench
 """
+
 from __future__ import annotations
 
 import os
@@ -23,7 +24,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 # wrangler dev watches src/ and reloads a Worker when a file there changes: never write .pyc there.
@@ -34,8 +35,8 @@ from dev.launcher import Stack  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
-REPEATS = 3                       # medians of this many runs where a duration is compared
-SCRAPE_REPEATS = 5                # scrapes take under a second: more of them, steadier medians
+REPEATS = 3  # medians of this many runs where a duration is compared
+SCRAPE_REPEATS = 5  # scrapes take under a second: more of them, steadier medians
 # The API budget would otherwise throttle back-to-back runs; the benchmarks measure concurrency.
 PROCESSOR_VARS = {"IMAGES_API_REQUESTS_PER_MINUTE": "1000"}
 
@@ -44,9 +45,9 @@ PROCESSOR_VARS = {"IMAGES_API_REQUESTS_PER_MINUTE": "1000"}
 class Row:
     figure: str
     value: str
-    how: str          # how it was measured, raw samples included
+    how: str  # how it was measured, raw samples included
     limit: str
-    within: bool | None = None   # None: informative, no limit to meet
+    within: bool | None = None  # None: informative, no limit to meet
 
 
 class WorkerRestarted(Exception):
@@ -58,6 +59,7 @@ class BenchError(Exception):
 
 
 # --- the stack and what the benchmarks do with it ----------------------------------------------
+
 
 class Lab:
     """A running Stack with the few actions the benchmarks need."""
@@ -128,7 +130,9 @@ def measured(action, *args, **kwargs):
             return action(*args, **kwargs)
         except WorkerRestarted as error:
             if attempt == attempts:
-                raise BenchError(f"a Worker kept restarting mid-request ({error}); is someone editing src/?")
+                raise BenchError(
+                    f"a Worker kept restarting mid-request ({error}); is someone editing src/?"
+                ) from None
             say(f"  ! a Worker restarted mid-request ({error}; src/ edited?): rerunning this measurement")
             time.sleep(3)
 
@@ -143,6 +147,7 @@ def ms(values) -> str:
 
 # --- 1. the scraper ----------------------------------------------------------------------------
 
+
 def scraper_benchmark() -> list[Row]:
     say("scraper: photos per vehicle, page size, inventory size")
     with lab(PROCESSOR_VARS) as l:
@@ -154,14 +159,14 @@ def scraper_benchmark() -> list[Row]:
             l.site(**knobs)
             return l.scrape()
 
-        measured(first_scrape, vehicle_count=12)        # warm-up: imports, first D1 use
+        measured(first_scrape, vehicle_count=12)  # warm-up: imports, first D1 use
 
         # 0 photos is the figure asked for; but with no photo in the listing the site profile reads
         # every vehicle's detail page looking for some, so 1 photo is the like-for-like baseline.
         durations = {0: [], 1: [], 20: []}
         trips_by_photos = {0: [], 1: [], 20: []}
         site_requests = {}
-        for _ in range(SCRAPE_REPEATS):                  # interleaved, so drift hits all alike
+        for _ in range(SCRAPE_REPEATS):  # interleaved, so drift hits all alike
             for photos in durations:
                 body = measured(first_scrape, vehicle_count=150, photos_per_vehicle=photos)
                 if body["new"] != 150:
@@ -171,22 +176,30 @@ def scraper_benchmark() -> list[Row]:
                 site_requests[photos] = body["siteRequests"]
         median = {photos: statistics.median(values) for photos, values in durations.items()}
 
-        by_page = {size: measured(first_scrape, vehicle_count=150, page_size=size)
-                   for size in (12, 24, 48)}
+        by_page = {size: measured(first_scrape, vehicle_count=150, page_size=size) for size in (12, 24, 48)}
         by_count = {count: measured(first_scrape, vehicle_count=count) for count in (50, 150)}
 
     def photo_ratio(baseline: int) -> Row:
         ratio = median[20] / median[baseline]
-        note = (" The 0-photo scrape also reads every vehicle's detail page looking for photos (profile "
-                "`detail_pages: if_no_photos`), hence a ratio below 1." if baseline == 0 else "")
+        note = (
+            " The 0-photo scrape also reads every vehicle's detail page looking for photos (profile "
+            "`detail_pages: if_no_photos`), hence a ratio below 1."
+            if baseline == 0
+            else ""
+        )
         return Row(
             f"Scrape time, 20 photos vs {baseline} photo{'s' if baseline != 1 else ''} per vehicle "
-            f"(150 vehicles)", f"{ratio:.2f}x",
+            f"(150 vehicles)",
+            f"{ratio:.2f}x",
             f"server-side `durationMs` of `POST /api/scrape`, first scrape (empty DB) each time, median of "
-            f"{SCRAPE_REPEATS} interleaved runs: {baseline} photo(s) {ms(durations[baseline])} -> {median[baseline]:.0f} ms "
-            f"({site_requests[baseline]} site requests), 20 photos {ms(durations[20])} -> {median[20]:.0f} ms "
+            f"{SCRAPE_REPEATS} interleaved runs: {baseline} photo(s) {ms(durations[baseline])} -> "
+            f"{median[baseline]:.0f} ms "
+            f"({site_requests[baseline]} site requests), 20 photos {ms(durations[20])} -> {median[20]:.0f} "
+            "ms "
             f"({site_requests[20]} site requests); processor stopped.{note}",
-            "at most 1.3x", ratio <= 1.3)
+            "at most 1.3x",
+            ratio <= 1.3,
+        )
 
     page_trips = {size: body["d1RoundTrips"] for size, body in by_page.items()}
     count_trips = {count: body["d1RoundTrips"] for count, body in by_count.items()}
@@ -194,23 +207,34 @@ def scraper_benchmark() -> list[Row]:
     return [
         photo_ratio(0),
         photo_ratio(1),
-        Row("D1 round trips per scrape, page size 12 / 24 / 48 (150 vehicles)",
+        Row(
+            "D1 round trips per scrape, page size 12 / 24 / 48 (150 vehicles)",
             " / ".join(str(page_trips[s]) for s in (12, 24, 48)),
             "`d1RoundTrips` of one first scrape per page size (site knob `page_size`; pages: "
-            + " / ".join(str(by_page[s]["pages"]) for s in (12, 24, 48)) + ")",
-            "the same for every page size", len(set(page_trips.values())) == 1),
-        Row("D1 round trips per scrape, 50 vs 150 vehicles",
+            + " / ".join(str(by_page[s]["pages"]) for s in (12, 24, 48))
+            + ")",
+            "the same for every page size",
+            len(set(page_trips.values())) == 1,
+        ),
+        Row(
+            "D1 round trips per scrape, 50 vs 150 vehicles",
             f"{count_trips[50]} / {count_trips[150]}",
             "`d1RoundTrips` of one first scrape each (page size 24, the site's own photos)",
-            "the same for both", count_trips[50] == count_trips[150]),
-        Row("D1 round trips per scrape, 0 / 1 / 20 photos per vehicle",
+            "the same for both",
+            count_trips[50] == count_trips[150],
+        ),
+        Row(
+            "D1 round trips per scrape, 0 / 1 / 20 photos per vehicle",
             " / ".join(str(t) for t in photo_trips),
             f"`d1RoundTrips` of the {3 * SCRAPE_REPEATS} timed scrapes above (distinct values)",
-            "one value", len(photo_trips) == 1),
+            "one value",
+            len(photo_trips) == 1,
+        ),
     ]
 
 
 # --- 2. the image processor --------------------------------------------------------------------
+
 
 def _process_once(l: Lab, vehicles: int, photos: int, latency_ms: int) -> dict:
     """Fresh state, `vehicles` x `photos` vendor photos in D1, one batch of 10 vehicles."""
@@ -232,15 +256,17 @@ def _warm_up(l: Lab) -> None:
 def processor_benchmark() -> list[Row]:
     say("image processor: 60 images at 300 ms per Images API request, default vs MAX_IN_FLIGHT=1")
     with lab(PROCESSOR_VARS) as l:
-        l.stack.stop_worker("scraper")                   # not involved; nothing else uses the CPU
+        l.stack.stop_worker("scraper")  # not involved; nothing else uses the CPU
         _warm_up(l)
         default_runs = [measured(_process_once, l, 10, 6, 300) for _ in range(REPEATS)]
-        trips = {n: measured(_process_once, l, vehicles, 6, 0)["body"]["d1RoundTrips"]
-                 for n, vehicles in ((12, 2), (60, 10))}
+        trips = {
+            n: measured(_process_once, l, vehicles, 6, 0)["body"]["d1RoundTrips"]
+            for n, vehicles in ((12, 2), (60, 10))
+        }
     with lab({**PROCESSOR_VARS, "MAX_IN_FLIGHT": "1"}) as l:
         l.stack.stop_worker("scraper")
         _warm_up(l)
-        sequential_runs = [measured(_process_once, l, 10, 6, 300)]   # ~20 s each: one is enough
+        sequential_runs = [measured(_process_once, l, 10, 6, 300)]  # ~20 s each: one is enough
 
     default_walls = [r["wall_ms"] for r in default_runs]
     sequential_walls = [r["wall_ms"] for r in sequential_runs]
@@ -251,33 +277,48 @@ def processor_benchmark() -> list[Row]:
     per_image_standin = sorted({r["stats"]["requests"] / r["stats"]["stored"] for r in default_runs})
     server = lambda runs: ms(r["body"]["durationMs"] for r in runs)
     return [
-        Row("Processing time, MAX_IN_FLIGHT=1 vs default (60 images, 300 ms per upload)",
+        Row(
+            "Processing time, MAX_IN_FLIGHT=1 vs default (60 images, 300 ms per upload)",
             f"{speedup:.2f}x",
-            f"client wall time of one `POST /api/process-images {{\"batchSize\": 10}}` (10 vehicles x 6 "
+            f'client wall time of one `POST /api/process-images {{"batchSize": 10}}` (10 vehicles x 6 '
             f"photos, Images stand-in `latency_ms=300`): default, median of {REPEATS} {ms(default_walls)} -> "
             f"{median_default:.0f} ms (server `durationMs` {server(default_runs)}); MAX_IN_FLIGHT=1, one run "
             f"{ms(sequential_walls)} (server {server(sequential_runs)}); separate stacks, "
             f"IMAGES_API_REQUESTS_PER_MINUTE=1000 in both",
-            "at least 5x (ceiling 6x: 6 simultaneous connections)", speedup >= 5),
-        Row("Peak simultaneous uploads (default settings)", " / ".join(str(p) for p in peaks),
+            "at least 5x (ceiling 6x: 6 simultaneous connections)",
+            speedup >= 5,
+        ),
+        Row(
+            "Peak simultaneous uploads (default settings)",
+            " / ".join(str(p) for p in peaks),
             "`max_in_flight` of the Images stand-in's `stats()` in the timed default runs (distinct values)",
-            "6 (the Workers connection limit)", peaks == [6]),
-        Row("D1 round trips per batch, 12 vs 60 images", f"{trips[12]} / {trips[60]}",
-            "`d1RoundTrips` of one `POST /api/process-images {\"batchSize\": 10}` with 2 x 6 and 10 x 6 "
-            "photos (no API latency)", "the same for both", trips[12] == trips[60]),
-        Row("Images API requests per image uploaded",
+            "6 (the Workers connection limit)",
+            peaks == [6],
+        ),
+        Row(
+            "D1 round trips per batch, 12 vs 60 images",
+            f"{trips[12]} / {trips[60]}",
+            '`d1RoundTrips` of one `POST /api/process-images {"batchSize": 10}` with 2 x 6 and 10 x 6 '
+            "photos (no API latency)",
+            "the same for both",
+            trips[12] == trips[60],
+        ),
+        Row(
+            "Images API requests per image uploaded",
             f"{' / '.join(f'{v:.2f}' for v in per_image_worker)} (Worker), "
             f"{' / '.join(f'{v:.2f}' for v in per_image_standin)} (stand-in)",
             "Worker: `apiRequests / imagesUploaded` of the answer; stand-in: `stats()` requests / stored; "
             "timed default runs, no faults injected (distinct values)",
-            "1.00 when nothing fails", per_image_worker == [1.0] and per_image_standin == [1.0]),
+            "1.00 when nothing fails",
+            per_image_worker == [1.0] and per_image_standin == [1.0],
+        ),
     ]
 
 
 # --- 3. draining a backlog: cron mode vs queue mode ---------------------------------------------
 
-API_LIMIT, API_WINDOW_S = 1200, 300      # the Images API's account limit (the stand-in's default)
-PRODUCTION_BUDGET = 180                  # IMAGES_API_REQUESTS_PER_MINUTE of wrangler-image-processor.toml
+API_LIMIT, API_WINDOW_S = 1200, 300  # the Images API's account limit (the stand-in's default)
+PRODUCTION_BUDGET = 180  # IMAGES_API_REQUESTS_PER_MINUTE of wrangler-image-processor.toml
 BUDGET_VARS = {"IMAGES_API_REQUESTS_PER_MINUTE": str(PRODUCTION_BUDGET)}
 BATCH_VARS = {**BUDGET_VARS, "IMAGES_BATCH_UPLOADS": "true"}
 QUEUE_LOG = re.compile(r"Queue batch: (\d+) messages, (\d+) acknowledged \((\d+) deferred\), (\d+) to retry")
@@ -340,7 +381,7 @@ def _drain_backlog(l: Lab, mode: str, vehicles: int, photos: int, align: bool, l
     expected = vehicles * photos
     l.reset()
     l.site(vehicle_count=vehicles, photos_per_vehicle=photos)
-    if mode == "cron":                      # the backlog first, untimed; nothing starts by itself
+    if mode == "cron":  # the backlog first, untimed; nothing starts by itself
         body = l._post(l.stack.scraper_url + "/api/scrape", {"handoff": "none"})[1]
         if body["new"] != vehicles or l.image_status()["images"]["pending"] != expected:
             raise BenchError(f"backlog not as expected: {str(body)[:300]}")
@@ -367,7 +408,7 @@ def _drain_backlog(l: Lab, mode: str, vehicles: int, photos: int, align: bool, l
             if mode == "queue":
                 time.sleep(0.25)
             elif l.stack.standins.images.stats()["stored"] == stored_before:
-                idle_calls += 1             # budget spent for this minute: a cron tick that did nothing
+                idle_calls += 1  # budget spent for this minute: a cron tick that did nothing
                 time.sleep(1)
         wall = time.perf_counter() - started
     log = l.stack.workers["processor"].log_text()[log_start:]
@@ -376,15 +417,22 @@ def _drain_backlog(l: Lab, mode: str, vehicles: int, photos: int, align: bool, l
     stats = l.stack.standins.images.stats()
     batches = [tuple(int(n) for n in m.groups()) for m in QUEUE_LOG.finditer(log)]
     return {
-        "mode": mode, "expected": expected, "wall_s": wall, "status": status["images"], "stats": stats,
+        "mode": mode,
+        "expected": expected,
+        "wall_s": wall,
+        "status": status["images"],
+        "stats": stats,
         "per_image": stats["requests"] / max(stats["stored"], 1),
         "account_requests": stats["requests"] - stats["batch_uploads"],
         "per_minute": sampler.account_requests_per_clock_minute(),
         "peak_5min": sampler.peak_account_requests(API_WINDOW_S),
         "peak_60s": sampler.peak_account_requests(60),
-        "calls": calls, "idle_calls": idle_calls,
-        "deliveries": len(batches), "messages": sum(b[0] for b in batches),
-        "deferred": sum(b[2] for b in batches), "retried": sum(b[3] for b in batches),
+        "calls": calls,
+        "idle_calls": idle_calls,
+        "deliveries": len(batches),
+        "messages": sum(b[0] for b in batches),
+        "deferred": sum(b[2] for b in batches),
+        "retried": sum(b[3] for b in batches),
         "dead_lettered": log.count("☠️ Dead-lettered: vehicle"),
         "drains": log.count("🌙 Drain finished (cron)"),
     }
@@ -396,19 +444,23 @@ def _rate(run: dict) -> float:
 
 def _describe(run: dict) -> str:
     s, st = run["stats"], run["status"]
-    text = (f"{run['mode']}: {s['stored']}/{run['expected']} stored in {run['wall_s']:.1f} s "
-            f"(-> {_rate(run):.0f}/min), {s['requests']} API requests ({s['batch_uploads']} to the batch host), "
-            f"account-API requests per clock minute {run['per_minute']}, peak in any 60 s {run['peak_60s']}, "
-            f"in any 5 min {run['peak_5min']}, 429s {s['rate_limited']}, peak simultaneous uploads "
-            f"{s['max_in_flight']}")
+    text = (
+        f"{run['mode']}: {s['stored']}/{run['expected']} stored in {run['wall_s']:.1f} s "
+        f"(-> {_rate(run):.0f}/min), {s['requests']} API requests ({s['batch_uploads']} to the batch host), "
+        f"account-API requests per clock minute {run['per_minute']}, peak in any 60 s {run['peak_60s']}, "
+        f"in any 5 min {run['peak_5min']}, 429s {s['rate_limited']}, peak simultaneous uploads "
+        f"{s['max_in_flight']}"
+    )
     if st["failedPermanently"]:
         text += f", {st['failedPermanently']} photos failed for good"
     if run["mode"] == "cron":
         text += f"; {run['calls']} cron calls ({run['idle_calls']} uploaded nothing: budget spent)"
     else:
-        text += (f"; {run['deliveries']} consumer deliveries of {run['messages']} messages, "
-                 f"{run['deferred']} deferred to the next budget minute, {run['retried']} retried, "
-                 f"{run['dead_lettered']} dead-lettered")
+        text += (
+            f"; {run['deliveries']} consumer deliveries of {run['messages']} messages, "
+            f"{run['deferred']} deferred to the next budget minute, {run['retried']} retried, "
+            f"{run['dead_lettered']} dead-lettered"
+        )
     return text
 
 
@@ -419,31 +471,53 @@ def _backlog_rows(label: str, runs: dict, budget_bound: bool, note: str) -> list
     both = lambda f: " / ".join(f(r) for r in (cron, queue))
     peaks = [m for r in (cron, queue) for m in r["per_minute"]]
     rows = [
-        Row(f"Backlog drain, {label}: images per minute, cron / queue mode", both(lambda r: f"{_rate(r):.0f}"),
-            ("images stored / wall time. Cron: `scheduled()` triggered back to back (1 s pause after a call "
-             "that uploaded nothing) from the first call until `/api/image-status` shows pending 0; queue: from "
-             "`POST /api/scrape {\"handoff\": \"queue\"}` to pending 0. " + note + " " + how),
-            (f"bound by the budget: at most {PRODUCTION_BUDGET} account-API requests in any clock minute"
-             if budget_bound else "informative (no per-account limit on batch uploads)"),
-            max(peaks) <= PRODUCTION_BUDGET if budget_bound else None),
-        Row(f"Backlog drain, {label}: images stored of {backlog}, cron / queue mode",
+        Row(
+            f"Backlog drain, {label}: images per minute, cron / queue mode",
+            both(lambda r: f"{_rate(r):.0f}"),
+            (
+                "images stored / wall time. Cron: `scheduled()` triggered back to back (1 s pause after a "
+                "call "
+                "that uploaded nothing) from the first call until `/api/image-status` shows pending 0; "
+                "queue: from "
+                '`POST /api/scrape {"handoff": "queue"}` to pending 0. ' + note + " " + how
+            ),
+            (
+                f"bound by the budget: at most {PRODUCTION_BUDGET} account-API requests in any clock minute"
+                if budget_bound
+                else "informative (no per-account limit on batch uploads)"
+            ),
+            max(peaks) <= PRODUCTION_BUDGET if budget_bound else None,
+        ),
+        Row(
+            f"Backlog drain, {label}: images stored of {backlog}, cron / queue mode",
             both(lambda r: str(r["stats"]["stored"])),
             "the Images stand-in's `stored` when `/api/image-status` shows no pending photo; the rest failed "
-            "for good (queue mode: dead-lettered)", f"all {backlog}",
-            all(r["stats"]["stored"] == backlog for r in (cron, queue))),
-        Row(f"Backlog drain, {label}: Images API requests per image, cron / queue mode",
+            "for good (queue mode: dead-lettered)",
+            f"all {backlog}",
+            all(r["stats"]["stored"] == backlog for r in (cron, queue)),
+        ),
+        Row(
+            f"Backlog drain, {label}: Images API requests per image, cron / queue mode",
             both(lambda r: f"{r['per_image']:.3f}"),
             "the stand-in's `stats()` requests / stored, reset before each mode"
-            + ("; batch tokens included (one account-API request per run that uploads)" if not budget_bound else ""),
+            + (
+                "; batch tokens included (one account-API request per run that uploads)"
+                if not budget_bound
+                else ""
+            ),
             "1.00 when nothing fails" if budget_bound else "at most 1.05 (uploads + batch tokens)",
-            all((r["per_image"] == 1.0) if budget_bound else (r["per_image"] <= 1.05) for r in (cron, queue))),
-        Row(f"Backlog drain, {label}: inside the Images API limit, cron / queue mode (peak account-API "
+            all((r["per_image"] == 1.0) if budget_bound else (r["per_image"] <= 1.05) for r in (cron, queue)),
+        ),
+        Row(
+            f"Backlog drain, {label}: inside the Images API limit, cron / queue mode (peak account-API "
             f"requests in any 5 min; 429s)",
             both(lambda r: f"{r['peak_5min']}; {r['stats']['rate_limited']}"),
-            f"the stand-in's account-API requests (all requests minus batch-host uploads), sampled every 0.1 s; "
+            "the stand-in's account-API requests (all requests minus batch-host uploads), sampled every "
+            "0.1 s; "
             f"`rate_limited` of its `stats()`; IMAGES_API_REQUESTS_PER_MINUTE={PRODUCTION_BUDGET}",
             f"at most {API_LIMIT:,} per {API_WINDOW_S // 60} min; 0 answered 429",
-            all(r["peak_5min"] <= API_LIMIT and r["stats"]["rate_limited"] == 0 for r in (cron, queue))),
+            all(r["peak_5min"] <= API_LIMIT and r["stats"]["rate_limited"] == 0 for r in (cron, queue)),
+        ),
     ]
     return rows
 
@@ -451,38 +525,54 @@ def _backlog_rows(label: str, runs: dict, budget_bound: bool, note: str) -> list
 def _drain_both_modes(processor_vars: dict, vehicles: int, align: bool, limit_s: float) -> dict:
     """One stack; the same backlog (vehicles x 20 photos) drained by cron, then by the queue."""
     with lab(processor_vars) as l:
-        runs = {mode: measured(_drain_backlog, l, mode, vehicles, 20, align=align, limit_s=limit_s)
-                for mode in ("cron", "queue")}
+        runs = {
+            mode: measured(_drain_backlog, l, mode, vehicles, 20, align=align, limit_s=limit_s)
+            for mode in ("cron", "queue")
+        }
     for run in runs.values():
         say(f"  {_describe(run)}")
     return runs
 
 
 def backlog_benchmark() -> list[Row]:
-    say("backlog drain, cron vs queue mode: 1,000 images through the account API (budget 180/min, "
-        "about 6 min per mode), then 1,000 through batch tokens")
+    say(
+        "backlog drain, cron vs queue mode: 1,000 images through the account API (budget 180/min, "
+        "about 6 min per mode), then 1,000 through batch tokens"
+    )
     rows = []
     runs = _drain_both_modes(BUDGET_VARS, vehicles=50, align=True, limit_s=600)
     rows += _backlog_rows(
-        f"1,000 images (50 x 20), account API at {PRODUCTION_BUDGET}/min", runs, budget_bound=True,
-        note=(f"IMAGES_API_REQUESTS_PER_MINUTE={PRODUCTION_BUDGET} as in production, so the budget, not the "
-              f"Worker, sets the pace: {PRODUCTION_BUDGET} images in each clock minute. The processor budgets per "
-              f"clock minute and each mode starts 0.5 s into a minute, so the last minute's share is uploaded "
-              f"within seconds of its start; that is why images per minute reads a little above "
-              f"{PRODUCTION_BUDGET}. Scraper "
-              f"vars default, processor vars as production; vehicles from the demo site (`photos_per_vehicle` 20)."))
+        f"1,000 images (50 x 20), account API at {PRODUCTION_BUDGET}/min",
+        runs,
+        budget_bound=True,
+        note=(
+            f"IMAGES_API_REQUESTS_PER_MINUTE={PRODUCTION_BUDGET} as in production, so the budget, not the "
+            f"Worker, sets the pace: {PRODUCTION_BUDGET} images in each clock minute. The processor budgets "
+            "per "
+            f"clock minute and each mode starts 0.5 s into a minute, so the last minute's share is uploaded "
+            f"within seconds of its start; that is why images per minute reads a little above "
+            f"{PRODUCTION_BUDGET}. Scraper "
+            "vars default, processor vars as production; vehicles from the demo site (`photos_per_vehicle` "
+            "20)."
+        ),
+    )
     runs = _drain_both_modes(BATCH_VARS, vehicles=50, align=False, limit_s=180)
     rows += _backlog_rows(
-        "1,000 images (50 x 20), batch-token uploads", runs, budget_bound=False,
-        note=(f"IMAGES_BATCH_UPLOADS=true (uploads to the batch host, outside the account limit; the batch "
-              f"token is one account-API request per run), IMAGES_API_REQUESTS_PER_MINUTE={PRODUCTION_BUDGET}; "
-              f"no API latency injected, so this is the local stack's own speed (6 uploads in flight)."))
+        "1,000 images (50 x 20), batch-token uploads",
+        runs,
+        budget_bound=False,
+        note=(
+            f"IMAGES_BATCH_UPLOADS=true (uploads to the batch host, outside the account limit; the batch "
+            f"token is one account-API request per run), IMAGES_API_REQUESTS_PER_MINUTE={PRODUCTION_BUDGET}; "
+            f"no API latency injected, so this is the local stack's own speed (6 uploads in flight)."
+        ),
+    )
     return rows
 
 
 # --- 4. CPU per vehicle and per image ------------------------------------------------------------
 
-CPU_TARGET_FIRST_MS, CPU_TARGET_UNCHANGED_MS = 5.0, 2.0     # per vehicle (issue 11)
+CPU_TARGET_FIRST_MS, CPU_TARGET_UNCHANGED_MS = 5.0, 2.0  # per vehicle (issue 11)
 
 
 def _cpu_ms(worker, action):
@@ -496,9 +586,9 @@ def cpu_benchmark() -> list[Row]:
     say("CPU: per vehicle of a scrape (first, unchanged), per image of a processing batch")
     with lab(PROCESSOR_VARS) as l:
         scraper, processor = l.stack.workers["scraper"], l.stack.workers["processor"]
-        l.stack.stop_worker("processor")          # no hand-off: only the scrape's own CPU is counted
+        l.stack.stop_worker("processor")  # no hand-off: only the scrape's own CPU is counted
         l.reset()
-        measured(l.scrape)                        # warm-up: imports, first D1 use
+        measured(l.scrape)  # warm-up: imports, first D1 use
         first, unchanged = [], []
         for _ in range(REPEATS):
             l.reset()
@@ -515,20 +605,34 @@ def cpu_benchmark() -> list[Row]:
         for _ in range(REPEATS):
             run, cpu = _cpu_ms(processor, lambda: _process_once(l, 10, 6, 0))
             per_image.append(cpu / run["body"]["imagesUploaded"])
-    how = ("user + system CPU time of the Worker's workerd processes (from /proc, local D1 included, so an "
-           "upper bound), before and after one call, per vehicle found; median of {n} runs: {values}")
+    how = (
+        "user + system CPU time of the Worker's workerd processes (from /proc, local D1 included, so an "
+        "upper bound), before and after one call, per vehicle found; median of {n} runs: {values}"
+    )
     fmt = lambda values: "[" + ", ".join(f"{v:.2f}" for v in values) + "] ms"
     m_first, m_unchanged, m_image = (statistics.median(v) for v in (first, unchanged, per_image))
     return [
-        Row("Scrape CPU per vehicle, first scrape of the 150-vehicle demo (empty DB)", f"{m_first:.2f} ms",
+        Row(
+            "Scrape CPU per vehicle, first scrape of the 150-vehicle demo (empty DB)",
+            f"{m_first:.2f} ms",
             how.format(n=REPEATS, values=fmt(first)) + "; processor stopped (no hand-off)",
-            f"at most {CPU_TARGET_FIRST_MS} ms", m_first <= CPU_TARGET_FIRST_MS),
-        Row("Scrape CPU per vehicle, unchanged re-scrape of the 150-vehicle demo", f"{m_unchanged:.2f} ms",
-            how.format(n=REPEATS, values=fmt(unchanged)), f"at most {CPU_TARGET_UNCHANGED_MS} ms",
-            m_unchanged <= CPU_TARGET_UNCHANGED_MS),
-        Row("Processing CPU per uploaded image (10 vehicles x 6 photos, url mode)", f"{m_image:.2f} ms",
+            f"at most {CPU_TARGET_FIRST_MS} ms",
+            m_first <= CPU_TARGET_FIRST_MS,
+        ),
+        Row(
+            "Scrape CPU per vehicle, unchanged re-scrape of the 150-vehicle demo",
+            f"{m_unchanged:.2f} ms",
+            how.format(n=REPEATS, values=fmt(unchanged)),
+            f"at most {CPU_TARGET_UNCHANGED_MS} ms",
+            m_unchanged <= CPU_TARGET_UNCHANGED_MS,
+        ),
+        Row(
+            "Processing CPU per uploaded image (10 vehicles x 6 photos, url mode)",
+            f"{m_image:.2f} ms",
             how.format(n=REPEATS, values=fmt(per_image)).replace("per vehicle found", "per image uploaded"),
-            "informative", None),
+            "informative",
+            None,
+        ),
     ]
 
 
@@ -536,6 +640,7 @@ BENCHMARKS = [scraper_benchmark, processor_benchmark, backlog_benchmark, cpu_ben
 
 
 # --- report ------------------------------------------------------------------------------------
+
 
 def verdict(row: Row) -> str:
     return {True: "yes", False: "**NO**", None: "-"}[row.within]
@@ -546,8 +651,9 @@ def write_results(rows: list[Row], seconds: float) -> None:
     lines = [
         "# Benchmark results",
         "",
-        f"Written by `npm run bench` (bench/run.py) on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
-        f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, Python {platform.python_version()}; "
+        f"Written by `npm run bench` (bench/run.py) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{os.cpu_count()} CPUs, {platform.system()} {platform.machine()}, Python "
+        f"{platform.python_version()}; "
         f"whole run {seconds:.0f} s.",
         "",
         "Both Workers run locally under `wrangler dev` (workerd) against the dev/ stand-ins. Timings on "
@@ -557,8 +663,10 @@ def write_results(rows: list[Row], seconds: float) -> None:
         "| Figure | Value | Limit | Within | How measured |",
         "|---|---|---|---|---|",
     ]
-    lines += [f"| {cell(r.figure)} | {cell(r.value)} | {cell(r.limit)} | {verdict(r)} | {cell(r.how)} |"
-              for r in rows]
+    lines += [
+        f"| {cell(r.figure)} | {cell(r.value)} | {cell(r.limit)} | {verdict(r)} | {cell(r.how)} |"
+        for r in rows
+    ]
     RESULTS.write_text("\n".join(lines) + "\n")
 
 

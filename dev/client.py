@@ -4,6 +4,7 @@ into it, the stand-ins' knobs, stats and reset, and waiting for a condition or a
 
 Most helpers take the running `stack`, an `Api` and, where they read D1, a `Database`.
 """
+
 from __future__ import annotations
 
 import glob
@@ -22,10 +23,17 @@ class Api:
 
     def __init__(self, admin_token: str):
         self.admin_token = admin_token
-        self.seen = []         # every raw answer body, for the secret-scanning test
+        self.seen = []  # every raw answer body, for the secret-scanning test
 
-    def call(self, method: str, url: str, body=None, token: str | None = "admin", raw: bytes | None = None,
-             timeout: float = 120):
+    def call(
+        self,
+        method: str,
+        url: str,
+        body=None,
+        token: str | None = "admin",
+        raw: bytes | None = None,
+        timeout: float = 120,
+    ):
         headers = {"Content-Type": "application/json"}
         if token == "admin":
             token = self.admin_token
@@ -79,6 +87,7 @@ class Database:
 
 # ----- waiting -------------------------------------------------------------------------------
 
+
 def wait_for(condition, timeout: float = 60, what: str = "the condition", every: float = 0.1):
     """Poll `condition` until it returns something truthy (returned), or fail after `timeout` s."""
     deadline = time.time() + timeout
@@ -93,8 +102,11 @@ def wait_for(condition, timeout: float = 60, what: str = "the condition", every:
 def logged(worker, *texts: str, timeout: float = 15, since: int = 0) -> str:
     """Wait until each text is in the Worker's log (after offset `since`) and return that log.
     Log lines travel workerd -> wrangler -> file, so they can arrive after the HTTP answer."""
-    wait_for(lambda: all(t in worker.log_text()[since:] for t in texts), timeout,
-             f"{texts} in the {worker.name} log")
+    wait_for(
+        lambda: all(t in worker.log_text()[since:] for t in texts),
+        timeout,
+        f"{texts} in the {worker.name} log",
+    )
     return worker.log_text()[since:]
 
 
@@ -120,10 +132,11 @@ def wait_until_quiet(stack, api, database, timeout: float = 30, still_s: float =
                 return True
         else:
             time.sleep(0.2)
-    return False     # a test that kept its claims on purpose: clearing the database ends them
+    return False  # a test that kept its claims on purpose: clearing the database ends them
 
 
 # ----- the stand-ins: knobs, stats, reset ------------------------------------------------------
+
 
 def _post_to_standin(api, url: str, body: dict) -> dict:
     status, answer = api.call("POST", url, body, token=None)
@@ -153,10 +166,15 @@ def reset(stack, api, database) -> None:
 
 # ----- the Workers and D1 --------------------------------------------------------------------
 
+
 def process(stack, api, body=None, expect=200, timeout=120) -> dict:
     """POST /api/process-images (default body {"batchSize": 10}) and check the status."""
-    status, answer = api.call("POST", stack.processor_url + "/api/process-images",
-                              {"batchSize": 10} if body is None else body, timeout=timeout)
+    status, answer = api.call(
+        "POST",
+        stack.processor_url + "/api/process-images",
+        {"batchSize": 10} if body is None else body,
+        timeout=timeout,
+    )
     assert status == expect, answer
     return answer
 
@@ -174,8 +192,9 @@ def vendor_entries(database) -> list[str]:
     return [e for e in all_entries(database) if e.startswith("http")]
 
 
-def seed_vehicles(stack, database, count: int, photos: int, featured: set[int] = frozenset(),
-                  images=None) -> list[int]:
+def seed_vehicles(
+    stack, database, count: int, photos: int, featured: set[int] = frozenset(), images=None
+) -> list[int]:
     """Insert `count` active vehicles straight into D1 (no scrape, so no hand-off races the test).
 
     Their photos are real photos of the demo site's vendor CDN: `{cdn}/photos/L1xxxx/n.png`.
@@ -194,8 +213,16 @@ def seed_vehicles(stack, database, count: int, photos: int, featured: set[int] =
                 "INSERT INTO vehicles (vehicle_key, stock_number, year, make, model, featured, images, "
                 "source_images, first_seen_at, updated_at) VALUES (?, ?, 2020, 'Test', ?, ?, ?, ?, "
                 "datetime('now', ?), datetime('now'))",
-                (f"stock:{stock}", stock, f"Model{index}", 1 if index in featured else 0, json.dumps(entries),
-                 json.dumps(urls), f"-{index} minutes"))
+                (
+                    f"stock:{stock}",
+                    stock,
+                    f"Model{index}",
+                    1 if index in featured else 0,
+                    json.dumps(entries),
+                    json.dumps(urls),
+                    f"-{index} minutes",
+                ),
+            )
             ids.append(cursor.lastrowid)
     con.close()
     return ids

@@ -38,7 +38,7 @@ DEFAULT_KNOBS = {
     "cdn_latency_ms": 0,
     "site_status": None,
     "fail_rate_5xx": 0.0,
-    "layout": "v1",   # v1, v2, or a platform's shape: dealer-com, dealeron, nextjs (dev/platform_layouts.py)
+    "layout": "v1",  # v1, v2, or a platform's shape: dealer-com, dealeron, nextjs (dev/platform_layouts.py)
     # A bot wall instead of every page but robots.txt: "cloudflare" or "akamai", answered with this status.
     "challenge": None,
     "challenge_status": 403,
@@ -94,20 +94,49 @@ COLOURS = {
 # ISO 3779 check digit: letters transliterate to numbers, positions are weighted.
 VIN_TRANSLITERATION = {
     **{str(d): d for d in range(10)},
-    "A": 1, "B": 2, "C": 3, "D": 4, "E": 5, "F": 6, "G": 7, "H": 8,
-    "J": 1, "K": 2, "L": 3, "M": 4, "N": 5, "P": 7, "R": 9,
-    "S": 2, "T": 3, "U": 4, "V": 5, "W": 6, "X": 7, "Y": 8, "Z": 9,
+    "A": 1,
+    "B": 2,
+    "C": 3,
+    "D": 4,
+    "E": 5,
+    "F": 6,
+    "G": 7,
+    "H": 8,
+    "J": 1,
+    "K": 2,
+    "L": 3,
+    "M": 4,
+    "N": 5,
+    "P": 7,
+    "R": 9,
+    "S": 2,
+    "T": 3,
+    "U": 4,
+    "V": 5,
+    "W": 6,
+    "X": 7,
+    "Y": 8,
+    "Z": 9,
 }
 VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 VIN_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"  # no I, O, Q
 VIN_YEAR_CODES = {
-    2015: "F", 2016: "G", 2017: "H", 2018: "J", 2019: "K", 2020: "L",
-    2021: "M", 2022: "N", 2023: "P", 2024: "R", 2025: "S",
+    2015: "F",
+    2016: "G",
+    2017: "H",
+    2018: "J",
+    2019: "K",
+    2020: "L",
+    2021: "M",
+    2022: "N",
+    2023: "P",
+    2024: "R",
+    2025: "S",
 }
 
 
 def vin_check_digit(vin: str) -> str:
-    total = sum(VIN_TRANSLITERATION[c] * w for c, w in zip(vin, VIN_WEIGHTS))
+    total = sum(VIN_TRANSLITERATION[c] * w for c, w in zip(vin, VIN_WEIGHTS, strict=False))
     remainder = total % 11
     return "X" if remainder == 10 else str(remainder)
 
@@ -246,7 +275,7 @@ class DealerSite(Standin):
         self._random = random.Random(20240601)
         self._requests = {"robots": 0, "listing": 0, "detail": 0, "photo": 0, "other": 0}
         self._total = 0
-        self._paths = {}         # "site:/inventory" or "cdn:/photos/..." -> requests
+        self._paths = {}  # "site:/inventory" or "cdn:/photos/..." -> requests
         self._user_agents = set()
         self._in_flight = {"site": 0, "cdn": 0}
         self._max_in_flight = {"site": 0, "cdn": 0}
@@ -334,7 +363,7 @@ class DealerSite(Standin):
                 return send_padded(request, page_html_text, int(knobs["pad_page_bytes"]))
             return send(request, 200, "text/html", page_html_text)
         if kind == "detail":
-            stock = url.path[len("/vehicle/"):]
+            stock = url.path[len("/vehicle/") :]
             visible = {v.stock: v for v in self.visible_vehicles(knobs)}
             if stock not in visible:
                 return send(request, 404, "text/html", error_page(404, "Vehicle not found"))
@@ -359,7 +388,7 @@ class DealerSite(Standin):
             return send(request, 200, "image/png", oversize_png())
         elif str(fault).startswith("redirect:"):
             request.send_response(302)
-            request.send_header("Location", str(fault)[len("redirect:"):])
+            request.send_header("Location", str(fault)[len("redirect:") :])
             request.send_header("Content-Length", "0")
             request.end_headers()
             return
@@ -414,13 +443,20 @@ class DealerSite(Standin):
     def listing_page(self, page: int, knobs: dict) -> str:
         vehicles = [] if knobs["empty"] else self.visible_vehicles(knobs)
         size = int(knobs["page_size"])
-        on_page = vehicles[(page - 1) * size: page * size]
+        on_page = vehicles[(page - 1) * size : page * size]
         has_next = page * size < len(vehicles)
         if knobs["layout"] == "v2":
             return self._listing_page_v2(page, on_page, has_next, knobs)
         if knobs["layout"] in PLATFORM_LAYOUTS:
-            return platform_listing(knobs["layout"], page, on_page, has_next, size,
-                                    lambda vehicle: self.photo_urls(vehicle, knobs), self.site_url)
+            return platform_listing(
+                knobs["layout"],
+                page,
+                on_page,
+                has_next,
+                size,
+                lambda vehicle: self.photo_urls(vehicle, knobs),
+                self.site_url,
+            )
 
         cars = [self.car_json(v, knobs) for v in on_page]
         if page == 1 and cars:
@@ -459,8 +495,7 @@ class DealerSite(Standin):
         esc = html.escape
         urls = self._listed_photo_urls(vehicle, knobs)
         images = "".join(
-            f'<img src="{esc(u)}">' if i == 0 else f'<img data-src="{esc(u)}">'
-            for i, u in enumerate(urls)
+            f'<img src="{esc(u)}">' if i == 0 else f'<img data-src="{esc(u)}">' for i, u in enumerate(urls)
         )
         return (
             f'<div class="vehicle-card" data-vin="{esc(vehicle.vin)}" data-stock="{esc(vehicle.stock)}"'
@@ -533,7 +568,7 @@ class DealerSite(Standin):
 
 def page_html(title: str, body: str) -> str:
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)} | {DEALER_NAME}</title></head>\n"
         f"<body>\n{body}\n</body></html>\n"
     )
@@ -560,4 +595,4 @@ def send_padded(request: BaseHTTPRequestHandler, page: str, total_bytes: int):
             left -= len(chunk)
         request.wfile.write(tail)
     except OSError:
-        pass    # the reader stopped early, as it should
+        pass  # the reader stopped early, as it should

@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote, urlsplit
 
@@ -118,7 +118,7 @@ def parse_multipart(body: bytes, content_type: str) -> dict:
 
 
 def utc_iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class _Handler(StandinHandler):
@@ -139,8 +139,14 @@ class ImagesApi(Standin):
 
     # ----- lifecycle -------------------------------------------------------
 
-    def start(self, host="127.0.0.1", port=8791, token="dev-images-token",
-              account_id="local-account", account_hash="local-hash"):
+    def start(
+        self,
+        host="127.0.0.1",
+        port=8791,
+        token="dev-images-token",
+        account_id="local-account",
+        account_hash="local-hash",
+    ):
         self.token = token
         self.account_id = account_id
         self.account_hash = account_hash
@@ -155,7 +161,7 @@ class ImagesApi(Standin):
         self._batch_tokens = {}
         self._recent_requests = collections.deque()  # timestamps, account rate limit
         self._blocked_until = 0.0
-        self._in_flight = getattr(self, "_in_flight", 0)   # a live gauge: requests still inside stay counted
+        self._in_flight = getattr(self, "_in_flight", 0)  # a live gauge: requests still inside stay counted
         self._counters = {
             "requests": 0,
             "uploads_received": 0,
@@ -219,7 +225,7 @@ class ImagesApi(Standin):
             if is_batch:
                 result = self._handle_batch(request, method, body)
             else:
-                result = self._handle_account(request, method, path[len(account_prefix):], body)
+                result = self._handle_account(request, method, path[len(account_prefix) :], body)
             answer = (200, result, [], None)
         except ApiError as error:
             if error.status == 409:
@@ -266,8 +272,11 @@ class ImagesApi(Standin):
         self._check_bearer(request, lambda token: token == self.token)
         account, _, route = rest.partition("/")
         if account != self.account_id:
-            raise ApiError(404, 7003, f"Could not route to /client/v4/accounts/{rest}, "
-                                      "perhaps your object identifier is invalid?")
+            raise ApiError(
+                404,
+                7003,
+                f"Could not route to /client/v4/accounts/{rest}, perhaps your object identifier is invalid?",
+            )
         if route == "images/v1/":
             route = "images/v1"
         if route == "images/v1" and method == "POST":
@@ -278,7 +287,7 @@ class ImagesApi(Standin):
         if route == "images/v1/batch_token" and method == "GET":
             return self._new_batch_token()
         if route.startswith("images/v1/") and method in ("GET", "DELETE"):
-            image_id = unquote(route[len("images/v1/"):])
+            image_id = unquote(route[len("images/v1/") :])
             with self._lock:
                 if image_id not in self._images:
                     raise ApiError(404, 5404, "Image not found")
@@ -292,7 +301,7 @@ class ImagesApi(Standin):
         def token_is_valid(token):
             with self._lock:
                 expires = self._batch_tokens.get(token)
-            return expires is not None and expires > datetime.now(timezone.utc)
+            return expires is not None and expires > datetime.now(UTC)
 
         self._check_bearer(request, token_is_valid)
         if method != "POST":
@@ -302,14 +311,14 @@ class ImagesApi(Standin):
     @staticmethod
     def _check_bearer(request, is_valid):
         header = request.headers.get("Authorization", "")
-        token = header[len("Bearer "):] if header.startswith("Bearer ") else None
+        token = header[len("Bearer ") :] if header.startswith("Bearer ") else None
         if token is None or not is_valid(token):
             raise ApiError(401, 10000, "Authentication error")
 
     def _new_batch_token(self) -> dict:
-        expires = datetime.now(timezone.utc) + BATCH_TOKEN_LIFETIME
+        expires = datetime.now(UTC) + BATCH_TOKEN_LIFETIME
         with self._lock:
-            token = "%032x" % self._random.getrandbits(128)
+            token = f"{self._random.getrandbits(128):032x}"
             self._batch_tokens[token] = expires
         return {"token": token, "expiresAt": utc_iso(expires)}
 
@@ -340,7 +349,7 @@ class ImagesApi(Standin):
             try:
                 metadata = json.loads(raw)
             except ValueError:
-                raise ApiError(400, 5400, "Bad request: metadata must be valid JSON")
+                raise ApiError(400, 5400, "Bad request: metadata must be valid JSON") from None
         signed = "requireSignedURLs" in fields and fields["requireSignedURLs"][1].strip().lower() == b"true"
         if signed and custom_id is not None:
             raise ApiError(400, 5412, "Custom ID cannot be used with signed URLs")
@@ -367,7 +376,7 @@ class ImagesApi(Standin):
         result = {
             "id": image_id,
             "filename": filename,
-            "uploaded": utc_iso(datetime.now(timezone.utc)),
+            "uploaded": utc_iso(datetime.now(UTC)),
             "requireSignedURLs": signed,
             "metadata": metadata,
             "variants": [f"{self.url}/{self.account_hash}/{image_id}/{v}" for v in VARIANTS],
@@ -393,10 +402,10 @@ class ImagesApi(Standin):
             with urllib.request.urlopen(request, timeout=URL_FETCH_TIMEOUT_S) as response:
                 return response.read(MAX_IMAGE_BYTES + 1)
         except urllib.error.HTTPError as error:
-            raise ApiError(400, 5455, f"Failed to fetch image from URL: ({error.code})")
+            raise ApiError(400, 5455, f"Failed to fetch image from URL: ({error.code})") from None
         except (urllib.error.URLError, OSError, ValueError) as error:
             reason = getattr(error, "reason", error)
-            raise ApiError(400, 5455, f"Failed to fetch image from URL: ({reason})")
+            raise ApiError(400, 5455, f"Failed to fetch image from URL: ({reason})") from None
 
     def _deliver(self, request, method, path):
         """GET /{account_hash}/{id...}/{variant} serves the stored bytes."""

@@ -8,6 +8,7 @@ PROCESSOR_PORT (8788), DEMO_SITE_PORT (8790), IMAGES_API_PORT (8791), VENDOR_CDN
 WEBHOOK_RECEIVER_PORT (8793).
 On exit every process this started is stopped (each wrangler runs in its own process group).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Test-only flags: select workerd's `dev` Pyodide slot (the bundle built offline). Given on the
 # command line so the committed configs stay deployable.
-DEV_SLOT_FLAGS = ["python_workers", "python_workers_development", "no_python_workers_20250116",
-                  "no_python_workers_314"]
+DEV_SLOT_FLAGS = [
+    "python_workers",
+    "python_workers_development",
+    "no_python_workers_20250116",
+    "no_python_workers_314",
+]
 ACCOUNT_ID, ACCOUNT_HASH = "local-account", "local-hash"
 
 
@@ -87,14 +92,19 @@ class Stack:
     scraper_vars: dict = field(default_factory=dict)
     processor_vars: dict = field(default_factory=dict)
     quiet: bool = False
-    keep_logs_in: Path | None = None    # on stop, the Workers' logs are copied here (the state dir may go)
-    port_offset: int = 0                # added to every port: a second stack beside the first (tests)
-    queue_mode: bool = True             # the processor with its queues; False: its config as committed
+    keep_logs_in: Path | None = None  # on stop, the Workers' logs are copied here (the state dir may go)
+    port_offset: int = 0  # added to every port: a second stack beside the first (tests)
+    queue_mode: bool = True  # the processor with its queues; False: its config as committed
 
     def __post_init__(self):
-        ports = {"scraper": _port("SCRAPER_PORT", 8787), "processor": _port("PROCESSOR_PORT", 8788),
-                 "site": _port("DEMO_SITE_PORT", 8790), "images": _port("IMAGES_API_PORT", 8791),
-                 "cdn": _port("VENDOR_CDN_PORT", 8792), "webhooks": _port("WEBHOOK_RECEIVER_PORT", 8793)}
+        ports = {
+            "scraper": _port("SCRAPER_PORT", 8787),
+            "processor": _port("PROCESSOR_PORT", 8788),
+            "site": _port("DEMO_SITE_PORT", 8790),
+            "images": _port("IMAGES_API_PORT", 8791),
+            "cdn": _port("VENDOR_CDN_PORT", 8792),
+            "webhooks": _port("WEBHOOK_RECEIVER_PORT", 8793),
+        }
         self.ports = {name: port + self.port_offset for name, port in ports.items()}
         self.workers: dict[str, WorkerProcess] = {}
         self.standins = None
@@ -147,37 +157,66 @@ class Stack:
             self.state_dir = Path(self._tmp.name)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.standins = start_standins(
-            site_port=self.ports["site"], cdn_port=self.ports["cdn"], images_port=self.ports["images"],
-            images_token=self.secrets["CF_IMAGES_TOKEN"], account_id=ACCOUNT_ID, account_hash=ACCOUNT_HASH)
+            site_port=self.ports["site"],
+            cdn_port=self.ports["cdn"],
+            images_port=self.ports["images"],
+            images_token=self.secrets["CF_IMAGES_TOKEN"],
+            account_id=ACCOUNT_ID,
+            account_hash=ACCOUNT_HASH,
+        )
         self.webhooks = WebhookReceiver().start(port=self.ports["webhooks"])
-        self.say(f"stand-ins: dealer site {self.site_url}, vendor CDN {self.standins.site.cdn_url}, "
-                 f"Images API {self.images_url}")
+        self.say(
+            f"stand-ins: dealer site {self.site_url}, vendor CDN {self.standins.site.cdn_url}, "
+            f"Images API {self.images_url}"
+        )
         project_setup.apply_migrations(self.state_dir)
         delivery = self.images_url
         self.local_processor_vars = {
-            "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID, "CLOUDFLARE_IMAGES_ACCOUNT_HASH": ACCOUNT_HASH,
-            "IMAGES_API_BASE": f"{self.images_url}/client/v4", "IMAGES_BATCH_API_BASE": f"{self.images_url}/batch",
-            "IMAGE_DELIVERY_BASE": delivery, "LOCAL_DEV_PROFILE": "true", "ALLOWED_IMAGE_HOSTS": "127.0.0.1",
+            "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,
+            "CLOUDFLARE_IMAGES_ACCOUNT_HASH": ACCOUNT_HASH,
+            "IMAGES_API_BASE": f"{self.images_url}/client/v4",
+            "IMAGES_BATCH_API_BASE": f"{self.images_url}/batch",
+            "IMAGE_DELIVERY_BASE": delivery,
+            "LOCAL_DEV_PROFILE": "true",
+            "ALLOWED_IMAGE_HOSTS": "127.0.0.1",
             "WEBHOOK_URL": f"{self.webhooks.url}/hook",
-            **self.processor_vars}
-        self.say("starting image-processor, then lambert-scraper (one at a time, never racing for the database)")
+            **self.processor_vars,
+        }
+        self.say(
+            "starting image-processor, then lambert-scraper (one at a time, never racing for the database)"
+        )
         # One after the other: two workerd processes opening a fresh local D1 database at the same
         # moment can fail to start with "database is locked: SQLITE_BUSY".
         self._start_answering("processor", self.processor_config(), 9230, self.local_processor_vars)
-        self._start_answering("scraper", "wrangler-scraper.toml", 9231, {
-            "SCRAPE_URL": f"{self.site_url}/inventory", "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,
-            "CLOUDFLARE_IMAGES_ACCOUNT_HASH": ACCOUNT_HASH, "IMAGE_DELIVERY_BASE": delivery,
-            **self.scraper_vars})
+        self._start_answering(
+            "scraper",
+            "wrangler-scraper.toml",
+            9231,
+            {
+                "SCRAPE_URL": f"{self.site_url}/inventory",
+                "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,
+                "CLOUDFLARE_IMAGES_ACCOUNT_HASH": ACCOUNT_HASH,
+                "IMAGE_DELIVERY_BASE": delivery,
+                **self.scraper_vars,
+            },
+        )
         self.startup_seconds = time.time() - started
-        self.say(f"lambert-scraper {self.scraper_url} and image-processor {self.processor_url} "
-                 f"answer ({self.startup_seconds:.1f} s)")
+        self.say(
+            f"lambert-scraper {self.scraper_url} and image-processor {self.processor_url} "
+            f"answer ({self.startup_seconds:.1f} s)"
+        )
 
     def start_processor_variant(self, name: str, port: int, inspector_port: int, variables: dict) -> str:
         """One more image-processor (e.g. another UPLOAD_MODE) on the same D1 database, in a dev
         registry of its own so the scraper's service binding keeps reaching the main one."""
         self.ports[name] = port
-        self._start_answering(name, self.processor_config(), inspector_port,
-                              {**self.local_processor_vars, **variables}, registry=self.state_dir / f"registry-{name}")
+        self._start_answering(
+            name,
+            self.processor_config(),
+            inspector_port,
+            {**self.local_processor_vars, **variables},
+            registry=self.state_dir / f"registry-{name}",
+        )
         return self.workers[name].url
 
     def processor_config(self) -> str:
@@ -186,8 +225,9 @@ class Stack:
             return wrangler_config.PROCESSOR_CONFIG
         return wrangler_config.write_queue_config().name
 
-    def _start_answering(self, name: str, config: str, inspector_port: int, variables: dict,
-                         registry: Path | None = None) -> None:
+    def _start_answering(
+        self, name: str, config: str, inspector_port: int, variables: dict, registry: Path | None = None
+    ) -> None:
         """Start a Worker and wait until it answers; once more if its start met a busy database."""
         for attempt in (1, 2):
             self._start_worker(name, config, inspector_port, variables, registry)
@@ -200,38 +240,64 @@ class Stack:
                 self.say(f"{name} did not start: the local database was busy; starting it again")
                 self.stop_worker(name)
 
-    def _start_worker(self, name: str, config: str, inspector_port: int, variables: dict,
-                      registry: Path | None = None) -> None:
+    def _start_worker(
+        self, name: str, config: str, inspector_port: int, variables: dict, registry: Path | None = None
+    ) -> None:
         log_path = self.state_dir / f"{name}.log"
-        command = [str(ROOT / "node_modules" / ".bin" / "wrangler"), "dev", "-c", config,
-                   "--ip", "127.0.0.1", "--port", str(self.ports[name]),
-                   "--inspector-port",
-                   str(_port(f"{name.upper()}_INSPECTOR_PORT", inspector_port) + self.port_offset),
-                   "--persist-to", str(self.state_dir), "--show-interactive-dev-session=false",
-                   "--compatibility-flags", *DEV_SLOT_FLAGS]
+        command = [
+            str(ROOT / "node_modules" / ".bin" / "wrangler"),
+            "dev",
+            "-c",
+            config,
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.ports[name]),
+            "--inspector-port",
+            str(_port(f"{name.upper()}_INSPECTOR_PORT", inspector_port) + self.port_offset),
+            "--persist-to",
+            str(self.state_dir),
+            "--show-interactive-dev-session=false",
+            "--compatibility-flags",
+            *DEV_SLOT_FLAGS,
+        ]
         for key, value in variables.items():
             command += ["--var", f"{key}:{value}"]
-        process = subprocess.Popen(command, cwd=ROOT, env=self._worker_env(registry), stdin=subprocess.DEVNULL,
-                                   stdout=log_path.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=self._worker_env(registry),
+            stdin=subprocess.DEVNULL,
+            stdout=log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.workers[name] = WorkerProcess(name, f"http://127.0.0.1:{self.ports[name]}", process, log_path)
 
     def _worker_env(self, registry: Path | None = None) -> dict:
         # Each stack has its own dev registry, so a test session and `npm run dev` never meet.
-        return {**project_setup.wrangler_env(), "WRANGLER_REGISTRY_PATH": str(registry or self.state_dir / "registry"),
-                "WRANGLER_LOG_PATH": str(self.state_dir / "wrangler-logs")}
+        return {
+            **project_setup.wrangler_env(),
+            "WRANGLER_REGISTRY_PATH": str(registry or self.state_dir / "registry"),
+            "WRANGLER_LOG_PATH": str(self.state_dir / "wrangler-logs"),
+        }
 
     def _wait_until_answering(self, worker: WorkerProcess, timeout_s: float = 90) -> None:
         deadline = time.time() + timeout_s
         while time.time() < deadline:
             if worker.process.poll() is not None:
-                raise RuntimeError(f"{worker.name} exited ({worker.process.returncode}):\n{worker.log_text()[-3000:]}")
+                raise RuntimeError(
+                    f"{worker.name} exited ({worker.process.returncode}):\n{worker.log_text()[-3000:]}"
+                )
             try:
                 with urllib.request.urlopen(worker.url + "/", timeout=5) as answer:
                     json.loads(answer.read())
                     return
             except urllib.error.HTTPError as error:
-                raise RuntimeError(f"{worker.name} answered HTTP {error.code} at start:\n{error.read()[:500]!r}\n"
-                                   f"{worker.log_text()[-3000:]}") from None
+                raise RuntimeError(
+                    f"{worker.name} answered HTTP {error.code} at start:\n{error.read()[:500]!r}\n"
+                    f"{worker.log_text()[-3000:]}"
+                ) from None
             except (OSError, ValueError):
                 time.sleep(0.3)
         raise RuntimeError(f"{worker.name} did not answer within {timeout_s} s:\n{worker.log_text()[-3000:]}")
@@ -262,8 +328,15 @@ class Stack:
         command = worker.process.args
         self.stop_worker(name)
         log_path = worker.log_path
-        process = subprocess.Popen(command, cwd=ROOT, env=self._worker_env(), stdin=subprocess.DEVNULL,
-                                   stdout=log_path.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=self._worker_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=log_path.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.workers[name] = WorkerProcess(name, worker.url, process, log_path)
         self._wait_until_answering(self.workers[name])
 
@@ -296,9 +369,19 @@ def site_vars_from_environment() -> dict:
 def main() -> None:
     state = ROOT / ".wrangler" / "state"
     with Stack(state_dir=state, scraper_vars=site_vars_from_environment()) as stack:
-        print(json.dumps({"scraper": stack.scraper_url, "imageProcessor": stack.processor_url,
-                          "adminPanel": f"{stack.processor_url}/admin", "demoSite": stack.site_url,
-                          "imagesApi": stack.images_url}, indent=2), flush=True)
+        print(
+            json.dumps(
+                {
+                    "scraper": stack.scraper_url,
+                    "imageProcessor": stack.processor_url,
+                    "adminPanel": f"{stack.processor_url}/admin",
+                    "demoSite": stack.site_url,
+                    "imagesApi": stack.images_url,
+                },
+                indent=2,
+            ),
+            flush=True,
+        )
         print("Press Ctrl-C to stop.", flush=True)
         stop = []
         signal.signal(signal.SIGTERM, lambda *_: stop.append(1))

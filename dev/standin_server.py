@@ -8,6 +8,7 @@ endpoints the tests and benchmarks steer a stand-in with:
 A stand-in subclasses `Standin`: it sets DEFAULT_KNOBS (and `handler` for its own server name or
 methods), and writes `handle(request, method)`, `stats()` and `_clear_state()`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -143,8 +144,13 @@ def read_body(request: BaseHTTPRequestHandler) -> bytes:
     return request.rfile.read(int(request.headers.get("Content-Length") or 0))
 
 
-def send(request: BaseHTTPRequestHandler, status: int, content_type: str, body: str | bytes,
-         headers: dict | None = None) -> None:
+def send(
+    request: BaseHTTPRequestHandler,
+    status: int,
+    content_type: str,
+    body: str | bytes,
+    headers: dict | None = None,
+) -> None:
     """Answer with `body`; a str body is sent as UTF-8, and its content type says so."""
     if isinstance(body, str):
         body = body.encode("utf-8")

@@ -25,13 +25,20 @@ class Standins:
         self.images.stop()
 
 
-def start_standins(host="127.0.0.1", site_port=8790, cdn_port=8792, images_port=8791,
-                   images_token=DEFAULT_IMAGES_TOKEN, account_id=DEFAULT_ACCOUNT_ID,
-                   account_hash=DEFAULT_ACCOUNT_HASH) -> Standins:
+def start_standins(
+    host="127.0.0.1",
+    site_port=8790,
+    cdn_port=8792,
+    images_port=8791,
+    images_token=DEFAULT_IMAGES_TOKEN,
+    account_id=DEFAULT_ACCOUNT_ID,
+    account_hash=DEFAULT_ACCOUNT_HASH,
+) -> Standins:
     site = DealerSite().start(host=host, site_port=site_port, cdn_port=cdn_port)
     try:
-        images = ImagesApi().start(host=host, port=images_port, token=images_token,
-                                   account_id=account_id, account_hash=account_hash)
+        images = ImagesApi().start(
+            host=host, port=images_port, token=images_token, account_id=account_id, account_hash=account_hash
+        )
     except OSError:
         site.stop()
         raise
@@ -47,8 +54,10 @@ def main():
     images = standins.images
     print(f"dealer site:  {standins.site.site_url}/inventory")
     print(f"vendor CDN:   {standins.site.cdn_url}/photos/...")
-    print(f"images API:   {images.url}/client/v4/accounts/{images.account_id}/images/v1"
-          f"  (token {images.token!r})")
+    print(
+        f"images API:   {images.url}/client/v4/accounts/{images.account_id}/images/v1"
+        f"  (token {images.token!r})"
+    )
     print(f"delivery:     {images.url}/{images.account_hash}/<id>/public")
     print("Ctrl-C to stop.", flush=True)
     try:

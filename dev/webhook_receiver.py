@@ -4,6 +4,7 @@ GET /__received (or any GET) -> {"deliveries": [{"headers": {...}, "body": "<raw
 (attempts counts refused ones too); POST /__control {"status": 500} answers every delivery with that
 status ({"status": null} back to 200); POST /__reset clears both.
 """
+
 from __future__ import annotations
 
 from http.server import BaseHTTPRequestHandler

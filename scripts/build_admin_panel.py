@@ -11,6 +11,7 @@ assets: public/admin.html at GET /admin, with public/admin.js and public/admin.c
 
 public/ is git-ignored: it is always built from the sources. Standard library only.
 """
+
 from __future__ import annotations
 
 import os
@@ -51,9 +52,22 @@ def build() -> None:
     if subprocess.run(tsc_command(ROOT / "tsconfig.json"), cwd=ROOT, env=tool_env()).returncode != 0:
         raise SystemExit("the admin panel (src/admin) does not type-check: see tsc's errors above")
     PUBLIC.mkdir(exist_ok=True)
-    subprocess.run([str(ESBUILD), "admin=src/admin/main.tsx", "admin=src/admin/admin.css", "--bundle",
-                    "--minify", "--target=es2020", '--define:process.env.NODE_ENV="production"',
-                    f"--outdir={PUBLIC}", "--log-level=warning"], cwd=ROOT, env=tool_env(), check=True)
+    subprocess.run(
+        [
+            str(ESBUILD),
+            "admin=src/admin/main.tsx",
+            "admin=src/admin/admin.css",
+            "--bundle",
+            "--minify",
+            "--target=es2020",
+            '--define:process.env.NODE_ENV="production"',
+            f"--outdir={PUBLIC}",
+            "--log-level=warning",
+        ],
+        cwd=ROOT,
+        env=tool_env(),
+        check=True,
+    )
     shutil.copyfile(SOURCES / "admin.html", PUBLIC / "admin.html")
     for output in OUTPUTS:
         print(f"{output.relative_to(ROOT)}: {output.stat().st_size:,} bytes")

@@ -6,6 +6,7 @@ upload the photos, lets the processor's cron drain what is left, and prints the 
 `GET /api/image-status` JSON as its last line. One photo is broken at the vendor (404) on
 purpose: it stays a vendor URL and is listed as a permanent failure.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,9 +24,11 @@ TIMEOUT_S = 600
 def progress_line(stats: dict) -> str:
     images = stats["images"]
     share = images["uploaded"] / images["total"] if images["total"] else 1
-    return (f"  {images['uploaded']:>5} / {images['total']} images uploaded ({share:.0%}); vehicles: "
-            f"{stats['fullyProcessed']} fully, {stats['partiallyProcessed']} partly, "
-            f"{stats['needingProcessing']} not yet processed")
+    return (
+        f"  {images['uploaded']:>5} / {images['total']} images uploaded ({share:.0%}); vehicles: "
+        f"{stats['fullyProcessed']} fully, {stats['partiallyProcessed']} partly, "
+        f"{stats['needingProcessing']} not yet processed"
+    )
 
 
 def show_runtimes(stack, api: Api) -> None:
@@ -37,9 +40,11 @@ def show_runtimes(stack, api: Api) -> None:
 def scrape(stack, api: Api) -> None:
     print("\nPhase 1: scrape")
     answer = api.call("POST", stack.scraper_url + "/api/scrape", {})[1]
-    print(f"  {answer['found']} vehicles found ({answer['new']} new), {answer['vendorUrlsQueued']} "
-          f"vendor URLs saved in {answer['durationMs']} ms server-side; "
-          f"processing triggered: {answer['processingTriggered']}")
+    print(
+        f"  {answer['found']} vehicles found ({answer['new']} new), {answer['vendorUrlsQueued']} "
+        f"vendor URLs saved in {answer['durationMs']} ms server-side; "
+        f"processing triggered: {answer['processingTriggered']}"
+    )
 
 
 def image_status(stack, api: Api) -> dict:
@@ -60,7 +65,7 @@ def upload_images(stack, api: Api) -> None:
         handoff_done = "Drain finished (handoff)" in stack.workers["processor"].log_text()
         stalled = time.time() - last_change > 10
         if (handoff_done or stalled) and stats["images"]["inProgress"] == 0:
-            api.call("GET", stack.cron_url, token=None)    # one cron tick, as Cloudflare would
+            api.call("GET", stack.cron_url, token=None)  # one cron tick, as Cloudflare would
         else:
             time.sleep(2)
     print(f"  done in {time.time() - started:.1f} s")
@@ -73,7 +78,7 @@ def show_failures(stack, api: Api) -> None:
 
 
 def main() -> None:
-    site_vars = site_vars_from_environment()       # SCRAPE_URL / SITE_PROFILE: try your own dealer's site
+    site_vars = site_vars_from_environment()  # SCRAPE_URL / SITE_PROFILE: try your own dealer's site
     with Stack(processor_vars=DEMO_PROCESSOR_VARS, scraper_vars=site_vars, quiet=False) as stack:
         stack.standins.site.set_knobs({"photo_faults": {BROKEN_PHOTO: 404}})
         api = Api(stack.secrets["ADMIN_TOKEN"])

@@ -11,6 +11,7 @@ written into the configs first. A placeholder or out-of-range setting stops it b
 created. Secrets are asked for without echo and handed to `wrangler secret put` on its stdin:
 never on a command line, never in a file, never printed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,13 +36,15 @@ from scripts import wrangler_config as configs  # noqa: E402
 
 SCRAPER, PROCESSOR = "lambert-scraper", "image-processor"
 CONFIG_OF = {PROCESSOR: configs.PROCESSOR_CONFIG, SCRAPER: configs.SCRAPER_CONFIG}
-LOCAL_ONLY = ("LOCAL_DEV_PROFILE",)       # the local launcher's; never taken from the environment
-DEPLOY_ORDER = (PROCESSOR, SCRAPER)       # the scraper's service binding needs the processor first
-SECRET_MEANING = {"CF_IMAGES_TOKEN": "a Cloudflare API token with Images: Edit",
-                  "ADMIN_TOKEN": "the Bearer token of the admin endpoints and the admin panel",
-                  "WEBHOOK_SECRET": "the HMAC key that signs the webhooks"}
-SHARED_SETTINGS = ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_IMAGES_ACCOUNT_HASH")   # one account, both Workers
-HEALTH_WAIT_S = 90                        # a first workers.dev deploy can take a minute to answer
+LOCAL_ONLY = ("LOCAL_DEV_PROFILE",)  # the local launcher's; never taken from the environment
+DEPLOY_ORDER = (PROCESSOR, SCRAPER)  # the scraper's service binding needs the processor first
+SECRET_MEANING = {
+    "CF_IMAGES_TOKEN": "a Cloudflare API token with Images: Edit",
+    "ADMIN_TOKEN": "the Bearer token of the admin endpoints and the admin panel",
+    "WEBHOOK_SECRET": "the HMAC key that signs the webhooks",
+}
+SHARED_SETTINGS = ("CLOUDFLARE_ACCOUNT_ID", "CLOUDFLARE_IMAGES_ACCOUNT_HASH")  # one account, both Workers
+HEALTH_WAIT_S = 90  # a first workers.dev deploy can take a minute to answer
 
 
 class DeployError(Exception):
@@ -50,17 +53,21 @@ class DeployError(Exception):
 
 # --- settings ------------------------------------------------------------------------------------
 
+
 @dataclass
 class Settings:
-    vars: dict[str, dict[str, str]]       # Worker -> its [vars], with the environment's values applied
-    from_environment: dict[str, str]      # setting -> value given as an environment variable
+    vars: dict[str, dict[str, str]]  # Worker -> its [vars], with the environment's values applied
+    from_environment: dict[str, str]  # setting -> value given as an environment variable
 
     def queue_mode(self) -> bool:
         return self.vars[SCRAPER].get("HANDOFF_MODE") == "queue"
 
     def problems(self) -> list[tuple[str, dict]]:
-        found = [(worker, problem) for worker in DEPLOY_ORDER
-                 for problem in check_settings(worker, self.vars[worker])]
+        found = [
+            (worker, problem)
+            for worker in DEPLOY_ORDER
+            for problem in check_settings(worker, self.vars[worker])
+        ]
         for name in SHARED_SETTINGS:
             if self.vars[SCRAPER].get(name) != self.vars[PROCESSOR].get(name):
                 found.append((SCRAPER, {"setting": name, "reason": f"differs from {PROCESSOR}'s"}))
@@ -95,11 +102,15 @@ def read_settings(root: Path, environ: dict) -> Settings:
 
 def problems_text(problems: list[tuple[str, dict]]) -> str:
     lines = [f"  {worker:<16} {p['setting']} {p['reason']}" for worker, p in problems]
-    return "\n".join([
-        "Settings to fix first (nothing was created):", *lines,
-        f"Set each in the [vars] of {configs.SCRAPER_CONFIG} / {configs.PROCESSOR_CONFIG}, or give it as",
-        "an environment variable of the same name (SCRAPE_URL=https://... npm run deploy).",
-        "What each setting means: README, Configuration."])
+    return "\n".join(
+        [
+            "Settings to fix first (nothing was created):",
+            *lines,
+            f"Set each in the [vars] of {configs.SCRAPER_CONFIG} / {configs.PROCESSOR_CONFIG}, or give it as",
+            "an environment variable of the same name (SCRAPE_URL=https://... npm run deploy).",
+            "What each setting means: README, Configuration.",
+        ]
+    )
 
 
 def plan(settings: Settings, root: Path) -> list[str]:
@@ -107,10 +118,12 @@ def plan(settings: Settings, root: Path) -> list[str]:
     if settings.from_environment:
         steps.append(f"write {', '.join(settings.from_environment)} (from the environment) into the [vars]")
     migrations = ", ".join(p.name for p in sorted((root / "migrations").glob("*.sql")))
-    steps += [f"D1 database {database_name(root)}: keep it if the account has one by that name, else "
-              "create it; write its id into both configs",
-              f"apply those of the migrations ({migrations}) it has not applied yet "
-              "(wrangler d1 migrations apply --remote)"]
+    steps += [
+        f"D1 database {database_name(root)}: keep it if the account has one by that name, else "
+        "create it; write its id into both configs",
+        f"apply those of the migrations ({migrations}) it has not applied yet "
+        "(wrangler d1 migrations apply --remote)",
+    ]
     if settings.queue_mode():
         steps.append(f"queues {', '.join(configs.QUEUES)}: create those missing (HANDOFF_MODE is queue)")
     for worker, names in settings.secrets_needed().items():
@@ -145,37 +158,55 @@ def parse_json(output: str):
 
 # --- wrangler ------------------------------------------------------------------------------------
 
+
 class Wrangler:
     """The project's wrangler, run against the account the user logged in to."""
 
     def __init__(self, root: Path, account_id: str):
         self.root = root
-        self.env = {**os.environ, "PATH": f"{project_setup.NODE_BIN}:{os.environ['PATH']}",
-                    "WRANGLER_SEND_METRICS": "false", "CLOUDFLARE_ACCOUNT_ID": account_id}
+        self.env = {
+            **os.environ,
+            "PATH": f"{project_setup.NODE_BIN}:{os.environ['PATH']}",
+            "WRANGLER_SEND_METRICS": "false",
+            "CLOUDFLARE_ACCOUNT_ID": account_id,
+        }
 
     def _command(self, args) -> list[str]:
         return [str(self.root / "node_modules" / ".bin" / "wrangler"), *args]
 
     def read(self, *args: str) -> tuple[int, str]:
         """Run without a terminal; (exit code, its output) for the caller to read."""
-        done = subprocess.run(self._command(args), cwd=self.root, env=self.env, stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            self._command(args),
+            cwd=self.root,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+        )
         return done.returncode, done.stdout + done.stderr
 
-    def show(self, *args: str, input_text: str | None = None, interactive: bool = False,
-             extra_env: dict | None = None) -> int:
+    def show(
+        self,
+        *args: str,
+        input_text: str | None = None,
+        interactive: bool = False,
+        extra_env: dict | None = None,
+    ) -> int:
         """Run with its output on the terminal. `input_text` goes to its stdin (a secret: never argv);
         `interactive` lets it ask the user (otherwise it runs as in CI, taking its defaults)."""
         if input_text is not None:
             stdin = {"input": input_text}
         else:
             stdin = {"stdin": None if interactive else subprocess.DEVNULL}
-        done = subprocess.run(self._command(args), cwd=self.root, env={**self.env, **(extra_env or {})},
-                              text=True, **stdin)
+        done = subprocess.run(
+            self._command(args), cwd=self.root, env={**self.env, **(extra_env or {})}, text=True, **stdin
+        )
         return done.returncode
 
 
 # --- the real deployment -------------------------------------------------------------------------
+
 
 class Deployment:
     def __init__(self, root: Path, settings: Settings, wrangler, ask=getpass.getpass, say=print):
@@ -185,8 +216,10 @@ class Deployment:
         self.check_login()
         self.write_given_settings()
         self.write_database_id(self.database_id())
-        self.must(self.wrangler.show("d1", "migrations", "apply", "DB", "--remote",
-                                     "-c", configs.SCRAPER_CONFIG), "applying the migrations")
+        self.must(
+            self.wrangler.show("d1", "migrations", "apply", "DB", "--remote", "-c", configs.SCRAPER_CONFIG),
+            "applying the migrations",
+        )
         if self.settings.queue_mode():
             self.create_missing_queues()
         secrets = self.ask_missing_secrets()
@@ -214,8 +247,10 @@ class Deployment:
         accounts = [account.get("id") for account in user.get("accounts") or []]
         wanted = self.settings.vars[PROCESSOR]["CLOUDFLARE_ACCOUNT_ID"]
         if accounts and wanted not in accounts:
-            raise DeployError(f"CLOUDFLARE_ACCOUNT_ID {wanted} is not an account of the logged-in user "
-                              f"(its accounts: {', '.join(accounts)})")
+            raise DeployError(
+                f"CLOUDFLARE_ACCOUNT_ID {wanted} is not an account of the logged-in user "
+                f"(its accounts: {', '.join(accounts)})"
+            )
         self.say(f"✅ logged in as {user.get('email') or 'an API token'}")
 
     def find_database(self, name: str) -> str | None:
@@ -257,7 +292,7 @@ class Deployment:
         code, output = self.wrangler.read("secret", "list", "-c", CONFIG_OF[worker])
         if code == 0:
             return {secret["name"] for secret in parse_json(output)}
-        if "not found" in output:       # not deployed yet: it has no secrets
+        if "not found" in output:  # not deployed yet: it has no secrets
             return set()
         raise DeployError(f"wrangler secret list for {worker} failed:\n{output[-2000:]}")
 
@@ -289,26 +324,43 @@ class Deployment:
             configs.write_queue_config(self.root)
         with tempfile.TemporaryDirectory(prefix="lambert-deploy-") as scratch:
             output_file = Path(scratch) / "wrangler-output.ndjson"
-            self.must(self.wrangler.show("deploy", "-c", config, interactive=True,
-                                         extra_env={"WRANGLER_OUTPUT_FILE_PATH": str(output_file)}),
-                      f"deploying {worker}")
+            self.must(
+                self.wrangler.show(
+                    "deploy",
+                    "-c",
+                    config,
+                    interactive=True,
+                    extra_env={"WRANGLER_OUTPUT_FILE_PATH": str(output_file)},
+                ),
+                f"deploying {worker}",
+            )
             urls = deployed_urls(output_file.read_text() if output_file.exists() else "")
         for name, value in secrets.items():
-            self.must(self.wrangler.show("secret", "put", name, "-c", config, input_text=value),
-                      f"setting {name} on {worker}")
+            self.must(
+                self.wrangler.show("secret", "put", name, "-c", config, input_text=value),
+                f"setting {name} on {worker}",
+            )
         return urls[0] if urls else None
 
     def report(self, urls: dict[str, str | None]) -> int:
         healthy = all([self.check_health(worker, url) for worker, url in urls.items()])
         processor = urls.get(PROCESSOR) or "<image-processor URL>"
-        self.say("\n".join([
-            "", f"lambert-scraper   {urls.get(SCRAPER) or '(no workers.dev URL)'}",
-            f"image-processor   {urls.get(PROCESSOR) or '(no workers.dev URL)'}",
-            f"status endpoint   {processor}/api/image-status", f"admin panel       {processor}/admin",
-            f"a first scrape    curl -X POST -H \"Authorization: Bearer $ADMIN_TOKEN\" "
-            f"{urls.get(SCRAPER) or '<lambert-scraper URL>'}/api/scrape",
-            f"Commit {configs.SCRAPER_CONFIG} and {configs.PROCESSOR_CONFIG}: they hold the database id "
-            "and the settings deployed."]))
+        self.say(
+            "\n".join(
+                [
+                    "",
+                    f"lambert-scraper   {urls.get(SCRAPER) or '(no workers.dev URL)'}",
+                    f"image-processor   {urls.get(PROCESSOR) or '(no workers.dev URL)'}",
+                    f"status endpoint   {processor}/api/image-status",
+                    f"admin panel       {processor}/admin",
+                    f'a first scrape    curl -X POST -H "Authorization: Bearer $ADMIN_TOKEN" '
+                    f"{urls.get(SCRAPER) or '<lambert-scraper URL>'}/api/scrape",
+                    f"Commit {configs.SCRAPER_CONFIG} and {configs.PROCESSOR_CONFIG}: they hold the "
+                    "database id "
+                    "and the settings deployed.",
+                ]
+            )
+        )
         return 0 if healthy else 1
 
     def check_health(self, worker: str, url: str | None) -> bool:
@@ -321,8 +373,10 @@ class Deployment:
             self.say(f"❌ {worker}: {error}")
             return False
         unset = [name for name, is_set in (answer.get("secrets") or {}).items() if not is_set]
-        self.say(f"✅ {worker} answers GET / ({answer.get('service')} {answer.get('version')})"
-                 + (f"; secrets not set: {', '.join(unset)}" if unset else ""))
+        self.say(
+            f"✅ {worker} answers GET / ({answer.get('service')} {answer.get('version')})"
+            + (f"; secrets not set: {', '.join(unset)}" if unset else "")
+        )
         return True
 
 
@@ -359,6 +413,7 @@ def get_json(url: str, wait_s: float) -> dict:
 
 # --- the dry run ---------------------------------------------------------------------------------
 
+
 def dry_run(root: Path, settings: Settings, say=print) -> int:
     """What needs no account: the migrations apply to an empty database, and both Workers bundle."""
     with tempfile.TemporaryDirectory(prefix="lambert-dry-run-") as scratch:
@@ -375,10 +430,24 @@ def bundle(root: Path, settings: Settings, worker: str, outdir: str) -> str:
     if config == configs.QUEUE_CONFIG:
         configs.write_queue_config(root)
     given = [arg for k, v in settings.given_for(worker).items() for arg in ("--var", f"{k}:{v}")]
-    command = [str(root / "node_modules" / ".bin" / "wrangler"), "deploy", "--dry-run", "-c", config,
-               "--outdir", str(Path(outdir) / worker), *given]
-    done = subprocess.run(command, cwd=root, env=project_setup.wrangler_env(), stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True)
+    command = [
+        str(root / "node_modules" / ".bin" / "wrangler"),
+        "deploy",
+        "--dry-run",
+        "-c",
+        config,
+        "--outdir",
+        str(Path(outdir) / worker),
+        *given,
+    ]
+    done = subprocess.run(
+        command,
+        cwd=root,
+        env=project_setup.wrangler_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
     output = done.stdout + done.stderr
     if done.returncode != 0 or "--dry-run: exiting now." not in output:
         raise DeployError(f"wrangler deploy --dry-run -c {config} failed:\n{output[-3000:]}")
@@ -386,6 +455,7 @@ def bundle(root: Path, settings: Settings, worker: str, outdir: str) -> str:
 
 
 # --- main ----------------------------------------------------------------------------------------
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="npm run deploy --", description=__doc__.splitlines()[0])

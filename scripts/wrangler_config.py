@@ -5,6 +5,7 @@ Queue mode's queues are declared only in a generated, git-ignored config next to
 (wrangler finds python_modules/ next to the config it is given). A wrangler environment would not
 do: environments inherit no bindings and no vars, so it would repeat the whole file.
 """
+
 from __future__ import annotations
 
 import json

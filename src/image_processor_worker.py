@@ -5,6 +5,7 @@ GET /api/image-status, GET /api/failures (admin), POST /api/requeue (admin), GET
 GET /openapi.json; /admin (the panel) is a static asset. RPC for the scraper's service binding:
 process_vehicles(ids, trigger), enqueue_vehicles(ids). queue() consumes image jobs; cron drains the backlog.
 """
+
 from inventory.api.processor_routes import ROUTES
 from inventory.photos.queue_jobs import consume_dead_letters, consume_jobs, enqueue_vehicles
 from inventory.photos.run import drain
@@ -17,8 +18,12 @@ class Default(RoutedEntrypoint):
 
     async def scheduled(self, controller, env=None, ctx=None):
         worker = self.worker()
-        await drain(processor_for(worker), trigger="cron", batch_size=worker.setting("BATCH_SIZE"),
-                    time_budget_s=worker.setting("BACKGROUND_TIME_BUDGET_S"))
+        await drain(
+            processor_for(worker),
+            trigger="cron",
+            batch_size=worker.setting("BATCH_SIZE"),
+            time_budget_s=worker.setting("BACKGROUND_TIME_BUDGET_S"),
+        )
 
     async def queue(self, batch, env=None, ctx=None):
         """Queue consumer: image jobs, and the dead-letter queue's messages."""
@@ -30,6 +35,7 @@ class Default(RoutedEntrypoint):
 
         async def resend(body, delay_s):
             await worker.binding("IMAGE_JOBS").send(body, delaySeconds=delay_s)
+
         # One attempt per delivery: the queue redelivers on the same schedule.
         await consume_jobs(processor_for(worker, attempts_per_run=1), messages, resend)
 
@@ -47,5 +53,10 @@ class Default(RoutedEntrypoint):
         """RPC for the scraper: process these vehicles within the background time budget."""
         worker, ids = self.worker(), [int(i) for i in to_python(vehicle_ids)]
         print(f"📥 Hand-off received: {len(ids)} vehicles")
-        return await drain(processor_for(worker), trigger=str(trigger), batch_size=worker.setting("BATCH_SIZE"),
-                           time_budget_s=worker.setting("BACKGROUND_TIME_BUDGET_S"), vehicle_ids=ids)
+        return await drain(
+            processor_for(worker),
+            trigger=str(trigger),
+            batch_size=worker.setting("BATCH_SIZE"),
+            time_budget_s=worker.setting("BACKGROUND_TIME_BUDGET_S"),
+            vehicle_ids=ids,
+        )

@@ -3,6 +3,7 @@
 Routes (inventory/api/scraper_routes.py): GET / (health), POST /api/scrape (admin), GET /api/vehicles,
 GET /openapi.json. The cron runs the scrape too.
 """
+
 from inventory.api.scraper_routes import ROUTES, scrape
 from inventory.runtime import RoutedEntrypoint
 

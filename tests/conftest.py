@@ -1,6 +1,7 @@
 """Shared fixtures. The integration tests drive the real Workers under workerd (`wrangler dev`),
 started ONCE per test session by the `stack` fixture; unit tests need none of this. What the tests
 do with the stack (calls, look-ups, seeding, knobs) is in dev/client.py."""
+
 import sys
 
 import pytest
@@ -15,6 +16,7 @@ sys.dont_write_bytecode = True
 @pytest.fixture(scope="session")
 def stack():
     from dev.launcher import Stack
+
     # The stack's state directory goes away with it: its Workers' logs are kept for a post-mortem.
     logs = ARTIFACTS / "worker-logs"
     with Stack(processor_vars=TEST_PROCESSOR_VARS, quiet=False, keep_logs_in=logs) as running:

@@ -1,4 +1,5 @@
 """Where the test session keeps its files, and the settings of the stack it starts."""
+
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,5 +1,6 @@
 """A D1 stand-in for unit tests under CPython: the same interface as inventory.runtime.D1, on sqlite3
 with the project's schema.sql. The integration tests use the real local D1 under workerd."""
+
 from __future__ import annotations
 
 import sqlite3

@@ -6,13 +6,14 @@ Values arrive as strings (wrangler [vars], `--var`, secrets). A value that does 
 configuration error the Worker reports (health answer, a 503 on the action that needs it); it is
 never replaced by the default behind the operator's back.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 SCRAPER, PROCESSOR, BOTH = ("scraper",), ("processor",), ("scraper", "processor")
-HANDOFF_MODES = ("binding", "queue", "none")     # HANDOFF_MODE and the scrape body's `handoff`
+HANDOFF_MODES = ("binding", "queue", "none")  # HANDOFF_MODE and the scrape body's `handoff`
 UPLOAD_MODES = ("url", "file", "binding")
 
 
@@ -38,6 +39,7 @@ def whole(low: int, high: int) -> Callable[[str], int]:
         if not (value.strip().isascii() and value.strip().isdigit()) or not low <= int(value) <= high:
             raise SettingError(f"expected a whole number from {low} to {high}, got {value[:40]!r}")
         return int(value)
+
     return parse
 
 
@@ -50,6 +52,7 @@ def decimal(low: float, high: float) -> Callable[[str], float]:
         if not low <= number <= high:
             raise SettingError(f"expected a number from {low} to {high}, got {value[:40]!r}")
         return number
+
     return parse
 
 
@@ -58,6 +61,7 @@ def one_of(*choices: str) -> Callable[[str], str]:
         if value not in choices:
             raise SettingError(f"expected one of {', '.join(choices)}, got {value[:40]!r}")
         return value
+
     return parse
 
 
@@ -69,40 +73,99 @@ def host_list(value: str) -> list[str]:
 class Setting:
     name: str
     workers: tuple[str, ...]
-    default: str | None          # the value when unset (None: unset means "not configured")
+    default: str | None  # the value when unset (None: unset means "not configured")
     parse: Callable[[str], object]
     meaning: str
     secret: bool = False
-    placeholder: str | None = None     # the committed value that must be replaced before deploying
+    placeholder: str | None = None  # the committed value that must be replaced before deploying
 
 
 SETTINGS = (
-    Setting("SCRAPE_URL", SCRAPER, None, text, "the inventory listing page (page 1)",
-            placeholder="https://dealer.example.com/inventory"),
-    Setting("SITE_PROFILE", SCRAPER, "auto", text,
-            "which site profile reads the dealer's pages (auto: detected from the first page)"),
+    Setting(
+        "SCRAPE_URL",
+        SCRAPER,
+        None,
+        text,
+        "the inventory listing page (page 1)",
+        placeholder="https://dealer.example.com/inventory",
+    ),
+    Setting(
+        "SITE_PROFILE",
+        SCRAPER,
+        "auto",
+        text,
+        "which site profile reads the dealer's pages (auto: detected from the first page)",
+    ),
     Setting("RESPECT_ROBOTS_TXT", SCRAPER, "true", flag, "honour robots.txt"),
-    Setting("DEACTIVATION_GUARD_RATIO", SCRAPER, "0.5", decimal(0, 1),
-            "refuse to deactivate anything when a scrape finds fewer than this share of the active vehicles"),
-    Setting("MAX_PAGE_BYTES", SCRAPER, "5242880", whole(1024, 100 * 1024 * 1024),
-            "a page larger than this is a site error, never read whole"),
-    Setting("MAX_VEHICLES", SCRAPER, "5000", whole(1, 100_000),
-            "a scrape listing more vehicles is a site error and writes nothing"),
-    Setting("HANDOFF_MODE", SCRAPER, "binding", one_of(*HANDOFF_MODES),
-            "how photos reach the processor: binding, queue or none"),
-    Setting("IMAGE_PROCESSOR_URL", SCRAPER, "", text,
-            "fallback hand-off by HTTP POST when the service binding is absent"),
-    Setting("CLOUDFLARE_ACCOUNT_ID", BOTH, None, text, "the account of the Images API",
-            placeholder="your-account-id"),
-    Setting("CLOUDFLARE_IMAGES_ACCOUNT_HASH", BOTH, "", text, "the account hash of delivery URLs",
-            placeholder="your-images-account-hash"),
+    Setting(
+        "DEACTIVATION_GUARD_RATIO",
+        SCRAPER,
+        "0.5",
+        decimal(0, 1),
+        "refuse to deactivate anything when a scrape finds fewer than this share of the active vehicles",
+    ),
+    Setting(
+        "MAX_PAGE_BYTES",
+        SCRAPER,
+        "5242880",
+        whole(1024, 100 * 1024 * 1024),
+        "a page larger than this is a site error, never read whole",
+    ),
+    Setting(
+        "MAX_VEHICLES",
+        SCRAPER,
+        "5000",
+        whole(1, 100_000),
+        "a scrape listing more vehicles is a site error and writes nothing",
+    ),
+    Setting(
+        "HANDOFF_MODE",
+        SCRAPER,
+        "binding",
+        one_of(*HANDOFF_MODES),
+        "how photos reach the processor: binding, queue or none",
+    ),
+    Setting(
+        "IMAGE_PROCESSOR_URL",
+        SCRAPER,
+        "",
+        text,
+        "fallback hand-off by HTTP POST when the service binding is absent",
+    ),
+    Setting(
+        "CLOUDFLARE_ACCOUNT_ID",
+        BOTH,
+        None,
+        text,
+        "the account of the Images API",
+        placeholder="your-account-id",
+    ),
+    Setting(
+        "CLOUDFLARE_IMAGES_ACCOUNT_HASH",
+        BOTH,
+        "",
+        text,
+        "the account hash of delivery URLs",
+        placeholder="your-images-account-hash",
+    ),
     Setting("IMAGE_DELIVERY_BASE", BOTH, "https://imagedelivery.net", text, "the delivery host"),
     Setting("UPLOAD_MODE", PROCESSOR, "url", one_of(*UPLOAD_MODES), "url, file or binding"),
     Setting("IMAGES_BATCH_UPLOADS", PROCESSOR, "false", flag, "upload through a batch token"),
-    Setting("IMAGES_API_REQUESTS_PER_MINUTE", PROCESSOR, "180", whole(1, 10_000),
-            "the processor's share of the Images API limit"),
-    Setting("ALLOWED_IMAGE_HOSTS", PROCESSOR, "", host_list, "the only hosts photos are fetched from",
-            placeholder="dealer.example.com,cdn.example.com"),
+    Setting(
+        "IMAGES_API_REQUESTS_PER_MINUTE",
+        PROCESSOR,
+        "180",
+        whole(1, 10_000),
+        "the processor's share of the Images API limit",
+    ),
+    Setting(
+        "ALLOWED_IMAGE_HOSTS",
+        PROCESSOR,
+        "",
+        host_list,
+        "the only hosts photos are fetched from",
+        placeholder="dealer.example.com,cdn.example.com",
+    ),
     Setting("BATCH_SIZE", PROCESSOR, "10", whole(1, 50), "vehicles per batch in background runs"),
     Setting("BACKGROUND_TIME_BUDGET_S", PROCESSOR, "20", decimal(1, 900), "how long a background run works"),
     Setting("CLAIM_TTL_S", PROCESSOR, "120", decimal(1, 3600), "how long a claim on a photo lasts"),
@@ -111,8 +174,13 @@ SETTINGS = (
     Setting("IMAGES_API_BASE", PROCESSOR, "https://api.cloudflare.com/client/v4", text, "the Images API"),
     Setting("IMAGES_BATCH_API_BASE", PROCESSOR, "https://batch.imagedelivery.net", text, "the batch host"),
     Setting("WEBHOOK_URL", PROCESSOR, "", text, "where to POST signed run summaries"),
-    Setting("LOCAL_DEV_PROFILE", PROCESSOR, "false", flag,
-            "allow private photo hosts (set only by the local launcher)"),
+    Setting(
+        "LOCAL_DEV_PROFILE",
+        PROCESSOR,
+        "false",
+        flag,
+        "allow private photo hosts (set only by the local launcher)",
+    ),
     Setting("ADMIN_TOKEN", BOTH, None, text, "Bearer token of every state-changing endpoint", secret=True),
     Setting("CF_IMAGES_TOKEN", PROCESSOR, None, text, "Cloudflare API token with Images: Edit", secret=True),
     Setting("WEBHOOK_SECRET", PROCESSOR, None, text, "HMAC key of the webhook signature", secret=True),

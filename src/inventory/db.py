@@ -5,6 +5,7 @@
 
 `inventory.runtime.D1` adapts Cloudflare D1; `tests/sqlite_d1.py` adapts sqlite3 for unit tests.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -32,6 +33,7 @@ async def retry_when_busy(operation, *, sleep=asyncio.sleep, log=print):
             log(f"⏳ D1 busy (database is locked); trying again in {wait} s")
             await sleep(wait)
 
+
 # Replace every vendor URL of a vehicle's list that the images table knows as uploaded by its
 # image id, keeping the order. Used after every write so no race can leave a stale URL behind.
 _REWRITE_IMAGES = """
@@ -44,14 +46,15 @@ UPDATE vehicles SET images = (
 
 _VENDOR_URLS_OF = "(SELECT COUNT(*) FROM json_each({col}) WHERE value LIKE 'http%')"
 
-_VEHICLE_COLUMNS = ("vehicle_key", "vin", "vin_valid", "stock_number", "year", "make", "model", "trim",
-                    "price", "mileage", "exterior_color", "detail_url", "featured", "images",
-                    "source_images", "content_hash")
+_VEHICLE_COLUMNS = tuple(
+    "vehicle_key vin vin_valid stock_number year make model trim price mileage exterior_color detail_url "
+    "featured images source_images content_hash".split()
+)
 
 
 def _chunks(items: list, size: int = MAX_PARAMS - 5):
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _marks(count: int) -> str:
@@ -60,9 +63,11 @@ def _marks(count: int) -> str:
 
 # --- the scraper's side ----------------------------------------------------------------------
 
+
 async def load_vehicles_for_merge(d1) -> list[dict]:
     return await d1.all(
-        "SELECT id, vehicle_key, status, images, source_images, content_hash FROM vehicles", [])
+        "SELECT id, vehicle_key, status, images, source_images, content_hash FROM vehicles", []
+    )
 
 
 def upsert_vehicle_statements(row: dict, now: str) -> list[tuple[str, list]]:
@@ -72,41 +77,59 @@ def upsert_vehicle_statements(row: dict, now: str) -> list[tuple[str, list]]:
     upsert = (
         f"INSERT INTO vehicles ({', '.join(_VEHICLE_COLUMNS)}, status, first_seen_at, updated_at) "
         f"VALUES ({_marks(len(_VEHICLE_COLUMNS))}, 'active', ?, ?) "
-        f"ON CONFLICT(vehicle_key) DO UPDATE SET {updates}, status = 'active', updated_at = excluded.updated_at "
-        "RETURNING id")
-    return [(upsert, values + [now, now]),
-            (_REWRITE_IMAGES + " WHERE vehicle_key = ?", [row["vehicle_key"]])]
+        f"ON CONFLICT(vehicle_key) DO UPDATE SET {updates}, status = 'active', updated_at = "
+        "excluded.updated_at "
+        "RETURNING id"
+    )
+    return [(upsert, values + [now, now]), (_REWRITE_IMAGES + " WHERE vehicle_key = ?", [row["vehicle_key"]])]
 
 
 def deactivate_statements(ids: list[int], now: str) -> list[tuple[str, list]]:
-    return [(f"UPDATE vehicles SET status = 'inactive', updated_at = ? WHERE id IN ({_marks(len(chunk))})",
-             [now, *chunk]) for chunk in _chunks(ids)]
+    return [
+        (
+            f"UPDATE vehicles SET status = 'inactive', updated_at = ? WHERE id IN ({_marks(len(chunk))})",
+            [now, *chunk],
+        )
+        for chunk in _chunks(ids)
+    ]
 
 
 def record_run_statement(kind: str, trigger: str, started_at: str, finished_at: str, summary: dict):
-    return ("INSERT INTO runs (kind, trigger, started_at, finished_at, summary) VALUES (?, ?, ?, ?, ?)",
-            [kind, trigger, started_at, finished_at, json.dumps(summary)])
+    return (
+        "INSERT INTO runs (kind, trigger, started_at, finished_at, summary) VALUES (?, ?, ?, ?, ?)",
+        [kind, trigger, started_at, finished_at, json.dumps(summary)],
+    )
 
 
 async def active_ids_with_vendor_urls(d1) -> list[int]:
     rows = await d1.all(
         f"SELECT id FROM vehicles WHERE status = 'active' AND {_VENDOR_URLS_OF.format(col='images')} > 0 "
-        "ORDER BY featured DESC, first_seen_at DESC, id DESC", [])
+        "ORDER BY featured DESC, first_seen_at DESC, id DESC",
+        [],
+    )
     return [r["id"] for r in rows]
 
 
 async def active_vendor_url_count(d1) -> int:
-    rows = await d1.all("SELECT COUNT(*) AS n FROM vehicles v, json_each(v.images) j "
-                        "WHERE v.status = 'active' AND j.value LIKE 'http%'", [])
+    rows = await d1.all(
+        "SELECT COUNT(*) AS n FROM vehicles v, json_each(v.images) j "
+        "WHERE v.status = 'active' AND j.value LIKE 'http%'",
+        [],
+    )
     return rows[0]["n"]
 
 
 async def list_vehicles(d1, status: str | None, limit: int, offset: int) -> tuple[list[dict], int]:
     where, params = ("WHERE status = ?", [status]) if status else ("", [])
-    rows, count = await d1.batch([
-        (f"SELECT * FROM vehicles {where} ORDER BY featured DESC, id LIMIT ? OFFSET ?", [*params, limit, offset]),
-        (f"SELECT COUNT(*) AS n FROM vehicles {where}", params),
-    ])
+    rows, count = await d1.batch(
+        [
+            (
+                f"SELECT * FROM vehicles {where} ORDER BY featured DESC, id LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            ),
+            (f"SELECT COUNT(*) AS n FROM vehicles {where}", params),
+        ]
+    )
     return rows, count[0]["n"]
 
 
@@ -123,24 +146,28 @@ _HAS_WORK = """EXISTS (
 async def vehicles_with_work(d1, now_ms: int, limit: int, skip_ids: list[int] = ()) -> list[dict]:
     """Featured and newest first; `skip_ids` (vehicles a drain already tried) are left out, so a
     vehicle whose photos keep failing does not hold up the rest of the backlog."""
-    skip = list(skip_ids)[-(MAX_PARAMS - 5):]
+    skip = list(skip_ids)[-(MAX_PARAMS - 5) :]
     not_in = f"AND v.id NOT IN ({_marks(len(skip))}) " if skip else ""
     return await d1.all(
         f"SELECT v.id, v.year, v.make, v.model, v.images FROM vehicles v "
         f"WHERE v.status = 'active' AND {_HAS_WORK} {not_in}"
-        "ORDER BY v.featured DESC, v.first_seen_at DESC, v.id DESC LIMIT ?", [now_ms, *skip, limit])
+        "ORDER BY v.featured DESC, v.first_seen_at DESC, v.id DESC LIMIT ?",
+        [now_ms, *skip, limit],
+    )
 
 
 async def vehicles_by_ids(d1, ids: list[int]) -> list[dict]:
     rows = []
     for chunk in _chunks(ids):
         rows += await d1.all(
-            f"SELECT id, year, make, model, images FROM vehicles WHERE id IN ({_marks(len(chunk))})", chunk)
+            f"SELECT id, year, make, model, images FROM vehicles WHERE id IN ({_marks(len(chunk))})", chunk
+        )
     return rows
 
 
-async def claim_images(d1, wanted: list[tuple[str, str, int]], run_id: str, now_ms: int,
-                       expires_ms: int) -> list[dict]:
+async def claim_images(
+    d1, wanted: list[tuple[str, str, int]], run_id: str, now_ms: int, expires_ms: int
+) -> list[dict]:
     """Claim (source_url, image_id, vehicle_id) rows for this run; answer every wanted photo's row
     (source_url, state, permanent, claimed_by), so the caller knows which are its own.
 
@@ -150,19 +177,55 @@ async def claim_images(d1, wanted: list[tuple[str, str, int]], run_id: str, now_
     claim = (
         "INSERT INTO images (source_url, image_id, vehicle_id, claimed_by, claim_expires_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?, datetime('now')) "
-        "ON CONFLICT(source_url) DO UPDATE SET claimed_by = excluded.claimed_by, image_id = excluded.image_id, "
+        "ON CONFLICT(source_url) DO UPDATE SET claimed_by = excluded.claimed_by, image_id = "
+        "excluded.image_id, "
         "claim_expires_at = excluded.claim_expires_at, vehicle_id = excluded.vehicle_id "
         "WHERE images.state != 'uploaded' AND images.permanent = 0 "
-        "AND (images.claim_expires_at IS NULL OR images.claim_expires_at < ?)")
-    statements = [(claim, [url, image_id, vehicle_id, run_id, expires_ms, now_ms])
-                  for url, image_id, vehicle_id in wanted]
+        "AND (images.claim_expires_at IS NULL OR images.claim_expires_at < ?)"
+    )
+    statements = [
+        (claim, [url, image_id, vehicle_id, run_id, expires_ms, now_ms])
+        for url, image_id, vehicle_id in wanted
+    ]
     urls = list(dict.fromkeys(url for url, _, _ in wanted))
     chunks = list(_chunks(urls))
     for chunk in chunks:
-        statements.append((f"SELECT source_url, state, permanent, claimed_by FROM images "
-                           f"WHERE source_url IN ({_marks(len(chunk))})", chunk))
+        statements.append(
+            (
+                f"SELECT source_url, state, permanent, claimed_by FROM images "
+                f"WHERE source_url IN ({_marks(len(chunk))})",
+                chunk,
+            )
+        )
     results = await d1.batch(statements)
-    return [row for rows in results[len(results) - len(chunks):] for row in rows]
+    return [row for rows in results[len(results) - len(chunks) :] for row in rows]
+
+
+_UPLOADED = (
+    "UPDATE images SET state = 'uploaded', attempts = attempts + ?, last_error = NULL, permanent = 0, "
+    "claimed_by = NULL, claim_expires_at = NULL, uploaded_at = datetime('now'), "
+    "updated_at = datetime('now') WHERE source_url = ? AND claimed_by = ?"
+)
+_NOT_UPLOADED = (
+    "UPDATE images SET state = CASE WHEN ? THEN 'failed' ELSE 'pending' END, "
+    "attempts = attempts + ?, last_error = ?, permanent = ?, claimed_by = NULL, "
+    "claim_expires_at = NULL, updated_at = datetime('now') "
+    "WHERE source_url = ? AND claimed_by = ? AND state != 'uploaded'"
+)
+
+
+def _outcome_statement(outcome: dict, run_id: str) -> tuple[str, list]:
+    if outcome["ok"]:
+        return _UPLOADED, [outcome["attempts"], outcome["source_url"], run_id]
+    permanent = 1 if outcome["permanent"] else 0
+    return _NOT_UPLOADED, [
+        permanent,
+        outcome["attempts"],
+        outcome["error"],
+        permanent,
+        outcome["source_url"],
+        run_id,
+    ]
 
 
 async def write_back(d1, outcomes: list[dict], vehicle_ids: list[int], run_id: str) -> None:
@@ -173,77 +236,97 @@ async def write_back(d1, outcomes: list[dict], vehicle_ids: list[int], run_id: s
 
     outcome: {"source_url", "ok": bool, "attempts": n, "error": str|None, "permanent": bool}
     """
-    statements = []
-    for o in outcomes:
-        if o["ok"]:
-            statements.append((
-                "UPDATE images SET state = 'uploaded', attempts = attempts + ?, last_error = NULL, "
-                "permanent = 0, claimed_by = NULL, claim_expires_at = NULL, uploaded_at = datetime('now'), "
-                "updated_at = datetime('now') WHERE source_url = ? AND claimed_by = ?",
-                [o["attempts"], o["source_url"], run_id]))
-        else:
-            statements.append((
-                "UPDATE images SET state = CASE WHEN ? THEN 'failed' ELSE 'pending' END, "
-                "attempts = attempts + ?, last_error = ?, permanent = ?, claimed_by = NULL, "
-                "claim_expires_at = NULL, updated_at = datetime('now') "
-                "WHERE source_url = ? AND claimed_by = ? AND state != 'uploaded'",
-                [1 if o["permanent"] else 0, o["attempts"], o["error"], 1 if o["permanent"] else 0,
-                 o["source_url"], run_id]))
-    for chunk in _chunks(vehicle_ids):
-        statements.append((_REWRITE_IMAGES + f" WHERE id IN ({_marks(len(chunk))})", chunk))
+    statements = [_outcome_statement(o, run_id) for o in outcomes]
+    statements += [
+        (_REWRITE_IMAGES + f" WHERE id IN ({_marks(len(chunk))})", chunk) for chunk in _chunks(vehicle_ids)
+    ]
     # Anything this run still holds (a photo skipped for lack of time or budget) is set free.
-    statements.append(("UPDATE images SET claimed_by = NULL, claim_expires_at = NULL WHERE claimed_by = ?",
-                       [run_id]))
+    statements.append(
+        ("UPDATE images SET claimed_by = NULL, claim_expires_at = NULL WHERE claimed_by = ?", [run_id])
+    )
     await d1.batch(statements)
 
 
 async def reserve_api_requests(d1, window_start: int, wanted: int, limit: int) -> int:
     """Take up to `wanted` requests from this minute's shared budget; answer how many were granted."""
-    results = await d1.batch([
-        ("INSERT INTO api_budget (window_start, used) VALUES (?, 0) ON CONFLICT(window_start) DO NOTHING",
-         [window_start]),
-        ("SELECT used FROM api_budget WHERE window_start = ?", [window_start]),
-        ("UPDATE api_budget SET used = min(used + ?, max(used, ?)) WHERE window_start = ? RETURNING used",
-         [wanted, limit, window_start]),
-        ("DELETE FROM api_budget WHERE window_start < ?", [window_start - 3600]),
-    ])
+    results = await d1.batch(
+        [
+            (
+                "INSERT INTO api_budget (window_start, used) VALUES (?, 0) ON CONFLICT(window_start) DO "
+                "NOTHING",
+                [window_start],
+            ),
+            ("SELECT used FROM api_budget WHERE window_start = ?", [window_start]),
+            (
+                "UPDATE api_budget SET used = min(used + ?, max(used, ?)) WHERE window_start = ? RETURNING "
+                "used",
+                [wanted, limit, window_start],
+            ),
+            ("DELETE FROM api_budget WHERE window_start < ?", [window_start - 3600]),
+        ]
+    )
     return max(0, results[2][0]["used"] - results[1][0]["used"])
 
 
+_VEHICLE_COUNTS = f"""SELECT
+  COUNT(*) AS total,
+  COALESCE(SUM(CASE WHEN n > 0 AND urls = n THEN 1 ELSE 0 END), 0) AS needing,
+  COALESCE(SUM(CASE WHEN urls = 0 THEN 1 ELSE 0 END), 0) AS fully,
+  COALESCE(SUM(CASE WHEN urls > 0 AND urls < n THEN 1 ELSE 0 END), 0) AS partially
+FROM (SELECT json_array_length(images) AS n, {_VENDOR_URLS_OF.format(col="images")} AS urls
+      FROM vehicles WHERE status = 'active')"""
+
+_IMAGE_COUNTS = """SELECT
+  COUNT(*) AS total,
+  COALESCE(SUM(CASE WHEN j.value NOT LIKE 'http%' THEN 1 ELSE 0 END), 0) AS uploaded,
+  COALESCE(SUM(CASE WHEN j.value LIKE 'http%' AND COALESCE(i.permanent, 0) = 0 THEN 1 ELSE 0 END), 0)
+    AS pending,
+  COALESCE(SUM(CASE WHEN j.value LIKE 'http%' AND i.permanent = 1 THEN 1 ELSE 0 END), 0)
+    AS failed_permanently,
+  COALESCE(SUM(CASE WHEN j.value LIKE 'http%' AND i.claim_expires_at > ? THEN 1 ELSE 0 END), 0) AS in_progress
+FROM vehicles v, json_each(v.images) j LEFT JOIN images i ON i.source_url = j.value
+WHERE v.status = 'active'"""
+
+_LAST_RUNS = (
+    "SELECT kind, trigger, started_at, finished_at, summary FROM runs r "
+    "WHERE id IN (SELECT MAX(id) FROM runs GROUP BY kind)"
+)
+
+
 async def image_status(d1, now_ms: int) -> dict:
-    per_vehicle, images, last_runs, inactive = await d1.batch([
-        (f"""SELECT
-               COUNT(*) AS total,
-               COALESCE(SUM(CASE WHEN n > 0 AND urls = n THEN 1 ELSE 0 END), 0) AS needing,
-               COALESCE(SUM(CASE WHEN urls = 0 THEN 1 ELSE 0 END), 0) AS fully,
-               COALESCE(SUM(CASE WHEN urls > 0 AND urls < n THEN 1 ELSE 0 END), 0) AS partially
-             FROM (SELECT json_array_length(images) AS n, {_VENDOR_URLS_OF.format(col='images')} AS urls
-                   FROM vehicles WHERE status = 'active')""", []),
-        ("""SELECT
-              COUNT(*) AS total,
-              COALESCE(SUM(CASE WHEN j.value NOT LIKE 'http%' THEN 1 ELSE 0 END), 0) AS uploaded,
-              COALESCE(SUM(CASE WHEN j.value LIKE 'http%' AND COALESCE(i.permanent, 0) = 0 THEN 1 ELSE 0 END), 0)
-                AS pending,
-              COALESCE(SUM(CASE WHEN j.value LIKE 'http%' AND i.permanent = 1 THEN 1 ELSE 0 END), 0)
-                AS failed_permanently,
-              COALESCE(SUM(CASE WHEN j.value LIKE 'http%' AND i.claim_expires_at > ? THEN 1 ELSE 0 END), 0)
-                AS in_progress
-            FROM vehicles v, json_each(v.images) j
-            LEFT JOIN images i ON i.source_url = j.value
-            WHERE v.status = 'active'""", [now_ms]),
-        ("SELECT kind, trigger, started_at, finished_at, summary FROM runs r WHERE id IN "
-         "(SELECT MAX(id) FROM runs GROUP BY kind)", []),
-        ("SELECT COUNT(*) AS n FROM vehicles WHERE status = 'inactive'", []),
-    ])
+    per_vehicle, images, last_runs, inactive = await d1.batch(
+        [
+            (_VEHICLE_COUNTS, []),
+            (_IMAGE_COUNTS, [now_ms]),
+            (_LAST_RUNS, []),
+            ("SELECT COUNT(*) AS n FROM vehicles WHERE status = 'inactive'", []),
+        ]
+    )
     v, i = per_vehicle[0], images[0]
-    runs = {r["kind"]: {"trigger": r["trigger"], "startedAt": r["started_at"], "finishedAt": r["finished_at"],
-                        **json.loads(r["summary"])} for r in last_runs}
+    runs = {
+        r["kind"]: {
+            "trigger": r["trigger"],
+            "startedAt": r["started_at"],
+            "finishedAt": r["finished_at"],
+            **json.loads(r["summary"]),
+        }
+        for r in last_runs
+    }
     return {
-        "totalVehicles": v["total"], "needingProcessing": v["needing"], "fullyProcessed": v["fully"],
-        "partiallyProcessed": v["partially"], "inactiveVehicles": inactive[0]["n"],
-        "images": {"total": i["total"], "uploaded": i["uploaded"], "pending": i["pending"],
-                   "failedPermanently": i["failed_permanently"], "inProgress": i["in_progress"]},
-        "lastRun": runs.get("process"), "lastScrape": runs.get("scrape"),
+        "totalVehicles": v["total"],
+        "needingProcessing": v["needing"],
+        "fullyProcessed": v["fully"],
+        "partiallyProcessed": v["partially"],
+        "inactiveVehicles": inactive[0]["n"],
+        "images": {
+            "total": i["total"],
+            "uploaded": i["uploaded"],
+            "pending": i["pending"],
+            "failedPermanently": i["failed_permanently"],
+            "inProgress": i["in_progress"],
+        },
+        "lastRun": runs.get("process"),
+        "lastScrape": runs.get("scrape"),
     }
 
 
@@ -252,22 +335,28 @@ async def failures(d1, limit: int = 200) -> list[dict]:
         "SELECT i.source_url, i.image_id, i.vehicle_id, i.attempts, i.last_error, i.permanent, i.updated_at, "
         "v.year, v.make, v.model FROM images i LEFT JOIN vehicles v ON v.id = i.vehicle_id "
         "WHERE i.state = 'failed' OR (i.state = 'pending' AND i.last_error IS NOT NULL) "
-        "ORDER BY i.updated_at DESC LIMIT ?", [limit])
+        "ORDER BY i.updated_at DESC LIMIT ?",
+        [limit],
+    )
 
 
 async def requeue(d1, source_urls: list[str] | None) -> tuple[int, list[int]]:
     """Make failed photos eligible again (all of them, or the listed ones): (count, their vehicle ids)."""
-    base = ("UPDATE images SET state = 'pending', permanent = 0, last_error = NULL, attempts = 0, "
-            "updated_at = datetime('now') WHERE state = 'failed'")
+    base = (
+        "UPDATE images SET state = 'pending', permanent = 0, last_error = NULL, attempts = 0, "
+        "updated_at = datetime('now') WHERE state = 'failed'"
+    )
     groups = [None] if source_urls is None else list(_chunks(source_urls))
     total, vehicles = 0, set()
     for chunk in groups:
         where, params = ("", []) if chunk is None else (f" AND source_url IN ({_marks(len(chunk))})", chunk)
-        found, _, changed = await d1.batch([
-            ("SELECT DISTINCT vehicle_id FROM images WHERE state = 'failed'" + where, params),
-            (base + where, params),
-            ("SELECT changes() AS n", []),
-        ])
+        found, _, changed = await d1.batch(
+            [
+                ("SELECT DISTINCT vehicle_id FROM images WHERE state = 'failed'" + where, params),
+                (base + where, params),
+                ("SELECT changes() AS n", []),
+            ]
+        )
         total += changed[0]["n"]
         vehicles.update(r["vehicle_id"] for r in found if r["vehicle_id"] is not None)
     return total, sorted(vehicles)
@@ -279,8 +368,10 @@ async def record_run(d1, kind, trigger, started_at, finished_at, summary) -> Non
 
 async def vehicles_for_jobs(d1, ids: list[int] | None) -> list[dict]:
     """Active vehicles holding vendor URLs, with what orders their jobs (featured, newest)."""
-    query = ("SELECT v.id, v.featured, CAST(strftime('%s', v.first_seen_at) AS INTEGER) AS ord FROM vehicles v "
-             f"WHERE v.status = 'active' AND {_HAS_WORK}")
+    query = (
+        "SELECT v.id, v.featured, CAST(strftime('%s', v.first_seen_at) AS INTEGER) AS ord FROM vehicles v "
+        f"WHERE v.status = 'active' AND {_HAS_WORK}"
+    )
     now_ms = int(time.time() * 1000)
     if ids is None:
         rows = await d1.all(query, [now_ms])
@@ -295,16 +386,27 @@ async def record_dead_letters(d1, vehicle_ids: list[int]) -> int:
     """Mark the vendor-URL photos of these vehicles failed for good, keeping the last error."""
     statements = []
     for chunk in _chunks(vehicle_ids):
-        vendor_urls = (f"SELECT j.value AS url, v.id AS vid FROM vehicles v, json_each(v.images) j "
-                       f"WHERE v.id IN ({_marks(len(chunk))}) AND j.value LIKE 'http%'")
-        statements.append((
-            f"INSERT INTO images (source_url, image_id, vehicle_id, updated_at) SELECT url, '', vid, "
-            f"datetime('now') FROM ({vendor_urls}) WHERE true ON CONFLICT(source_url) DO NOTHING", chunk))
-        statements.append((
-            "UPDATE images SET state = 'failed', permanent = 1, claimed_by = NULL, claim_expires_at = NULL, "
-            "last_error = 'dead-lettered after the queue ran out of retries' || "
-            "COALESCE(' (last error: ' || last_error || ')', ''), updated_at = datetime('now') "
-            f"WHERE state != 'uploaded' AND source_url IN (SELECT url FROM ({vendor_urls}))", chunk))
+        vendor_urls = (
+            f"SELECT j.value AS url, v.id AS vid FROM vehicles v, json_each(v.images) j "
+            f"WHERE v.id IN ({_marks(len(chunk))}) AND j.value LIKE 'http%'"
+        )
+        statements.append(
+            (
+                f"INSERT INTO images (source_url, image_id, vehicle_id, updated_at) SELECT url, '', vid, "
+                f"datetime('now') FROM ({vendor_urls}) WHERE true ON CONFLICT(source_url) DO NOTHING",
+                chunk,
+            )
+        )
+        statements.append(
+            (
+                "UPDATE images SET state = 'failed', permanent = 1, claimed_by = NULL, claim_expires_at = "
+                "NULL, "
+                "last_error = 'dead-lettered after the queue ran out of retries' || "
+                "COALESCE(' (last error: ' || last_error || ')', ''), updated_at = datetime('now') "
+                f"WHERE state != 'uploaded' AND source_url IN (SELECT url FROM ({vendor_urls}))",
+                chunk,
+            )
+        )
         statements.append(("SELECT changes() AS n", []))
     results = await d1.batch(statements)
     return sum(r[0]["n"] for r in results[2::3])

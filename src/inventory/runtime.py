@@ -1,10 +1,11 @@
 """The only module that touches the Workers runtime (`workers`, `js`): adapters for the rest.
 
-  Worker            one invocation's view of a Worker: settings, bindings, D1, background work
-  serve             a request through a route table (inventory.api.routing) to its answer
-  WorkersHttp       inventory.net.http's transport over the Workers fetch
-  D1                inventory.db's interface over a D1 binding, counting round trips
+Worker            one invocation's view of a Worker: settings, bindings, D1, background work
+serve             a request through a route table (inventory.api.routing) to its answer
+WorkersHttp       inventory.net.http's transport over the Workers fetch
+D1                inventory.db's interface over a D1 binding, counting round trips
 """
+
 from __future__ import annotations
 
 import json
@@ -18,13 +19,16 @@ from .api.checks import MAX_BODY_BYTES, ApiError, check_admin, parse_json_body
 from .api.routing import Answer, Call, resolve
 from .config import Config, SettingError, settings_of
 from .db import retry_when_busy
+from .net.http import CountingTransport, HttpResponse, ResponseTooLarge, TransportError, declared_length
 from .settings_check import check_settings, problems_line
-from .net.http import HttpResponse, ResponseTooLarge, TransportError, declared_length
 
 
 def json_response(data, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(json.dumps(data), status=status,
-                    headers={"content-type": "application/json; charset=utf-8", **(headers or {})})
+    return Response(
+        json.dumps(data),
+        status=status,
+        headers={"content-type": "application/json; charset=utf-8", **(headers or {})},
+    )
 
 
 def to_response(result) -> Response:
@@ -32,8 +36,11 @@ def to_response(result) -> Response:
         return json_response(result)
     if result.content_type == "application/json":
         return json_response(result.body, result.status)
-    return Response(result.body, status=result.status, headers={"content-type": result.content_type,
-                                                                "cache-control": "no-store"})
+    return Response(
+        result.body,
+        status=result.status,
+        headers={"content-type": result.content_type, "cache-control": "no-store"},
+    )
 
 
 def to_python(value):
@@ -65,10 +72,10 @@ class Worker:
     def binding(self, name: str):
         return getattr(self.env, name)
 
-    def d1(self) -> "D1":
+    def d1(self) -> D1:
         return D1(self.env.DB)
 
-    def http(self) -> "WorkersHttp":
+    def http(self) -> WorkersHttp:
         return WorkersHttp()
 
     def wait_until(self, coroutine) -> None:
@@ -103,6 +110,7 @@ class RoutedEntrypoint(WorkerEntrypoint):
 
 async def serve(routes: list, request, worker: Worker) -> Response:
     """Answer a request through a route table: route, admin check, bounded body, endpoint, answer."""
+
     async def run(request):
         url = urlsplit(request.url)
         route = resolve(routes, request.method, url.path.rstrip("/") or "/")
@@ -110,6 +118,7 @@ async def serve(routes: list, request, worker: Worker) -> Response:
             check_admin(request.headers.get("authorization"), worker.config.raw.get("ADMIN_TOKEN"))
         body = parse_json_body(await read_body(request, route.body_limit)) if route.body is not None else {}
         return to_response(await route.endpoint(Call(worker, dict(parse_qsl(url.query)), body)))
+
     return await answer(run, request)
 
 
@@ -130,8 +139,8 @@ async def answer(route, request) -> Response:
     return response
 
 
-DISCARD_CAP_BYTES = 16 * 1024 * 1024     # of a body refused for its size (413)
-UNREAD_CAP_BYTES = 1024 * 1024           # of a body nobody read (401, 404, 405): it is not even drained far
+DISCARD_CAP_BYTES = 16 * 1024 * 1024  # of a body refused for its size (413)
+UNREAD_CAP_BYTES = 1024 * 1024  # of a body nobody read (401, 404, 405): it is not even drained far
 
 
 class BodyTooLarge(Exception):
@@ -177,7 +186,7 @@ async def read_body(request, limit: int = MAX_BODY_BYTES) -> bytes:
         return await read_stream(request.body, limit, DISCARD_CAP_BYTES)
     except BodyTooLarge:
         raise ApiError(413, f"request body too large: over {limit} bytes (limit {limit})") from None
-    except Exception as error:     # the client gave up mid-body
+    except Exception as error:  # the client gave up mid-body
         raise ApiError(400, f"request body could not be read ({type(error).__name__})") from None
 
 
@@ -188,20 +197,23 @@ async def discard_unread_body(request, cap_bytes: int = UNREAD_CAP_BYTES) -> Non
         if request.body is None or request.body is jsnull or request.js_object.bodyUsed:
             return
         await read_stream(request.body, 0, cap_bytes)
-    except Exception:     # over the cap, or the client gave up: it still gets its answer, if it listens
+    except Exception:  # over the cap, or the client gave up: it still gets its answer, if it listens
         pass
 
 
-class WorkersHttp:
+class WorkersHttp(CountingTransport):
     """inventory.http's transport over the Workers fetch: redirects not followed, bodies bounded."""
 
-    def __init__(self):
-        self.requests = 0
-
-    async def request(self, method, url, headers=None, body=None, timeout_s=15.0, max_bytes=None) -> HttpResponse:
+    async def request(
+        self, method, url, headers=None, body=None, timeout_s=15.0, max_bytes=None
+    ) -> HttpResponse:
         self.requests += 1
-        options = {"method": method, "headers": headers or {}, "redirect": "manual",
-                   "signal": js.AbortSignal.timeout(max(1, int(timeout_s * 1000)))}
+        options = {
+            "method": method,
+            "headers": headers or {},
+            "redirect": "manual",
+            "signal": js.AbortSignal.timeout(max(1, int(timeout_s * 1000))),
+        }
         if body is not None:
             options["body"] = to_js(body)
         try:
@@ -211,7 +223,9 @@ class WorkersHttp:
             if max_bytes is not None and declared is not None and declared > max_bytes:
                 await answer.js_object.body.cancel()
                 raise ResponseTooLarge(url, max_bytes, declared)
-            data = await (answer.bytes() if max_bytes is None else read_stream(answer.js_object.body, max_bytes))
+            data = await (
+                answer.bytes() if max_bytes is None else read_stream(answer.js_object.body, max_bytes)
+            )
         except ResponseTooLarge:
             raise
         except BodyTooLarge as error:
@@ -242,6 +256,9 @@ class D1:
 
     async def batch(self, statements: list[tuple[str, list]]) -> list[list[dict]]:
         self.round_trips += 1
-        results = to_python(await retry_when_busy(
-            lambda: self.binding.batch([self._statement(sql, params) for sql, params in statements])))
+        results = to_python(
+            await retry_when_busy(
+                lambda: self.binding.batch([self._statement(sql, params) for sql, params in statements])
+            )
+        )
         return [_rows(r) for r in results]

@@ -4,6 +4,7 @@
 overflow Pyodide's stack and kill the whole isolate. So the depth is measured first, without
 recursion, and a document nested deeper than the limit is refused before `json.loads` sees it.
 """
+
 from __future__ import annotations
 
 import json

@@ -9,25 +9,30 @@ what parsing alone does not see: hosts reserved for examples, URLs that are no U
 parse but break a platform limit, and a claim shorter than the run that holds it. Secrets are not
 checked here: the health answer says which are set.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 from .config import Setting, SettingError, settings_of
 from .dealer_site.profiles import PROFILE_CHOICES
 
 # The Workers' names (as deployed) and inventory.config's short names.
-WORKERS = {"lambert-scraper": "scraper", "image-processor": "processor", "scraper": "scraper",
-           "processor": "processor"}
+WORKERS = {
+    "lambert-scraper": "scraper",
+    "image-processor": "processor",
+    "scraper": "scraper",
+    "processor": "processor",
+}
 # Hosts reserved for examples (RFC 2606): a setting naming one was never filled in.
 PLACEHOLDER_DOMAINS = ("example.com", "example.net", "example.org", "example", "invalid")
 # Settings whose default is empty but which a deployment cannot do without.
 NEEDED = {"CLOUDFLARE_IMAGES_ACCOUNT_HASH": "delivery URLs of uploaded photos need it"}
-WAIT_UNTIL_S = 30                 # a background run's whole window after the response
-RETRY_GRACE_S = 8                 # its retries may run this long past the time budget (photos/run.py)
-SAFE_API_REQUESTS_PER_MINUTE = 200     # keeps any 5 minutes under the account's 1,200
-MAX_PAGE_BYTES_CEILING = 32 * 1024 * 1024   # a page is held whole in the 128 MB isolate, Pyodide included
+WAIT_UNTIL_S = 30  # a background run's whole window after the response
+RETRY_GRACE_S = 8  # its retries may run this long past the time budget (photos/run.py)
+SAFE_API_REQUESTS_PER_MINUTE = 200  # keeps any 5 minutes under the account's 1,200
+MAX_PAGE_BYTES_CEILING = 32 * 1024 * 1024  # a page is held whole in the 128 MB isolate, Pyodide included
 
 
 def check_settings(worker: str, settings: Mapping[str, str | None]) -> list[dict]:
@@ -69,6 +74,7 @@ def setting_problem(setting: Setting, settings: Mapping[str, str | None]) -> str
 
 # --- what parsing does not see: (value, all settings) -> reason or None ------------------------
 
+
 def _placeholder_host(host: str) -> bool:
     host = host.lower().rstrip(".")
     return any(host == domain or host.endswith("." + domain) for domain in PLACEHOLDER_DOMAINS)
@@ -106,6 +112,7 @@ def _shown(number: float) -> str:
 def at_most(ceiling: float, why: str) -> Callable[[str, Mapping], str | None]:
     def check(value: str, settings) -> str | None:
         return f"is over {_shown(ceiling)}: {why} (is {value!r})" if float(value) > ceiling else None
+
     return check
 
 
@@ -119,8 +126,10 @@ def _number_or(value: str | None, default: float) -> float:
 def claim_outlasts_its_run(value: str, settings) -> str | None:
     longest_run = _number_or(settings.get("BACKGROUND_TIME_BUDGET_S"), 20) + RETRY_GRACE_S
     if float(value) < longest_run:
-        return (f"is shorter than a background run ({_shown(longest_run)} s): a second run could take photos "
-                "the first still works on")
+        return (
+            f"is shorter than a background run ({_shown(longest_run)} s): a second run could take photos "
+            "the first still works on"
+        )
     return None
 
 
@@ -135,10 +144,13 @@ LIMITS: dict[str, Callable[[str, Mapping], str | None]] = {
     "SITE_PROFILE": known_profile,
     "MAX_PAGE_BYTES": at_most(MAX_PAGE_BYTES_CEILING, "a page is held whole in the Worker's 128 MB"),
     "IMAGES_API_REQUESTS_PER_MINUTE": at_most(
-        SAFE_API_REQUESTS_PER_MINUTE, "more than 1,200 Images API requests in 5 minutes lock the whole "
-                                      "account out for 5 minutes"),
+        SAFE_API_REQUESTS_PER_MINUTE,
+        "more than 1,200 Images API requests in 5 minutes lock the whole account out for 5 minutes",
+    ),
     "BACKGROUND_TIME_BUDGET_S": at_most(
-        WAIT_UNTIL_S - RETRY_GRACE_S, f"with {RETRY_GRACE_S} s of retries after it, a run would outlast the "
-                                      f"{WAIT_UNTIL_S} s a background run gets"),
+        WAIT_UNTIL_S - RETRY_GRACE_S,
+        f"with {RETRY_GRACE_S} s of retries after it, a run would outlast the "
+        f"{WAIT_UNTIL_S} s a background run gets",
+    ),
     "CLAIM_TTL_S": claim_outlasts_its_run,
 }

@@ -3,6 +3,7 @@
 Uses Debian's Chromium (`apt-get install chromium`, /usr/bin/chromium) rather than a browser
 downloaded by `playwright install`. A missing Playwright or Chromium FAILS the test (never a skip).
 """
+
 from __future__ import annotations
 
 import os
@@ -15,13 +16,22 @@ from tests.settings import ARTIFACTS
 
 try:
     from playwright.sync_api import expect, sync_playwright
+
     PLAYWRIGHT_ERROR = None
-except ImportError as error:          # fail, don't skip: the browser test is part of the suite
+except ImportError as error:  # fail, don't skip: the browser test is part of the suite
     PLAYWRIGHT_ERROR = error
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOT = ARTIFACTS / "admin-panel.png"
 VEHICLES, PHOTOS = 12, 3
 
@@ -29,17 +39,21 @@ VEHICLES, PHOTOS = 12, 3
 @pytest.fixture
 def browser_page():
     if PLAYWRIGHT_ERROR is not None:
-        pytest.fail(f"Playwright for Python is not importable ({PLAYWRIGHT_ERROR}); install it with "
-                    "`.venv/bin/pip install playwright` (no `playwright install` needed: Debian's Chromium is used)",
-                    pytrace=False)
+        pytest.fail(
+            f"Playwright for Python is not importable ({PLAYWRIGHT_ERROR}); install it with "
+            "`.venv/bin/pip install playwright` (no `playwright install` needed: Debian's Chromium is used)",
+            pytrace=False,
+        )
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: `apt-get install -y chromium` (or set CHROMIUM_PATH)", pytrace=False)
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: `apt-get install -y chromium` (or set CHROMIUM_PATH)", pytrace=False
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
         page = context.new_page()
         page.set_default_timeout(30_000)
-        expect.set_options(timeout=30_000)    # expect() keeps its own 5 s default otherwise
+        expect.set_options(timeout=30_000)  # expect() keeps its own 5 s default otherwise
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         try:
@@ -102,7 +116,9 @@ def test_admin_panel_login_process_and_thumbnails(fresh, database, browser_page)
     expect(page.locator("#stat-needing")).to_have_text(str(VEHICLES - 5))
     expect(page.locator("#img-pending")).to_have_text(str((VEHICLES - 5) * PHOTOS))
     pct = done * 100 // (VEHICLES * PHOTOS)
-    expect(page.locator("#progress")).to_contain_text(f"{done} / {VEHICLES * PHOTOS} images uploaded ({pct}%)")
+    expect(page.locator("#progress")).to_contain_text(
+        f"{done} / {VEHICLES * PHOTOS} images uploaded ({pct}%)"
+    )
     expect(page.locator("#error")).to_have_text("")
 
     # 4. Thumbnails of uploaded photos come from the Images stand-in's delivery URLs and load.
@@ -110,8 +126,10 @@ def test_admin_panel_login_process_and_thumbnails(fresh, database, browser_page)
     expect(uploaded).to_have_count(done)
     expect(page.locator("#vehicles img.vendor")).to_have_count((VEHICLES - 5) * PHOTOS)
     page.wait_for_function(
-        "() => [...document.querySelectorAll('#vehicles img.uploaded')].every(i => i.complete && i.naturalWidth > 0)",
-        timeout=30_000)
+        "() => [...document.querySelectorAll('#vehicles img.uploaded')].every(i => i.complete && "
+        "i.naturalWidth > 0)",
+        timeout=30_000,
+    )
     for index in range(uploaded.count()):
         image = uploaded.nth(index)
         src = image.get_attribute("src")
@@ -146,11 +164,17 @@ def test_admin_panel_errors_in_words_and_escaped_text(fresh, database, browser_p
     expect(page.locator("#vehicles h3", has_text=hostile)).to_have_count(1)
     assert page.evaluate("window.__pwned") is None
 
-    page.route("**/api/process-images", lambda route: route.fulfill(
-        status=503, json={"success": False, "error": "not configured for uploads: CF_IMAGES_TOKEN missing"}))
+    page.route(
+        "**/api/process-images",
+        lambda route: route.fulfill(
+            status=503,
+            json={"success": False, "error": "not configured for uploads: CF_IMAGES_TOKEN missing"},
+        ),
+    )
     page.click("#process-5")
     expect(page.locator("#error")).to_have_text(
-        "Processor busy or not configured: not configured for uploads: CF_IMAGES_TOKEN missing")
+        "Processor busy or not configured: not configured for uploads: CF_IMAGES_TOKEN missing"
+    )
     expect(page.locator("#process-5")).to_be_enabled()
     page.unroute("**/api/process-images")
 

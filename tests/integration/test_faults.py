@@ -8,11 +8,22 @@ Each test names the design invariant it guards:
   6 the Images API budget / rate limit is respected      8 secrets never in an answer or a log line
 The retry waits are real (about 1 + 2 + 4 s), so the slow cases use very few photos.
 """
+
 import threading
 import time
 
-from dev.client import (all_entries, image_lists, images_knobs, images_stats, logged, process, seed_vehicles,
-                        site_knobs, vendor_entries, wait_for)
+from dev.client import (
+    all_entries,
+    image_lists,
+    images_knobs,
+    images_stats,
+    logged,
+    process,
+    seed_vehicles,
+    site_knobs,
+    vendor_entries,
+    wait_for,
+)
 from tests.settings import TEST_PROCESSOR_VARS
 
 
@@ -50,25 +61,40 @@ def in_thread(target):
 
 # --- 1. vendor faults (url mode: the Images stand-in fetches the photo itself) ---------------------
 
-def test_vendor_404_410_not_image_and_oversize_are_permanent_kept_as_urls_and_not_retried(fresh, api, database):
+
+def test_vendor_404_410_not_image_and_oversize_are_permanent_kept_as_urls_and_not_retried(
+    fresh, api, database
+):
     """Invariants 1 and 5: permanent vendor faults keep their URL, say why, and are not retried."""
     stack = fresh
     seed_vehicles(stack, database, 1, 5)
     url = {n: photo_url(stack, "L10001", n) for n in range(1, 6)}
-    site_knobs(stack, api, photo_faults={"/photos/L10001/1.png": 404, "/photos/L10001/2.png": 410,
-                                         "/photos/L10001/3.png": "not_image", "/photos/L10001/4.png": "oversize",
-                                         "/photos/L10001/5.png": "slow"})
+    site_knobs(
+        stack,
+        api,
+        photo_faults={
+            "/photos/L10001/1.png": 404,
+            "/photos/L10001/2.png": 410,
+            "/photos/L10001/3.png": "not_image",
+            "/photos/L10001/4.png": "oversize",
+            "/photos/L10001/5.png": "slow",
+        },
+    )
     answer = process(stack, api)
-    assert (answer["imagesUploaded"], answer["imagesFailed"], answer["imagesFailedPermanently"]) == (1, 4, 4), answer
+    assert (answer["imagesUploaded"], answer["imagesFailed"], answer["imagesFailedPermanently"]) == (
+        1,
+        4,
+        4,
+    ), answer
     [images] = image_lists(database)
-    assert images[:4] == [url[1], url[2], url[3], url[4]]            # kept, in place
-    assert not images[4].startswith("http")                         # "slow" (3 s) still uploads
+    assert images[:4] == [url[1], url[2], url[3], url[4]]  # kept, in place
+    assert not images[4].startswith("http")  # "slow" (3 s) still uploads
     failures = failures_by_url(stack, api)
     expected = {1: "404", 2: "410", 3: "not an image", 4: "too large"}
     for n, words in expected.items():
         failure = failures[url[n]]
         assert failure["permanent"] is True and words in failure["last_error"], failure
-        assert image_row(database, url[n])["attempts"] == 1           # permanent: no retry in the run
+        assert image_row(database, url[n])["attempts"] == 1  # permanent: no retry in the run
     received = images_stats(stack, api)["uploads_received"]
     assert received == 5
     # The next run leaves them alone: nothing to do, nothing sent.
@@ -87,7 +113,11 @@ def test_vendor_500_is_transient_retried_four_times_then_uploaded_by_the_next_ru
     started = time.time()
     answer = process(stack, api)
     took = time.time() - started
-    assert (answer["imagesUploaded"], answer["imagesFailed"], answer["imagesFailedPermanently"]) == (1, 1, 0), answer
+    assert (answer["imagesUploaded"], answer["imagesFailed"], answer["imagesFailedPermanently"]) == (
+        1,
+        1,
+        0,
+    ), answer
     assert took >= 7.0, f"the retry waits should add up to 7-8.75 s, the run took {took:.1f} s"
     row = image_row(database, broken)
     assert (row["state"], row["permanent"], row["attempts"]) == ("pending", 0, 4), row
@@ -130,6 +160,7 @@ def test_a_hanging_vendor_is_bounded_and_retried(fresh, api, database):
 
 # --- 2. Images API faults ----------------------------------------------------------------------
 
+
 def test_rate_limited_429_waits_for_retry_after_and_uploads_without_duplicates(fresh, api, database):
     """Invariants 5 and 2: a 429 with Retry-After is waited out, then the photos upload, once each."""
     stack = fresh
@@ -161,7 +192,11 @@ def test_images_api_5xx_is_retried_four_times_left_pending_and_uploaded_next_run
     seed_vehicles(stack, database, 1, 3)
     images_knobs(stack, api, transient_rate=1.0, seed=3)
     answer = process(stack, api)
-    assert (answer["imagesUploaded"], answer["imagesFailed"], answer["imagesFailedPermanently"]) == (0, 3, 0), answer
+    assert (answer["imagesUploaded"], answer["imagesFailed"], answer["imagesFailedPermanently"]) == (
+        0,
+        3,
+        0,
+    ), answer
     urls = [photo_url(stack, "L10001", n) for n in (1, 2, 3)]
     assert image_lists(database) == [urls]
     rows = [image_row(database, u) for u in urls]
@@ -182,7 +217,7 @@ def test_a_lost_answer_after_storing_is_retried_meets_409_and_counts_as_success(
     reads the image back and counts it uploaded. One stored copy per photo."""
     stack = fresh
     seed_vehicles(stack, database, 1, 3)
-    images_knobs(stack, api, lose_response_rate=1.0)   # only ever reached by a first, storing attempt
+    images_knobs(stack, api, lose_response_rate=1.0)  # only ever reached by a first, storing attempt
     log_start = len(stack.workers["processor"].log_text())
     answer = process(stack, api)
     images_knobs(stack, api, lose_response_rate=0.0)
@@ -220,7 +255,11 @@ def test_a_409_whose_image_cannot_be_read_back_is_not_counted_a_success(fresh, a
     phantom = photo_url(stack, "L10001", 1)
     images_knobs(stack, api, fail_urls={phantom: 409})
     answer = process(stack, api)
-    assert (answer["imagesUploaded"], answer["imagesFailed"], answer["imagesFailedPermanently"]) == (1, 1, 0), answer
+    assert (answer["imagesUploaded"], answer["imagesFailed"], answer["imagesFailedPermanently"]) == (
+        1,
+        1,
+        0,
+    ), answer
     row = image_row(database, phantom)
     assert (row["state"], row["permanent"], row["attempts"]) == ("pending", 0, 4), row
     assert "read back" in row["last_error"]
@@ -231,6 +270,7 @@ def test_a_409_whose_image_cannot_be_read_back_is_not_counted_a_success(fresh, a
 
 
 # --- 3. a crash mid-run --------------------------------------------------------------------------
+
 
 def test_a_killed_run_keeps_its_claims_until_they_expire_then_the_rest_is_uploaded_once(fresh, api, database):
     """Invariants 4, 1 and 2: the processor dies mid-run; its claims hold (no other run touches those
@@ -256,7 +296,7 @@ def test_a_killed_run_keeps_its_claims_until_they_expire_then_the_rest_is_upload
         ttl_ms = int(TEST_PROCESSOR_VARS["CLAIM_TTL_S"]) * 1000
         assert all(killed_at_ms < c["claim_expires_at"] <= killed_at_ms + ttl_ms for c in claims), claims
         assert 0 < before["stored"] < total, before["stored"]
-        assert len(vendor_entries(database)) == total       # nothing was written back, nothing lost
+        assert len(vendor_entries(database)) == total  # nothing was written back, nothing lost
         # A restart under load can take most of the 15 s the claims last: stretch them while the
         # test shows that they hold, then let them lapse by the clock.
         database.execute("UPDATE images SET claim_expires_at = ?", (int(time.time() * 1000) + 120_000,))
@@ -266,15 +306,23 @@ def test_a_killed_run_keeps_its_claims_until_they_expire_then_the_rest_is_upload
     # While the dead run's claims hold, a run leaves those photos alone.
     early = process(stack, api)
     assert early["imagesUploaded"] == 0 and early["imagesFailed"] == 0, early
-    named = process(stack, api, {"vehicleIds": ids})      # straight to the claims, past the work query
+    named = process(stack, api, {"vehicleIds": ids})  # straight to the claims, past the work query
     assert named["imagesUploaded"] == 0 and named["imagesFailed"] == 0, named
     assert named["imagesNotAttempted"] == total, named
     assert images_stats(stack, api)["uploads_received"] == before["uploads_received"]
     # Once they expire, the next run takes them.
     database.execute("UPDATE images SET claim_expires_at = ?", (int(time.time() * 1000) + 2_000,))
-    wait_for(lambda: database.rows("SELECT COUNT(*) AS n FROM images WHERE claim_expires_at > ?",
-                                   (int(time.time() * 1000),))[0]["n"] == 0, 30, "the claims to expire",
-             every=0.25)
+    wait_for(
+        lambda: (
+            database.rows(
+                "SELECT COUNT(*) AS n FROM images WHERE claim_expires_at > ?", (int(time.time() * 1000),)
+            )[0]["n"]
+            == 0
+        ),
+        30,
+        "the claims to expire",
+        every=0.25,
+    )
     answer = process(stack, api)
     assert answer["imagesUploaded"] == total and answer["imagesFailed"] == 0, answer
     assert vendor_entries(database) == []
@@ -289,14 +337,17 @@ def test_a_killed_run_keeps_its_claims_until_they_expire_then_the_rest_is_upload
 
 # --- 4. D1 fails after the uploads succeeded ------------------------------------------------------
 
+
 def test_a_failed_d1_write_back_loses_nothing_and_the_next_run_recognises_the_uploads(fresh, api, database):
     """Invariants 1 and 2: the uploads succeed but recording them fails: the lists keep their vendor
     URLs; the next run meets 409 for every photo, reads it back and records it. No second copy."""
     stack = fresh
     seed_vehicles(stack, database, 2, 4)
     log_start = len(stack.workers["processor"].log_text())
-    database.execute("CREATE TRIGGER fail_writeback BEFORE UPDATE OF state ON images "
-                     "WHEN NEW.state = 'uploaded' BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END")
+    database.execute(
+        "CREATE TRIGGER fail_writeback BEFORE UPDATE OF state ON images "
+        "WHEN NEW.state = 'uploaded' BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END"
+    )
     try:
         status, answer = api.call("POST", stack.processor_url + "/api/process-images", {"batchSize": 10})
     finally:
@@ -317,6 +368,7 @@ def test_a_failed_d1_write_back_loses_nothing_and_the_next_run_recognises_the_up
 
 
 # --- 5. runs racing each other -------------------------------------------------------------------
+
 
 def test_three_requests_and_a_cron_run_at_once_upload_every_image_exactly_once(fresh, api, database):
     """Invariants 4 and 6: four invocations at once share the work through claims: one upload per
@@ -348,14 +400,15 @@ def test_three_requests_and_a_cron_run_at_once_upload_every_image_exactly_once(f
 
 # --- 6. the Images API budget --------------------------------------------------------------------
 
+
 def test_a_nearly_spent_api_budget_caps_the_requests_and_leaves_the_rest_pending(fresh, api, database):
     """Invariant 6 (and 1): other invocations have spent all but 3 requests of this minute's shared
     budget: the run sends at most 3, the other photos keep their URLs, unclaimed and not failed."""
     stack = fresh
     seed_vehicles(stack, database, 1, 6)
-    limit = 1000                      # IMAGES_API_REQUESTS_PER_MINUTE of the test stack
+    limit = 1000  # IMAGES_API_REQUESTS_PER_MINUTE of the test stack
     minute = int(time.time() // 60 * 60)
-    for window in (minute, minute + 60):      # in case the run crosses a minute boundary
+    for window in (minute, minute + 60):  # in case the run crosses a minute boundary
         database.execute("INSERT INTO api_budget (window_start, used) VALUES (?, ?)", (window, limit - 3))
     answer = process(stack, api)
     assert answer["imagesUploaded"] == 3 and answer["imagesFailed"] == 0, answer

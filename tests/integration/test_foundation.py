@@ -1,4 +1,5 @@
 """The foundation: both Workers are real Python Workers under workerd, with their bindings."""
+
 import subprocess
 
 import pytest
@@ -7,18 +8,21 @@ from scripts import setup as project_setup
 from tests.settings import ROOT
 
 
-@pytest.mark.parametrize("worker, service, bindings", [
-    ("scraper_url", "lambert-scraper", {"DB": True, "IMAGE_PROCESSOR": True}),
-    ("processor_url", "image-processor", {"DB": True, "IMAGES": True, "IMAGE_JOBS": True}),
-])
+@pytest.mark.parametrize(
+    "worker, service, bindings",
+    [
+        ("scraper_url", "lambert-scraper", {"DB": True, "IMAGE_PROCESSOR": True}),
+        ("processor_url", "image-processor", {"DB": True, "IMAGES": True, "IMAGE_JOBS": True}),
+    ],
+)
 def test_health_reports_python_314_under_workerd(stack, api, worker, service, bindings):
     status, body = api.call("GET", getattr(stack, worker) + "/", token=None)
     assert status == 200
     assert body["service"] == service
-    assert body["runtime"]["platform"] == "emscripten"          # Pyodide inside workerd, not CPython
+    assert body["runtime"]["platform"] == "emscripten"  # Pyodide inside workerd, not CPython
     assert body["runtime"]["python"].startswith("3.14.")
     assert body["bindings"] == bindings
-    assert all(value is True for value in body["secrets"].values())   # present, as booleans only
+    assert all(value is True for value in body["secrets"].values())  # present, as booleans only
     for secret in stack.secrets.values():
         assert secret not in str(body)
 
@@ -34,9 +38,22 @@ def test_unknown_paths_and_wrong_methods_answer_json(stack, api, url_attr):
 
 @pytest.mark.parametrize("config", ["wrangler-scraper.toml", "wrangler-image-processor.toml"])
 def test_committed_configs_deploy_dry_run_offline(tmp_path, config):
-    done = subprocess.run([str(ROOT / "node_modules" / ".bin" / "wrangler"), "deploy", "--dry-run",
-                           "--outdir", str(tmp_path), "-c", config], cwd=ROOT, env=project_setup.wrangler_env(),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            str(ROOT / "node_modules" / ".bin" / "wrangler"),
+            "deploy",
+            "--dry-run",
+            "--outdir",
+            str(tmp_path),
+            "-c",
+            config,
+        ],
+        cwd=ROOT,
+        env=project_setup.wrangler_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "--dry-run: exiting now." in done.stdout
     # Python modules of the project went into the upload, next to the vendored packages.
@@ -51,4 +68,5 @@ def test_health_lists_the_settings_to_fix_and_each_worker_logs_them_once(stack, 
     assert status == 200 and any(p.startswith("IMAGES_API_REQUESTS_PER_MINUTE") for p in problems), problems
     assert any(p.startswith("CLAIM_TTL_S") for p in problems), problems
     assert api.call("GET", stack.scraper_url + "/", token=None)[1]["config"]["problems"] == []
-    assert stack.workers["processor"].log_text().count("settings to fix") == 1
+    log = stack.workers["processor"].log_text()  # once per start, not once per request
+    assert 1 <= log.count("settings to fix") <= log.count("Ready on"), log[-2000:]

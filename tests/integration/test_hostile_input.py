@@ -1,6 +1,7 @@
 """Hostile input under workerd: dealer pages and requests built to crash a Worker, make it reach a host
 it should not, exhaust its memory or corrupt the data (issue 10). Each test reproduces one failure
 that was seen before the fix."""
+
 import http.client
 import json
 import threading
@@ -8,16 +9,17 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from inventory.dealer_site.vin import check_digit
 from dev.client import image_lists, logged, process, seed_vehicles, site_knobs, wait_for
+from inventory.dealer_site.vin import check_digit
 
 MB = 1024 * 1024
 
 
 def scrape(stack, api, expect=200, timeout=30, **body):
     # 30 s: a scrape of the demo answers in about one; before the fixes some of these took 33 s.
-    status, answer = api.call("POST", stack.scraper_url + "/api/scrape", {"handoff": "none", **body},
-                              timeout=timeout)
+    status, answer = api.call(
+        "POST", stack.scraper_url + "/api/scrape", {"handoff": "none", **body}, timeout=timeout
+    )
     assert status == expect, answer
     return answer
 
@@ -27,7 +29,9 @@ def inject(stack, api, html: str, **knobs):
 
 
 def jsonld(data) -> str:
-    return f'<script type="application/ld+json">{data if isinstance(data, str) else json.dumps(data)}</script>'
+    return (
+        f'<script type="application/ld+json">{data if isinstance(data, str) else json.dumps(data)}</script>'
+    )
 
 
 def vin_with_check_digit(first_17: str) -> str:
@@ -35,8 +39,16 @@ def vin_with_check_digit(first_17: str) -> str:
 
 
 def car(vin: str, stock: str, **extra) -> dict:
-    return {"@type": "Car", "vehicleIdentificationNumber": vin, "sku": stock, "name": "2020 Ford Escape SE",
-            "brand": "Ford", "model": "Escape", "vehicleModelDate": "2020", **extra}
+    return {
+        "@type": "Car",
+        "vehicleIdentificationNumber": vin,
+        "sku": stock,
+        "name": "2020 Ford Escape SE",
+        "brand": "Ford",
+        "model": "Escape",
+        "vehicleModelDate": "2020",
+        **extra,
+    }
 
 
 def workerd_rss_kb(worker) -> int:
@@ -49,7 +61,11 @@ def post_chunked(url: str, total_bytes: int, headers: dict) -> int | None:
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     connection.putrequest("POST", parts.path)
-    for name, value in {"Transfer-Encoding": "chunked", "Content-Type": "application/json", **headers}.items():
+    for name, value in {
+        "Transfer-Encoding": "chunked",
+        "Content-Type": "application/json",
+        **headers,
+    }.items():
         connection.putheader(name, value)
     connection.endheaders()
     chunk, sent = b" " * 65536, 0
@@ -67,6 +83,7 @@ def post_chunked(url: str, total_bytes: int, headers: dict) -> int | None:
 
 # --- 1. deep JSON -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("depth", [1_000, 100_000])
 def test_a_deeply_nested_json_ld_block_is_skipped_and_the_scrape_goes_on(fresh, api, database, depth):
     stack = fresh
@@ -75,7 +92,7 @@ def test_a_deeply_nested_json_ld_block_is_skipped_and_the_scrape_goes_on(fresh, 
     assert answer["found"] == 150 and len(database.rows("SELECT id FROM vehicles")) == 150
     deep = [e for e in answer["skippedEntries"] if "deep" in e["reason"]]
     assert len(deep) == 2, answer["skippedEntries"]
-    assert api.call("GET", stack.scraper_url + "/")[0] == 200      # the isolate is alive
+    assert api.call("GET", stack.scraper_url + "/")[0] == 200  # the isolate is alive
 
 
 def test_a_deeply_nested_admin_body_is_a_400_and_the_run_in_flight_finishes(fresh, api, database):
@@ -96,14 +113,15 @@ def test_a_deeply_nested_admin_body_is_a_400_and_the_run_in_flight_finishes(fres
 
 # --- 2. unbounded bodies and pages -------------------------------------------------------------
 
+
 def test_a_150_mb_chunked_body_without_a_token_is_refused_unread(fresh, api):
     stack = fresh
     worker = stack.workers["processor"]
-    assert api.call("GET", stack.processor_url + "/api/image-status")[0] == 200     # warm
+    assert api.call("GET", stack.processor_url + "/api/image-status")[0] == 200  # warm
     before = workerd_rss_kb(worker)
     status = post_chunked(stack.processor_url + "/api/process-images", 150 * MB, {})
     growth_mb = (workerd_rss_kb(worker) - before) / 1024
-    assert status in (401, None), status      # None: it hung up on the rest of the body, as it may
+    assert status in (401, None), status  # None: it hung up on the rest of the body, as it may
     assert growth_mb < 20, f"the processor's workerd grew by {growth_mb:.1f} MB"
     print(f"150 MB chunked body without a token: answer {status}, workerd grew by {growth_mb:.1f} MB")
     assert api.call("GET", stack.processor_url + "/")[0] == 200
@@ -138,17 +156,24 @@ def test_a_50_mb_page_is_a_site_error_and_is_never_read_whole(fresh, api, databa
 
 # --- 3. the photo-URL guard, end to end in file mode --------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def file_mode(stack):
     from dev.launcher import _port
-    url = stack.start_processor_variant("processor-guard", _port("PROCESSOR_GUARD_PORT", 8798),
-                                        _port("PROCESSOR_GUARD_INSPECTOR_PORT", 9235), {"UPLOAD_MODE": "file"})
+
+    url = stack.start_processor_variant(
+        "processor-guard",
+        _port("PROCESSOR_GUARD_PORT", 8798),
+        _port("PROCESSOR_GUARD_INSPECTOR_PORT", 9235),
+        {"UPLOAD_MODE": "file"},
+    )
     yield url
     stack.stop_worker("processor-guard")
 
 
-def test_file_mode_fetches_no_url_the_guard_reads_differently_and_checks_every_redirect(fresh, api, database,
-                                                                                     file_mode):
+def test_file_mode_fetches_no_url_the_guard_reads_differently_and_checks_every_redirect(
+    fresh, api, database, file_mode
+):
     stack = fresh
     cdn = stack.standins.site.cdn_url
     port = urlsplit(cdn).port
@@ -156,19 +181,24 @@ def test_file_mode_fetches_no_url_the_guard_reads_differently_and_checks_every_r
     trick = f"http://localhost:{port}\\@127.0.0.1:{port}/photos/L10001/2.png"
     [vehicle] = seed_vehicles(stack, database, 1, 3, images=lambda _, urls: [urls[0], trick, urls[2]])
     # An allowed host that redirects to a host the allowlist does not hold.
-    site_knobs(stack, api, photo_faults={"/photos/L10001/3.png": f"redirect:http://localhost:{port}/photos/L10002/1.png"})
+    site_knobs(
+        stack,
+        api,
+        photo_faults={"/photos/L10001/3.png": f"redirect:http://localhost:{port}/photos/L10002/1.png"},
+    )
     status, answer = api.call("POST", file_mode + "/api/process-images", {"vehicleIds": [vehicle]})
     assert status == 200 and answer["imagesUploaded"] == 1 and answer["imagesFailed"] == 2, answer
     paths = api.call("GET", stack.site_url + "/__stats", token=None)[1]["paths"]
     assert not any("@" in path for path in paths), paths
     assert "cdn:/photos/L10002/1.png" not in paths, paths
     entries = image_lists(database)[0]
-    assert entries[1:] == [trick, f"{cdn}/photos/L10001/3.png"]        # kept as vendor URLs
+    assert entries[1:] == [trick, f"{cdn}/photos/L10001/3.png"]  # kept as vendor URLs
     reasons = sorted(e["reason"] for r in answer["results"] for e in r["errors"])
     assert "localhost" in reasons[0] and "redirect" in reasons[1], reasons
 
 
 # --- 4. pagination stays on the dealer's host --------------------------------------------------
+
 
 def test_a_next_link_to_another_host_is_not_followed(fresh, api, database):
     stack = fresh
@@ -183,10 +213,11 @@ def test_a_next_link_to_another_host_is_not_followed(fresh, api, database):
 
 # --- 5. a linear JSON-LD scan ------------------------------------------------------------------
 
+
 def test_thousands_of_unclosed_json_ld_tags_do_not_stall_the_scrape(fresh, api, database):
     stack = fresh
     inject(stack, api, '<script type="application/ld+json">' * 8000)
-    answer = scrape(stack, api)       # 32.6 s before the fix: over this call's 30 s
+    answer = scrape(stack, api)  # 32.6 s before the fix: over this call's 30 s
     # As in a browser, the first unclosed <script> holds the rest of page 1 (its cards and its next
     # link): the 24 vehicles of the page's own JSON-LD block, before the tags, are what it shows.
     assert (answer["found"], answer["pages"]) == (24, 1)
@@ -194,26 +225,44 @@ def test_thousands_of_unclosed_json_ld_tags_do_not_stall_the_scrape(fresh, api, 
 
 # --- 6. numbers --------------------------------------------------------------------------------
 
+
 def test_absurd_and_negative_numbers_are_dropped_with_a_warning_not_a_500(fresh, api, database):
     stack = fresh
     first, second = vin_with_check_digit("1FMCU0GD5LUA00001"), vin_with_check_digit("1FMCU0GD5LUA00002")
-    cars = [car(first, "HOSTILE1", mileageFromOdometer=1e300, offers={"price": "$1e308"}),
-            car(second, "HOSTILE2", mileageFromOdometer={"value": "-12000"}, offers={"price": "-5000"})]
+    cars = [
+        car(first, "HOSTILE1", mileageFromOdometer=1e300, offers={"price": "$1e308"}),
+        car(second, "HOSTILE2", mileageFromOdometer={"value": "-12000"}, offers={"price": "-5000"}),
+    ]
     inject(stack, api, jsonld({"@context": "https://schema.org", "@graph": cars}))
     answer = scrape(stack, api)
     assert answer["found"] == 152
-    rows = database.rows("SELECT vin, price, mileage FROM vehicles WHERE stock_number LIKE 'HOSTILE%' ORDER BY vin")
-    assert rows == [{"vin": first, "price": None, "mileage": None}, {"vin": second, "price": None, "mileage": None}]
+    rows = database.rows(
+        "SELECT vin, price, mileage FROM vehicles WHERE stock_number LIKE 'HOSTILE%' ORDER BY vin"
+    )
+    assert rows == [
+        {"vin": first, "price": None, "mileage": None},
+        {"vin": second, "price": None, "mileage": None},
+    ]
     reasons = " ".join(w["reason"].lower() for w in answer["warningEntries"])
     assert "mileage" in reasons and "price" in reasons, answer["warningEntries"]
 
 
 # --- 8. huge listings --------------------------------------------------------------------------
 
+
 def test_a_listing_over_max_vehicles_is_a_site_error_and_writes_nothing(fresh, api, database):
     stack = fresh
-    cars = [{"@type": "Car", "sku": f"BOGUS{n:05d}", "name": "2020 Ford Escape", "brand": "Ford",
-             "model": "Escape", "vehicleModelDate": "2020"} for n in range(10_000)]
+    cars = [
+        {
+            "@type": "Car",
+            "sku": f"BOGUS{n:05d}",
+            "name": "2020 Ford Escape",
+            "brand": "Ford",
+            "model": "Escape",
+            "vehicleModelDate": "2020",
+        }
+        for n in range(10_000)
+    ]
     inject(stack, api, jsonld({"@context": "https://schema.org", "@graph": cars}))
     answer = scrape(stack, api, expect=502)
     assert "MAX_VEHICLES" in answer["error"], answer
@@ -222,20 +271,25 @@ def test_a_listing_over_max_vehicles_is_a_site_error_and_writes_nothing(fresh, a
 
 # --- 9. the photo guard ------------------------------------------------------------------------
 
+
 def test_a_listing_that_lost_every_photo_keeps_the_photo_lists(fresh, api, database):
     stack = fresh
     site_knobs(stack, api, vehicle_count=12)
     scrape(stack, api)
     before = database.rows("SELECT vehicle_key, images, source_images FROM vehicles ORDER BY vehicle_key")
     assert all(json.loads(row["images"]) for row in before)
-    site_knobs(stack, api, photos_per_vehicle=0)       # the photo markup changed: no photo anywhere
+    site_knobs(stack, api, photos_per_vehicle=0)  # the photo markup changed: no photo anywhere
     answer = scrape(stack, api)
     assert answer["photoListsKept"] and "12 of the 12" in answer["photoListsKept"], answer
-    assert database.rows("SELECT vehicle_key, images, source_images FROM vehicles ORDER BY vehicle_key") == before
+    assert (
+        database.rows("SELECT vehicle_key, images, source_images FROM vehicles ORDER BY vehicle_key")
+        == before
+    )
     logged(stack.workers["scraper"], "their photo lists are kept")
 
 
 # --- 10. query parameters ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("query", ["page=%D9%A5", "page=5_0", "pageSize=%EF%BC%95", "variant=caf%C3%A9"])
 def test_non_ascii_query_values_are_a_400(fresh, api, query):

@@ -1,5 +1,6 @@
 """SITE_PROFILE=auto (the default) under workerd: the demo site in each dealer platform's shape is read
 completely by the profile its markers point to, and a bot wall is a 502 that changes nothing."""
+
 import json
 
 import pytest
@@ -21,10 +22,25 @@ def scrape(stack, api, expect=200):
 
 def assert_vehicle_matches(row: dict, index: int, layout: str, cdn: str) -> None:
     truth = make_vehicle(index)
-    assert (row["vin"], row["year"], row["make"], row["model"], row["trim"], row["mileage"],
-            row["exterior_color"], row["price"]) == \
-           (truth.vin, truth.year, truth.make, truth.model, truth.trim, truth.mileage, truth.colour,
-            float(truth.price)), layout
+    assert (
+        row["vin"],
+        row["year"],
+        row["make"],
+        row["model"],
+        row["trim"],
+        row["mileage"],
+        row["exterior_color"],
+        row["price"],
+    ) == (
+        truth.vin,
+        truth.year,
+        truth.make,
+        truth.model,
+        truth.trim,
+        truth.mileage,
+        truth.colour,
+        float(truth.price),
+    ), layout
     assert row["vin_valid"] == (0 if index in BAD_CHECK_DIGIT_INDEXES else 1)
     assert row["detail_url"].endswith(f"/vehicle/{truth.stock}")
     if PUBLISHES_FEATURED[layout]:
@@ -63,8 +79,10 @@ def test_an_unknown_layout_falls_back_to_generic_and_says_so(fresh, api, databas
     assert "falling back to generic" in body["profile"]["evidence"][0]
 
 
-@pytest.mark.parametrize("challenge, status", [("cloudflare", 403), ("cloudflare", 503), ("akamai", 403),
-                                               ("cloudflare", 200), ("akamai", 200)])
+@pytest.mark.parametrize(
+    "challenge, status",
+    [("cloudflare", 403), ("cloudflare", 503), ("akamai", 403), ("cloudflare", 200), ("akamai", 200)],
+)
 def test_a_bot_wall_answers_502_and_changes_nothing(fresh, api, database, challenge, status):
     stack = fresh
     site_knobs(stack, api, photos_per_vehicle=0)

@@ -1,10 +1,20 @@
 """image-processor under workerd against the Cloudflare Images stand-in (dev/images_api.py)."""
+
 import threading
 
 import requests
 
-from dev.client import (image_lists, images_knobs, images_stats, logged, process, seed_vehicles, site_knobs,
-                        vendor_entries, wait_for)
+from dev.client import (
+    image_lists,
+    images_knobs,
+    images_stats,
+    logged,
+    process,
+    seed_vehicles,
+    site_knobs,
+    vendor_entries,
+    wait_for,
+)
 
 
 def test_a_batch_of_all_vendor_lists_ends_with_all_ids(fresh, api, database):
@@ -18,8 +28,13 @@ def test_a_batch_of_all_vendor_lists_ends_with_all_ids(fresh, api, database):
     stored = set(stats["stored_ids"])
     assert {e for images in image_lists(database) for e in images} == stored and len(stored) == 20
     assert stats["max_in_flight"] <= 6
-    logged(stack.workers["processor"], "📸 Starting image processing for 4 vehicles", "(attempt 1)",
-           "✅ Completed: 4 succeeded, 0 failed", since=log_start)
+    logged(
+        stack.workers["processor"],
+        "📸 Starting image processing for 4 vehicles",
+        "(attempt 1)",
+        "✅ Completed: 4 succeeded, 0 failed",
+        since=log_start,
+    )
 
 
 def test_permanent_failures_keep_their_vendor_urls_and_the_failures_list_says_why(fresh, api, database):
@@ -54,7 +69,7 @@ def test_permanent_failures_keep_their_vendor_urls_and_the_failures_list_says_wh
 
 def test_transient_failures_and_lost_answers_are_retried_without_duplicates(fresh, api, database):
     stack = fresh
-    seed_vehicles(stack, database, 25, 8)     # 200 photos
+    seed_vehicles(stack, database, 25, 8)  # 200 photos
     images_knobs(stack, api, transient_rate=0.2, lose_response_rate=0.1, seed=7)
     first = process(stack, api, {"batchSize": 25})
     total = 200
@@ -81,8 +96,10 @@ def test_two_runs_at_once_upload_every_image_exactly_once(fresh, api, database):
     seed_vehicles(stack, database, 8, 5)
     images_knobs(stack, api, latency_ms=50)
     answers = []
-    runs = [threading.Thread(target=lambda: answers.append(process(stack, api, {"batchSize": 10})))
-            for _ in range(2)]
+    runs = [
+        threading.Thread(target=lambda: answers.append(process(stack, api, {"batchSize": 10})))
+        for _ in range(2)
+    ]
     for run in runs:
         run.start()
     for run in runs:
@@ -95,18 +112,33 @@ def test_two_runs_at_once_upload_every_image_exactly_once(fresh, api, database):
 
 def test_status_counts_match_the_database_in_all_three_list_formats(fresh, api, database):
     stack = fresh
-    formats = [lambda urls: ["id-a", "id-b", "id-c"], lambda urls: urls, lambda urls: ["id-x", urls[1], "id-z"],
-               lambda urls: []]
+    formats = [
+        lambda urls: ["id-a", "id-b", "id-c"],
+        lambda urls: urls,
+        lambda urls: ["id-x", urls[1], "id-z"],
+        lambda urls: [],
+    ]
     seed_vehicles(stack, database, 8, 3, images=lambda v, urls: formats[v % 4](urls))
     status, body = api.call("GET", stack.processor_url + "/api/image-status", token=None)
     stats = body["stats"]
     lists = image_lists(database)
     vendor = [sum(e.startswith("http") for e in images) for images in lists]
     assert stats["totalVehicles"] == len(lists) == 8
-    assert stats["needingProcessing"] == sum(1 for images, n in zip(lists, vendor) if images and n == len(images)) == 2
+    assert (
+        stats["needingProcessing"]
+        == sum(1 for images, n in zip(lists, vendor, strict=False) if images and n == len(images))
+        == 2
+    )
     assert stats["fullyProcessed"] == sum(1 for n in vendor if n == 0) == 4
-    assert stats["partiallyProcessed"] == sum(1 for images, n in zip(lists, vendor) if 0 < n < len(images)) == 2
-    assert stats["needingProcessing"] + stats["fullyProcessed"] + stats["partiallyProcessed"] == stats["totalVehicles"]
+    assert (
+        stats["partiallyProcessed"]
+        == sum(1 for images, n in zip(lists, vendor, strict=False) if 0 < n < len(images))
+        == 2
+    )
+    assert (
+        stats["needingProcessing"] + stats["fullyProcessed"] + stats["partiallyProcessed"]
+        == stats["totalVehicles"]
+    )
     assert stats["images"]["total"] == sum(len(i) for i in lists)
     assert stats["images"]["uploaded"] == sum(len(i) for i in lists) - sum(vendor)
 
@@ -125,9 +157,15 @@ def test_bad_input_gets_a_4xx_json_error_and_changes_nothing(fresh, api, databas
     seed_vehicles(stack, database, 2, 2)
     url = stack.processor_url + "/api/process-images"
     cases = [
-        ({"batchSize": 0}, "batchSize"), ({"batchSize": 51}, "batchSize"), ({"batchSize": "5"}, "batchSize"),
-        ({"batchSize": 2.5}, "batchSize"), ({"vehicleIds": []}, "vehicleIds"), ({"vehicleIds": ["a"]}, "vehicleIds"),
-        ({"batchSize": 5, "vehicleIds": [1]}, "not both"), ({"colour": "red"}, "unknown field"), ([1, 2], "object"),
+        ({"batchSize": 0}, "batchSize"),
+        ({"batchSize": 51}, "batchSize"),
+        ({"batchSize": "5"}, "batchSize"),
+        ({"batchSize": 2.5}, "batchSize"),
+        ({"vehicleIds": []}, "vehicleIds"),
+        ({"vehicleIds": ["a"]}, "vehicleIds"),
+        ({"batchSize": 5, "vehicleIds": [1]}, "not both"),
+        ({"colour": "red"}, "unknown field"),
+        ([1, 2], "object"),
     ]
     for body, words in cases:
         status, answer = api.call("POST", url, body)
@@ -157,15 +195,27 @@ def test_cron_drains_the_backlog(fresh, api, database):
 
 def test_photos_on_hosts_outside_the_allow_list_are_refused_without_any_request(fresh, api, database):
     stack = fresh
-    seed_vehicles(stack, database, 1, 2,
-                  images=lambda v, urls: [urls[0], "http://evil.example/steal.png", "https://user:pw@evil.example/x.png"])
+    seed_vehicles(
+        stack,
+        database,
+        1,
+        2,
+        images=lambda v, urls: [
+            urls[0],
+            "http://evil.example/steal.png",
+            "https://user:pw@evil.example/x.png",
+        ],
+    )
     answer = process(stack, api, {"batchSize": 5})
     assert answer["imagesUploaded"] == 1 and answer["imagesFailed"] == 2
     reasons = {e["url"]: e["reason"] for e in answer["results"][0]["errors"]}
     assert "ALLOWED_IMAGE_HOSTS" in reasons["http://evil.example/steal.png"]
     assert "ALLOWED_IMAGE_HOSTS" in reasons["https://user:pw@evil.example/x.png"]
     assert images_stats(stack, api)["uploads_received"] == 1
-    assert image_lists(database)[0][1:] == ["http://evil.example/steal.png", "https://user:pw@evil.example/x.png"]
+    assert image_lists(database)[0][1:] == [
+        "http://evil.example/steal.png",
+        "https://user:pw@evil.example/x.png",
+    ]
 
 
 def test_a_refused_large_body_gets_its_whole_413_and_the_next_request_works(fresh, api):
@@ -177,7 +227,9 @@ def test_a_refused_large_body_gets_its_whole_413_and_the_next_request_works(fres
     headers = {"Authorization": f"Bearer {api.admin_token}", "Content-Type": "application/json"}
     url = stack.processor_url + "/api/requeue"
     for size in [600_000] * 5 + [10_000_000] * 5:
-        answer = session.post(url, data=b'{"sourceUrls": ["' + b"x" * size + b'"]}', headers=headers, timeout=60)
+        answer = session.post(
+            url, data=b'{"sourceUrls": ["' + b"x" * size + b'"]}', headers=headers, timeout=60
+        )
         assert answer.status_code == 413 and "too large" in answer.json()["error"], size
         after = session.post(url, json={}, headers=headers, timeout=60)
         assert after.status_code == 200 and after.json()["requeued"] == 0

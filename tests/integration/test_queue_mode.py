@@ -1,4 +1,5 @@
 """Queue mode under wrangler dev: the image-jobs queue, its consumer, and the dead-letter queue."""
+
 import re
 import threading
 
@@ -17,7 +18,9 @@ def test_queue_mode_end_to_end(fresh, api, database):
     assert status == 200 and body["processingTriggered"] == "queue"
     wait_for(lambda: all_ids(database), timeout=60)
     stats = api.call("GET", stack.processor_url + "/api/image-status", token=None)[1]["stats"]
-    assert stats["fullyProcessed"] == 8 and stats["images"]["uploaded"] == 32 and stats["images"]["pending"] == 0
+    assert (
+        stats["fullyProcessed"] == 8 and stats["images"]["uploaded"] == 32 and stats["images"]["pending"] == 0
+    )
     assert stats["lastRun"]["trigger"] == "queue"
     assert images_stats(stack, api)["stored"] == 32
     logged(stack.workers["processor"], "📮 Queued 8 image jobs", "Queue batch:", since=log_start)
@@ -33,8 +36,14 @@ def test_a_job_delivered_twice_uploads_once(fresh, api, database):
     # Two hand-offs at once queue every vehicle twice, as an at-least-once queue may deliver it.
     # (At once, so both read the vendor URLs before the consumer's first batch, 1 s later, claims them.)
     answers = []
-    handoffs = [threading.Thread(target=lambda: answers.append(
-        api.call("POST", stack.scraper_url + "/api/scrape", {"handoff": "queue"}))) for _ in range(2)]
+    handoffs = [
+        threading.Thread(
+            target=lambda: answers.append(
+                api.call("POST", stack.scraper_url + "/api/scrape", {"handoff": "queue"})
+            )
+        )
+        for _ in range(2)
+    ]
     for handoff in handoffs:
         handoff.start()
     for handoff in handoffs:
@@ -47,6 +56,7 @@ def test_a_job_delivered_twice_uploads_once(fresh, api, database):
         queued = [int(n) for n in re.findall(r"📮 Queued (\d+) image jobs", log)]
         consumed = sum(int(n) for n in re.findall(r"📬 Queue batch: (\d+) messages", log))
         return len(queued) == 2 and all_ids(database) and consumed >= sum(queued) and queued
+
     queued = wait_for(settled, 90, "both hand-offs to be consumed")
     assert sum(queued) > 3, f"no job was queued twice ({queued}): the test proved nothing"
     stats = images_stats(stack, api)
@@ -65,9 +75,10 @@ def test_persistent_failures_reach_the_dead_letter_queue_and_a_requeue_retries_t
     def dead_lettered():
         failures = api.call("GET", stack.processor_url + "/api/failures")[1]["failures"]
         return [f for f in failures if f["source_url"] == bad and f["permanent"]]
+
     (failure,) = wait_for(dead_lettered, timeout=90)
     assert "dead-lettered" in failure["last_error"] and "500" in failure["last_error"]
-    assert image_lists(database)[0][1] == bad                      # kept as the vendor URL, nothing lost
+    assert image_lists(database)[0][1] == bad  # kept as the vendor URL, nothing lost
     logged(stack.workers["processor"], "☠️ Dead-lettered: vehicle", since=log_start)
 
     site_knobs(stack, api, photo_faults={})

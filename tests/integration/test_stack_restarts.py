@@ -2,6 +2,7 @@
 three tries a start right after a stop failed, when both workerd processes opened the new local D1
 database at the same moment ("database is locked: SQLITE_BUSY"). Runs beside the session's stack,
 on other ports."""
+
 import json
 import urllib.request
 

@@ -1,4 +1,5 @@
 """Webhook notifications from the image processor, received by dev/webhook_receiver.py."""
+
 import hashlib
 import hmac
 import json
@@ -48,8 +49,15 @@ def test_a_dead_receiver_changes_nothing_in_processing(fresh, api, database):
     # the retries run after the answer, not before it.
     attempts_at_answer = api.call("GET", stack.webhooks.url + "/__received", token=None)[1]["attempts"]
     assert attempts_at_answer < 4, attempts_at_answer
-    assert all(not e.startswith("http") for r in database.rows("SELECT images FROM vehicles")
-               for e in json.loads(r["images"]))
-    logged(stack.workers["processor"], "Webhook processing.completed not delivered: HTTP 500",
-           timeout=30, since=log_start)
+    assert all(
+        not e.startswith("http")
+        for r in database.rows("SELECT images FROM vehicles")
+        for e in json.loads(r["images"])
+    )
+    logged(
+        stack.workers["processor"],
+        "Webhook processing.completed not delivered: HTTP 500",
+        timeout=30,
+        since=log_start,
+    )
     assert api.call("GET", stack.webhooks.url + "/__received", token=None)[1]["attempts"] >= 4

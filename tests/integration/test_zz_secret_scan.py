@@ -1,6 +1,7 @@
 """Invariant 8, checked last (this module's name sorts after every other integration test): no
 secret value appears in any answer body the suite saw (`api.seen`) or in any line either Worker
 logged during the whole session."""
+
 from dev.client import images_knobs, seed_vehicles
 
 

@@ -1,4 +1,5 @@
 """Fixtures for the unit tests that need the demo dealer site, served in-process on free ports."""
+
 import pytest
 
 from dev.dealer_site import DealerSite

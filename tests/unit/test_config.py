@@ -1,5 +1,6 @@
 """The one settings table (inventory.config) against both wrangler files' [vars] and the README's
 configuration table, so that none of the three can drift from the others."""
+
 import re
 import tomllib
 from pathlib import Path
@@ -15,8 +16,8 @@ TOML = {"scraper": ROOT / "wrangler-scraper.toml", "processor": ROOT / "wrangler
 def readme_rows() -> dict[str, str]:
     """`NAME` -> its row in the README's configuration table."""
     text = (ROOT / "README.md").read_text()
-    table = text[text.index("## Configuration"):]
-    table = table[:table.index("\n#")]
+    table = text[text.index("## Configuration") :]
+    table = table[: table.index("\n#")]
     return {m.group(1): line for line in table.splitlines() if (m := re.match(r"\| `([A-Z0-9_]+)`", line))}
 
 
@@ -28,18 +29,22 @@ def test_every_var_in_the_wrangler_file_is_a_setting_of_that_worker_with_its_def
     for name, value in variables.items():
         setting = BY_NAME[name]
         assert not setting.secret, f"{name} is a secret: it must never be in [vars]"
-        assert value in (setting.default, setting.placeholder), \
+        assert value in (setting.default, setting.placeholder), (
             f"{TOML[worker].name}: {name} = {value!r}, but config.py says default {setting.default!r}"
+        )
 
 
 def test_every_setting_is_in_the_readme_table_with_its_default_and_nothing_else_is():
     rows = readme_rows()
     assert set(rows) == {s.name for s in SETTINGS}, (
         f"README lacks {sorted({s.name for s in SETTINGS} - set(rows))}, "
-        f"config.py lacks {sorted(set(rows) - {s.name for s in SETTINGS})}")
+        f"config.py lacks {sorted(set(rows) - {s.name for s in SETTINGS})}"
+    )
     for setting in SETTINGS:
         if setting.default and not setting.placeholder:
-            assert f"`{setting.default}`" in rows[setting.name], f"README: {setting.name}'s default is {setting.default}"
+            assert f"`{setting.default}`" in rows[setting.name], (
+                f"README: {setting.name}'s default is {setting.default}"
+            )
 
 
 def test_values_are_parsed_and_a_bad_one_is_named_not_replaced_by_the_default():

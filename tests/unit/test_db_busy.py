@@ -1,4 +1,5 @@
 """D1 answering "database is locked": the statement was not applied, so it is run again."""
+
 import asyncio
 
 import pytest
@@ -20,6 +21,7 @@ class Flaky:
 def run(operation, waits):
     async def fake_sleep(seconds):
         waits.append(seconds)
+
     return asyncio.run(retry_when_busy(operation, sleep=fake_sleep, log=lambda *_: None))
 
 

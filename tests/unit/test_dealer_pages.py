@@ -2,13 +2,14 @@
 
 Per page NAME: NAME.html is read with NAME.profile.json (through load_profile), else the built-in
 profile NAME.builtin names, else `generic`, against the address in NAME.url; every field of every
-vehicle must equal NAME.expected.json, the vehicle count too, and each `warnings_include` substring must appear in a
-warning. A failure names the page, the vehicle (index, VIN or stock number) and the field.
+vehicle must equal NAME.expected.json, the vehicle count too, and each `warnings_include` substring
+must appear in a warning. A failure names the page, the vehicle (index, VIN or stock number) and the field.
 
 A page with NAME.builtin (one line: a built-in profile's name) is read again with that built-in
 profile, to the same expected vehicles, and SITE_PROFILE=auto must detect that profile from it: so
 every built-in platform profile is tested field by field on pages of its platform.
 """
+
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,23 @@ from inventory.dealer_site.profiles import get_profile, load_profile
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "dealer-pages"
 MIN_PAGES = 16
-VEHICLE_FIELDS = ("vin", "vin_valid", "stock_number", "year", "make", "model", "trim", "price", "mileage",
-                  "exterior_color", "detail_url", "featured", "photos")
-PAGES = sorted(path.name[:-len(".html")] for path in CORPUS.glob("*.html"))
-BUILTIN_PAGES = sorted(path.name[:-len(".builtin")] for path in CORPUS.glob("*.builtin"))
+VEHICLE_FIELDS = (
+    "vin",
+    "vin_valid",
+    "stock_number",
+    "year",
+    "make",
+    "model",
+    "trim",
+    "price",
+    "mileage",
+    "exterior_color",
+    "detail_url",
+    "featured",
+    "photos",
+)
+PAGES = sorted(path.name[: -len(".html")] for path in CORPUS.glob("*.html"))
+BUILTIN_PAGES = sorted(path.name[: -len(".builtin")] for path in CORPUS.glob("*.builtin"))
 
 
 def builtin_name(name: str) -> str:
@@ -48,8 +62,11 @@ def label(index: int, vehicle: dict) -> str:
 
 
 def field_differences(page: str, index: int, want: dict, got: dict) -> list[str]:
-    return [f"{page}: {label(index, want)} field {name}: expected {want.get(name)!r}, got {got.get(name)!r}"
-            for name in VEHICLE_FIELDS if want.get(name) != got.get(name)]
+    return [
+        f"{page}: {label(index, want)} field {name}: expected {want.get(name)!r}, got {got.get(name)!r}"
+        for name in VEHICLE_FIELDS
+        if want.get(name) != got.get(name)
+    ]
 
 
 def test_the_corpus_has_enough_pages():
@@ -61,13 +78,18 @@ def assert_expected_vehicles(page: str, result, expected: dict) -> None:
     want = expected["vehicles"]
     problems = []
     if len(got) != len(want):
-        problems.append(f"{page}: expected {len(want)} vehicles, got {len(got)}: "
-                        f"{[label(i, v) for i, v in enumerate(got)]}")
-    for index, (wanted, found) in enumerate(zip(want, got)):
+        problems.append(
+            f"{page}: expected {len(want)} vehicles, got {len(got)}: "
+            f"{[label(i, v) for i, v in enumerate(got)]}"
+        )
+    for index, (wanted, found) in enumerate(zip(want, got, strict=False)):
         problems += field_differences(page, index, wanted, found)
     texts = [f"{w['reason']} {w['entry']}" for w in result.warnings]
-    problems += [f"{page}: no warning mentions {text!r}; warnings: {texts}"
-                 for text in expected.get("warnings_include", []) if not any(text in t for t in texts)]
+    problems += [
+        f"{page}: no warning mentions {text!r}; warnings: {texts}"
+        for text in expected.get("warnings_include", [])
+        if not any(text in t for t in texts)
+    ]
     assert not problems, "\n".join(problems)
 
 

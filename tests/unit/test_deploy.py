@@ -4,6 +4,7 @@ edits, the queue-mode config, and the account-side steps against a scripted acco
 No Cloudflare account exists here, so the steps that need one run against `ScriptedAccount`: it
 answers as wrangler does (its output formats read from wrangler's source) and records every call.
 """
+
 import json
 import os
 import shutil
@@ -22,9 +23,12 @@ from tests.settings import ROOT
 
 ACCOUNT_ID = "0123abcd" * 4
 DATABASE_ID = "3f2b1c9e-5d4a-4e7b-9c8d-1a2b3c4d5e6f"
-FILLED = {"SCRAPE_URL": "https://www.lambertcars.co.uk/used-cars", "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,
-          "CLOUDFLARE_IMAGES_ACCOUNT_HASH": "Vi7wi5KSItxGFsWRG2Us6Q",
-          "ALLOWED_IMAGE_HOSTS": "www.lambertcars.co.uk,cdn.lambertcars.co.uk"}
+FILLED = {
+    "SCRAPE_URL": "https://www.lambertcars.co.uk/used-cars",
+    "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,
+    "CLOUDFLARE_IMAGES_ACCOUNT_HASH": "Vi7wi5KSItxGFsWRG2Us6Q",
+    "ALLOWED_IMAGE_HOSTS": "www.lambertcars.co.uk,cdn.lambertcars.co.uk",
+}
 SECRETS = {"CF_IMAGES_TOKEN": "cf-images-token-4d9a", "ADMIN_TOKEN": "admin-token-77e1"}
 COMMITTED = (configs.SCRAPER_CONFIG, configs.PROCESSOR_CONFIG)
 
@@ -35,9 +39,14 @@ def environment_without_settings() -> dict:
 
 
 def run_deploy_script(*args, **settings) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "deploy.py"), *args], cwd=ROOT,
-                          env={**environment_without_settings(), **settings}, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "deploy.py"), *args],
+        cwd=ROOT,
+        env={**environment_without_settings(), **settings},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def committed_bytes() -> dict:
@@ -46,14 +55,17 @@ def committed_bytes() -> dict:
 
 # --- the dry run, as a user runs it --------------------------------------------------------------
 
+
 def test_a_dry_run_with_placeholders_left_names_each_and_stops_before_anything():
     done = run_deploy_script("--dry-run")
     assert done.returncode == 2, done.stdout + done.stderr
     assert "Plan" not in done.stdout
-    for line in ("image-processor  CLOUDFLARE_ACCOUNT_ID is still the placeholder 'your-account-id'",
-                 "image-processor  ALLOWED_IMAGE_HOSTS is still the placeholder 'dealer.example.com,cdn.",
-                 "lambert-scraper  SCRAPE_URL is still the placeholder 'https://dealer.example.com/inventory'",
-                 "lambert-scraper  CLOUDFLARE_IMAGES_ACCOUNT_HASH is still the placeholder"):
+    for line in (
+        "image-processor  CLOUDFLARE_ACCOUNT_ID is still the placeholder 'your-account-id'",
+        "image-processor  ALLOWED_IMAGE_HOSTS is still the placeholder 'dealer.example.com,cdn.",
+        "lambert-scraper  SCRAPE_URL is still the placeholder 'https://dealer.example.com/inventory'",
+        "lambert-scraper  CLOUDFLARE_IMAGES_ACCOUNT_HASH is still the placeholder",
+    ):
         assert line in done.stderr
     assert "nothing was created" in done.stderr
 
@@ -63,7 +75,8 @@ def test_a_dry_run_with_one_placeholder_left_names_only_that_one():
     assert done.returncode == 2
     problems = [line for line in done.stderr.splitlines() if line.startswith("  ")]
     assert problems == [
-        "  image-processor  ALLOWED_IMAGE_HOSTS still lists placeholder hosts (cdn.example.com)"]
+        "  image-processor  ALLOWED_IMAGE_HOSTS still lists placeholder hosts (cdn.example.com)"
+    ]
 
 
 def test_a_dry_run_with_the_settings_given_prints_the_plan_checks_offline_and_changes_nothing():
@@ -73,14 +86,19 @@ def test_a_dry_run_with_the_settings_given_prints_the_plan_checks_offline_and_ch
     numbered = [line.strip() for line in done.stdout.splitlines() if line[:5].strip().rstrip(".").isdigit()]
     steps = [line.split(". ", 1)[1] for line in numbered]
     expected_starts = [
-        "check the wrangler login", "write SCRAPE_URL", "D1 database lambert-inventory: keep it",
-        "apply those of the migrations (0001_initial.sql", "queues image-jobs, image-jobs-dlq",
+        "check the wrangler login",
+        "write SCRAPE_URL",
+        "D1 database lambert-inventory: keep it",
+        "apply those of the migrations (0001_initial.sql",
+        "queues image-jobs, image-jobs-dlq",
         "image-processor: ask for each secret not set yet, of CF_IMAGES_TOKEN, ADMIN_TOKEN",
         "lambert-scraper: ask for each secret",
         "deploy image-processor (wrangler-image-processor.queue.toml)",
-        "deploy lambert-scraper (wrangler-scraper.toml)", "call GET / on both Workers"]
+        "deploy lambert-scraper (wrangler-scraper.toml)",
+        "call GET / on both Workers",
+    ]
     assert len(steps) == len(expected_starts), steps
-    for step, start in zip(steps, expected_starts):
+    for step, start in zip(steps, expected_starts, strict=False):
         assert step.startswith(start), (step, start)
     assert "✅ the migrations apply to an empty local database" in done.stdout
     assert "✅ image-processor bundles (wrangler deploy --dry-run): Total Upload:" in done.stdout
@@ -90,41 +108,54 @@ def test_a_dry_run_with_the_settings_given_prints_the_plan_checks_offline_and_ch
 
 # --- settings ------------------------------------------------------------------------------------
 
+
 def test_settings_come_from_the_configs_and_the_environment_overrides_them_per_worker():
-    settings = deploy.read_settings(ROOT, {"SCRAPE_URL": "https://cars.dealer.co.uk/", "BATCH_SIZE": "20",
-                                           "LOCAL_DEV_PROFILE": "true", "PATH": "/bin"})
+    settings = deploy.read_settings(
+        ROOT,
+        {
+            "SCRAPE_URL": "https://cars.dealer.co.uk/",
+            "BATCH_SIZE": "20",
+            "LOCAL_DEV_PROFILE": "true",
+            "PATH": "/bin",
+        },
+    )
     assert settings.from_environment == {"SCRAPE_URL": "https://cars.dealer.co.uk/", "BATCH_SIZE": "20"}
     assert settings.vars["lambert-scraper"]["SCRAPE_URL"] == "https://cars.dealer.co.uk/"
     assert "BATCH_SIZE" not in settings.vars["lambert-scraper"]
     assert settings.vars["image-processor"]["BATCH_SIZE"] == "20"
-    assert settings.vars["image-processor"]["UPLOAD_MODE"] == "url"          # from the config
-    assert all("LOCAL_DEV_PROFILE" not in found for found in settings.vars.values())   # never from outside
+    assert settings.vars["image-processor"]["UPLOAD_MODE"] == "url"  # from the config
+    assert all("LOCAL_DEV_PROFILE" not in found for found in settings.vars.values())  # never from outside
 
 
 def test_the_two_workers_must_name_the_same_account():
     settings = deploy.read_settings(ROOT, FILLED)
     settings.vars["lambert-scraper"]["CLOUDFLARE_ACCOUNT_ID"] = "fedcba98" * 4
     assert [(w, p["setting"], p["reason"]) for w, p in settings.problems()] == [
-        ("lambert-scraper", "CLOUDFLARE_ACCOUNT_ID", "differs from image-processor's")]
+        ("lambert-scraper", "CLOUDFLARE_ACCOUNT_ID", "differs from image-processor's")
+    ]
 
 
 def test_the_secrets_asked_for_follow_the_settings():
     settings = deploy.read_settings(ROOT, FILLED)
-    assert settings.secrets_needed() == {"image-processor": ["CF_IMAGES_TOKEN", "ADMIN_TOKEN"],
-                                         "lambert-scraper": ["ADMIN_TOKEN"]}
-    settings = deploy.read_settings(ROOT, {**FILLED, "UPLOAD_MODE": "binding",
-                                           "WEBHOOK_URL": "https://hooks.dealer.co.uk/"})
+    assert settings.secrets_needed() == {
+        "image-processor": ["CF_IMAGES_TOKEN", "ADMIN_TOKEN"],
+        "lambert-scraper": ["ADMIN_TOKEN"],
+    }
+    settings = deploy.read_settings(
+        ROOT, {**FILLED, "UPLOAD_MODE": "binding", "WEBHOOK_URL": "https://hooks.dealer.co.uk/"}
+    )
     assert settings.secrets_needed()["image-processor"] == ["ADMIN_TOKEN", "WEBHOOK_SECRET"]
 
 
 # --- the config edits ----------------------------------------------------------------------------
+
 
 def test_a_setting_is_written_in_place_keeping_its_comment_and_every_other_line():
     text = (ROOT / configs.SCRAPER_CONFIG).read_text()
     changed = configs.set_var(text, "SCRAPE_URL", 'https://cars.dealer.co.uk/stock?make="VW"')
     assert tomllib.loads(changed)["vars"]["SCRAPE_URL"] == 'https://cars.dealer.co.uk/stock?make="VW"'
     old, new = text.splitlines(), changed.splitlines()
-    differing = [(a, b) for a, b in zip(old, new) if a != b]
+    differing = [(a, b) for a, b in zip(old, new, strict=False) if a != b]
     assert len(old) == len(new) and len(differing) == 1
     assert differing[0][1].endswith("# the dealer's inventory listing (page 1)")
 
@@ -154,12 +185,14 @@ def test_the_queue_config_is_the_committed_processor_config_plus_its_queues_only
     assert path == tmp_path / configs.QUEUE_CONFIG
     generated = tomllib.loads(path.read_text())
     committed = tomllib.loads((ROOT / configs.PROCESSOR_CONFIG).read_text())
-    assert "queues" not in committed          # a binding-mode deploy needs no queues
+    assert "queues" not in committed  # a binding-mode deploy needs no queues
     queues = generated.pop("queues")
     assert generated == committed
     assert queues["producers"] == [{"binding": "IMAGE_JOBS", "queue": "image-jobs"}]
     assert [(c["queue"], c.get("dead_letter_queue")) for c in queues["consumers"]] == [
-        ("image-jobs", "image-jobs-dlq"), ("image-jobs-dlq", None)]
+        ("image-jobs", "image-jobs-dlq"),
+        ("image-jobs-dlq", None),
+    ]
 
 
 def test_the_queue_config_is_not_rewritten_when_unchanged(tmp_path):
@@ -174,6 +207,7 @@ def test_the_queue_config_is_not_rewritten_when_unchanged(tmp_path):
 
 # --- the account-side steps ----------------------------------------------------------------------
 
+
 class HealthServer:
     """Answers GET /<worker>/ as the deployed Worker's health endpoint would."""
 
@@ -183,8 +217,13 @@ class HealthServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 worker = self.path.strip("/")
-                body = json.dumps({"service": worker, "version": "0.1.0", "secrets": {
-                    n: n in account_ref.secrets.get(worker, {}) for n in ("ADMIN_TOKEN",)}}).encode()
+                body = json.dumps(
+                    {
+                        "service": worker,
+                        "version": "0.1.0",
+                        "secrets": {n: n in account_ref.secrets.get(worker, {}) for n in ("ADMIN_TOKEN",)},
+                    }
+                ).encode()
                 self.send_response(200)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(body)))
@@ -220,8 +259,13 @@ class ScriptedAccount:
             case ("whoami", "--json"):
                 if not self.logged_in:
                     return 1, '{"loggedIn": false}'
-                return 0, json.dumps({"loggedIn": True, "email": "owner@lambertcars.co.uk",
-                                      "accounts": [{"id": a, "name": "Lambert"} for a in self.accounts]})
+                return 0, json.dumps(
+                    {
+                        "loggedIn": True,
+                        "email": "owner@lambertcars.co.uk",
+                        "accounts": [{"id": a, "name": "Lambert"} for a in self.accounts],
+                    }
+                )
             case ("d1", "list", "--json"):
                 listed = [{"uuid": uuid, "name": name} for name, uuid in self.databases.items()]
                 return 0, "▲ [WARNING] a newer wrangler is available\n" + json.dumps(listed)
@@ -317,8 +361,10 @@ def test_a_fresh_account_gets_everything_once_with_secrets_only_on_stdin(project
     assert account.databases == {"lambert-inventory": DATABASE_ID}
     assert account.queues == set(configs.QUEUES)
     assert account.deployed == [configs.QUEUE_CONFIG, configs.SCRAPER_CONFIG]
-    assert account.secrets == {"image-processor": SECRETS,
-                               "lambert-scraper": {"ADMIN_TOKEN": SECRETS["ADMIN_TOKEN"]}}
+    assert account.secrets == {
+        "image-processor": SECRETS,
+        "lambert-scraper": {"ADMIN_TOKEN": SECRETS["ADMIN_TOKEN"]},
+    }
     # ADMIN_TOKEN is asked once for both Workers.
     assert [p.split()[0] for p in terminal.prompts] == ["CF_IMAGES_TOKEN", "ADMIN_TOKEN"]
     assert "ADMIN_TOKEN for both Workers" in terminal.prompts[1]
@@ -332,10 +378,13 @@ def test_a_fresh_account_gets_everything_once_with_secrets_only_on_stdin(project
     assert configs.read(project / configs.SCRAPER_CONFIG)["vars"]["HANDOFF_MODE"] == "queue"
     summary = "\n".join(terminal.printed)
     processor_url = f"{account.health.url}/image-processor"
-    for line in (f"lambert-scraper   {account.health.url}/lambert-scraper",
-                 f"image-processor   {processor_url}", f"status endpoint   {processor_url}/api/image-status",
-                 f"admin panel       {processor_url}/admin",
-                 "✅ image-processor answers GET / (image-processor 0.1.0)"):
+    for line in (
+        f"lambert-scraper   {account.health.url}/lambert-scraper",
+        f"image-processor   {processor_url}",
+        f"status endpoint   {processor_url}/api/image-status",
+        f"admin panel       {processor_url}/admin",
+        "✅ image-processor answers GET / (image-processor 0.1.0)",
+    ):
         assert line in summary
     for secret in SECRETS.values():
         assert all(secret not in " ".join(call) for call in account.calls), "a secret on a command line"
@@ -348,12 +397,12 @@ def test_a_second_run_creates_nothing_asks_nothing_and_only_deploys_again(projec
     deploy_once(project, account, {**FILLED, "HANDOFF_MODE": "queue"}, SECRETS)
     configs_after_first = {p.name: p.read_bytes() for p in project.iterdir()}
     changes_after_first, account.calls = account.calls_changing_things(), []
-    code, terminal = deploy_once(project, account, {})        # the settings are in the configs now
+    code, terminal = deploy_once(project, account, {})  # the settings are in the configs now
     assert code == 0
     assert terminal.prompts == [] and account.calls_changing_things() == []
     assert account.deployed == [configs.QUEUE_CONFIG, configs.SCRAPER_CONFIG] * 2
     assert {p.name: p.read_bytes() for p in project.iterdir()} == configs_after_first
-    assert len(changes_after_first) == 6     # 1 database, 2 queues, 3 secrets
+    assert len(changes_after_first) == 6  # 1 database, 2 queues, 3 secrets
     assert "✅ every secret is set already" in terminal.printed
 
 
@@ -374,8 +423,10 @@ def test_a_secret_set_on_one_worker_only_is_asked_for_the_other_as_the_same_valu
     account.secrets["image-processor"] = dict(SECRETS)
     code, terminal = deploy_once(project, account, FILLED, {"ADMIN_TOKEN": SECRETS["ADMIN_TOKEN"]})
     assert code == 0
-    assert terminal.prompts == ["ADMIN_TOKEN for lambert-scraper, the value image-processor has "
-                                "(the Bearer token of the admin endpoints and the admin panel): "]
+    assert terminal.prompts == [
+        "ADMIN_TOKEN for lambert-scraper, the value image-processor has "
+        "(the Bearer token of the admin endpoints and the admin panel): "
+    ]
     assert account.secrets["lambert-scraper"] == {"ADMIN_TOKEN": SECRETS["ADMIN_TOKEN"]}
 
 
@@ -396,8 +447,14 @@ def test_an_account_id_the_login_cannot_reach_stops_at_once(project):
 
 
 def test_the_urls_are_read_from_wranglers_output_file():
-    lines = [{"type": "wrangler-session"}, {"type": "deploy", "targets": [
-        "https://image-processor.lambert.workers.dev", "schedule: */10 * * * *"]}]
+    lines = [
+        {"type": "wrangler-session"},
+        {
+            "type": "deploy",
+            "targets": ["https://image-processor.lambert.workers.dev", "schedule: */10 * * * *"],
+        },
+    ]
     assert deploy.deployed_urls("\n".join(json.dumps(line) for line in lines)) == [
-        "https://image-processor.lambert.workers.dev"]
+        "https://image-processor.lambert.workers.dev"
+    ]
     assert deploy.deployed_urls("") == []

@@ -1,4 +1,5 @@
 """Extraction from the demo dealer site's pages (served in-process) and from hand-written snippets."""
+
 import asyncio
 import json
 
@@ -6,20 +7,23 @@ import pytest
 
 from dev.dealer_site import BAD_CHECK_DIGIT_INDEXES, DEFAULT_KNOBS, make_vehicle
 from inventory.dealer_site.extract import clean_photo_urls, extract_page, parse_number
-from inventory.net.urllib_transport import UrllibHttp
-from inventory.dealer_site.profiles import get_profile
 from inventory.dealer_site.fetching import SiteError, fetch_inventory
+from inventory.dealer_site.profiles import get_profile
+from inventory.net.urllib_transport import UrllibHttp
 
 
 @pytest.fixture
 def demo(site):
-    site.set_knobs(json.loads(json.dumps(DEFAULT_KNOBS)))     # a deep copy of the defaults
+    site.set_knobs(json.loads(json.dumps(DEFAULT_KNOBS)))  # a deep copy of the defaults
     return site
 
 
 def scrape(site, profile="lambert", **options):
-    return asyncio.run(fetch_inventory(UrllibHttp(), site.site_url + "/inventory", get_profile(profile),
-                                       log=lambda *_: None, **options))
+    return asyncio.run(
+        fetch_inventory(
+            UrllibHttp(), site.site_url + "/inventory", get_profile(profile), log=lambda *_: None, **options
+        )
+    )
 
 
 def test_demo_inventory_is_read_whole_with_fields_and_photo_order(demo):
@@ -28,11 +32,19 @@ def test_demo_inventory_is_read_whole_with_fields_and_photo_order(demo):
     assert [s["reason"] for s in inventory.skipped] == ["no VIN or stock number"]
     first = inventory.vehicles[0]
     truth = make_vehicle(0)
-    assert (first.vin, first.stock_number, first.year, first.make, first.model, first.trim) == \
-           (truth.vin, truth.stock, truth.year, truth.make, truth.model, truth.trim)
+    assert (first.vin, first.stock_number, first.year, first.make, first.model, first.trim) == (
+        truth.vin,
+        truth.stock,
+        truth.year,
+        truth.make,
+        truth.model,
+        truth.trim,
+    )
     assert first.price == float(truth.price) and first.mileage == truth.mileage
     assert first.exterior_color == truth.colour and first.featured == truth.featured
-    assert first.photos == [f"{demo.cdn_url}/photos/{truth.stock}/{n}.png" for n in range(1, truth.photo_count + 1)]
+    assert first.photos == [
+        f"{demo.cdn_url}/photos/{truth.stock}/{n}.png" for n in range(1, truth.photo_count + 1)
+    ]
     assert first.detail_url == f"{demo.site_url}/vehicle/{truth.stock}"
 
 
@@ -76,14 +88,21 @@ def test_jsonld_only_profile_reads_graph_and_itemlist_pages(demo):
 
 
 def test_product_with_offer_and_relative_urls():
-    html = """<script type="application/ld+json">[{"@type": ["Product", "Car"], "name": "2019 Mazda CX-5 Touring",
-      "vehicleIdentificationNumber": "jm3kfbcm1k0123456", "sku": "S9", "brand": "Mazda", "model": {"name": "CX-5"},
-      "offers": [{"@type": "Offer", "price": 21500}], "image": [{"@type": "ImageObject", "contentUrl": "/p/1.jpg"},
+    html = """<script type="application/ld+json">[{"@type": ["Product", "Car"],
+      "name": "2019 Mazda CX-5 Touring",
+      "vehicleIdentificationNumber": "jm3kfbcm1k0123456", "sku": "S9", "brand": "Mazda",
+      "model": {"name": "CX-5"}, "offers": [{"@type": "Offer", "price": 21500}],
+      "image": [{"@type": "ImageObject", "contentUrl": "/p/1.jpg"},
       "ftp://x/2.jpg", "/p/1.jpg", "https://cdn.example/3.jpg"]}]</script>
       <script type="application/ld+json">{not json</script>"""
     page = extract_page(html, "https://dealer.example/inventory", get_profile("jsonld-only"))
     (vehicle,) = page.vehicles
-    assert vehicle.year == 2019 and vehicle.make == "Mazda" and vehicle.model == "CX-5" and vehicle.price == 21500
+    assert (
+        vehicle.year == 2019
+        and vehicle.make == "Mazda"
+        and vehicle.model == "CX-5"
+        and vehicle.price == 21500
+    )
     assert vehicle.vin == "JM3KFBCM1K0123456"
     assert vehicle.photos == ["https://dealer.example/p/1.jpg", "https://cdn.example/3.jpg"]
     assert len(page.skipped) == 1 and "does not parse" in page.skipped[0]["reason"]
@@ -92,25 +111,41 @@ def test_product_with_offer_and_relative_urls():
 def test_small_parsers():
     assert parse_number("$23,995") == 23995.0
     assert parse_number("call us") is None
-    assert clean_photo_urls(["a.jpg", "a.jpg", "javascript:x", " b.jpg "], "http://h/x/") == \
-           ["http://h/x/a.jpg", "http://h/x/b.jpg"]
+    assert clean_photo_urls(["a.jpg", "a.jpg", "javascript:x", " b.jpg "], "http://h/x/") == [
+        "http://h/x/a.jpg",
+        "http://h/x/b.jpg",
+    ]
 
 
 def test_hostile_numbers_and_nesting_are_skipped_not_fatal():
     assert parse_number(float("nan")) is None and parse_number(float("inf")) is None
     deep = "[" * 5000 + "]" * 5000
-    page = extract_page(f'<script type="application/ld+json">{deep}</script>', "http://h/", get_profile("jsonld-only"))
+    page = extract_page(
+        f'<script type="application/ld+json">{deep}</script>', "http://h/", get_profile("jsonld-only")
+    )
     assert page.vehicles == [] and "does not parse" in page.skipped[0]["reason"]
     assert clean_photo_urls(["Http://CDN.example/a.jpg"], "http://h/") == ["http://CDN.example/a.jpg"]
 
 
 def test_a_listing_cut_off_at_max_pages_deactivates_nothing(demo):
     from inventory.dealer_site.saving import plan_save
+
     profile = dict(get_profile("lambert"), max_pages=2)
-    inventory = asyncio.run(fetch_inventory(UrllibHttp(), demo.site_url + "/inventory", profile, log=lambda *_: None))
+    inventory = asyncio.run(
+        fetch_inventory(UrllibHttp(), demo.site_url + "/inventory", profile, log=lambda *_: None)
+    )
     assert inventory.truncated and len(inventory.vehicles) == 48
-    existing = [{"id": i, "vehicle_key": f"stock:X{i}", "status": "active", "images": "[]", "source_images": "[]",
-                 "content_hash": ""} for i in range(10)]
+    existing = [
+        {
+            "id": i,
+            "vehicle_key": f"stock:X{i}",
+            "status": "active",
+            "images": "[]",
+            "source_images": "[]",
+            "content_hash": "",
+        }
+        for i in range(10)
+    ]
     plan = plan_save(inventory.vehicles, existing, complete=not inventory.truncated)
     assert plan.deactivate_ids == [] and "max_pages" in plan.deactivation_refused
 
@@ -126,8 +161,10 @@ def test_a_broken_detail_page_costs_its_photos_not_the_scrape(demo):
 
     demo.set_knobs({"photos_per_vehicle": 0, "vehicle_count": 3})
     profile = dict(get_profile("lambert"), detail_pages="always")
-    inventory = asyncio.run(fetch_inventory(OneDetailPageBroken(), demo.site_url + "/inventory", profile,
-                                            log=lambda *_: None))
+    inventory = asyncio.run(
+        fetch_inventory(OneDetailPageBroken(), demo.site_url + "/inventory", profile, log=lambda *_: None)
+    )
     assert len(inventory.vehicles) == 3
-    assert [s["entry"] for s in inventory.skipped if s["reason"].startswith("detail page unavailable")] == \
-           [inventory.vehicles[1].key]
+    assert [s["entry"] for s in inventory.skipped if s["reason"].startswith("detail page unavailable")] == [
+        inventory.vehicles[1].key
+    ]

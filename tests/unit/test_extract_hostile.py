@@ -1,4 +1,5 @@
 """Hostile dealer pages: deep nesting, endless script tags, and pages parsed no further than needed."""
+
 import json
 import time
 import urllib.request
@@ -38,8 +39,12 @@ def test_deeply_nested_script_json_is_skipped(depth):
 
 
 def test_deeply_nested_html_cards_are_read_without_recursion():
-    html = ('<div class="vehicle-card" data-stock="S1">' + "<div>" * 100_000
-            + '<h2 class="vehicle-title">2003 Honda Accord</h2>' + "</div>" * 100_000)
+    html = (
+        '<div class="vehicle-card" data-stock="S1">'
+        + "<div>" * 100_000
+        + '<h2 class="vehicle-title">2003 Honda Accord</h2>'
+        + "</div>" * 100_000
+    )
     started = time.process_time()
     page = extract_page(html + "</div>", PAGE, get_profile("lambert"))
     assert [v.stock_number for v in page.vehicles] == ["S1"]
@@ -48,7 +53,7 @@ def test_deeply_nested_html_cards_are_read_without_recursion():
 
 def test_thousands_of_unclosed_json_ld_tags_take_one_linear_scan():
     html = '<script type="application/ld+json">' * 8_000 + "x" * 1_000
-    assert 280_000 < len(html) < 300_000                      # the 289 kB page of the report
+    assert 280_000 < len(html) < 300_000  # the 289 kB page of the report
     for name in ("generic", "lambert"):
         started = time.process_time()
         page = extract_page(html, PAGE, get_profile(name))
@@ -66,8 +71,13 @@ def test_thousands_of_closed_broken_blocks_are_each_skipped_quickly():
 
 
 def test_html_that_never_closes_its_tags_or_quotes_is_read_in_linear_time():
-    for html in ("<a " * 100_000, '<p "' * 50_000, "<!--" * 80_000, "<div class='x" + "y" * 200_000,
-                 "<div>" * 50_000 + "</span>" * 50_000):
+    for html in (
+        "<a " * 100_000,
+        '<p "' * 50_000,
+        "<!--" * 80_000,
+        "<div class='x" + "y" * 200_000,
+        "<div>" * 50_000 + "</span>" * 50_000,
+    ):
         started = time.process_time()
         extract_page(html, PAGE, get_profile("lambert"))
         assert time.process_time() - started < 2, html[:10]
@@ -77,6 +87,7 @@ def test_html_that_never_closes_its_tags_or_quotes_is_read_in_linear_time():
 def no_beautifulsoup(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("BeautifulSoup was used")
+
     monkeypatch.setattr(bs4.BeautifulSoup, "__init__", refuse)
 
 
@@ -89,6 +100,7 @@ def test_the_demo_listing_is_read_without_beautifulsoup(site, no_beautifulsoup):
 def test_a_json_only_profile_builds_no_html_tree_at_all(monkeypatch, no_beautifulsoup):
     def refuse(html):
         raise AssertionError("an HTML tree was built")
+
     monkeypatch.setattr(html_tree, "parse_html", refuse)
     monkeypatch.setattr(selectors, "parse_html", refuse)
     html = ld(json.dumps(CAR)) + '<a rel="next" href="?page=2">next</a>'
@@ -101,9 +113,14 @@ def test_a_json_only_profile_builds_no_html_tree_at_all(monkeypatch, no_beautifu
 
 
 def test_a_selector_beyond_the_fast_matcher_still_works_through_beautifulsoup():
-    html = ('<ul><li class="v" data-stock="S1" data-title="2003 Honda Accord">one</li>'
-            '<li class="v" data-stock="S2" data-title="2004 Honda Civic">two</li></ul>')
-    cards = {"kind": "cards", "selector": "li.v:first-child",
-             "fields": {"stock_number": "@data-stock", "title": "@data-title"}}
+    html = (
+        '<ul><li class="v" data-stock="S1" data-title="2003 Honda Accord">one</li>'
+        '<li class="v" data-stock="S2" data-title="2004 Honda Civic">two</li></ul>'
+    )
+    cards = {
+        "kind": "cards",
+        "selector": "li.v:first-child",
+        "fields": {"stock_number": "@data-stock", "title": "@data-title"},
+    }
     page = extract_page(html, PAGE, load_profile({"sources": [cards]}))
     assert [v.stock_number for v in page.vehicles] == ["S1"]

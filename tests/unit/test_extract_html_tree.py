@@ -1,4 +1,5 @@
 """The fast HTML tree and selector matcher agree with BeautifulSoup and soupsieve on what profiles read."""
+
 import pytest
 from bs4 import BeautifulSoup
 
@@ -16,14 +17,30 @@ SNIPPETS = [
     '<div class="card"><img alt="a > b" data-src="/x.jpg" class="lazy photo"></div>'
     '<DIV CLASS="card">UP</DIV>',
 ]
-SELECTORS = ["div.card", ".card", "li.v", "a[rel=next]", "div.card img", "#main .t", "section > div.card",
-             "div.card > .inner span", "[data-x]", "[data-x='2']", "img.lazy.photo", "p", "span, b",
-             "div[class~=a]", "a[href^='/p']"]
+SELECTORS = [
+    "div.card",
+    ".card",
+    "li.v",
+    "a[rel=next]",
+    "div.card img",
+    "#main .t",
+    "section > div.card",
+    "div.card > .inner span",
+    "[data-x]",
+    "[data-x='2']",
+    "img.lazy.photo",
+    "p",
+    "span, b",
+    "div[class~=a]",
+    "a[href^='/p']",
+]
 
 
 def describe(elements):
-    return [(e.name, e.get("class"), " ".join(e.get_text(" ").split()), e.get("href"), e.get("data-src"))
-            for e in elements]
+    return [
+        (e.name, e.get("class"), " ".join(e.get_text(" ").split()), e.get("href"), e.get("data-src"))
+        for e in elements
+    ]
 
 
 def normalised_class(rows):
@@ -40,7 +57,8 @@ def test_the_fast_tree_and_matcher_find_what_beautifulsoup_and_soupsieve_find(ht
     assert normalised_class(describe(select(soup, selector))) == expected
 
 
-@pytest.mark.parametrize("selector", ["li:first-child", "a:not(.x)", "div + p", "div ~ p", "[data-x|=a]",
-                                      "a::x"])
+@pytest.mark.parametrize(
+    "selector", ["li:first-child", "a:not(.x)", "div + p", "div ~ p", "[data-x|=a]", "a::x"]
+)
 def test_other_selectors_are_left_to_soupsieve(selector):
     assert simple_selector(selector) is None

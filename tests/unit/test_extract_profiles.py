@@ -1,12 +1,16 @@
 """Profile format v2: built-ins, normalisation, and loud refusal of a profile with a mistake."""
+
 import json
 
 import pytest
 
 from inventory.dealer_site.profiles import PROFILES, get_profile, load_profile
 
-CARDS = {"kind": "cards", "selector": "div.card",
-         "fields": {"vin": "@data-vin", "photos": ".photos img@data-src|src"}}
+CARDS = {
+    "kind": "cards",
+    "selector": "div.card",
+    "fields": {"vin": "@data-vin", "photos": ".photos img@data-src|src"},
+}
 NO_SPEC = {"selector": None, "attr": [], "regex": None, "type": None, "all": False}
 
 
@@ -27,13 +31,34 @@ def test_get_profile_gives_a_copy_and_names_the_known_ones_when_unknown():
 
 
 def test_field_specs_in_their_full_form():
-    profile = load_profile({"sources": [CARDS, {"kind": "cards", "selector": ".x", "fields": {
-        "price": {"selector": ".p", "attr": "data-price|content", "regex": r"([\d,]+)", "type": "number"}}}],
-        "next_page": "a[rel=next]@href"})
+    profile = load_profile(
+        {
+            "sources": [
+                CARDS,
+                {
+                    "kind": "cards",
+                    "selector": ".x",
+                    "fields": {
+                        "price": {
+                            "selector": ".p",
+                            "attr": "data-price|content",
+                            "regex": r"([\d,]+)",
+                            "type": "number",
+                        }
+                    },
+                },
+            ],
+            "next_page": "a[rel=next]@href",
+        }
+    )
     fields = profile["sources"][0]["fields"]
     assert fields["vin"] == {**NO_SPEC, "attr": ["data-vin"]}
-    assert fields["photos"] == {**NO_SPEC, "selector": ".photos img", "attr": ["data-src", "src"],
-                                "all": True}
+    assert fields["photos"] == {
+        **NO_SPEC,
+        "selector": ".photos img",
+        "attr": ["data-src", "src"],
+        "all": True,
+    }
     assert profile["sources"][1]["fields"]["price"]["attr"] == ["data-price", "content"]
     assert profile["next_page"]["selector"] == "a[rel=next]"
     assert profile["detail_sources"] == profile["sources"]
@@ -56,29 +81,40 @@ def script(fields=None, **where):
     return {"sources": [{"kind": "script_json", **where, "fields": fields or {"vin": "v"}}]}
 
 
-@pytest.mark.parametrize("profile, problem", [
-    ({"sources": [{"kind": "microdata"}]}, "unknown source kind 'microdata'"),
-    (cards({"colour": ".c"}), "unknown field 'colour'"),
-    (cards({"price": {"selector": ".p", "regex": "([0-9"}}), "bad regex"),
-    (cards({"price": {"regex": "(a)(b)"}}), "2 groups"),
-    (script(selector="script#x", vehicles="items["), "bad JMESPath 'items\\['"),
-    (script(selector="script#x", fields={"vin": "a..b"}), "bad JMESPath"),
-    (script(), "either a selector or an assignment"),
-    (script(assignment="window."), "assignment name"),
-    ({"sources": [{"kind": "cards", "selector": "div[", "fields": {"vin": "@v"}}]}, "bad CSS selector"),
-    ({"sources": [{"kind": "cards", "selector": ".c", "fields": {"vin": {"selector": ".v", "kind": "x"}}}]},
-     "unknown key 'kind'"),
-    ({"sources": [{"kind": "cards", "selector": ".c", "fields": {"year": {"type": "integer"}}}]},
-     "unknown type 'integer'"),
-    ({"sources": [{"kind": "jsonld", "selector": "x"}]}, "unknown key 'selector'"),
-    ({"sources": []}, "non-empty list"),
-    ({"source": [{"kind": "jsonld"}]}, "unknown key 'source'"),
-    ({"detail_pages": "sometimes"}, "detail_pages must be one of"),
-    ({"max_pages": 0}, "max_pages"),
-    ({"placeholders": ["(unclosed"]}, "placeholders\\[1\\]: bad regex"),
-    ({"full_size": [{"host": "cdn.example", "drop": ["w"]}]}, "unknown key 'drop'"),
-    ({"version": 3}, "version must be 2"),
-])
+@pytest.mark.parametrize(
+    "profile, problem",
+    [
+        ({"sources": [{"kind": "microdata"}]}, "unknown source kind 'microdata'"),
+        (cards({"colour": ".c"}), "unknown field 'colour'"),
+        (cards({"price": {"selector": ".p", "regex": "([0-9"}}), "bad regex"),
+        (cards({"price": {"regex": "(a)(b)"}}), "2 groups"),
+        (script(selector="script#x", vehicles="items["), "bad JMESPath 'items\\['"),
+        (script(selector="script#x", fields={"vin": "a..b"}), "bad JMESPath"),
+        (script(), "either a selector or an assignment"),
+        (script(assignment="window."), "assignment name"),
+        ({"sources": [{"kind": "cards", "selector": "div[", "fields": {"vin": "@v"}}]}, "bad CSS selector"),
+        (
+            {
+                "sources": [
+                    {"kind": "cards", "selector": ".c", "fields": {"vin": {"selector": ".v", "kind": "x"}}}
+                ]
+            },
+            "unknown key 'kind'",
+        ),
+        (
+            {"sources": [{"kind": "cards", "selector": ".c", "fields": {"year": {"type": "integer"}}}]},
+            "unknown type 'integer'",
+        ),
+        ({"sources": [{"kind": "jsonld", "selector": "x"}]}, "unknown key 'selector'"),
+        ({"sources": []}, "non-empty list"),
+        ({"source": [{"kind": "jsonld"}]}, "unknown key 'source'"),
+        ({"detail_pages": "sometimes"}, "detail_pages must be one of"),
+        ({"max_pages": 0}, "max_pages"),
+        ({"placeholders": ["(unclosed"]}, "placeholders\\[1\\]: bad regex"),
+        ({"full_size": [{"host": "cdn.example", "drop": ["w"]}]}, "unknown key 'drop'"),
+        ({"version": 3}, "version must be 2"),
+    ],
+)
 def test_a_profile_with_a_mistake_fails_loudly_naming_it(profile, problem):
     with pytest.raises(ValueError, match=problem):
         load_profile(profile)
@@ -91,11 +127,26 @@ def test_the_error_says_which_source_and_field():
 
 
 def test_a_first_format_profile_is_converted():
-    old = {"jsonld": True, "next_page": "a[rel=next]@href",
-           "card": {"selector": "div.car", "vin": "@data-vin"}, "detail_pages": "if_no_photos",
-           "detail_photos": ".gallery img@data-src"}
+    old = {
+        "jsonld": True,
+        "next_page": "a[rel=next]@href",
+        "card": {"selector": "div.car", "vin": "@data-vin"},
+        "detail_pages": "if_no_photos",
+        "detail_photos": ".gallery img@data-src",
+    }
     profile = load_profile(old)
     assert [s["kind"] for s in profile["sources"]] == ["jsonld", "cards"]
     assert profile["sources"][1]["selector"] == "div.car"
-    assert profile["detail_sources"][1] == {"kind": "cards", "selector": None, "fields": {"photos": {
-        "selector": ".gallery img", "attr": ["data-src"], "regex": None, "type": None, "all": True}}}
+    assert profile["detail_sources"][1] == {
+        "kind": "cards",
+        "selector": None,
+        "fields": {
+            "photos": {
+                "selector": ".gallery img",
+                "attr": ["data-src"],
+                "regex": None,
+                "type": None,
+                "all": True,
+            }
+        },
+    }

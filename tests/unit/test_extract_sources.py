@@ -1,12 +1,13 @@
 """The three source kinds, the merge rule and the field rules, on small hand-written pages."""
+
 import json
 
 from inventory.dealer_site.extract import extract_detail, extract_page, photos_from_detail
 from inventory.dealer_site.profiles import get_profile, load_profile
 
 PAGE = "https://dealer.example/inventory/"
-ACCORD = "1HGCM82633A004352"          # a valid VIN: Honda, model year 2003
-CIVIC = "2HGFC2F59GH100001"           # another one; check digit computed below where needed
+ACCORD = "1HGCM82633A004352"  # a valid VIN: Honda, model year 2003
+CIVIC = "2HGFC2F59GH100001"  # another one; check digit computed below where needed
 
 
 def jsonld(*nodes) -> str:
@@ -18,11 +19,24 @@ def profile(*sources, **extra):
 
 
 def test_a_car_and_a_product_with_the_same_url_are_one_vehicle():
-    car = {"@type": "Car", "vehicleIdentificationNumber": ACCORD, "url": "/v/1",
-           "name": "2003 Honda Accord EX", "image": "https://cdn.example/hero.jpg?w=640"}
-    product = {"@graph": [{"@type": "Product", "sku": "S1", "url": "https://dealer.example/v/1",
-                           "offers": {"@type": "Offer", "price": "8995"},
-                           "image": [f"https://cdn.example/{n}.jpg" for n in ("hero", "2", "3")]}]}
+    car = {
+        "@type": "Car",
+        "vehicleIdentificationNumber": ACCORD,
+        "url": "/v/1",
+        "name": "2003 Honda Accord EX",
+        "image": "https://cdn.example/hero.jpg?w=640",
+    }
+    product = {
+        "@graph": [
+            {
+                "@type": "Product",
+                "sku": "S1",
+                "url": "https://dealer.example/v/1",
+                "offers": {"@type": "Offer", "price": "8995"},
+                "image": [f"https://cdn.example/{n}.jpg" for n in ("hero", "2", "3")],
+            }
+        ]
+    }
     page = extract_page(jsonld(car, product), PAGE, get_profile("generic"))
     (vehicle,) = page.vehicles
     assert (vehicle.vin, vehicle.stock_number, vehicle.price) == (ACCORD, "S1", 8995)
@@ -31,35 +45,71 @@ def test_a_car_and_a_product_with_the_same_url_are_one_vehicle():
 
 
 def test_a_product_with_year_and_trim_only_in_additional_property():
-    product = {"@type": "Product", "name": "Honda Accord", "brand": {"@type": "Brand", "name": "Honda"},
-               "model": "Accord", "sku": "S2", "offers": [{"price": 7995}],
-               "additionalProperty": [{"@type": "PropertyValue", "name": "Model Year", "value": 2003},
-                                      {"name": "Trim", "value": "EX-L"}, {"name": "VIN", "value": ACCORD},
-                                      {"name": "Mileage",
-                                       "value": {"@type": "QuantitativeValue", "value": 98000}}]}
+    product = {
+        "@type": "Product",
+        "name": "Honda Accord",
+        "brand": {"@type": "Brand", "name": "Honda"},
+        "model": "Accord",
+        "sku": "S2",
+        "offers": [{"price": 7995}],
+        "additionalProperty": [
+            {"@type": "PropertyValue", "name": "Model Year", "value": 2003},
+            {"name": "Trim", "value": "EX-L"},
+            {"name": "VIN", "value": ACCORD},
+            {"name": "Mileage", "value": {"@type": "QuantitativeValue", "value": 98000}},
+        ],
+    }
     (vehicle,) = extract_page(jsonld(product), PAGE, get_profile("generic")).vehicles
     assert (vehicle.year, vehicle.trim, vehicle.vin, vehicle.mileage) == (2003, "EX-L", ACCORD, 98000)
 
 
 def test_item_lists_offers_and_a_malformed_block():
-    listing = {"@type": "ItemList", "itemListElement": [
-        {"@type": "ListItem", "position": 1, "url": "../v/7",
-         "item": {"@type": "Car", "sku": "S7", "name": "2019 Kia Soul"}},
-        {"@type": "ListItem", "position": 2, "item": {"@type": "Offer", "price": "12,500",
-                                                       "itemOffered": {"@type": "Vehicle", "sku": "S8",
-                                                                       "name": "2018 Kia Rio LX"}}}]}
+    listing = {
+        "@type": "ItemList",
+        "itemListElement": [
+            {
+                "@type": "ListItem",
+                "position": 1,
+                "url": "../v/7",
+                "item": {"@type": "Car", "sku": "S7", "name": "2019 Kia Soul"},
+            },
+            {
+                "@type": "ListItem",
+                "position": 2,
+                "item": {
+                    "@type": "Offer",
+                    "price": "12,500",
+                    "itemOffered": {"@type": "Vehicle", "sku": "S8", "name": "2018 Kia Rio LX"},
+                },
+            },
+        ],
+    }
     html = jsonld(listing) + '<script type="application/ld+json">{"@type": "Car", broken</script>'
     page = extract_page(html, "https://dealer.example/used/list", get_profile("generic"))
     assert [(v.stock_number, v.model, v.detail_url, v.price) for v in page.vehicles] == [
-        ("S7", "Soul", "https://dealer.example/v/7", None), ("S8", "Rio", None, 12500)]
+        ("S7", "Soul", "https://dealer.example/v/7", None),
+        ("S8", "Rio", None, 12500),
+    ]
     assert len(page.skipped) == 1 and "does not parse" in page.skipped[0]["reason"]
 
 
 def test_payments_in_offers_are_not_the_price():
-    car = {"@type": "Car", "sku": "S9", "name": "2020 Ford Escape SE", "offers": [
-        {"@type": "Offer", "price": 389, "priceSpecification": {"@type": "UnitPriceSpecification",
-                                                                 "referenceQuantity": {"unitCode": "MON"}}},
-        {"@type": "Offer", "priceSpecification": {"@type": "PriceSpecification", "price": "21,995"}}]}
+    car = {
+        "@type": "Car",
+        "sku": "S9",
+        "name": "2020 Ford Escape SE",
+        "offers": [
+            {
+                "@type": "Offer",
+                "price": 389,
+                "priceSpecification": {
+                    "@type": "UnitPriceSpecification",
+                    "referenceQuantity": {"unitCode": "MON"},
+                },
+            },
+            {"@type": "Offer", "priceSpecification": {"@type": "PriceSpecification", "price": "21,995"}},
+        ],
+    }
     (vehicle,) = extract_page(jsonld(car), PAGE, get_profile("generic")).vehicles
     assert vehicle.price == 21995
     lease_only = dict(car, offers={"@type": "Offer", "price": 299, "name": "Lease special"})
@@ -68,47 +118,80 @@ def test_payments_in_offers_are_not_the_price():
 
 
 def test_structured_card_values_win_over_the_title():
-    html = ('<div class="card" data-stock="J1" data-make="Jeep" data-model="Wrangler Unlimited" '
-            'data-trim="Sport S"><h3>2021 Jeep Wrangler Unlimited Sport S</h3></div>'
-            '<div class="card" data-stock="J2"><h3>2020 Land Rover Range Rover Sport HSE</h3></div>')
-    cards = {"kind": "cards", "selector": "div.card", "fields": {
-        "stock_number": "@data-stock", "make": "@data-make", "model": "@data-model", "trim": "@data-trim",
-        "title": "h3"}}
+    html = (
+        '<div class="card" data-stock="J1" data-make="Jeep" data-model="Wrangler Unlimited" '
+        'data-trim="Sport S"><h3>2021 Jeep Wrangler Unlimited Sport S</h3></div>'
+        '<div class="card" data-stock="J2"><h3>2020 Land Rover Range Rover Sport HSE</h3></div>'
+    )
+    cards = {
+        "kind": "cards",
+        "selector": "div.card",
+        "fields": {
+            "stock_number": "@data-stock",
+            "make": "@data-make",
+            "model": "@data-model",
+            "trim": "@data-trim",
+            "title": "h3",
+        },
+    }
     page = extract_page(html, PAGE, profile(cards))
     assert [(v.year, v.make, v.model, v.trim) for v in page.vehicles] == [
-        (2021, "Jeep", "Wrangler Unlimited", "Sport S"), (2020, "Land Rover", "Range Rover Sport", "HSE")]
+        (2021, "Jeep", "Wrangler Unlimited", "Sport S"),
+        (2020, "Land Rover", "Range Rover Sport", "HSE"),
+    ]
     sources = page.reports[0].sources
     assert sources["model"] == "1:cards" and sources["year"] == "title (1:cards)"
 
 
 def test_first_non_empty_value_in_source_order_and_photos_from_every_source():
-    html = (jsonld({"@type": "Car", "sku": "A1", "name": "2019 Mazda CX-5",
-                    "offers": {"price": "Call for price"}, "image": ["https://c.example/1.jpg?w=300"]})
-            + '<div class="car" data-stock="A1" data-price="$23,500" data-model="CX-9">'
-              '<img data-src="https://c.example/1.jpg"><img data-src="https://c.example/2.jpg"></div>')
-    cards = {"kind": "cards", "selector": ".car", "fields": {
-        "stock_number": "@data-stock", "price": "@data-price", "model": "@data-model",
-        "photos": "img@data-src"}}
+    html = (
+        jsonld(
+            {
+                "@type": "Car",
+                "sku": "A1",
+                "name": "2019 Mazda CX-5",
+                "offers": {"price": "Call for price"},
+                "image": ["https://c.example/1.jpg?w=300"],
+            }
+        )
+        + '<div class="car" data-stock="A1" data-price="$23,500" data-model="CX-9">'
+        '<img data-src="https://c.example/1.jpg"><img data-src="https://c.example/2.jpg"></div>'
+    )
+    cards = {
+        "kind": "cards",
+        "selector": ".car",
+        "fields": {
+            "stock_number": "@data-stock",
+            "price": "@data-price",
+            "model": "@data-model",
+            "photos": "img@data-src",
+        },
+    }
     page = extract_page(html, PAGE, profile({"kind": "jsonld"}, cards))
     (vehicle,) = page.vehicles
-    assert vehicle.price == 23500                             # JSON-LD first, but its price was no price
-    assert vehicle.model == "CX-9"                            # a structured value beats the JSON-LD's title
+    assert vehicle.price == 23500  # JSON-LD first, but its price was no price
+    assert vehicle.model == "CX-9"  # a structured value beats the JSON-LD's title
     assert vehicle.photos == ["https://c.example/1.jpg", "https://c.example/2.jpg"]
     assert page.reports[0].sources["price"] == "2:cards"
 
 
 def test_cards_with_different_vins_and_the_same_link_stay_apart():
-    html = "".join(f'<div class="c" data-vin="{vin}" data-stock="{stock}">'
-                   '<a href="/same">2003 Honda Accord</a></div>'
-                   for vin, stock in ((ACCORD, "S1"), ("JM3KFBCM1K0123456", "S2")))
-    cards = {"kind": "cards", "selector": ".c", "fields": {"vin": "@data-vin", "stock_number": "@data-stock",
-                                                             "detail_url": "a@href", "title": "a"}}
+    html = "".join(
+        f'<div class="c" data-vin="{vin}" data-stock="{stock}"><a href="/same">2003 Honda Accord</a></div>'
+        for vin, stock in ((ACCORD, "S1"), ("JM3KFBCM1K0123456", "S2"))
+    )
+    cards = {
+        "kind": "cards",
+        "selector": ".c",
+        "fields": {"vin": "@data-vin", "stock_number": "@data-stock", "detail_url": "a@href", "title": "a"},
+    }
     assert len(extract_page(html, PAGE, profile(cards)).vehicles) == 2
 
 
 def test_look_alike_vins_do_not_make_a_second_vehicle():
-    car = jsonld({"@type": "Car", "vehicleIdentificationNumber": ACCORD, "sku": "S1",
-                  "name": "2003 Honda Accord"})
+    car = jsonld(
+        {"@type": "Car", "vehicleIdentificationNumber": ACCORD, "sku": "S1", "name": "2003 Honda Accord"}
+    )
     cards = {"kind": "cards", "selector": ".c", "fields": {"vin": "@data-vin"}}
     for spelled in ("１HGCM82633A004352", ACCORD + "\u200b", "1HGCM82633\u0410004352"):
         html = car + f'<div class="c" data-vin="{spelled}"></div>'
@@ -119,8 +202,9 @@ def test_look_alike_vins_do_not_make_a_second_vehicle():
 
 
 def test_a_vin_with_a_look_alike_letter_alone_is_kept_invalid_and_reported():
-    html = jsonld({"@type": "Car", "vehicleIdentificationNumber": "1HGCM82633\u0410004352",
-                   "name": "2003 Honda Accord"})
+    html = jsonld(
+        {"@type": "Car", "vehicleIdentificationNumber": "1HGCM82633\u0410004352", "name": "2003 Honda Accord"}
+    )
     page = extract_page(html, PAGE, get_profile("generic"))
     (vehicle,) = page.vehicles
     assert not vehicle.vin_valid and vehicle.key == f"vin:{ACCORD}"
@@ -128,9 +212,16 @@ def test_a_vin_with_a_look_alike_letter_alone_is_kept_invalid_and_reported():
 
 
 def test_the_vin_fills_a_missing_year_and_make_and_a_disagreement_is_a_warning():
-    html = jsonld({"@type": "Car", "vehicleIdentificationNumber": ACCORD, "model": "Accord"},
-                  {"@type": "Car", "vehicleIdentificationNumber": "5YJ3E1EB9NF184233", "model": "Model 3",
-                   "vehicleModelDate": "2021", "brand": "Tesla"})
+    html = jsonld(
+        {"@type": "Car", "vehicleIdentificationNumber": ACCORD, "model": "Accord"},
+        {
+            "@type": "Car",
+            "vehicleIdentificationNumber": "5YJ3E1EB9NF184233",
+            "model": "Model 3",
+            "vehicleModelDate": "2021",
+            "brand": "Tesla",
+        },
+    )
     page = extract_page(html, PAGE, get_profile("generic"))
     assert [(v.year, v.make) for v in page.vehicles] == [(2003, "Honda"), (2021, "Tesla")]
     assert page.reports[0].sources["make"] == "VIN"
@@ -139,14 +230,29 @@ def test_the_vin_fills_a_missing_year_and_make_and_a_disagreement_is_a_warning()
 
 
 def test_script_json_by_assignment_cut_out_of_a_longer_script():
-    state = {"inventory": {"items": [
-        {"vin": ACCORD, "stock": "S1", "title": "2003 Honda Accord EX", "note": "a } and a \" ;",
-         "media": {"photos": [{"url": "https://c.example/1.jpg"}, {"url": "https://c.example/2.jpg"}]}}]}}
+    state = {
+        "inventory": {
+            "items": [
+                {
+                    "vin": ACCORD,
+                    "stock": "S1",
+                    "title": "2003 Honda Accord EX",
+                    "note": 'a } and a " ;',
+                    "media": {
+                        "photos": [{"url": "https://c.example/1.jpg"}, {"url": "https://c.example/2.jpg"}]
+                    },
+                }
+            ]
+        }
+    }
     text = json.dumps(state).replace("/", "\\u002F").replace("a }", "a \\-}")
     html = f'<script>var x = 1;window.__INITIAL_STATE__ = {text};window.__NEXT__ = {{"other": [1]}};</script>'
-    source = {"kind": "script_json", "assignment": "window.__INITIAL_STATE__", "vehicles": "inventory.items",
-              "fields": {"vin": "vin", "stock_number": "stock", "title": "title",
-                         "photos": "media.photos[*].url"}}
+    source = {
+        "kind": "script_json",
+        "assignment": "window.__INITIAL_STATE__",
+        "vehicles": "inventory.items",
+        "fields": {"vin": "vin", "stock_number": "stock", "title": "title", "photos": "media.photos[*].url"},
+    }
     (vehicle,) = extract_page(html, PAGE, profile(source)).vehicles
     assert (vehicle.vin, vehicle.model, vehicle.trim) == (ACCORD, "Accord", "EX")
     assert vehicle.photos == ["https://c.example/1.jpg", "https://c.example/2.jpg"]
@@ -155,9 +261,17 @@ def test_script_json_by_assignment_cut_out_of_a_longer_script():
 def test_script_json_in_a_json_encoded_string_and_other_spellings_of_the_name():
     data = json.dumps([{"vin": ACCORD, "year": "2003", "make": {"name": "Honda"}, "model": "Accord"}])
     html = f"<script>DDC.dataLayer[\"vehicles\"] = {json.dumps(data)}; DDC.dataLayer['page'] = {{}};</script>"
-    source = {"kind": "script_json", "assignment": "DDC.dataLayer['vehicles']", "vehicles": "@",
-              "fields": {"vin": "vin", "year": {"path": "year", "type": "int"}, "make": "make.name",
-                         "model": "model"}}
+    source = {
+        "kind": "script_json",
+        "assignment": "DDC.dataLayer['vehicles']",
+        "vehicles": "@",
+        "fields": {
+            "vin": "vin",
+            "year": {"path": "year", "type": "int"},
+            "make": "make.name",
+            "model": "model",
+        },
+    }
     (vehicle,) = extract_page(html, PAGE, profile(source)).vehicles
     assert (vehicle.year, vehicle.make, vehicle.model) == (2003, "Honda", "Accord")
 
@@ -166,9 +280,16 @@ def test_script_json_by_selector_with_a_regex_field():
     results = [{"id": "S5", "label": "2019 Kia Soul +", "km": "12,000 km"}]
     data = {"props": {"pageProps": {"results": results}}}
     html = f'<script id="__NEXT_DATA__" type="application/json">{json.dumps(data)}</script>'
-    source = {"kind": "script_json", "selector": "script#__NEXT_DATA__",
-              "vehicles": "props.pageProps.results", "fields": {"stock_number": "id", "title": "label",
-                         "mileage": {"path": "km", "regex": r"([\d,]+) km", "type": "int"}}}
+    source = {
+        "kind": "script_json",
+        "selector": "script#__NEXT_DATA__",
+        "vehicles": "props.pageProps.results",
+        "fields": {
+            "stock_number": "id",
+            "title": "label",
+            "mileage": {"path": "km", "regex": r"([\d,]+) km", "type": "int"},
+        },
+    }
     (vehicle,) = extract_page(html, PAGE, profile(source)).vehicles
     assert (vehicle.stock_number, vehicle.model, vehicle.mileage) == ("S5", "Soul", 12000)
 
@@ -182,15 +303,25 @@ def test_script_json_that_is_not_there_or_does_not_parse_is_reported():
 
 
 def test_card_field_specs_attributes_srcset_regex_and_types():
-    html = ('<div class="v" data-id="S1" data-special="true"><a class="t" href="/d/1">2019 Kia Soul</a>'
-            '<span class="km">Odometer: 41,230 mi</span><span class="vin">VIN: KNDJN2A2XK7000001</span>'
-            '<img src="data:image/gif;base64,AAAA" data-srcset="/p/1-300.jpg 300w, /p/1-1280.jpg 1280w">'
-            '<img data-lazy-src="/p/2.jpg" src="/p/spacer.gif"></div>')
-    cards = {"kind": "cards", "selector": "div.v", "fields": {
-        "stock_number": "@data-id", "featured": {"attr": "data-special", "type": "bool"}, "title": "a.t",
-        "detail_url": "a.t@href", "mileage": {"selector": ".km", "regex": r"([\d,]+) mi", "type": "int"},
-        "vin": {"selector": ".vin", "regex": r"VIN:\s*(\w{17})"},
-        "photos": "img@data-srcset|data-lazy-src|src"}}
+    html = (
+        '<div class="v" data-id="S1" data-special="true"><a class="t" href="/d/1">2019 Kia Soul</a>'
+        '<span class="km">Odometer: 41,230 mi</span><span class="vin">VIN: KNDJN2A2XK7000001</span>'
+        '<img src="data:image/gif;base64,AAAA" data-srcset="/p/1-300.jpg 300w, /p/1-1280.jpg 1280w">'
+        '<img data-lazy-src="/p/2.jpg" src="/p/spacer.gif"></div>'
+    )
+    cards = {
+        "kind": "cards",
+        "selector": "div.v",
+        "fields": {
+            "stock_number": "@data-id",
+            "featured": {"attr": "data-special", "type": "bool"},
+            "title": "a.t",
+            "detail_url": "a.t@href",
+            "mileage": {"selector": ".km", "regex": r"([\d,]+) mi", "type": "int"},
+            "vin": {"selector": ".vin", "regex": r"VIN:\s*(\w{17})"},
+            "photos": "img@data-srcset|data-lazy-src|src",
+        },
+    }
     (vehicle,) = extract_page(html, PAGE, profile(cards)).vehicles
     assert (vehicle.stock_number, vehicle.featured, vehicle.mileage) == ("S1", True, 41230)
     assert vehicle.vin == "KNDJN2A2XK7000001" and vehicle.detail_url == "https://dealer.example/d/1"
@@ -198,32 +329,49 @@ def test_card_field_specs_attributes_srcset_regex_and_types():
 
 
 def test_a_card_inside_a_card_is_not_a_second_vehicle():
-    html = ('<div class="v" data-stock="S1"><b>2019 Kia Soul</b>'
-            '<div class="v" data-stock="S1">inner</div></div>')
+    html = (
+        '<div class="v" data-stock="S1"><b>2019 Kia Soul</b><div class="v" data-stock="S1">inner</div></div>'
+    )
     cards = {"kind": "cards", "selector": ".v", "fields": {"stock_number": "@data-stock", "title": "b"}}
     page = extract_page(html, PAGE, profile(cards))
     assert len(page.vehicles) == 1 and page.skipped == []
 
 
 def test_a_detail_page_gallery_adds_to_a_hero_only_json_ld():
-    html = (jsonld({"@type": "Car", "vehicleIdentificationNumber": ACCORD, "name": "2003 Honda Accord",
-                    "url": "https://dealer.example/v/1", "image": "https://c.example/2.jpg?w=640"})
-            + '<div class="gallery">' + "".join(f'<img data-src="https://c.example/{n}.jpg?w=1920">'
-                                               for n in (1, 2, 3)) + "</div>")
+    html = (
+        jsonld(
+            {
+                "@type": "Car",
+                "vehicleIdentificationNumber": ACCORD,
+                "name": "2003 Honda Accord",
+                "url": "https://dealer.example/v/1",
+                "image": "https://c.example/2.jpg?w=640",
+            }
+        )
+        + '<div class="gallery">'
+        + "".join(f'<img data-src="https://c.example/{n}.jpg?w=1920">' for n in (1, 2, 3))
+        + "</div>"
+    )
     lambert = get_profile("lambert")
     detail = extract_detail(html, "https://dealer.example/v/1", lambert)
-    assert detail.vehicle.photos == ["https://c.example/2.jpg?w=1920", "https://c.example/1.jpg?w=1920",
-                                     "https://c.example/3.jpg?w=1920"]
+    assert detail.vehicle.photos == [
+        "https://c.example/2.jpg?w=1920",
+        "https://c.example/1.jpg?w=1920",
+        "https://c.example/3.jpg?w=1920",
+    ]
     assert photos_from_detail(html, "https://dealer.example/v/1", lambert) == detail.vehicle.photos
     assert photos_from_detail("<p>gone</p>", "https://dealer.example/v/1", lambert) == []
 
 
 def test_next_page_and_a_page_wide_card():
-    html = (f'<link rel="next" href="?page=2"><div id="vdp" data-vin="{ACCORD}"><h1>2003 Honda Accord</h1>'
-            '<ul class="g"><li><img src="/a.jpg"></li></ul></div>')
+    html = (
+        f'<link rel="next" href="?page=2"><div id="vdp" data-vin="{ACCORD}"><h1>2003 Honda Accord</h1>'
+        '<ul class="g"><li><img src="/a.jpg"></li></ul></div>'
+    )
     whole_page = {"kind": "cards", "fields": {"vin": "#vdp@data-vin", "title": "h1", "photos": ".g img@src"}}
-    page = extract_page(html, "https://dealer.example/used?page=1",
-                        profile(whole_page, next_page="link[rel=next]@href"))
+    page = extract_page(
+        html, "https://dealer.example/used?page=1", profile(whole_page, next_page="link[rel=next]@href")
+    )
     assert page.next_url == "https://dealer.example/used?page=2"
     assert [(v.vin, v.photos) for v in page.vehicles] == [(ACCORD, ["https://dealer.example/a.jpg"])]
     generic = extract_page(html, PAGE, get_profile("generic"))
@@ -232,6 +380,11 @@ def test_next_page_and_a_page_wide_card():
 
 def test_the_same_detail_url_written_differently_is_the_same_vehicle():
     car = {"@type": "Car", "vehicleIdentificationNumber": ACCORD, "url": "https://Dealer.example/v/1/"}
-    product = {"@type": "Product", "sku": "S1", "url": "https://dealer.example/v/1#offer", "name": "2003 Honda Accord"}
+    product = {
+        "@type": "Product",
+        "sku": "S1",
+        "url": "https://dealer.example/v/1#offer",
+        "name": "2003 Honda Accord",
+    }
     (vehicle,) = extract_page(jsonld(car, product), PAGE, get_profile("generic")).vehicles
     assert (vehicle.vin, vehicle.stock_number, vehicle.model) == (ACCORD, "S1", "Accord")

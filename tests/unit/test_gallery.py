@@ -1,4 +1,5 @@
 """Galleries: one entry per photo (the largest size, at the first position), no placeholders or stock art."""
+
 from inventory.dealer_site.extract import clean_photo_urls
 from inventory.dealer_site.extraction.gallery import GalleryRules, clean_gallery, rules_from_profile
 from inventory.dealer_site.profiles import load_profile
@@ -6,90 +7,157 @@ from inventory.dealer_site.profiles import load_profile
 PAGE = "https://dealer.example/inventory/used"
 
 
-def photos(values, rules=GalleryRules()):
-    return clean_gallery(values, PAGE, rules).photos
+def photos(values, rules=None):
+    return clean_gallery(values, PAGE, rules or GalleryRules()).photos
 
 
 def test_query_size_variants_collapse_to_the_largest_at_the_first_position():
-    assert photos(["https://cdn.example/a.jpg?w=320", "https://cdn.example/b.jpg",
-                   "https://cdn.example/a.jpg?w=1280&q=80", "https://cdn.example/a.jpg?width=640"]) == \
-        ["https://cdn.example/a.jpg?w=1280&q=80", "https://cdn.example/b.jpg"]
+    assert photos(
+        [
+            "https://cdn.example/a.jpg?w=320",
+            "https://cdn.example/b.jpg",
+            "https://cdn.example/a.jpg?w=1280&q=80",
+            "https://cdn.example/a.jpg?width=640",
+        ]
+    ) == ["https://cdn.example/a.jpg?w=1280&q=80", "https://cdn.example/b.jpg"]
 
 
 def test_an_unmarked_url_is_the_original_and_beats_every_size():
-    assert photos(["https://cdn.example/a.jpg?w=4000&h=3000", "https://cdn.example/a.jpg",
-                   "https://cdn.example/a.jpg?impolicy=resize"]) == ["https://cdn.example/a.jpg"]
+    assert photos(
+        [
+            "https://cdn.example/a.jpg?w=4000&h=3000",
+            "https://cdn.example/a.jpg",
+            "https://cdn.example/a.jpg?impolicy=resize",
+        ]
+    ) == ["https://cdn.example/a.jpg"]
 
 
 def test_other_query_parameters_keep_photos_apart():
-    assert photos(["https://cdn.example/p?id=1&w=100", "https://cdn.example/p?id=2&w=100"]) == \
-        ["https://cdn.example/p?id=1&w=100", "https://cdn.example/p?id=2&w=100"]
+    assert photos(["https://cdn.example/p?id=1&w=100", "https://cdn.example/p?id=2&w=100"]) == [
+        "https://cdn.example/p?id=1&w=100",
+        "https://cdn.example/p?id=2&w=100",
+    ]
 
 
 def test_path_segment_wordpress_and_thumbnail_folder_sizes():
-    assert photos(["https://cdn.example/v/640x480/1.jpg", "https://cdn.example/v/1600x1200/1.jpg",
-                   "https://cdn.example/v/1280x960/1.jpg"]) == ["https://cdn.example/v/1600x1200/1.jpg"]
-    assert photos(["https://d.example/up/car-300x200.jpg", "https://d.example/up/car-1024x683.jpg"]) == \
-        ["https://d.example/up/car-1024x683.jpg"]
-    assert photos(["https://d.example/up/car-300x200.jpg", "https://d.example/up/car.jpg"]) == \
-        ["https://d.example/up/car.jpg"]
-    assert photos(["//img.example/thumbnails/320/7.jpg", "https://img.example/7.jpg",
-                   "https://img.example/thumbnails/640/8.jpg"]) == \
-        ["https://img.example/7.jpg", "https://img.example/thumbnails/640/8.jpg"]
+    assert photos(
+        [
+            "https://cdn.example/v/640x480/1.jpg",
+            "https://cdn.example/v/1600x1200/1.jpg",
+            "https://cdn.example/v/1280x960/1.jpg",
+        ]
+    ) == ["https://cdn.example/v/1600x1200/1.jpg"]
+    assert photos(["https://d.example/up/car-300x200.jpg", "https://d.example/up/car-1024x683.jpg"]) == [
+        "https://d.example/up/car-1024x683.jpg"
+    ]
+    assert photos(["https://d.example/up/car-300x200.jpg", "https://d.example/up/car.jpg"]) == [
+        "https://d.example/up/car.jpg"
+    ]
+    assert photos(
+        [
+            "//img.example/thumbnails/320/7.jpg",
+            "https://img.example/7.jpg",
+            "https://img.example/thumbnails/640/8.jpg",
+        ]
+    ) == ["https://img.example/7.jpg", "https://img.example/thumbnails/640/8.jpg"]
 
 
 def test_what_is_dropped_and_why():
-    gallery = clean_gallery([
-        "data:image/gif;base64,R0lGOD", "javascript:void(0)", "https://cdn.example/camera.svg",
-        "https://cdn.example/coming-soon.jpg", "https://cdn.example/img/NoPhoto.png",
-        "ftp://cdn.example/1.jpg",
-        "https://cdn.example/x/placeholder-car.webp", "https://cdn.example/image-unavailable.png",
-        "https://cdn.example/casino-photo.jpg"], PAGE)
-    assert gallery.photos == ["https://cdn.example/casino-photo.jpg"]      # "no-photo" only as a word
+    gallery = clean_gallery(
+        [
+            "data:image/gif;base64,R0lGOD",
+            "javascript:void(0)",
+            "https://cdn.example/camera.svg",
+            "https://cdn.example/coming-soon.jpg",
+            "https://cdn.example/img/NoPhoto.png",
+            "ftp://cdn.example/1.jpg",
+            "https://cdn.example/x/placeholder-car.webp",
+            "https://cdn.example/image-unavailable.png",
+            "https://cdn.example/casino-photo.jpg",
+        ],
+        PAGE,
+    )
+    assert gallery.photos == ["https://cdn.example/casino-photo.jpg"]  # "no-photo" only as a word
     assert [d["reason"] for d in gallery.dropped] == [
-        "data: URL", "javascript: URL", "SVG image", "placeholder", "placeholder", "not an http(s) URL",
-        "placeholder", "placeholder"]
+        "data: URL",
+        "javascript: URL",
+        "SVG image",
+        "placeholder",
+        "placeholder",
+        "not an http(s) URL",
+        "placeholder",
+        "placeholder",
+    ]
 
 
 def test_profile_placeholders_and_stock_art():
     rules = GalleryRules(placeholders=(r"/awaiting-photos/",), stock_art=(r"cdn\.oem\.example/stock/",))
-    gallery = clean_gallery(["https://cdn.example/awaiting-photos/1.jpg",
-                             "https://cdn.oem.example/stock/rav4.jpg", "https://cdn.example/real/1.jpg"],
-                            PAGE, rules)
+    gallery = clean_gallery(
+        [
+            "https://cdn.example/awaiting-photos/1.jpg",
+            "https://cdn.oem.example/stock/rav4.jpg",
+            "https://cdn.example/real/1.jpg",
+        ],
+        PAGE,
+        rules,
+    )
     assert gallery.photos == ["https://cdn.example/real/1.jpg"]
     assert [d["reason"] for d in gallery.dropped] == ["placeholder", "stock art"]
 
 
 def test_protocol_relative_relative_and_http_only_urls_stay_absolute():
     assert photos(["//cdn.example/a.jpg", "/p/b.jpg", "c.jpg", "http://old-host.example/d.jpg"]) == [
-        "https://cdn.example/a.jpg", "https://dealer.example/p/b.jpg",
-        "https://dealer.example/inventory/c.jpg", "http://old-host.example/d.jpg"]
+        "https://cdn.example/a.jpg",
+        "https://dealer.example/p/b.jpg",
+        "https://dealer.example/inventory/c.jpg",
+        "http://old-host.example/d.jpg",
+    ]
     on_http = clean_gallery(["//cdn.example/a.jpg"], "http://dealer.example/")
     assert on_http.photos == ["http://cdn.example/a.jpg"]
 
 
 def test_full_size_rewrites_only_for_the_hosts_the_profile_lists():
-    profile = load_profile({"sources": [{"kind": "jsonld"}], "full_size": [
-        {"host": "pictures.cdn.example", "drop_query": ["impolicy", "w", "h"]},
-        {"host": "*.media.example", "drop_query": ["w"]}]})
+    profile = load_profile(
+        {
+            "sources": [{"kind": "jsonld"}],
+            "full_size": [
+                {"host": "pictures.cdn.example", "drop_query": ["impolicy", "w", "h"]},
+                {"host": "*.media.example", "drop_query": ["w"]},
+            ],
+        }
+    )
     rules = rules_from_profile(profile)
-    assert photos(["https://pictures.cdn.example/1.jpg?impolicy=resize&w=640&h=480",
-                   "https://pictures.cdn.example/2.jpg?w=640&v=3",
-                   "https://eu.media.example/3.jpg?w=300", "https://media.example/4.jpg?w=300",
-                   "https://other.example/5.jpg?w=640&h=480"], rules) == [
-        "https://pictures.cdn.example/1.jpg", "https://pictures.cdn.example/2.jpg?v=3",
-        "https://eu.media.example/3.jpg", "https://media.example/4.jpg?w=300",
-        "https://other.example/5.jpg?w=640&h=480"]
+    assert photos(
+        [
+            "https://pictures.cdn.example/1.jpg?impolicy=resize&w=640&h=480",
+            "https://pictures.cdn.example/2.jpg?w=640&v=3",
+            "https://eu.media.example/3.jpg?w=300",
+            "https://media.example/4.jpg?w=300",
+            "https://other.example/5.jpg?w=640&h=480",
+        ],
+        rules,
+    ) == [
+        "https://pictures.cdn.example/1.jpg",
+        "https://pictures.cdn.example/2.jpg?v=3",
+        "https://eu.media.example/3.jpg",
+        "https://media.example/4.jpg?w=300",
+        "https://other.example/5.jpg?w=640&h=480",
+    ]
 
 
 def test_drops_are_recorded_for_the_explain_report():
-    gallery = clean_gallery(["https://c.example/a.jpg?w=100", "https://c.example/a.jpg",
-                             "https://c.example/a.jpg"], PAGE)
+    gallery = clean_gallery(
+        ["https://c.example/a.jpg?w=100", "https://c.example/a.jpg", "https://c.example/a.jpg"], PAGE
+    )
     assert gallery.photos == ["https://c.example/a.jpg"]
-    assert gallery.dropped == [{"url": "https://c.example/a.jpg?w=100", "reason": "smaller size of photo 1"},
-                               {"url": "https://c.example/a.jpg", "reason": "duplicate of photo 1"}]
+    assert gallery.dropped == [
+        {"url": "https://c.example/a.jpg?w=100", "reason": "smaller size of photo 1"},
+        {"url": "https://c.example/a.jpg", "reason": "duplicate of photo 1"},
+    ]
 
 
 def test_clean_photo_urls_keeps_host_case_and_order():
-    assert clean_photo_urls(["Http://CDN.example/a.jpg", "b.jpg", "b.jpg"], "http://h/x/") == \
-        ["http://CDN.example/a.jpg", "http://h/x/b.jpg"]
+    assert clean_photo_urls(["Http://CDN.example/a.jpg", "b.jpg", "b.jpg"], "http://h/x/") == [
+        "http://CDN.example/a.jpg",
+        "http://h/x/b.jpg",
+    ]

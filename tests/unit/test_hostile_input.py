@@ -1,19 +1,20 @@
 """Hostile input, the pure parts (issue 10): redirects checked hop by hop, bounded reads, strict query
 parameters, the masked busy error, the photo guard, D1-safe integers, robots.txt retries, MAX_VEHICLES."""
+
 import asyncio
 import json
 
 import pytest
 
 from inventory import safe_json
+from inventory.api.checks import ApiError, parse_json_body, plain_name, query_int
 from inventory.db import retry_when_busy
 from inventory.dealer_site.extract import Vehicle
+from inventory.dealer_site.fetching import ScrapeLimits, SiteError, fetch_inventory
+from inventory.dealer_site.profiles import get_profile
+from inventory.dealer_site.saving import plan_save
 from inventory.net.http import HttpResponse, RedirectRefused, ResponseTooLarge, get_following_redirects
 from inventory.net.urllib_transport import UrllibHttp
-from inventory.dealer_site.profiles import get_profile
-from inventory.dealer_site.fetching import ScrapeLimits, SiteError, fetch_inventory
-from inventory.dealer_site.saving import plan_save
-from inventory.api.checks import ApiError, parse_json_body, plain_name, query_int
 
 
 class Scripted:
@@ -39,9 +40,13 @@ def no_localhost(url):
 
 
 def test_every_redirect_hop_is_checked_before_it_is_fetched():
-    http = Scripted({"http://cdn.example/a.jpg": redirect("/b.jpg"),
-                     "http://cdn.example/b.jpg": redirect("http://localhost/secret"),
-                     "http://localhost/secret": HttpResponse(200, b"secret")})
+    http = Scripted(
+        {
+            "http://cdn.example/a.jpg": redirect("/b.jpg"),
+            "http://cdn.example/b.jpg": redirect("http://localhost/secret"),
+            "http://localhost/secret": HttpResponse(200, b"secret"),
+        }
+    )
     with pytest.raises(RedirectRefused, match="localhost refused"):
         asyncio.run(get_following_redirects(http, "http://cdn.example/a.jpg", check_url=no_localhost))
     assert http.asked == ["http://cdn.example/a.jpg", "http://cdn.example/b.jpg"]
@@ -51,9 +56,13 @@ def test_redirects_are_followed_at_most_five_times():
     loop = {f"http://cdn.example/{n}": redirect(f"/{n + 1}") for n in range(10)}
     with pytest.raises(RedirectRefused, match="more than 5"):
         asyncio.run(get_following_redirects(Scripted(loop), "http://cdn.example/0", check_url=no_localhost))
-    answer, final = asyncio.run(get_following_redirects(
-        Scripted({**loop, "http://cdn.example/3": HttpResponse(200, b"ok")}), "http://cdn.example/0",
-        check_url=no_localhost))
+    answer, final = asyncio.run(
+        get_following_redirects(
+            Scripted({**loop, "http://cdn.example/3": HttpResponse(200, b"ok")}),
+            "http://cdn.example/0",
+            check_url=no_localhost,
+        )
+    )
     assert (answer.body, final) == (b"ok", "http://cdn.example/3")
 
 
@@ -61,7 +70,9 @@ def test_the_urllib_transport_reads_no_more_than_max_bytes_and_follows_no_redire
     site.set_knobs({"pad_page_bytes": 3_000_000})
     with pytest.raises(ResponseTooLarge):
         asyncio.run(UrllibHttp().request("GET", site.site_url + "/inventory", max_bytes=1_000_000))
-    site.set_knobs({"pad_page_bytes": 0, "photo_faults": {"/photos/L10001/1.png": "redirect:/photos/L10001/2.png"}})
+    site.set_knobs(
+        {"pad_page_bytes": 0, "photo_faults": {"/photos/L10001/1.png": "redirect:/photos/L10001/2.png"}}
+    )
     answer = asyncio.run(UrllibHttp().request("GET", site.cdn_url + "/photos/L10001/1.png"))
     assert answer.status == 302 and answer.headers["location"] == "/photos/L10001/2.png"
     site.reset()
@@ -70,15 +81,29 @@ def test_the_urllib_transport_reads_no_more_than_max_bytes_and_follows_no_redire
 def test_a_page_over_max_page_bytes_is_a_site_error_naming_the_limit(site):
     site.set_knobs({"pad_page_bytes": 2_000_000})
     with pytest.raises(SiteError, match="MAX_PAGE_BYTES"):
-        asyncio.run(fetch_inventory(UrllibHttp(), site.site_url + "/inventory", get_profile("lambert"),
-                                    limits=ScrapeLimits(max_page_bytes=1_000_000), log=lambda *_: None))
+        asyncio.run(
+            fetch_inventory(
+                UrllibHttp(),
+                site.site_url + "/inventory",
+                get_profile("lambert"),
+                limits=ScrapeLimits(max_page_bytes=1_000_000),
+                log=lambda *_: None,
+            )
+        )
     site.reset()
 
 
 def test_more_vehicles_than_max_vehicles_is_a_site_error(site):
     with pytest.raises(SiteError, match="MAX_VEHICLES"):
-        asyncio.run(fetch_inventory(UrllibHttp(), site.site_url + "/inventory", get_profile("lambert"),
-                                    limits=ScrapeLimits(max_vehicles=100), log=lambda *_: None))
+        asyncio.run(
+            fetch_inventory(
+                UrllibHttp(),
+                site.site_url + "/inventory",
+                get_profile("lambert"),
+                limits=ScrapeLimits(max_vehicles=100),
+                log=lambda *_: None,
+            )
+        )
 
 
 def test_robots_txt_gets_the_same_retries_as_pages(site):
@@ -92,8 +117,11 @@ def test_robots_txt_gets_the_same_retries_as_pages(site):
             return await super().request(method, url, **kwargs)
 
     site.set_knobs({"vehicle_count": 5})
-    inventory = asyncio.run(fetch_inventory(RobotsFailsOnce(), site.site_url + "/inventory",
-                                            get_profile("lambert"), log=lambda *_: None))
+    inventory = asyncio.run(
+        fetch_inventory(
+            RobotsFailsOnce(), site.site_url + "/inventory", get_profile("lambert"), log=lambda *_: None
+        )
+    )
     assert len(inventory.vehicles) == 5
     site.reset()
 
@@ -134,13 +162,20 @@ def test_the_masked_busy_error_of_wrangler_dev_is_retried():
 
     async def no_sleep(_):
         pass
+
     assert asyncio.run(retry_when_busy(operation, sleep=no_sleep, log=lambda *_: None)) == "rows"
     assert len(calls) == 2
 
 
 def existing_row(n: int, photos: list[str]) -> dict:
-    return {"id": n, "vehicle_key": f"stock:S{n}", "status": "active", "images": json.dumps(photos),
-            "source_images": json.dumps(photos), "content_hash": "old"}
+    return {
+        "id": n,
+        "vehicle_key": f"stock:S{n}",
+        "status": "active",
+        "images": json.dumps(photos),
+        "source_images": json.dumps(photos),
+        "content_hash": "old",
+    }
 
 
 def listed(n: int, photos: list[str]) -> Vehicle:

@@ -2,21 +2,38 @@ import json
 
 import pytest
 
+from inventory.api.checks import ApiError, check_admin, id_list, int_in_range, parse_json_body
 from inventory.photos.display import display_url, image_id_for
 from inventory.photos.transports import multipart
-from inventory.photos.verdicts import EXISTS, FATAL, OK, PERMANENT, TRANSIENT, judge_api_answer, judge_vendor_download
-from inventory.api.checks import ApiError, check_admin, id_list, int_in_range, parse_json_body
+from inventory.photos.verdicts import (
+    EXISTS,
+    FATAL,
+    OK,
+    PERMANENT,
+    TRANSIENT,
+    judge_api_answer,
+    judge_vendor_download,
+)
 
 
 def envelope(code=None, message="", result=None):
-    return json.dumps({"success": code is None, "errors": [] if code is None else [{"code": code, "message": message}],
-                       "messages": [], "result": result}).encode()
+    return json.dumps(
+        {
+            "success": code is None,
+            "errors": [] if code is None else [{"code": code, "message": message}],
+            "messages": [],
+            "result": result,
+        }
+    ).encode()
 
 
 def test_display_rule_of_the_seed():
     assert display_url("https://cdn.v/1.jpg", "H") == "https://cdn.v/1.jpg"
     assert display_url("abc-1", "H", "thumbnail") == "https://imagedelivery.net/H/abc-1/thumbnail"
-    assert display_url("a%b", "H", delivery_base="http://127.0.0.1:8791/") == "http://127.0.0.1:8791/H/a%25b/public"
+    assert (
+        display_url("a%b", "H", delivery_base="http://127.0.0.1:8791/")
+        == "http://127.0.0.1:8791/H/a%25b/public"
+    )
 
 
 def test_image_ids_are_deterministic_per_source_photo():
@@ -25,23 +42,36 @@ def test_image_ids_are_deterministic_per_source_photo():
     assert len(image_id_for("http://v/" + "x" * 5000)) < 1024
 
 
-@pytest.mark.parametrize("status, body, headers, kind", [
-    (200, envelope(result={"id": "x"}), {}, OK),
-    (409, envelope(5409, "Resource already exists"), {}, EXISTS),
-    (429, envelope(971, "Please wait"), {"retry-after": "7"}, TRANSIENT),
-    (503, b"<html>", {}, TRANSIENT),
-    (401, envelope(10000, "Authentication error"), {}, FATAL),
-    (400, envelope(5455, "Failed to fetch image from URL: (404)"), {}, PERMANENT),
-    (400, envelope(5455, "Failed to fetch image from URL: (502)"), {}, TRANSIENT),
-    # A socket error at the fetch is no answer from the vendor: the errno is not an HTTP status.
-    (400, envelope(5455, "Failed to fetch image from URL: ([Errno 111] Connection refused)"), {}, TRANSIENT),
-    (400, envelope(5455, "Failed to fetch image from URL: ([Errno 104] Connection reset by peer)"), {}, TRANSIENT),
-    (400, envelope(5455, "Failed to fetch image from URL: (301)"), {}, PERMANENT),
-    (400, envelope(5455, "Failed to fetch image from URL: (410) for photo 503.png"), {}, PERMANENT),
-    (415, envelope(5415, "unsupported image format"), {}, PERMANENT),
-    (413, envelope(5413, "Image too large"), {}, PERMANENT),
-    (400, envelope(5400, "bad"), {}, PERMANENT),
-])
+@pytest.mark.parametrize(
+    "status, body, headers, kind",
+    [
+        (200, envelope(result={"id": "x"}), {}, OK),
+        (409, envelope(5409, "Resource already exists"), {}, EXISTS),
+        (429, envelope(971, "Please wait"), {"retry-after": "7"}, TRANSIENT),
+        (503, b"<html>", {}, TRANSIENT),
+        (401, envelope(10000, "Authentication error"), {}, FATAL),
+        (400, envelope(5455, "Failed to fetch image from URL: (404)"), {}, PERMANENT),
+        (400, envelope(5455, "Failed to fetch image from URL: (502)"), {}, TRANSIENT),
+        # A socket error at the fetch is no answer from the vendor: the errno is not an HTTP status.
+        (
+            400,
+            envelope(5455, "Failed to fetch image from URL: ([Errno 111] Connection refused)"),
+            {},
+            TRANSIENT,
+        ),
+        (
+            400,
+            envelope(5455, "Failed to fetch image from URL: ([Errno 104] Connection reset by peer)"),
+            {},
+            TRANSIENT,
+        ),
+        (400, envelope(5455, "Failed to fetch image from URL: (301)"), {}, PERMANENT),
+        (400, envelope(5455, "Failed to fetch image from URL: (410) for photo 503.png"), {}, PERMANENT),
+        (415, envelope(5415, "unsupported image format"), {}, PERMANENT),
+        (413, envelope(5413, "Image too large"), {}, PERMANENT),
+        (400, envelope(5400, "bad"), {}, PERMANENT),
+    ],
+)
 def test_api_answers_are_sorted_into_what_to_do(status, body, headers, kind):
     verdict = judge_api_answer(status, body, headers)
     assert verdict.kind == kind
@@ -59,7 +89,9 @@ def test_vendor_downloads_are_checked_before_upload():
 
 
 def test_multipart_carries_fields_and_files():
-    body, content_type = multipart({"url": "http://v/1", "id": "x"}, {"file": ("a.png", b"\x89PNG", "image/png")})
+    body, content_type = multipart(
+        {"url": "http://v/1", "id": "x"}, {"file": ("a.png", b"\x89PNG", "image/png")}
+    )
     boundary = content_type.split("boundary=")[1]
     assert body.count(f"--{boundary}".encode()) == 4 and body.endswith(f"--{boundary}--\r\n".encode())
     assert b'name="url"\r\n\r\nhttp://v/1\r\n' in body and b'filename="a.png"' in body
@@ -92,12 +124,19 @@ def test_body_and_parameter_validation():
 def test_photo_urls_are_refused_outside_public_allowed_hosts():
     from inventory.config import host_list as parse_allowed_hosts
     from inventory.net.url_guard import refuse_url as refuse_photo_url
+
     allowed = parse_allowed_hosts(" cdn.dealer.com, *.photos.net ")
     assert refuse_photo_url("https://cdn.dealer.com/1.jpg", allowed) is None
     assert refuse_photo_url("https://a.b.photos.net/1.jpg", allowed) is None
     assert "ALLOWED_IMAGE_HOSTS" in refuse_photo_url("https://evil.example/1.jpg", allowed)
-    for url in ("http://127.0.0.1/x", "http://10.1.2.3/x", "http://169.254.169.254/latest", "http://[::1]/x",
-                "http://localhost:8080/x", "http://printer.local/x"):
+    for url in (
+        "http://127.0.0.1/x",
+        "http://10.1.2.3/x",
+        "http://169.254.169.254/latest",
+        "http://[::1]/x",
+        "http://localhost:8080/x",
+        "http://printer.local/x",
+    ):
         assert "not public" in refuse_photo_url(url, []), url
     assert "scheme" in refuse_photo_url("file:///etc/passwd", [])
     assert "scheme" in refuse_photo_url("ftp://cdn.dealer.com/1.jpg", [])

@@ -1,4 +1,5 @@
 """D1 migrations: wrangler's layout, never edited once committed, and schema.sql what they add up to."""
+
 import hashlib
 import re
 import sqlite3
@@ -42,8 +43,11 @@ def _normalized(sql: str) -> str:
 def schema_objects(con: sqlite3.Connection) -> dict[str, str]:
     """'type name' -> its normalized CREATE statement, for every table, index, view and trigger of ours."""
     rows = con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL").fetchall()
-    return {f"{kind} {name}": _normalized(sql) for kind, name, table, sql in rows
-            if not any(n.startswith(INTERNAL_PREFIXES) for n in (name, table))}
+    return {
+        f"{kind} {name}": _normalized(sql)
+        for kind, name, table, sql in rows
+        if not any(n.startswith(INTERNAL_PREFIXES) for n in (name, table))
+    }
 
 
 def migrated_database(files: list[Path]) -> sqlite3.Connection:
@@ -70,25 +74,31 @@ def test_migrations_are_named_as_wrangler_applies_them_numbered_from_0001_withou
 def test_no_committed_migration_has_changed():
     for name, digest in recorded_checksums().items():
         path = MIGRATIONS / name
-        assert path.exists(), (f"migrations/{name} was removed, but deployed databases have applied it: "
-                               f"restore it (git checkout migrations/{name})")
+        assert path.exists(), (
+            f"migrations/{name} was removed, but deployed databases have applied it: "
+            f"restore it (git checkout migrations/{name})"
+        )
         assert sha256(path) == digest, (
             f"migrations/{name} changed after it was committed. A database that already applied it never "
             "runs it again, so the change would reach new databases only. Restore it (git checkout "
-            f"migrations/{name}) and make the change in a new migration, migrations/{next_migration_name()}.")
+            f"migrations/{name}) and make the change in a new migration, migrations/{next_migration_name()}."
+        )
 
 
 def test_every_migration_has_its_checksum_recorded():
     unrecorded = [path.name for path in migration_files() if path.name not in recorded_checksums()]
-    assert not unrecorded, ("record each new migration's checksum once it is final, e.g. "
-                            f"(cd migrations && sha256sum {unrecorded[0]} >> SHA256SUMS)")
+    assert not unrecorded, (
+        "record each new migration's checksum once it is final, e.g. "
+        f"(cd migrations && sha256sum {unrecorded[0]} >> SHA256SUMS)"
+    )
 
 
 def test_schema_sql_equals_the_migrations_applied_to_an_empty_database():
     expected = schema_objects(migrated_database(migration_files()))
     assert "table vehicles" in expected and "index images_by_claim" in expected
     assert schema_objects(schema_sql_database()) == expected, (
-        "schema.sql is not what migrations/ add up to: make the same change in both")
+        "schema.sql is not what migrations/ add up to: make the same change in both"
+    )
 
 
 def test_a_column_added_by_a_migration_but_not_to_schema_sql_is_caught(tmp_path):
@@ -101,7 +111,9 @@ def test_a_column_added_by_a_migration_but_not_to_schema_sql_is_caught(tmp_path)
 
 
 def test_both_workers_bind_the_same_database_and_its_migrations():
-    databases = [tomllib.loads((ROOT / config).read_text())["d1_databases"]
-                 for config in ("wrangler-scraper.toml", "wrangler-image-processor.toml")]
+    databases = [
+        tomllib.loads((ROOT / config).read_text())["d1_databases"]
+        for config in ("wrangler-scraper.toml", "wrangler-image-processor.toml")
+    ]
     assert databases[0] == databases[1]
     assert [(db["binding"], db["migrations_dir"]) for db in databases[0]] == [("DB", "migrations")]

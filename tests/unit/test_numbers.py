@@ -1,4 +1,5 @@
 """One number parser (signs, exponents, separators, decimal commas) and the field rules' sane ranges."""
+
 import math
 from datetime import date
 
@@ -10,61 +11,114 @@ from inventory.dealer_site.extraction.numbers import MAX_SAFE_INTEGER, whole_num
 from inventory.dealer_site.profiles import get_profile
 
 
-@pytest.mark.parametrize("text, number", [
-    ("$19,995", 19995), ("19995.00", 19995), ("19,995", 19995), ("1.234,56", 1234.56), ("1,234.56", 1234.56),
-    ("41.230 km", 41230), ("1.234.567", 1234567), ("1,5", 1.5), ("0.123", 0.123), ("12345.678", 12345.678),
-    ("-5000", -5000), ("$-5", -5), ("-$5", -5), ("\u22127", -7), ("+12", 12), ("$1e308", 1e308),
-    ("2.5E3 mi", 2500), ("19\u00a0995", 19995), ("CHF 1'250", 1250), ("36995", 36995), (41230, 41230),
-    (19995.5, 19995.5),
-])
+@pytest.mark.parametrize(
+    "text, number",
+    [
+        ("$19,995", 19995),
+        ("19995.00", 19995),
+        ("19,995", 19995),
+        ("1.234,56", 1234.56),
+        ("1,234.56", 1234.56),
+        ("41.230 km", 41230),
+        ("1.234.567", 1234567),
+        ("1,5", 1.5),
+        ("0.123", 0.123),
+        ("12345.678", 12345.678),
+        ("-5000", -5000),
+        ("$-5", -5),
+        ("-$5", -5),
+        ("\u22127", -7),
+        ("+12", 12),
+        ("$1e308", 1e308),
+        ("2.5E3 mi", 2500),
+        ("19\u00a0995", 19995),
+        ("CHF 1'250", 1250),
+        ("36995", 36995),
+        (41230, 41230),
+        (19995.5, 19995.5),
+    ],
+)
 def test_numbers_as_pages_write_them(text, number):
     assert parse_number(text) == number
 
 
-@pytest.mark.parametrize("value", [None, "", "call us", "N/A", True, float("nan"), float("inf"), "1e309",
-                                   10 ** 400])
+@pytest.mark.parametrize(
+    "value", [None, "", "call us", "N/A", True, float("nan"), float("inf"), "1e309", 10**400]
+)
 def test_no_finite_number_is_none(value):
     assert parse_number(value) is None
 
 
-@pytest.mark.parametrize("text, price", [
-    ("$19,995", 19995), ("19995.00", 19995), ("Our price: $23,995", 23995), ("$19,995 or $389/mo", 19995),
-    ("Price $21,000 | Est. $310 per month", 21000), (19995, 19995),
-    ("$2,000 down, $299/mo then $18,500", 18500),
-])
+@pytest.mark.parametrize(
+    "text, price",
+    [
+        ("$19,995", 19995),
+        ("19995.00", 19995),
+        ("Our price: $23,995", 23995),
+        ("$19,995 or $389/mo", 19995),
+        ("Price $21,000 | Est. $310 per month", 21000),
+        (19995, 19995),
+        ("$2,000 down, $299/mo then $18,500", 18500),
+    ],
+)
 def test_prices(text, price):
     assert read_price(text) == (price, None)
 
 
-@pytest.mark.parametrize("text, why", [
-    ("$389/mo", "payment"), ("$389 / month*", "payment"), ("Lease for $299", "payment"),
-    ("$450 per month", "payment"), ("Total price: $33,480 with fees", "total"),
-    ("$21,480 out the door", "total"), ("$21,480 with fees", "total"),
-    ("Call for Price", "ask for the price"), ("Contact us", "ask for the price"),
-    ("Call for price: 555-0142", "ask for the price"),
-])
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("$389/mo", "payment"),
+        ("$389 / month*", "payment"),
+        ("Lease for $299", "payment"),
+        ("$450 per month", "payment"),
+        ("Total price: $33,480 with fees", "total"),
+        ("$21,480 out the door", "total"),
+        ("$21,480 with fees", "total"),
+        ("Call for Price", "ask for the price"),
+        ("Contact us", "ask for the price"),
+        ("Call for price: 555-0142", "ask for the price"),
+    ],
+)
 def test_payments_totals_and_call_for_price_are_no_price(text, why):
     price, warning = read_price(text)
     assert price is None and why in warning
 
 
-@pytest.mark.parametrize("value, why", [
-    ("-5000", "negative"), ("$1e308", "over 10,000,000"), ("$12,500,000", "over 10,000,000"), (0, "no price"),
-])
+@pytest.mark.parametrize(
+    "value, why",
+    [
+        ("-5000", "negative"),
+        ("$1e308", "over 10,000,000"),
+        ("$12,500,000", "over 10,000,000"),
+        (0, "no price"),
+    ],
+)
 def test_absurd_prices_are_dropped_with_a_warning(value, why):
     price, warning = read_price(value)
     assert price is None and why in warning
 
 
-@pytest.mark.parametrize("value, mileage", [("41,230 miles", 41230), ("41,230 mi", 41230), (41230, 41230),
-                                            ("41.230 km", 41230), (41230.6, 41231), ("0", 0)])
+@pytest.mark.parametrize(
+    "value, mileage",
+    [
+        ("41,230 miles", 41230),
+        ("41,230 mi", 41230),
+        (41230, 41230),
+        ("41.230 km", 41230),
+        (41230.6, 41231),
+        ("0", 0),
+    ],
+)
 def test_mileages(value, mileage):
     assert read_field("mileage", value, "http://h/") == (mileage, None)
     assert isinstance(read_field("mileage", value, "http://h/")[0], int)
 
 
-@pytest.mark.parametrize("value, why", [(-5, "negative"), ("-5000", "negative"),
-                                        (2_000_001, "over 2,000,000"), (1e300, "over 2,000,000")])
+@pytest.mark.parametrize(
+    "value, why",
+    [(-5, "negative"), ("-5000", "negative"), (2_000_001, "over 2,000,000"), (1e300, "over 2,000,000")],
+)
 def test_absurd_mileages_are_dropped_with_a_warning(value, why):
     mileage, warning = read_field("mileage", value, "http://h/")
     assert mileage is None and why in warning
@@ -81,7 +135,7 @@ def test_years_in_range_only():
 
 def test_integers_stay_within_what_javascript_holds():
     assert whole_number(float(MAX_SAFE_INTEGER)) == MAX_SAFE_INTEGER
-    assert whole_number(float(2 ** 60)) is None and whole_number(math.inf) is None
+    assert whole_number(float(2**60)) is None and whole_number(math.inf) is None
 
 
 def test_a_page_with_absurd_json_numbers_keeps_the_vehicle_and_reports_the_values():

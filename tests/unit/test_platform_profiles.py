@@ -1,5 +1,6 @@
 """SITE_PROFILE=auto, bot walls, the json_api source and dealer groups, against the demo site served
 in-process (its platform layouts and challenge knob) and hand-written pages."""
+
 import asyncio
 import json
 from pathlib import Path
@@ -19,7 +20,7 @@ from inventory.net.urllib_transport import UrllibHttp
 
 @pytest.fixture
 def demo(site):
-    site.set_knobs(json.loads(json.dumps(DEFAULT_KNOBS)))     # a deep copy of the defaults
+    site.set_knobs(json.loads(json.dumps(DEFAULT_KNOBS)))  # a deep copy of the defaults
     return site
 
 
@@ -35,9 +36,25 @@ def test_auto_reads_each_platform_layout_whole(demo, layout):
     assert chosen["name"] == layout and chosen["detected"] and chosen["evidence"]
     assert [v.stock_number for v in inventory.vehicles] == [make_vehicle(i).stock for i in range(30)]
     last, truth = inventory.vehicles[-1], make_vehicle(29)
-    assert (last.vin, last.year, last.make, last.model, last.trim, last.price, last.mileage,
-            last.exterior_color) == (truth.vin, truth.year, truth.make, truth.model, truth.trim, truth.price,
-                                     truth.mileage, truth.colour)
+    assert (
+        last.vin,
+        last.year,
+        last.make,
+        last.model,
+        last.trim,
+        last.price,
+        last.mileage,
+        last.exterior_color,
+    ) == (
+        truth.vin,
+        truth.year,
+        truth.make,
+        truth.model,
+        truth.trim,
+        truth.price,
+        truth.mileage,
+        truth.colour,
+    )
     photos = [f"{demo.cdn_url}/photos/{truth.stock}/{n}.png" for n in range(1, truth.photo_count + 1)]
     assert last.photos == photos
 
@@ -56,19 +73,25 @@ def test_a_page_of_an_unknown_platform_falls_back_to_generic_and_says_so():
 
 def test_a_named_profile_is_not_detected(demo):
     inventory = scrape(demo.site_url + "/inventory", get_profile("generic"))
-    assert inventory.profile == {"name": "generic", "detected": False, "fallback": False,
-                                 "evidence": ["SITE_PROFILE names 'generic'"]}
+    assert inventory.profile == {
+        "name": "generic",
+        "detected": False,
+        "fallback": False,
+        "evidence": ["SITE_PROFILE names 'generic'"],
+    }
 
 
-@pytest.mark.parametrize("challenge, status", [("cloudflare", 403), ("cloudflare", 503), ("akamai", 403),
-                                               ("cloudflare", 200), ("akamai", 200)])
+@pytest.mark.parametrize(
+    "challenge, status",
+    [("cloudflare", 403), ("cloudflare", 503), ("akamai", 403), ("cloudflare", 200), ("akamai", 200)],
+)
 def test_a_challenge_page_is_a_bot_wall_never_an_empty_inventory(demo, challenge, status):
     demo.set_knobs({"challenge": challenge, "challenge_status": status})
     listings_before = demo.stats()["requests"]["listing"]
     with pytest.raises(BotWall) as wall:
         scrape(demo.site_url + "/inventory")
     assert wall.value.status == status and wall.value.marker
-    assert demo.stats()["requests"]["listing"] == listings_before + 1        # a wall is not retried
+    assert demo.stats()["requests"]["listing"] == listings_before + 1  # a wall is not retried
 
 
 def test_the_cloudflare_header_alone_marks_a_wall():
@@ -77,7 +100,7 @@ def test_the_cloudflare_header_alone_marks_a_wall():
 
 def test_a_captcha_counts_only_on_a_refusing_status():
     page = b'<form><div class="g-recaptcha" data-sitekey="x"></div></form>'
-    assert wall_marker(200, {}, page) is None          # a contact form's captcha on an ordinary page
+    assert wall_marker(200, {}, page) is None  # a contact form's captcha on an ordinary page
     assert wall_marker(429, {}, page) == "reCAPTCHA widget"
 
 
@@ -91,24 +114,51 @@ def test_an_ordinary_page_is_no_wall():
 
 API_PROFILE = {
     "name": "cedar-valley-api",
-    "sources": [{"kind": "json_api", "url": "/api/widget/ws-inv-data/getInventory", "method": "POST",
-                 "body": {"siteId": "{site_id}", "inventoryParameters": {"start": "{offset}"},
-                          "pageSize": "{size}"},
-                 "values": {"site_id": r"\"siteId\":\s*\"(\w+)\""},
-                 "paging": {"by": "offset", "size": 2, "total": "pageInfo.totalCount"},
-                 "vehicles": "inventory", "fields": {
-                     "vin": "vin", "stock_number": "stockNumber", "year": "year", "make": "make",
-                     "model": "model", "price": "pricing.retailPrice",
-                     "detail_url": {"path": "link", "type": "url"},
-                     "photos": "images[*].uri", "store_id": "accountId"}}],
+    "sources": [
+        {
+            "kind": "json_api",
+            "url": "/api/widget/ws-inv-data/getInventory",
+            "method": "POST",
+            "body": {
+                "siteId": "{site_id}",
+                "inventoryParameters": {"start": "{offset}"},
+                "pageSize": "{size}",
+            },
+            "values": {"site_id": r"\"siteId\":\s*\"(\w+)\""},
+            "paging": {"by": "offset", "size": 2, "total": "pageInfo.totalCount"},
+            "vehicles": "inventory",
+            "fields": {
+                "vin": "vin",
+                "stock_number": "stockNumber",
+                "year": "year",
+                "make": "make",
+                "model": "model",
+                "price": "pricing.retailPrice",
+                "detail_url": {"path": "link", "type": "url"},
+                "photos": "images[*].uri",
+                "store_id": "accountId",
+            },
+        }
+    ],
 }
 SITE = "https://www.cedarvalleymotors.example"
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "dealer-pages"
-API_VEHICLES = [{"vin": vin, "stockNumber": f"CV{n}", "year": 2023, "make": "Toyota", "model": "Camry",
-                 "pricing": {"retailPrice": "27,990"}, "link": f"/used/{n}.htm", "accountId": account,
-                 "images": [{"uri": f"https://pictures.dealer.com/c/cv/{n}/1.jpg?impolicy=downsize&w=360"}]}
-                for n, (vin, account) in enumerate([("4T1G11AK3PU100934", "cv"), ("5YFB4MDE0PP101257", "cvh"),
-                                                    ("1GNSKCKD3PR100417", "cv")])]
+API_VEHICLES = [
+    {
+        "vin": vin,
+        "stockNumber": f"CV{n}",
+        "year": 2023,
+        "make": "Toyota",
+        "model": "Camry",
+        "pricing": {"retailPrice": "27,990"},
+        "link": f"/used/{n}.htm",
+        "accountId": account,
+        "images": [{"uri": f"https://pictures.dealer.com/c/cv/{n}/1.jpg?impolicy=downsize&w=360"}],
+    }
+    for n, (vin, account) in enumerate(
+        [("4T1G11AK3PU100934", "cv"), ("5YFB4MDE0PP101257", "cvh"), ("1GNSKCKD3PR100417", "cv")]
+    )
+]
 
 
 class InventoryApiSite:
@@ -123,8 +173,10 @@ class InventoryApiSite:
             return HttpResponse(404)
         if url.endswith("/getInventory"):
             start = int(json.loads(body)["inventoryParameters"]["start"])
-            answer = {"inventory": API_VEHICLES[start:start + 2],
-                      "pageInfo": {"totalCount": len(API_VEHICLES)}}
+            answer = {
+                "inventory": API_VEHICLES[start : start + 2],
+                "pageInfo": {"totalCount": len(API_VEHICLES)},
+            }
             return HttpResponse(200, json.dumps(answer).encode(), {"content-type": "application/json"})
         page = '<script>DDC.dataLayer["site"] = {"siteId": "cedarvalley"};</script>'
         return HttpResponse(200, page.encode(), {"content-type": "text/html"})
@@ -136,15 +188,17 @@ def test_a_json_api_source_posts_its_body_template_and_pages_to_the_total():
     assert [v.vin for v in inventory.vehicles] == [v["vin"] for v in API_VEHICLES]
     assert inventory.vehicles[0].price == 27990 and inventory.vehicles[0].detail_url == f"{SITE}/used/0.htm"
     posts = [call for call in http.calls if call[0] == "POST"]
-    assert [p[2] for p in posts] == [{"siteId": "cedarvalley", "inventoryParameters": {"start": start},
-                                      "pageSize": 2} for start in (0, 2)]
+    assert [p[2] for p in posts] == [
+        {"siteId": "cedarvalley", "inventoryParameters": {"start": start}, "pageSize": 2} for start in (0, 2)
+    ]
     assert all(p[3]["User-Agent"].startswith("LambertInventorySync") for p in posts)
 
 
 def test_a_json_api_whose_page_values_are_missing_is_not_called():
     http = InventoryApiSite()
-    profile = load_profile({**API_PROFILE, "sources": [{**API_PROFILE["sources"][0],
-                                                         "values": {"site_id": r"nowhere=(\w+)"}}]})
+    profile = load_profile(
+        {**API_PROFILE, "sources": [{**API_PROFILE["sources"][0], "values": {"site_id": r"nowhere=(\w+)"}}]}
+    )
     inventory = scrape(f"{SITE}/used-inventory/index.htm", profile, http)
     assert inventory.vehicles == [] and "site_id" in inventory.warnings[0]["reason"]
     assert not [call for call in http.calls if call[0] == "POST"]
@@ -158,24 +212,30 @@ def test_a_json_api_source_with_a_bad_paging_is_refused():
 
 # ----- dealer groups -----------------------------------------------------------------------------
 
+
 def test_keep_store_keeps_only_one_store_of_a_group():
     http = InventoryApiSite()
     profile = load_profile({**API_PROFILE, "keep_store": "cv"})
     inventory = scrape(f"{SITE}/used-inventory/index.htm", profile, http)
     assert [v.vin for v in inventory.vehicles] == ["4T1G11AK3PU100934", "1GNSKCKD3PR100417"]
-    assert inventory.skipped == [{"reason": "another store's vehicle (store id cvh, keeping cv)",
-                                  "entry": "5YFB4MDE0PP101257"}]
+    assert inventory.skipped == [
+        {"reason": "another store's vehicle (store id cvh, keeping cv)", "entry": "5YFB4MDE0PP101257"}
+    ]
 
 
 def test_keep_store_on_a_builtin_platform_profile_reads_the_platform_store_id():
     html = (CORPUS / "ddc-builtin-listing.html").read_text(encoding="utf-8")
-    page = extract_page(html, f"{SITE}/used-inventory/index.htm",
-                        load_profile({**get_profile("dealer-com"), "keep_store": "cedarvalleyhonda"}))
+    page = extract_page(
+        html,
+        f"{SITE}/used-inventory/index.htm",
+        load_profile({**get_profile("dealer-com"), "keep_store": "cedarvalleyhonda"}),
+    )
     assert [v.stock_number for v in page.vehicles] == ["CV2209"]
 
 
 def test_extract_with_profile_auto_explains_the_choice(capsys):
     from inventory.dealer_site.extract_cli import main
+
     assert main([str(CORPUS / "dealeron-builtin-srp.html"), "--profile", "auto", "--explain"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["profileChosen"]["name"] == "dealeron" and result["profileChosen"]["fallback"] is False

@@ -1,22 +1,23 @@
 """The processor's logic on a real SQLite (schema.sql) with a scripted transport: claims, retries,
 write-back, budget. The same code runs under workerd in tests/integration."""
+
 import asyncio
 import json
 import time
 
 from inventory import db
-from inventory.photos.verdicts import EXISTS, OK, PERMANENT, TRANSIENT, Verdict
-from inventory.photos.run import Processor, Settings, drain, process_batch
-from inventory.photos.transports import MIN_ATTEMPT_S
 from inventory.photos.budget import ApiBudget
 from inventory.photos.retries import upload_with_retries
+from inventory.photos.run import Processor, Settings, drain, process_batch
+from inventory.photos.transports import MIN_ATTEMPT_S
+from inventory.photos.verdicts import EXISTS, OK, PERMANENT, TRANSIENT, Verdict
 from tests.sqlite_d1 import SqliteD1
 
 
 class ScriptedTransport:
     """Answers per source URL from a script (a list of verdicts, used in turn); default: OK."""
 
-    uploads_use_budget = True     # as the REST API's uploads (inventory.photos.transports.UploadTransport)
+    uploads_use_budget = True  # as the REST API's uploads (inventory.photos.transports.UploadTransport)
 
     def __init__(self, script=None, delay=0.0):
         self.script = {url: list(verdicts) for url, verdicts in (script or {}).items()}
@@ -49,20 +50,29 @@ def seed(d1, count, photos, images=None):
     for v in range(count):
         urls = [f"http://cdn/{v}/{n}.png" for n in range(photos)]
         d1.con.execute(
-            "INSERT INTO vehicles (vehicle_key, make, model, images, source_images, first_seen_at, updated_at) "
+            "INSERT INTO vehicles (vehicle_key, make, model, images, source_images, first_seen_at, "
+            "updated_at) "
             "VALUES (?, 'Ford', 'Focus', ?, ?, datetime('now'), datetime('now'))",
-            (f"stock:S{v}", json.dumps(images(v, urls) if images else urls), json.dumps(urls)))
+            (f"stock:S{v}", json.dumps(images(v, urls) if images else urls), json.dumps(urls)),
+        )
 
 
 def processor(d1, transport, sleeps=None, **settings):
     async def fake_sleep(seconds):
         if sleeps is not None:
             sleeps.append(seconds)
+
     # The wall clock stands still: the API budget is counted per clock minute, and a minute turning
     # in the middle of a test would hand it a fresh budget.
     frozen = time.time()
-    return Processor(d1, transport, Settings(**{"api_requests_per_minute": 10_000, **settings}),
-                     log=lambda *_: None, sleep=fake_sleep, wall_clock=lambda: frozen)
+    return Processor(
+        d1,
+        transport,
+        Settings(**{"api_requests_per_minute": 10_000, **settings}),
+        log=lambda *_: None,
+        sleep=fake_sleep,
+        wall_clock=lambda: frozen,
+    )
 
 
 def lists(d1):
@@ -75,8 +85,10 @@ def test_a_batch_ends_with_every_position_holding_its_id_in_order():
     result = asyncio.run(process_batch(processor(d1, transport), batch_size=10))
     assert (result["processed"], result["succeeded"], result["imagesUploaded"]) == (3, 3, 12)
     for v, images in enumerate(lists(d1)):
-        assert images == [f"lambert-{__import__('hashlib').sha256(f'http://cdn/{v}/{n}.png'.encode()).hexdigest()[:32]}"
-                          for n in range(4)]
+        assert images == [
+            f"lambert-{__import__('hashlib').sha256(f'http://cdn/{v}/{n}.png'.encode()).hexdigest()[:32]}"
+            for n in range(4)
+        ]
 
 
 def test_permanent_failures_keep_the_vendor_url_and_are_not_retried_until_requeued():
@@ -85,7 +97,9 @@ def test_permanent_failures_keep_the_vendor_url_and_are_not_retried_until_requeu
     bad = "http://cdn/0/1.png"
     transport = ScriptedTransport({bad: [Verdict(PERMANENT, "vendor answered 404")]})
     result = asyncio.run(process_batch(processor(d1, transport), batch_size=10))
-    assert result["results"][0]["errors"] == [{"url": bad, "reason": "vendor answered 404", "permanent": True}]
+    assert result["results"][0]["errors"] == [
+        {"url": bad, "reason": "vendor answered 404", "permanent": True}
+    ]
     (images,) = lists(d1)
     assert images[1] == bad and not images[0].startswith("http") and not images[2].startswith("http")
     assert len(transport.uploads) == 3
@@ -100,8 +114,12 @@ def test_retries_follow_the_schedule_and_honour_retry_after():
     d1 = SqliteD1()
     seed(d1, 1, 2)
     flaky, limited = "http://cdn/0/0.png", "http://cdn/0/1.png"
-    transport = ScriptedTransport({flaky: [Verdict(TRANSIENT, "503"), Verdict(TRANSIENT, "503"), Verdict(TRANSIENT, "x")],
-                                   limited: [Verdict(TRANSIENT, "429", retry_after_s=9)]})
+    transport = ScriptedTransport(
+        {
+            flaky: [Verdict(TRANSIENT, "503"), Verdict(TRANSIENT, "503"), Verdict(TRANSIENT, "x")],
+            limited: [Verdict(TRANSIENT, "429", retry_after_s=9)],
+        }
+    )
     sleeps = []
     result = asyncio.run(process_batch(processor(d1, transport, sleeps), batch_size=10))
     assert result["imagesUploaded"] == 2
@@ -118,6 +136,7 @@ def test_a_lost_answer_is_recognised_as_already_uploaded():
     transport = ScriptedTransport()
     # The first upload is stored but its answer lost; the retry meets "already exists".
     from inventory.photos.display import image_id_for
+
     transport.stored.add(image_id_for(url))
     transport.script[url] = [Verdict(TRANSIENT, "connection dropped"), Verdict(EXISTS, "5409")]
     result = asyncio.run(process_batch(processor(d1, transport, []), batch_size=10))
@@ -131,9 +150,10 @@ def test_two_runs_at_once_upload_every_image_exactly_once():
     async def both():
         p = processor(d1, transport)
         return await asyncio.gather(process_batch(p, batch_size=10), process_batch(p, batch_size=10))
+
     asyncio.run(both())
     assert sorted(transport.uploads) == sorted(set(transport.uploads)) and len(transport.uploads) == 30
-    assert transport.max_in_flight <= 12   # two invocations, six each
+    assert transport.max_in_flight <= 12  # two invocations, six each
 
 
 def test_at_most_six_uploads_in_flight_per_run():
@@ -148,7 +168,9 @@ def test_round_trips_per_batch_do_not_grow_with_images():
     for photos in (2, 30):
         d1 = SqliteD1()
         seed(d1, 5, photos)
-        trips.append(asyncio.run(process_batch(processor(d1, ScriptedTransport()), batch_size=10))["d1RoundTrips"])
+        trips.append(
+            asyncio.run(process_batch(processor(d1, ScriptedTransport()), batch_size=10))["d1RoundTrips"]
+        )
     assert trips[0] == trips[1] <= 6
 
 
@@ -167,9 +189,19 @@ def test_status_counts_add_up_in_all_three_list_formats():
     d1 = SqliteD1()
     seed(d1, 4, 3, images=lambda v, urls: [["a", "b", "c"], urls, ["a", urls[1], "c"], []][v])
     stats = asyncio.run(db.image_status(d1, 0))
-    assert (stats["totalVehicles"], stats["needingProcessing"], stats["fullyProcessed"],
-            stats["partiallyProcessed"]) == (4, 1, 2, 1)
-    assert stats["images"] == {"total": 9, "uploaded": 5, "pending": 4, "failedPermanently": 0, "inProgress": 0}
+    assert (
+        stats["totalVehicles"],
+        stats["needingProcessing"],
+        stats["fullyProcessed"],
+        stats["partiallyProcessed"],
+    ) == (4, 1, 2, 1)
+    assert stats["images"] == {
+        "total": 9,
+        "uploaded": 5,
+        "pending": 4,
+        "failedPermanently": 0,
+        "inProgress": 0,
+    }
 
 
 def test_drain_walks_the_backlog_batch_by_batch():
@@ -186,7 +218,7 @@ def test_a_vehicle_that_keeps_failing_does_not_hold_up_the_backlog():
     failing = {f"http://cdn/{v}/0.png": [Verdict(TRANSIENT, "vendor 500")] * 99 for v in (1, 2)}
     transport = ScriptedTransport(failing)
     totals = asyncio.run(drain(processor(d1, transport), trigger="cron", batch_size=2, time_budget_s=60))
-    assert totals["imagesUploaded"] == 1                     # vehicle 1 got its turn
+    assert totals["imagesUploaded"] == 1  # vehicle 1 got its turn
     assert transport.uploads.count(transport.uploads[-1]) == 1
 
 
@@ -202,12 +234,24 @@ def test_a_run_whose_claim_expired_does_not_overwrite_the_next_holder():
     d1 = SqliteD1()
     seed(d1, 1, 1)
     url = "http://cdn/0/0.png"
-    asyncio.run(db.claim_images(d1, [(url, "id-x", 1)], "run-old", 0, 1))          # expires at once
+    asyncio.run(db.claim_images(d1, [(url, "id-x", 1)], "run-old", 0, 1))  # expires at once
     asyncio.run(db.claim_images(d1, [(url, "id-x", 1)], "run-new", 5, 10_000))
-    asyncio.run(db.write_back(d1, [{"source_url": url, "ok": True, "attempts": 1, "error": None,
-                                    "permanent": False}], [1], "run-new"))
-    asyncio.run(db.write_back(d1, [{"source_url": url, "ok": False, "attempts": 4, "error": "late",
-                                    "permanent": False}], [1], "run-old"))
+    asyncio.run(
+        db.write_back(
+            d1,
+            [{"source_url": url, "ok": True, "attempts": 1, "error": None, "permanent": False}],
+            [1],
+            "run-new",
+        )
+    )
+    asyncio.run(
+        db.write_back(
+            d1,
+            [{"source_url": url, "ok": False, "attempts": 4, "error": "late", "permanent": False}],
+            [1],
+            "run-old",
+        )
+    )
     (row,) = d1.rows("SELECT state, last_error FROM images")
     assert row == {"state": "uploaded", "last_error": None} and lists(d1) == [["id-x"]]
 
@@ -220,16 +264,31 @@ def test_a_background_run_gives_no_request_more_time_than_it_has_left():
 
     async def fake_sleep(seconds):
         now[0] += seconds
+
     transport = ScriptedTransport({"http://cdn/x.png": [Verdict(TRANSIENT, "503")] * 4})
     budget = ApiBudget(SqliteD1(), 1000, clock=lambda: 1_700_000_030.0)
-    outcome = asyncio.run(upload_with_retries(transport, budget, "http://cdn/x.png", "x", {}, sleep=fake_sleep,
-                                              clock=lambda: now[0], deadline=5.0, log=lambda *_: None))
+    outcome = asyncio.run(
+        upload_with_retries(
+            transport,
+            budget,
+            "http://cdn/x.png",
+            "x",
+            {},
+            sleep=fake_sleep,
+            clock=lambda: now[0],
+            deadline=5.0,
+            log=lambda *_: None,
+        )
+    )
     assert not outcome.ok and "no time left" in outcome.error
     first, *later = transport.timeouts
     assert first == 5.0 and later and len(transport.timeouts) < 4
     assert all(MIN_ATTEMPT_S <= t < 5.0 for t in later) and later == sorted(later, reverse=True)
     # Without a deadline (a request someone waits for) the transport keeps its own timeout.
     transport = ScriptedTransport({"http://cdn/x.png": [Verdict(TRANSIENT, "503")] * 4})
-    asyncio.run(upload_with_retries(transport, budget, "http://cdn/x.png", "x", {}, sleep=fake_sleep,
-                                    log=lambda *_: None))
+    asyncio.run(
+        upload_with_retries(
+            transport, budget, "http://cdn/x.png", "x", {}, sleep=fake_sleep, log=lambda *_: None
+        )
+    )
     assert transport.timeouts == [None] * 4

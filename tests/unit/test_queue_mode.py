@@ -1,8 +1,9 @@
 """The queue consumer's decisions, with scripted messages (the real queue runs in test_queue_mode.py)."""
+
 import asyncio
 
-from inventory.photos.verdicts import TRANSIENT, Verdict
 from inventory.photos.queue_jobs import consume_jobs, job_messages, retry_delay_s
+from inventory.photos.verdicts import TRANSIENT, Verdict
 from tests.sqlite_d1 import SqliteD1
 from tests.unit.test_processing import ScriptedTransport, lists, processor, seed
 
@@ -25,6 +26,7 @@ def consume(p, messages):
 
     async def resend(body, delay):
         sent.append((body, delay))
+
     asyncio.run(consume_jobs(p, messages, resend))
     return sent
 
@@ -61,26 +63,35 @@ def test_a_spent_budget_defers_the_job_without_using_up_its_retries():
 
 
 def test_featured_jobs_go_first():
-    bodies = job_messages([{"id": 1, "featured": False, "order": 5}, {"id": 2, "featured": True, "order": 1},
-                           {"id": 3, "featured": False, "order": 9}])
+    bodies = job_messages(
+        [
+            {"id": 1, "featured": False, "order": 5},
+            {"id": 2, "featured": True, "order": 1},
+            {"id": 3, "featured": False, "order": 9},
+        ]
+    )
     assert [m["body"]["vehicleId"] for m in bodies] == [2, 3, 1]
 
 
 def test_a_vehicle_whose_only_open_photo_failed_for_good_is_acked_not_deferred():
     from inventory.photos.verdicts import PERMANENT
+
     d1 = SqliteD1()
     seed(d1, 1, 2)
     transport = ScriptedTransport({"http://cdn/0/1.png": [Verdict(PERMANENT, "vendor answered 404")]})
     first, second = Message(1), Message(1)
     assert consume(processor(d1, transport), [first]) == [] and first.acked
-    assert consume(processor(d1, transport), [second]) == [] and second.acked     # no endless resend
+    assert consume(processor(d1, transport), [second]) == [] and second.acked  # no endless resend
 
 
 def test_a_run_stopped_by_a_refused_token_defers_its_jobs_instead_of_dead_lettering():
     from inventory.photos.verdicts import FATAL
+
     d1 = SqliteD1()
     seed(d1, 1, 1)
-    transport = ScriptedTransport({"http://cdn/0/0.png": [Verdict(FATAL, "Images API refused the credentials")]})
+    transport = ScriptedTransport(
+        {"http://cdn/0/0.png": [Verdict(FATAL, "Images API refused the credentials")]}
+    )
     message = Message(1, attempts=3)
     sent = consume(processor(d1, transport), [message])
     assert message.acked and message.retried_after is None and sent[0][1] == 300

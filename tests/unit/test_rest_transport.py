@@ -1,4 +1,5 @@
 """The REST transports against the Images stand-in, under CPython (urllib), with a SQLite D1."""
+
 import asyncio
 import json
 
@@ -32,13 +33,18 @@ def seeded(site, vehicles=2, photos=3):
     d1 = SqliteD1()
     for v in range(vehicles):
         urls = [f"{site.cdn_url}/photos/L{10001 + v}/{n}.png" for n in range(1, photos + 1)]
-        d1.con.execute("INSERT INTO vehicles (vehicle_key, images, source_images, first_seen_at, updated_at) "
-                       "VALUES (?, ?, ?, 'now', 'now')", (f"stock:{v}", json.dumps(urls), json.dumps(urls)))
+        d1.con.execute(
+            "INSERT INTO vehicles (vehicle_key, images, source_images, first_seen_at, updated_at) "
+            "VALUES (?, ?, ?, 'now', 'now')",
+            (f"stock:{v}", json.dumps(urls), json.dumps(urls)),
+        )
     return d1
 
 
 def run(d1, transport):
-    processor = Processor(d1, transport, Settings(api_requests_per_minute=1000, allow_private_hosts=True), log=lambda *_: None)
+    processor = Processor(
+        d1, transport, Settings(api_requests_per_minute=1000, allow_private_hosts=True), log=lambda *_: None
+    )
     return asyncio.run(process_batch(processor, batch_size=10))
 
 
@@ -52,15 +58,20 @@ def test_direct_uploads_spend_one_api_request_per_image(world, kind):
     stats = images.stats()
     assert result["imagesUploaded"] == 6 and result["apiRequests"] == 6
     assert stats["requests"] - images_before["requests"] == 6
-    assert all(not e.startswith("http") for r in d1.rows("SELECT images FROM vehicles") for e in json.loads(r["images"]))
+    assert all(
+        not e.startswith("http")
+        for r in d1.rows("SELECT images FROM vehicles")
+        for e in json.loads(r["images"])
+    )
 
 
 def test_batch_token_uploads_spend_one_api_request_per_run(world):
     site, images = world
     before = images.stats()
     d1 = seeded(site, vehicles=3, photos=4)
-    transport = RestUrlTransport(UrllibHttp(), images.url + "/client/v4", "local-account", TOKEN,
-                                 batch_api_base=images.url + "/batch")
+    transport = RestUrlTransport(
+        UrllibHttp(), images.url + "/client/v4", "local-account", TOKEN, batch_api_base=images.url + "/batch"
+    )
     result = run(d1, transport)
     after = images.stats()
     assert result["imagesUploaded"] == 12 and result["apiRequests"] == 1
@@ -84,8 +95,9 @@ class RecordingHttp(UrllibHttp):
 
     async def request(self, method, url, headers=None, body=None, timeout_s=15.0, max_bytes=None):
         self.timeouts.append((method, timeout_s))
-        return await super().request(method, url, headers=headers, body=body, timeout_s=timeout_s,
-                                     max_bytes=max_bytes)
+        return await super().request(
+            method, url, headers=headers, body=body, timeout_s=timeout_s, max_bytes=max_bytes
+        )
 
 
 @pytest.mark.parametrize("kind", [RestUrlTransport, RestFileTransport])

@@ -1,10 +1,11 @@
 """The pure merge of a scrape with the database, and its save in a fixed number of D1 round trips."""
+
 import asyncio
 import json
 
+from inventory import db
 from inventory.dealer_site.extract import Vehicle
 from inventory.dealer_site.saving import merge_images, plan_save
-from inventory import db
 from tests.sqlite_d1 import SqliteD1
 
 
@@ -15,8 +16,9 @@ def car(stock, photos, **fields):
 def test_uploaded_photos_keep_their_ids_and_new_ones_enter_as_urls_in_place():
     old_sources = ["http://v/1", "http://v/2", "http://v/3"]
     old_images = ["id-1", "http://v/2", "id-3"]
-    assert merge_images(["http://v/1", "http://v/new", "http://v/2", "http://v/3"], old_images, old_sources) == \
-           ["id-1", "http://v/new", "http://v/2", "id-3"]
+    assert merge_images(
+        ["http://v/1", "http://v/new", "http://v/2", "http://v/3"], old_images, old_sources
+    ) == ["id-1", "http://v/new", "http://v/2", "id-3"]
     assert merge_images(["http://v/3"], old_images, old_sources) == ["id-3"]
 
 
@@ -30,6 +32,7 @@ def save(d1, vehicles, guard=0.5):
         if statements:
             await d1.batch(statements)
         return plan
+
     return asyncio.run(go())
 
 
@@ -49,7 +52,9 @@ def test_vanished_vehicles_are_deactivated_and_come_back():
     save(d1, vehicles)
     plan = save(d1, vehicles[:8])
     assert len(plan.deactivate_ids) == 2
-    assert {r["stock_number"] for r in d1.rows("SELECT stock_number FROM vehicles WHERE status='inactive'")} == {"S8", "S9"}
+    assert {
+        r["stock_number"] for r in d1.rows("SELECT stock_number FROM vehicles WHERE status='inactive'")
+    } == {"S8", "S9"}
     plan = save(d1, vehicles)
     assert plan.reactivated == 2 and not d1.rows("SELECT 1 FROM vehicles WHERE status='inactive'")
 
@@ -67,8 +72,10 @@ def test_empty_or_shrunken_scrape_refuses_to_deactivate():
 def test_save_rewrites_photos_the_images_table_knows_as_uploaded():
     """Closes the race where the processor uploads between the scraper's read and its write."""
     d1 = SqliteD1()
-    d1.con.execute("INSERT INTO images (source_url, image_id, state, updated_at) VALUES "
-                   "('http://v/9/2', 'id-92', 'uploaded', 'now')")
+    d1.con.execute(
+        "INSERT INTO images (source_url, image_id, state, updated_at) VALUES "
+        "('http://v/9/2', 'id-92', 'uploaded', 'now')"
+    )
     save(d1, [car("S9", ["http://v/9/1", "http://v/9/2", "http://v/9/3"])])
     (row,) = d1.rows("SELECT images FROM vehicles")
     assert json.loads(row["images"]) == ["http://v/9/1", "id-92", "http://v/9/3"]

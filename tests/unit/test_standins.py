@@ -22,8 +22,14 @@ SMALL_PNG = make_png(8, 8, (200, 10, 10), 1)
 
 @pytest.fixture(scope="module")
 def standins():
-    running = start_standins(site_port=0, cdn_port=0, images_port=0, images_token=TOKEN,
-                             account_id=ACCOUNT, account_hash=ACCOUNT_HASH)
+    running = start_standins(
+        site_port=0,
+        cdn_port=0,
+        images_port=0,
+        images_token=TOKEN,
+        account_id=ACCOUNT,
+        account_hash=ACCOUNT_HASH,
+    )
     yield running
     running.stop()
 
@@ -45,6 +51,7 @@ def images(standins):
 
 
 # ----- helpers ---------------------------------------------------------------
+
 
 def http_get(url):
     """(status, headers, body) without raising on HTTP errors."""
@@ -101,7 +108,7 @@ def independent_vin_check(vin):
     values.update({c: i + 2 for i, c in enumerate("STUVWXYZ")})
     values.update({str(d): d for d in range(10)})
     weights = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2]
-    remainder = sum(values[c] * w for c, w in zip(vin, weights)) % 11
+    remainder = sum(values[c] * w for c, w in zip(vin, weights, strict=False)) % 11
     return vin[8] == ("X" if remainder == 10 else str(remainder))
 
 
@@ -109,10 +116,10 @@ def assert_valid_png(data):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     position, chunks = 8, {}
     while position < len(data):
-        (length,) = struct.unpack(">I", data[position:position + 4])
-        kind = data[position + 4:position + 8]
-        content = data[position + 8:position + 8 + length]
-        (crc,) = struct.unpack(">I", data[position + 8 + length:position + 12 + length])
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        content = data[position + 8 : position + 8 + length]
+        (crc,) = struct.unpack(">I", data[position + 8 + length : position + 12 + length])
         assert crc == zlib.crc32(kind + content)
         chunks[kind] = content
         position += 12 + length
@@ -134,7 +141,8 @@ def multipart(fields):
             value = value.encode()
         parts.append(
             f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"{filename}\r\n\r\n'.encode()
-            + value + b"\r\n"
+            + value
+            + b"\r\n"
         )
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
@@ -167,6 +175,7 @@ def error_code(envelope):
 
 
 # ----- dealer site -----------------------------------------------------------
+
 
 def test_listing_paginates_with_parseable_json_ld(site):
     pages = crawl(site)
@@ -253,9 +262,14 @@ def test_remove_stocks_empty_and_layout_knobs(site):
 def test_site_failure_and_photo_knobs(site):
     control(site.site_url, site_status=503)
     assert http_get(site.site_url + "/inventory")[0] == 503
-    control(site.site_url, site_status=None, photos_per_vehicle=2,
-            extra_photos={"L10001": 1}, insert_photo={"L10001": 0},
-            photo_faults={"/photos/L10002/1.png": 410, "/photos/L10002/2.png": "not_image"})
+    control(
+        site.site_url,
+        site_status=None,
+        photos_per_vehicle=2,
+        extra_photos={"L10001": 1},
+        insert_photo={"L10001": 0},
+        photo_faults={"/photos/L10002/1.png": 410, "/photos/L10002/2.png": "not_image"},
+    )
     car = cars_of(json_ld_blocks(http_get(site.site_url + "/inventory")[2].decode())[0])[0]
     assert [url.rsplit("/", 1)[1] for url in car["image"]] == ["new-1.png", "1.png", "2.png", "3.png"]
     assert_valid_png(http_get(site.cdn_url + "/photos/L10001/new-1.png")[2])
@@ -266,17 +280,20 @@ def test_site_failure_and_photo_knobs(site):
 
 # ----- Images API ------------------------------------------------------------
 
+
 def test_upload_file_get_deliver_and_delete(images):
     png = SMALL_PNG
-    status, _, envelope = api_call(images, "POST", "", {
-        "file": ("car.png", png), "id": "L10001/1", "metadata": json.dumps({"vin": "X"}),
-    })
+    status, _, envelope = api_call(
+        images, "POST", "", {"file": ("car.png", png), "id": "L10001/1", "metadata": json.dumps({"vin": "X"})}
+    )
     assert status == 200 and envelope["errors"] == []
     result = envelope["result"]
     assert result["id"] == "L10001/1" and result["filename"] == "car.png"
     assert result["metadata"] == {"vin": "X"} and result["requireSignedURLs"] is False
-    assert result["variants"] == [f"{images.url}/{ACCOUNT_HASH}/L10001/1/public",
-                                  f"{images.url}/{ACCOUNT_HASH}/L10001/1/thumbnail"]
+    assert result["variants"] == [
+        f"{images.url}/{ACCOUNT_HASH}/L10001/1/public",
+        f"{images.url}/{ACCOUNT_HASH}/L10001/1/thumbnail",
+    ]
 
     delivered = http_get(result["variants"][0])
     assert delivered[0] == 200 and delivered[1]["Content-Type"] == "image/png" and delivered[2] == png
@@ -290,7 +307,9 @@ def test_upload_file_get_deliver_and_delete(images):
 
 def test_duplicate_custom_id_is_409_and_not_overwritten(images):
     api_call(images, "POST", "", {"file": ("a.png", SMALL_PNG), "id": "same"})
-    status, _, envelope = api_call(images, "POST", "", {"file": ("b.gif", b"GIF89a" + b"\0" * 20), "id": "same"})
+    status, _, envelope = api_call(
+        images, "POST", "", {"file": ("b.gif", b"GIF89a" + b"\0" * 20), "id": "same"}
+    )
     assert status == 409 and error_code(envelope) == 5409
     assert api_call(images, "GET", "/same")[2]["result"]["filename"] == "a.png"
     counters = stats(images.url)
@@ -307,13 +326,19 @@ def test_auth_account_and_validation_errors(images):
 
     status, _, envelope = api_call(images, "POST", "", {"file": ("a.txt", b"hello, not an image")})
     assert status == 415 and error_code(envelope) == 5415
-    status, _, envelope = api_call(images, "POST", "", {"file": ("big.png", png + b"\0" * (10 * 1024 * 1024))})
+    status, _, envelope = api_call(
+        images, "POST", "", {"file": ("big.png", png + b"\0" * (10 * 1024 * 1024))}
+    )
     assert status == 413 and error_code(envelope) == 5413
     status, _, envelope = api_call(images, "POST", "", {"id": "neither"})
     assert status == 400 and error_code(envelope) == 5400
-    status, _, envelope = api_call(images, "POST", "", {"file": ("a.png", png), "metadata": json.dumps({"k": "v" * 2000})})
+    status, _, envelope = api_call(
+        images, "POST", "", {"file": ("a.png", png), "metadata": json.dumps({"k": "v" * 2000})}
+    )
     assert status == 400 and error_code(envelope) == 5411
-    status, _, envelope = api_call(images, "POST", "", {"file": ("a.png", png), "id": "s", "requireSignedURLs": "true"})
+    status, _, envelope = api_call(
+        images, "POST", "", {"file": ("a.png", png), "id": "s", "requireSignedURLs": "true"}
+    )
     assert status == 400 and error_code(envelope) == 5412
     assert stats(images.url)["stored"] == 0
 
@@ -349,8 +374,9 @@ def test_batch_token_uploads_skip_the_account_limit(images):
     control(images.url, rate_limit=1)
     batch_url = images.url + "/batch/images/v1"
     for n in range(3):
-        status, _, _ = api_call(images, "POST", "", {"file": ("a.png", SMALL_PNG), "id": f"b{n}"},
-                                token=token, base=batch_url)
+        status, _, _ = api_call(
+            images, "POST", "", {"file": ("a.png", SMALL_PNG), "id": f"b{n}"}, token=token, base=batch_url
+        )
         assert status == 200
     assert api_call(images, "POST", "", {"file": ("a.png", SMALL_PNG)}, token=TOKEN, base=batch_url)[0] == 401
     assert stats(images.url)["batch_uploads"] == 4
@@ -361,8 +387,12 @@ def test_lost_response_still_stores_the_image(images):
     body, content_type = multipart({"file": ("a.png", SMALL_PNG), "id": "lost"})
     host, port = images.url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10)
-    connection.request("POST", f"/client/v4/accounts/{ACCOUNT}/images/v1", body,
-                       {"Authorization": f"Bearer {TOKEN}", "Content-Type": content_type})
+    connection.request(
+        "POST",
+        f"/client/v4/accounts/{ACCOUNT}/images/v1",
+        body,
+        {"Authorization": f"Bearer {TOKEN}", "Content-Type": content_type},
+    )
     with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
         connection.getresponse()
     connection.close()

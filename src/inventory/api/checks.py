@@ -2,6 +2,7 @@
 
 Handlers raise ApiError; the entry files turn it into a JSON answer with its status.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -10,7 +11,7 @@ import json
 from .. import safe_json
 
 MAX_BODY_BYTES = 64 * 1024
-MAX_BODY_DEPTH = 16      # the API's bodies are flat; deeper is an attack, refused before json.loads
+MAX_BODY_DEPTH = 16  # the API's bodies are flat; deeper is an attack, refused before json.loads
 
 
 class ApiError(Exception):
@@ -65,7 +66,7 @@ def int_in_range(value, name: str, low: int, high: int) -> int:
     return value
 
 
-MAX_ID = 2**53 - 2   # larger integers cross into JavaScript as BigInt, which D1 cannot bind
+MAX_ID = 2**53 - 2  # larger integers cross into JavaScript as BigInt, which D1 cannot bind
 
 
 def id_list(value, name: str, limit: int = 200) -> list[int]:
@@ -75,7 +76,9 @@ def id_list(value, name: str, limit: int = 200) -> list[int]:
         raise ApiError(400, f"{name} may hold at most {limit} ids, got {len(value)}")
     for item in value:
         if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= MAX_ID:
-            raise ApiError(400, f"{name} must hold integer ids from 1 to {MAX_ID}, got {json.dumps(item)[:40]}")
+            raise ApiError(
+                400, f"{name} must hold integer ids from 1 to {MAX_ID}, got {json.dumps(item)[:40]}"
+            )
     return list(dict.fromkeys(value))
 
 

@@ -1,16 +1,18 @@
 """OpenAPI 3.0.3 documents of both Workers, served at GET /openapi.json (standard library only).
 
-`document()` builds a Worker's document from its route table (inventory.api.routing): every route
-with its parameters, request body, security and an answer schema for each status it can give. Every error is the same JSON object,
+`document()` builds a Worker's document from its route table (inventory.api.routing): every
+route with its parameters, request body, security and an answer schema for each status it can
+give. Every error is the same JSON object,
 `{"success": false, "error": "<words>", ...}`; a wrong method anywhere answers 405 with an `allow`
 list (components.responses.MethodNotAllowed: no operation lists it, since it answers the methods
 that are not operations). Answer objects allow extra keys where the code may add some.
 """
+
 from __future__ import annotations
 
 from .. import VERSION
 from ..config import HANDOFF_MODES
-from .checks import MAX_ID as MAX_VEHICLE_ID   # the cap the handlers enforce (D1 cannot bind BigInt)
+from .checks import MAX_ID as MAX_VEHICLE_ID  # the cap the handlers enforce (D1 cannot bind BigInt)
 
 JSON = "application/json"
 
@@ -55,13 +57,18 @@ def _error_response(description: str) -> dict:
 
 def _errors(*statuses: int) -> dict:
     """The error answers an operation can give, by status, plus the 500 every route may give."""
-    return {str(status): {"$ref": f"#/components/responses/{_ERROR_NAMES[status]}"}
-            for status in (*statuses, 500)}
+    return {
+        str(status): {"$ref": f"#/components/responses/{_ERROR_NAMES[status]}"} for status in (*statuses, 500)
+    }
 
 
 def _operation(route) -> dict:
-    operation = {"summary": route.summary, "operationId": _operation_id(route.summary),
-                 "responses": {"200": route.answer, **_errors(*route.errors)}, "tags": [route.tag]}
+    operation = {
+        "summary": route.summary,
+        "operationId": _operation_id(route.summary),
+        "responses": {"200": route.answer, **_errors(*route.errors)},
+        "tags": [route.tag],
+    }
     if route.description:
         operation["description"] = route.description
     if route.parameters:
@@ -87,8 +94,16 @@ def optional_json_body(schema: dict, description: str) -> dict:
 
 # --- shared pieces ---------------------------------------------------------------------------
 
-_ERROR_NAMES = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed",
-                413: "PayloadTooLarge", 500: "InternalError", 502: "BadGateway", 503: "NotConfigured"}
+_ERROR_NAMES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    413: "PayloadTooLarge",
+    500: "InternalError",
+    502: "BadGateway",
+    503: "NotConfigured",
+}
 
 _ERROR_DESCRIPTIONS = {
     400: "Bad input: a parameter or the JSON body is invalid.",
@@ -101,55 +116,110 @@ _ERROR_DESCRIPTIONS = {
     503: "The Worker is not configured for this action.",
 }
 
-ERROR_SCHEMA = _obj({"success": {"type": "boolean", "enum": [False]}, "error": STRING,
-                     "allow": _array(STRING), "cause": STRING}, ["success", "error"])
+ERROR_SCHEMA = _obj(
+    {
+        "success": {"type": "boolean", "enum": [False]},
+        "error": STRING,
+        "allow": _array(STRING),
+        "cause": STRING,
+    },
+    ["success", "error"],
+)
 
-HEALTH_SCHEMA = _obj({
-    "service": STRING, "version": STRING,
-    "runtime": _obj({"python": STRING, "platform": STRING}, ["python", "platform"]),
-    "bindings": {"type": "object", "additionalProperties": BOOLEAN},
-    "secrets": {"type": "object", "additionalProperties": BOOLEAN},
-    "config": {"type": "object", "additionalProperties": True},
-}, ["service", "version", "runtime", "bindings", "secrets", "config"])
+HEALTH_SCHEMA = _obj(
+    {
+        "service": STRING,
+        "version": STRING,
+        "runtime": _obj({"python": STRING, "platform": STRING}, ["python", "platform"]),
+        "bindings": {"type": "object", "additionalProperties": BOOLEAN},
+        "secrets": {"type": "object", "additionalProperties": BOOLEAN},
+        "config": {"type": "object", "additionalProperties": True},
+    },
+    ["service", "version", "runtime", "bindings", "secrets", "config"],
+)
 
-IMAGE_ENTRY_SCHEMA = _obj({
-    "entry": {"type": "string", "description": "A Cloudflare image id, or the vendor URL not yet uploaded."},
-    "url": {"type": "string", "description": "Where to display it (the delivery URL of an id, else the vendor URL)."},
-    "uploaded": BOOLEAN,
-}, ["entry", "url", "uploaded"])
+IMAGE_ENTRY_SCHEMA = _obj(
+    {
+        "entry": {
+            "type": "string",
+            "description": "A Cloudflare image id, or the vendor URL not yet uploaded.",
+        },
+        "url": {
+            "type": "string",
+            "description": "Where to display it (the delivery URL of an id, else the vendor URL).",
+        },
+        "uploaded": BOOLEAN,
+    },
+    ["entry", "url", "uploaded"],
+)
 
-VEHICLE_SCHEMA = _obj({
-    "id": INTEGER, "vehicle_key": STRING, "vin": _nullable(STRING), "vin_valid": BOOLEAN,
-    "stock_number": _nullable(STRING), "year": _nullable(INTEGER), "make": _nullable(STRING),
-    "model": _nullable(STRING), "trim": _nullable(STRING), "price": _nullable(NUMBER),
-    "mileage": _nullable(INTEGER), "exterior_color": _nullable(STRING), "detail_url": _nullable(STRING),
-    "featured": BOOLEAN, "images": _array(ref("ImageEntry")), "source_images": _array(STRING),
-    "status": {"type": "string", "enum": ["active", "inactive"]},
-    "first_seen_at": STRING, "updated_at": STRING,
-}, ["id", "vehicle_key", "vin_valid", "featured", "images", "source_images", "status"])
+VEHICLE_SCHEMA = _obj(
+    {
+        "id": INTEGER,
+        "vehicle_key": STRING,
+        "vin": _nullable(STRING),
+        "vin_valid": BOOLEAN,
+        "stock_number": _nullable(STRING),
+        "year": _nullable(INTEGER),
+        "make": _nullable(STRING),
+        "model": _nullable(STRING),
+        "trim": _nullable(STRING),
+        "price": _nullable(NUMBER),
+        "mileage": _nullable(INTEGER),
+        "exterior_color": _nullable(STRING),
+        "detail_url": _nullable(STRING),
+        "featured": BOOLEAN,
+        "images": _array(ref("ImageEntry")),
+        "source_images": _array(STRING),
+        "status": {"type": "string", "enum": ["active", "inactive"]},
+        "first_seen_at": STRING,
+        "updated_at": STRING,
+    },
+    ["id", "vehicle_key", "vin_valid", "featured", "images", "source_images", "status"],
+)
 
-VEHICLE_LIST_SCHEMA = _obj({
-    "success": TRUE, "page": INTEGER, "pageSize": INTEGER, "total": COUNT,
-    "status": {"type": "string", "enum": ["active", "inactive", "all"]},
-    "vehicles": _array(ref("Vehicle")),
-}, ["success", "page", "pageSize", "total", "status", "vehicles"])
+VEHICLE_LIST_SCHEMA = _obj(
+    {
+        "success": TRUE,
+        "page": INTEGER,
+        "pageSize": INTEGER,
+        "total": COUNT,
+        "status": {"type": "string", "enum": ["active", "inactive", "all"]},
+        "vehicles": _array(ref("Vehicle")),
+    },
+    ["success", "page", "pageSize", "total", "status", "vehicles"],
+)
 
 VEHICLE_LIST_PARAMETERS = [
-    query("status", {"type": "string", "enum": ["active", "inactive", "all"], "default": "active"},
-           "Which vehicles to list."),
+    query(
+        "status",
+        {"type": "string", "enum": ["active", "inactive", "all"], "default": "active"},
+        "Which vehicles to list.",
+    ),
     query("page", {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}, "Page number, from 1."),
     query("pageSize", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "Vehicles per page."),
-    query("variant", {"type": "string", "pattern": "^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$", "maxLength": 40,
-                       "default": "public"},
-           "Cloudflare Images variant used in the display URLs of uploaded photos."),
+    query(
+        "variant",
+        {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$",
+            "maxLength": 40,
+            "default": "public",
+        },
+        "Cloudflare Images variant used in the display URLs of uploaded photos.",
+    ),
 ]
 
 
 def _components(schemas: dict, statuses: tuple) -> dict:
     return {
-        "securitySchemes": {"adminToken": {
-            "type": "http", "scheme": "bearer",
-            "description": "The Worker's ADMIN_TOKEN secret: `Authorization: Bearer <ADMIN_TOKEN>`."}},
+        "securitySchemes": {
+            "adminToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The Worker's ADMIN_TOKEN secret: `Authorization: Bearer <ADMIN_TOKEN>`.",
+            }
+        },
         "schemas": {"Error": ERROR_SCHEMA, "Health": HEALTH_SCHEMA, **schemas},
         "responses": {_ERROR_NAMES[s]: _error_response(_ERROR_DESCRIPTIONS[s]) for s in statuses},
     }
@@ -161,42 +231,95 @@ def document(title: str, description: str, routes: list, schemas: dict) -> dict:
     for route in routes:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
     statuses = sorted({404, 405, 500, *(s for route in routes for s in route.errors)})
-    return {"openapi": "3.0.3",
-            "info": {"title": title, "version": VERSION, "description": description},
-            "tags": [{"name": "health"}, {"name": "admin"}, {"name": "public"}],
-            "paths": paths, "components": _components(schemas, tuple(statuses))}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": title, "version": VERSION, "description": description},
+        "tags": [{"name": "health"}, {"name": "admin"}, {"name": "public"}],
+        "paths": paths,
+        "components": _components(schemas, tuple(statuses)),
+    }
 
 
 HEALTH_ANSWER = json_answer("Service health.", ref("Health"))
-HEALTH_DESCRIPTION = "Bindings, secrets and settings present (never their values), and every setting still a placeholder."
-OPENAPI_ANSWER = json_answer("The OpenAPI 3.0.3 document.", {"type": "object", "required": ["openapi", "paths"]})
+HEALTH_DESCRIPTION = (
+    "Bindings, secrets and settings present (never their values), and every setting still a placeholder."
+)
+OPENAPI_ANSWER = json_answer(
+    "The OpenAPI 3.0.3 document.", {"type": "object", "required": ["openapi", "paths"]}
+)
 VEHICLES_ANSWER = json_answer("One page of vehicles.", ref("VehicleList"))
 VEHICLES_DESCRIPTION = "Vehicles with every image entry resolved for display, featured first."
-VEHICLE_SCHEMAS = {"ImageEntry": IMAGE_ENTRY_SCHEMA, "Vehicle": VEHICLE_SCHEMA, "VehicleList": VEHICLE_LIST_SCHEMA}
+VEHICLE_SCHEMAS = {
+    "ImageEntry": IMAGE_ENTRY_SCHEMA,
+    "Vehicle": VEHICLE_SCHEMA,
+    "VehicleList": VEHICLE_LIST_SCHEMA,
+}
 
 # --- the scraper -----------------------------------------------------------------------------
 
-SCRAPE_RESULT_SCHEMA = _obj({
-    "success": TRUE, "found": COUNT, "new": COUNT, "updated": COUNT, "reactivated": COUNT,
-    "unchanged": COUNT, "deactivated": COUNT, "skipped": COUNT, "vendorUrlsQueued": COUNT,
-    "vehiclesWithVendorUrls": COUNT, "deactivationRefused": _nullable(STRING),
-    "photoListsKept": _nullable(STRING), "warnings": COUNT, "pages": COUNT,
-    "siteRequests": COUNT, "savedIds": COUNT, "durationMs": COUNT, "d1RoundTrips": COUNT,
-    "profile": _obj({
-        "name": {"type": "string", "description": "The site profile that read the site."},
-        "detected": {"type": "boolean", "description": "Chosen by SITE_PROFILE=auto from the first page."},
-        "evidence": _array(STRING, description="The platform markers seen (or why the profile was chosen)."),
-        "fallback": {"type": "boolean", "description": "No platform recognised: `generic` was used."},
-    }, ["name", "detected", "evidence", "fallback"]),
-    "processingTriggered": {"type": "string",
-                            "enum": ["service-binding", "http", "queue", "not configured", "not requested",
-                                     "nothing to process"]},
-    "skippedEntries": _array(_obj({"reason": STRING, "entry": STRING}, ["reason", "entry"]), maxItems=50),
-    "warningEntries": _array(_obj({"reason": STRING, "entry": STRING}, ["reason", "entry"]), maxItems=50),
-}, ["success", "found", "new", "updated", "unchanged", "deactivated", "processingTriggered", "skippedEntries"])
+SCRAPE_RESULT_SCHEMA = _obj(
+    {
+        "success": TRUE,
+        "found": COUNT,
+        "new": COUNT,
+        "updated": COUNT,
+        "reactivated": COUNT,
+        "unchanged": COUNT,
+        "deactivated": COUNT,
+        "skipped": COUNT,
+        "vendorUrlsQueued": COUNT,
+        "vehiclesWithVendorUrls": COUNT,
+        "deactivationRefused": _nullable(STRING),
+        "photoListsKept": _nullable(STRING),
+        "warnings": COUNT,
+        "pages": COUNT,
+        "siteRequests": COUNT,
+        "savedIds": COUNT,
+        "durationMs": COUNT,
+        "d1RoundTrips": COUNT,
+        "profile": _obj(
+            {
+                "name": {"type": "string", "description": "The site profile that read the site."},
+                "detected": {
+                    "type": "boolean",
+                    "description": "Chosen by SITE_PROFILE=auto from the first page.",
+                },
+                "evidence": _array(
+                    STRING, description="The platform markers seen (or why the profile was chosen)."
+                ),
+                "fallback": {"type": "boolean", "description": "No platform recognised: `generic` was used."},
+            },
+            ["name", "detected", "evidence", "fallback"],
+        ),
+        "processingTriggered": {
+            "type": "string",
+            "enum": [
+                "service-binding",
+                "http",
+                "queue",
+                "not configured",
+                "not requested",
+                "nothing to process",
+            ],
+        },
+        "skippedEntries": _array(_obj({"reason": STRING, "entry": STRING}, ["reason", "entry"]), maxItems=50),
+        "warningEntries": _array(_obj({"reason": STRING, "entry": STRING}, ["reason", "entry"]), maxItems=50),
+    },
+    [
+        "success",
+        "found",
+        "new",
+        "updated",
+        "unchanged",
+        "deactivated",
+        "processingTriggered",
+        "skippedEntries",
+    ],
+)
 
-SCRAPE_BODY = optional_json_body(_obj({"handoff": {"type": "string", "enum": list(HANDOFF_MODES)}}, extra=False),
-                                 "Optional.")
+SCRAPE_BODY = optional_json_body(
+    _obj({"handoff": {"type": "string", "enum": list(HANDOFF_MODES)}}, extra=False), "Optional."
+)
 SCRAPER_SCHEMAS = {**VEHICLE_SCHEMAS, "ScrapeResult": SCRAPE_RESULT_SCHEMA}
 
 # --- the image processor ---------------------------------------------------------------------
@@ -205,58 +328,167 @@ VEHICLE_IDS = _array({"type": "integer", "minimum": 1, "maximum": MAX_VEHICLE_ID
 
 PROCESS_REQUEST_SCHEMA = {
     "oneOf": [
-        _obj({"batchSize": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10,
-                            "description": "How many vehicles with work to take (featured, newest first)."}},
-             extra=False),
-        _obj({"vehicleIds": {**VEHICLE_IDS, "description": "These vehicles, in this order."}},
-             ["vehicleIds"], extra=False),
-    ],
+        _obj(
+            {
+                "batchSize": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 50,
+                    "default": 10,
+                    "description": "How many vehicles with work to take (featured, newest first).",
+                }
+            },
+            extra=False,
+        ),
+        _obj(
+            {"vehicleIds": {**VEHICLE_IDS, "description": "These vehicles, in this order."}},
+            ["vehicleIds"],
+            extra=False,
+        ),
+    ]
 }
 
-PROCESS_RESULT_SCHEMA = _obj({
-    "success": TRUE, "processed": COUNT, "succeeded": COUNT, "failed": COUNT, "deferred": COUNT,
-    "imagesUploaded": COUNT, "imagesFailed": COUNT, "imagesFailedPermanently": COUNT,
-    "imagesNotAttempted": COUNT, "apiRequests": COUNT, "notFound": _array(INTEGER), "durationMs": COUNT,
-    "stoppedBecause": STRING, "d1RoundTrips": COUNT,
-    "results": _array(_obj({
-        "vehicleId": INTEGER, "title": STRING, "uploaded": COUNT, "failed": COUNT, "notAttempted": COUNT,
-        "errors": _array(_obj({"url": STRING, "reason": _nullable(STRING), "permanent": BOOLEAN},
-                              ["url", "reason", "permanent"])),
-    }, ["vehicleId", "title", "uploaded", "failed", "notAttempted", "errors"])),
-}, ["success", "processed", "succeeded", "failed", "deferred", "imagesUploaded", "imagesFailed",
-    "notFound", "results"])
+PROCESS_RESULT_SCHEMA = _obj(
+    {
+        "success": TRUE,
+        "processed": COUNT,
+        "succeeded": COUNT,
+        "failed": COUNT,
+        "deferred": COUNT,
+        "imagesUploaded": COUNT,
+        "imagesFailed": COUNT,
+        "imagesFailedPermanently": COUNT,
+        "imagesNotAttempted": COUNT,
+        "apiRequests": COUNT,
+        "notFound": _array(INTEGER),
+        "durationMs": COUNT,
+        "stoppedBecause": STRING,
+        "d1RoundTrips": COUNT,
+        "results": _array(
+            _obj(
+                {
+                    "vehicleId": INTEGER,
+                    "title": STRING,
+                    "uploaded": COUNT,
+                    "failed": COUNT,
+                    "notAttempted": COUNT,
+                    "errors": _array(
+                        _obj(
+                            {"url": STRING, "reason": _nullable(STRING), "permanent": BOOLEAN},
+                            ["url", "reason", "permanent"],
+                        )
+                    ),
+                },
+                ["vehicleId", "title", "uploaded", "failed", "notAttempted", "errors"],
+            )
+        ),
+    },
+    [
+        "success",
+        "processed",
+        "succeeded",
+        "failed",
+        "deferred",
+        "imagesUploaded",
+        "imagesFailed",
+        "notFound",
+        "results",
+    ],
+)
 
-RUN_SCHEMA = _nullable(_obj({"trigger": STRING, "startedAt": STRING, "finishedAt": STRING},
-                            ["trigger", "startedAt", "finishedAt"]))
+RUN_SCHEMA = _nullable(
+    _obj(
+        {"trigger": STRING, "startedAt": STRING, "finishedAt": STRING}, ["trigger", "startedAt", "finishedAt"]
+    )
+)
 
-IMAGE_STATUS_SCHEMA = _obj({"success": TRUE, "stats": _obj({
-    "totalVehicles": COUNT, "needingProcessing": COUNT, "fullyProcessed": COUNT, "partiallyProcessed": COUNT,
-    "inactiveVehicles": COUNT,
-    "images": _obj({"total": COUNT, "uploaded": COUNT, "pending": COUNT, "failedPermanently": COUNT,
-                    "inProgress": COUNT}, ["total", "uploaded", "pending", "failedPermanently", "inProgress"]),
-    "lastRun": {**RUN_SCHEMA, "description": "The summary of the last processing run, if any."},
-    "lastScrape": {**RUN_SCHEMA, "description": "The summary of the last scrape, if any."},
-}, ["totalVehicles", "needingProcessing", "fullyProcessed", "partiallyProcessed", "inactiveVehicles",
-    "images", "lastRun", "lastScrape"])}, ["success", "stats"])
+IMAGE_STATUS_SCHEMA = _obj(
+    {
+        "success": TRUE,
+        "stats": _obj(
+            {
+                "totalVehicles": COUNT,
+                "needingProcessing": COUNT,
+                "fullyProcessed": COUNT,
+                "partiallyProcessed": COUNT,
+                "inactiveVehicles": COUNT,
+                "images": _obj(
+                    {
+                        "total": COUNT,
+                        "uploaded": COUNT,
+                        "pending": COUNT,
+                        "failedPermanently": COUNT,
+                        "inProgress": COUNT,
+                    },
+                    ["total", "uploaded", "pending", "failedPermanently", "inProgress"],
+                ),
+                "lastRun": {**RUN_SCHEMA, "description": "The summary of the last processing run, if any."},
+                "lastScrape": {**RUN_SCHEMA, "description": "The summary of the last scrape, if any."},
+            },
+            [
+                "totalVehicles",
+                "needingProcessing",
+                "fullyProcessed",
+                "partiallyProcessed",
+                "inactiveVehicles",
+                "images",
+                "lastRun",
+                "lastScrape",
+            ],
+        ),
+    },
+    ["success", "stats"],
+)
 
-FAILURE_SCHEMA = _obj({
-    "source_url": STRING, "image_id": STRING, "vehicle_id": _nullable(INTEGER), "attempts": COUNT,
-    "last_error": _nullable(STRING), "permanent": BOOLEAN, "updated_at": STRING,
-    "year": _nullable(INTEGER), "make": _nullable(STRING), "model": _nullable(STRING),
-}, ["source_url", "image_id", "attempts", "permanent"])
+FAILURE_SCHEMA = _obj(
+    {
+        "source_url": STRING,
+        "image_id": STRING,
+        "vehicle_id": _nullable(INTEGER),
+        "attempts": COUNT,
+        "last_error": _nullable(STRING),
+        "permanent": BOOLEAN,
+        "updated_at": STRING,
+        "year": _nullable(INTEGER),
+        "make": _nullable(STRING),
+        "model": _nullable(STRING),
+    },
+    ["source_url", "image_id", "attempts", "permanent"],
+)
 
-FAILURES_SCHEMA = _obj({"success": TRUE, "count": COUNT, "failures": _array(ref("Failure"), maxItems=200)},
-                       ["success", "count", "failures"])
+FAILURES_SCHEMA = _obj(
+    {"success": TRUE, "count": COUNT, "failures": _array(ref("Failure"), maxItems=200)},
+    ["success", "count", "failures"],
+)
 
-REQUEUE_REQUEST_SCHEMA = _obj({"sourceUrls": _array(STRING, maxItems=500, description=(
-    "Requeue only these failed photos (by vendor URL); without it, every failed photo."))}, extra=False)
+REQUEUE_REQUEST_SCHEMA = _obj(
+    {
+        "sourceUrls": _array(
+            STRING,
+            maxItems=500,
+            description=("Requeue only these failed photos (by vendor URL); without it, every failed photo."),
+        )
+    },
+    extra=False,
+)
 
-REQUEUE_RESULT_SCHEMA = _obj({"success": TRUE, "requeued": COUNT, "jobsQueued": COUNT}, ["success", "requeued"])
+REQUEUE_RESULT_SCHEMA = _obj(
+    {"success": TRUE, "requeued": COUNT, "jobsQueued": COUNT}, ["success", "requeued"]
+)
 
-PROCESS_BODY = optional_json_body(ref("ProcessRequest"), (
-    "Either batchSize or vehicleIds (not both); an empty body means batchSize 10."))
-REQUEUE_BODY = optional_json_body(ref("RequeueRequest"), "Optional; an empty body requeues every failed photo.")
+PROCESS_BODY = optional_json_body(
+    ref("ProcessRequest"), ("Either batchSize or vehicleIds (not both); an empty body means batchSize 10.")
+)
+REQUEUE_BODY = optional_json_body(
+    ref("RequeueRequest"), "Optional; an empty body requeues every failed photo."
+)
 PROCESSOR_SCHEMAS = {
-    **VEHICLE_SCHEMAS, "ProcessRequest": PROCESS_REQUEST_SCHEMA, "ProcessResult": PROCESS_RESULT_SCHEMA,
-    "ImageStatus": IMAGE_STATUS_SCHEMA, "Failure": FAILURE_SCHEMA, "Failures": FAILURES_SCHEMA,
-    "RequeueRequest": REQUEUE_REQUEST_SCHEMA, "RequeueResult": REQUEUE_RESULT_SCHEMA}
+    **VEHICLE_SCHEMAS,
+    "ProcessRequest": PROCESS_REQUEST_SCHEMA,
+    "ProcessResult": PROCESS_RESULT_SCHEMA,
+    "ImageStatus": IMAGE_STATUS_SCHEMA,
+    "Failure": FAILURE_SCHEMA,
+    "Failures": FAILURES_SCHEMA,
+    "RequeueRequest": REQUEUE_REQUEST_SCHEMA,
+    "RequeueResult": REQUEUE_RESULT_SCHEMA,
+}

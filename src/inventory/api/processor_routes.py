@@ -1,4 +1,5 @@
 """image-processor's route table and endpoints (the entry file serves them)."""
+
 from __future__ import annotations
 
 import time
@@ -34,15 +35,19 @@ async def image_status(call: Call) -> dict:
 
 async def failures(call: Call) -> dict:
     rows = await db.failures(call.worker.d1())
-    return {"success": True, "count": len(rows), "failures": [{**row, "permanent": bool(row["permanent"])}
-                                                                for row in rows]}
+    return {
+        "success": True,
+        "count": len(rows),
+        "failures": [{**row, "permanent": bool(row["permanent"])} for row in rows],
+    }
 
 
 async def requeue(call: Call) -> dict:
     only_fields(call.body, {"sourceUrls"})
     urls = call.body.get("sourceUrls")
-    if urls is not None and (not isinstance(urls, list) or not all(isinstance(u, str) for u in urls)
-                             or len(urls) > 500):
+    if urls is not None and (
+        not isinstance(urls, list) or not all(isinstance(u, str) for u in urls) or len(urls) > 500
+    ):
         raise ApiError(400, "sourceUrls must be a list of up to 500 URLs (strings)")
     d1 = call.worker.d1()
     count, vehicle_ids = await db.requeue(d1, urls)
@@ -57,17 +62,51 @@ def _answer(description: str, schema: str) -> dict:
 
 
 ROUTES, SPEC = worker_routes(
-    "image-processor", "Uploads the vendor photos to Cloudflare Images and writes the image ids back into D1.",
-    BINDINGS, SECRETS, [
-        Route("POST", "/api/process-images", process_images, "Process images now",
-              _answer("The run's summary.", "ProcessResult"), admin=True, body=openapi.PROCESS_BODY,
-              errors=(400, 401, 413, 503), tag="admin",
-              description="One processing run: claims the photos, uploads them and writes the ids back."),
-        Route("GET", "/api/image-status", image_status, "Image processing status",
-              _answer("Counts of vehicles and photos.", "ImageStatus")),
-        Route("GET", "/api/failures", failures, "Photos that failed",
-              _answer("Up to 200 failed photos, newest first.", "Failures"), admin=True, errors=(401,), tag="admin"),
-        Route("POST", "/api/requeue", requeue, "Requeue failed photos",
-              _answer("How many photos were requeued.", "RequeueResult"), admin=True, body=openapi.REQUEUE_BODY,
-              errors=(400, 401, 413), tag="admin"),
-    ], openapi.PROCESSOR_SCHEMAS)
+    "image-processor",
+    "Uploads the vendor photos to Cloudflare Images and writes the image ids back into D1.",
+    BINDINGS,
+    SECRETS,
+    [
+        Route(
+            "POST",
+            "/api/process-images",
+            process_images,
+            "Process images now",
+            _answer("The run's summary.", "ProcessResult"),
+            admin=True,
+            body=openapi.PROCESS_BODY,
+            errors=(400, 401, 413, 503),
+            tag="admin",
+            description="One processing run: claims the photos, uploads them and writes the ids back.",
+        ),
+        Route(
+            "GET",
+            "/api/image-status",
+            image_status,
+            "Image processing status",
+            _answer("Counts of vehicles and photos.", "ImageStatus"),
+        ),
+        Route(
+            "GET",
+            "/api/failures",
+            failures,
+            "Photos that failed",
+            _answer("Up to 200 failed photos, newest first.", "Failures"),
+            admin=True,
+            errors=(401,),
+            tag="admin",
+        ),
+        Route(
+            "POST",
+            "/api/requeue",
+            requeue,
+            "Requeue failed photos",
+            _answer("How many photos were requeued.", "RequeueResult"),
+            admin=True,
+            body=openapi.REQUEUE_BODY,
+            errors=(400, 401, 413),
+            tag="admin",
+        ),
+    ],
+    openapi.PROCESSOR_SCHEMAS,
+)

@@ -4,10 +4,11 @@ or the 404 or the 405 (with `allow`) once for every Worker; the runtime's `serve
 
 An endpoint is `async def endpoint(call: Call) -> dict | Answer`: a dict is a 200 JSON answer.
 """
+
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from .checks import MAX_BODY_BYTES, ApiError
 
@@ -17,6 +18,7 @@ JSON = "application/json"
 @dataclass
 class Answer:
     """An answer other than a plain 200 JSON object."""
+
     body: object
     status: int = 200
     content_type: str = JSON
@@ -25,6 +27,7 @@ class Answer:
 @dataclass
 class Call:
     """What an endpoint is given: the Worker (settings, bindings, D1), the query and the JSON body."""
+
     worker: object
     query: dict = field(default_factory=dict)
     body: dict = field(default_factory=dict)
@@ -36,11 +39,11 @@ class Route:
     path: str
     endpoint: Callable[[Call], Awaitable[object]]
     summary: str
-    answer: dict                     # the OpenAPI response of a 200: {"description", "content"}
-    admin: bool = False              # needs `Authorization: Bearer <ADMIN_TOKEN>`
-    body: dict | None = None         # the OpenAPI schema of the JSON body; None: no body is read
+    answer: dict  # the OpenAPI response of a 200: {"description", "content"}
+    admin: bool = False  # needs `Authorization: Bearer <ADMIN_TOKEN>`
+    body: dict | None = None  # the OpenAPI schema of the JSON body; None: no body is read
     body_limit: int = MAX_BODY_BYTES
-    errors: tuple[int, ...] = ()     # statuses it may answer besides 200 (404/405/500 go without saying)
+    errors: tuple[int, ...] = ()  # statuses it may answer besides 200 (404/405/500 go without saying)
     parameters: tuple = ()
     tag: str = "public"
     description: str = ""

@@ -1,11 +1,12 @@
 """lambert-scraper's route table and endpoints (the entry file serves them)."""
+
 from __future__ import annotations
 
 from ..config import HANDOFF_MODES, SettingError
-from ..photos.handoff import hand_off
 from ..dealer_site.fetching import BotWall, ScrapeLimits, SiteError
 from ..dealer_site.profiles import AUTO, get_profile
 from ..dealer_site.saving import run_scrape
+from ..photos.handoff import hand_off
 from . import openapi
 from .checks import ApiError, only_fields
 from .routing import Answer, Call, Route
@@ -15,30 +16,59 @@ BINDINGS = ("DB", "IMAGE_PROCESSOR")
 SECRETS = ("ADMIN_TOKEN",)
 
 
-async def scrape(worker, trigger: str, handoff: str) -> Answer:
-    """Scrape the dealer's site into D1 and hand the photos on; a site error is a 502, nothing saved."""
+def _site_settings(worker) -> tuple[str, dict | None, ScrapeLimits]:
+    """The start URL, the profile (None: detect it) and the limits; ApiError 503 when not configured."""
     try:
-        start_url = worker.setting("SCRAPE_URL")
-        profile_name = worker.setting("SITE_PROFILE")
+        start_url, profile_name = worker.setting("SCRAPE_URL"), worker.setting("SITE_PROFILE")
         profile = None if profile_name == AUTO else get_profile(profile_name)
     except (SettingError, KeyError) as error:
         raise ApiError(503, str(error).strip("'\"")) from None
-    limits = ScrapeLimits(max_page_bytes=worker.setting("MAX_PAGE_BYTES"),
-                          max_vehicles=worker.setting("MAX_VEHICLES"))
-    try:
-        result = await run_scrape(worker.http(), worker.d1(), start_url, profile, trigger=trigger,
-                                  respect_robots=worker.setting("RESPECT_ROBOTS_TXT"),
-                                  guard_ratio=worker.setting("DEACTIVATION_GUARD_RATIO"), limits=limits)
-    except BotWall as wall:
-        print(f"🧱 Scrape blocked by the site's bot protection, nothing saved: {wall}")
-        return Answer({"success": False, "error": f"blocked by the site's bot protection: {wall}",
-                       "cause": str(wall), "siteStatus": wall.status, "marker": wall.marker}, 502)
-    except SiteError as error:
+    limits = ScrapeLimits(
+        max_page_bytes=worker.setting("MAX_PAGE_BYTES"), max_vehicles=worker.setting("MAX_VEHICLES")
+    )
+    return start_url, profile, limits
+
+
+def _site_error_answer(error: SiteError) -> Answer:
+    if isinstance(error, BotWall):
+        print(f"🧱 Scrape blocked by the site's bot protection, nothing saved: {error}")
+        body = {
+            "error": f"blocked by the site's bot protection: {error}",
+            "siteStatus": error.status,
+            "marker": error.marker,
+        }
+    else:
         print(f"❌ Scrape failed, nothing saved: {error}")
-        return Answer({"success": False, "error": f"dealer site unavailable: {error}", "cause": str(error)}, 502)
+        body = {"error": f"dealer site unavailable: {error}"}
+    return Answer({"success": False, **body, "cause": str(error)}, 502)
+
+
+async def scrape(worker, trigger: str, handoff: str) -> Answer:
+    """Scrape the dealer's site into D1 and hand the photos on; a site error is a 502, nothing saved."""
+    start_url, profile, limits = _site_settings(worker)
+    try:
+        result = await run_scrape(
+            worker.http(),
+            worker.d1(),
+            start_url,
+            profile,
+            trigger=trigger,
+            respect_robots=worker.setting("RESPECT_ROBOTS_TXT"),
+            guard_ratio=worker.setting("DEACTIVATION_GUARD_RATIO"),
+            limits=limits,
+        )
+    except SiteError as error:
+        return _site_error_answer(error)
     triggered = hand_off(worker, result["vehicleIdsWithVendorUrls"], handoff)
-    return Answer({"success": True, **result["summary"], "processingTriggered": triggered,
-                   "skippedEntries": result["skipped"], "warningEntries": result["warnings"]})
+    return Answer(
+        {
+            "success": True,
+            **result["summary"],
+            "processingTriggered": triggered,
+            "skippedEntries": result["skipped"],
+            "warningEntries": result["warnings"],
+        }
+    )
 
 
 async def scrape_now(call: Call) -> Answer:
@@ -50,11 +80,24 @@ async def scrape_now(call: Call) -> Answer:
 
 
 ROUTES, SPEC = worker_routes(
-    "lambert-scraper", "Reads the dealer's inventory into D1, then hands the vendor photos to the image processor.",
-    BINDINGS, SECRETS, [
-        Route("POST", "/api/scrape", scrape_now, "Scrape the dealer site now",
-              openapi.json_answer("The scrape's summary.", openapi.ref("ScrapeResult")), admin=True,
-              body=openapi.SCRAPE_BODY, errors=(400, 401, 413, 502, 503), tag="admin",
-              description="Runs the whole scrape (as the cron does) and answers its summary. "
-                          "`handoff` overrides HANDOFF_MODE for this run."),
-    ], openapi.SCRAPER_SCHEMAS)
+    "lambert-scraper",
+    "Reads the dealer's inventory into D1, then hands the vendor photos to the image processor.",
+    BINDINGS,
+    SECRETS,
+    [
+        Route(
+            "POST",
+            "/api/scrape",
+            scrape_now,
+            "Scrape the dealer site now",
+            openapi.json_answer("The scrape's summary.", openapi.ref("ScrapeResult")),
+            admin=True,
+            body=openapi.SCRAPE_BODY,
+            errors=(400, 401, 413, 502, 503),
+            tag="admin",
+            description="Runs the whole scrape (as the cron does) and answers its summary. "
+            "`handoff` overrides HANDOFF_MODE for this run.",
+        )
+    ],
+    openapi.SCRAPER_SCHEMAS,
+)

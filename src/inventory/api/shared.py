@@ -1,4 +1,5 @@
 """The routes both Workers serve: GET / (health), GET /api/vehicles, GET /openapi.json."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +7,8 @@ import sys
 
 from .. import VERSION, db
 from ..config import BY_NAME
-from ..settings_check import check_settings
 from ..photos.display import display_url
+from ..settings_check import check_settings
 from . import openapi
 from .checks import ApiError, plain_name, query_int
 from .routing import Call, Route
@@ -15,28 +16,57 @@ from .routing import Call, Route
 SHOWN_SETTINGS = ("SITE_PROFILE", "HANDOFF_MODE", "UPLOAD_MODE", "IMAGES_BATCH_UPLOADS")
 
 
-def worker_routes(service: str, description: str, bindings: tuple, secrets: tuple, routes: list,
-                  schemas: dict) -> tuple[list[Route], dict]:
-    """A Worker's route table (`routes` plus health, vehicles and the OpenAPI document) and that
-    document, built from the table."""
+def health_endpoint(service: str, bindings: tuple, secrets: tuple):
+    """GET /: the Worker, its runtime, which bindings and secrets it has (never their values) and
+    what of its configuration still needs fixing."""
+
     async def health(call: Call) -> dict:
         worker = call.worker
-        return {"service": service, "version": VERSION,
-                "runtime": {"python": sys.version.split()[0], "platform": sys.platform},
-                "bindings": {name: worker.has_binding(name) for name in bindings},
-                "secrets": {name: worker.config.is_set(name) for name in secrets},
-                "config": config_summary(worker.config)}
+        return {
+            "service": service,
+            "version": VERSION,
+            "runtime": {"python": sys.version.split()[0], "platform": sys.platform},
+            "bindings": {name: worker.has_binding(name) for name in bindings},
+            "secrets": {name: worker.config.is_set(name) for name in secrets},
+            "config": config_summary(worker.config),
+        }
+
+    return health
+
+
+def worker_routes(
+    service: str, description: str, bindings: tuple, secrets: tuple, routes: list, schemas: dict
+) -> tuple[list[Route], dict]:
+    """A Worker's route table (`routes` plus health, vehicles and the OpenAPI document) and that
+    document, built from the table."""
 
     async def document(call: Call) -> dict:
         return spec
 
     table = [
-        Route("GET", "/", health, "Health and configuration", openapi.HEALTH_ANSWER, tag="health",
-              description=openapi.HEALTH_DESCRIPTION),
+        Route(
+            "GET",
+            "/",
+            health_endpoint(service, bindings, secrets),
+            "Health and configuration",
+            openapi.HEALTH_ANSWER,
+            tag="health",
+            description=openapi.HEALTH_DESCRIPTION,
+        ),
         *routes,
-        Route("GET", "/api/vehicles", vehicles, "List vehicles", openapi.VEHICLES_ANSWER, errors=(400,),
-              parameters=tuple(openapi.VEHICLE_LIST_PARAMETERS), description=openapi.VEHICLES_DESCRIPTION),
-        Route("GET", "/openapi.json", document, "This OpenAPI document", openapi.OPENAPI_ANSWER, tag="health"),
+        Route(
+            "GET",
+            "/api/vehicles",
+            vehicles,
+            "List vehicles",
+            openapi.VEHICLES_ANSWER,
+            errors=(400,),
+            parameters=tuple(openapi.VEHICLE_LIST_PARAMETERS),
+            description=openapi.VEHICLES_DESCRIPTION,
+        ),
+        Route(
+            "GET", "/openapi.json", document, "This OpenAPI document", openapi.OPENAPI_ANSWER, tag="health"
+        ),
     ]
     spec = openapi.document(service, description, table, schemas)
     return table, spec
@@ -51,8 +81,12 @@ def config_summary(config) -> dict:
 
 async def vehicles(call: Call) -> dict:
     worker = call.worker
-    return await list_vehicles_response(worker.d1(), call.query, worker.setting("CLOUDFLARE_IMAGES_ACCOUNT_HASH"),
-                                        worker.setting("IMAGE_DELIVERY_BASE"))
+    return await list_vehicles_response(
+        worker.d1(),
+        call.query,
+        worker.setting("CLOUDFLARE_IMAGES_ACCOUNT_HASH"),
+        worker.setting("IMAGE_DELIVERY_BASE"),
+    )
 
 
 async def list_vehicles_response(d1, query: dict, account_hash: str, delivery_base: str) -> dict:
@@ -72,8 +106,20 @@ async def list_vehicles_response(d1, query: dict, account_hash: str, delivery_ba
         row["source_images"] = json.loads(row["source_images"])
         row["vin_valid"] = bool(row["vin_valid"])
         row["featured"] = bool(row["featured"])
-        row["images"] = [{"entry": e, "url": display_url(e, account_hash, variant, delivery_base),
-                          "uploaded": not e.startswith("http")} for e in entries]
+        row["images"] = [
+            {
+                "entry": e,
+                "url": display_url(e, account_hash, variant, delivery_base),
+                "uploaded": not e.startswith("http"),
+            }
+            for e in entries
+        ]
         vehicles.append(row)
-    return {"success": True, "page": page, "pageSize": size, "total": total, "status": status,
-            "vehicles": vehicles}
+    return {
+        "success": True,
+        "page": page,
+        "pageSize": size,
+        "total": total,
+        "status": status,
+        "vehicles": vehicles,
+    }

@@ -1,5 +1,6 @@
 """The `json_api` source, fetching half: call the inventory API a listing is rendered from, every page
 of it, politely (the Site's User-Agent, robots.txt, retries and hosts; at most MAX_IN_FLIGHT at once)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +11,7 @@ from .. import safe_json
 from .extraction.json_api import page_values, pages_needed, request_for
 from .site_errors import SiteError
 
-MAX_IN_FLIGHT = 6          # the Workers limit of simultaneous connections per invocation
+MAX_IN_FLIGHT = 6  # the Workers limit of simultaneous connections per invocation
 
 
 async def _answer(site, source: dict, values: dict, number: int, page_url: str):
@@ -19,8 +20,13 @@ async def _answer(site, source: dict, values: dict, number: int, page_url: str):
     if site.respect_robots and not await site.robots_allow(url):
         raise SiteError(f"robots.txt disallows the inventory API {url}")
     data = json.dumps(body).encode() if body is not None else None
-    response = await site.get(url, accept=lambda status: 200 <= status < 300, method=source["method"],
-                              body=data, accept_type="application/json")
+    response = await site.get(
+        url,
+        accept=lambda status: 200 <= status < 300,
+        method=source["method"],
+        body=data,
+        accept_type="application/json",
+    )
     if not response.ok:
         raise SiteError(f"the inventory API {url} answered HTTP {response.status}")
     try:
@@ -51,8 +57,7 @@ async def read_apis(site, html: str, page_url: str, profile: dict) -> tuple[dict
         values, missing = page_values(html, source)
         if missing:
             reason = f"json_api: the page gives no {', '.join(missing)}; the API was not called"
-            warnings.append({"reason": reason,
-                             "entry": source["url"][:200]})
+            warnings.append({"reason": reason, "entry": source["url"][:200]})
             continue
         answers[rank] = await _every_answer(site, source, values, page_url)
     return answers, warnings

@@ -6,20 +6,23 @@ header and challenge script, the Akamai and Imperva block pages, DataDome and Pe
 a plain captcha widget counts only on a refusing status (403, 429, 503), because a dealer's ordinary
 page may carry one on its contact form.
 """
+
 from __future__ import annotations
 
 import re
 
 REFUSING_STATUSES = (403, 429, 503)
-_SNIFFED_CHARS = 64 * 1024     # an interstitial is small; its markers sit near the top
+_SNIFFED_CHARS = 64 * 1024  # an interstitial is small; its markers sit near the top
 
 # (what the marker is called in the error, a case-insensitive regex on the body)
 _WALL_MARKERS = (
     ("Cloudflare challenge script (_cf_chl_opt)", r"window\._cf_chl_opt|/cdn-cgi/challenge-platform/h/"),
     ("Cloudflare interstitial title (Just a moment...)", r"<title>\s*Just a moment\.\.\.\s*</title>"),
     ("Cloudflare block page (Attention Required!)", r"<title>\s*Attention Required! \| Cloudflare"),
-    ("Akamai block page (Access Denied, edgesuite reference)",
-     r"<title>\s*Access Denied\s*</title>[\s\S]*(?:errors\.edgesuite\.net|Reference\s*&#32;#|Reference #)"),
+    (
+        "Akamai block page (Access Denied, edgesuite reference)",
+        r"<title>\s*Access Denied\s*</title>[\s\S]*(?:errors\.edgesuite\.net|Reference\s*&#32;#|Reference #)",
+    ),
     ("Imperva/Incapsula incident page", r"_Incapsula_Resource|Incapsula incident ID"),
     ("DataDome captcha (captcha-delivery.com)", r"captcha-delivery\.com"),
     ("PerimeterX captcha (px-captcha)", r"id=[\"']px-captcha"),
@@ -29,8 +32,9 @@ _CAPTCHA_MARKERS = (
     ("hCaptcha widget", r"class=[\"'][^\"']*\bh-captcha\b"),
     ("Turnstile widget", r"class=[\"'][^\"']*\bcf-turnstile\b"),
 )
-_COMPILED = {name: re.compile(pattern, re.IGNORECASE)
-             for name, pattern in (*_WALL_MARKERS, *_CAPTCHA_MARKERS)}
+_COMPILED = {
+    name: re.compile(pattern, re.IGNORECASE) for name, pattern in (*_WALL_MARKERS, *_CAPTCHA_MARKERS)
+}
 
 
 def _first_match(markers, body: str) -> str | None:

@@ -5,6 +5,7 @@ and globals, its photo hosts, its markup. The first platform whose marker the pa
 evidence is every marker seen, so a user can check the choice. A page with no marker is read with
 `generic` (JSON-LD), and the detection says so.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,11 +23,17 @@ MARKERS = (
     ("dealer-inspire", "DealerInspire assets", r"dealerinspire"),
     ("dealer-inspire", "Algolia inventory search settings", r"algolia[\w-]*(?:AppId|ApplicationId|_app_id)"),
     ("nextjs", "script#__NEXT_DATA__ (Next.js)", r"<script[^>]+id=[\"']__NEXT_DATA__[\"']"),
-    ("wordpress", "generator meta WordPress",
-     r"<meta[^>]+name=[\"']generator[\"'][^>]+content=[\"']WordPress"),
+    (
+        "wordpress",
+        "generator meta WordPress",
+        r"<meta[^>]+name=[\"']generator[\"'][^>]+content=[\"']WordPress",
+    ),
     ("wordpress", "WordPress assets /wp-content/", r"/wp-content/"),
-    ("lambert", "Lambert listing cards div.vehicle-card[data-vin]",
-     r"<div[^>]+class=[\"']vehicle-card[\"'][^>]+data-vin="),
+    (
+        "lambert",
+        "Lambert listing cards div.vehicle-card[data-vin]",
+        r"<div[^>]+class=[\"']vehicle-card[\"'][^>]+data-vin=",
+    ),
 )
 _COMPILED = [(profile, what, re.compile(pattern, re.IGNORECASE)) for profile, what, pattern in MARKERS]
 _JSONLD = re.compile(r"<script[^>]+type=[\"']application/ld\+json", re.IGNORECASE)
@@ -35,9 +42,9 @@ _SNIFFED_CHARS = 2 * 1024 * 1024
 
 @dataclass
 class Detection:
-    profile: str              # the built-in profile chosen
-    evidence: list[str]       # the markers seen (for the chosen platform first)
-    fell_back: bool = False   # no platform marker: generic was chosen for want of a better one
+    profile: str  # the built-in profile chosen
+    evidence: list[str]  # the markers seen (for the chosen platform first)
+    fell_back: bool = False  # no platform marker: generic was chosen for want of a better one
 
     def to_json(self) -> dict:
         return {"name": self.profile, "detected": True, "evidence": self.evidence, "fallback": self.fell_back}
@@ -52,11 +59,15 @@ def detect_platform(html: str) -> Detection:
     seen = [(profile, what) for profile, what, pattern in _COMPILED if pattern.search(text)]
     if seen:
         chosen = seen[0][0]
-        return Detection(chosen, [what for profile, what in seen if profile == chosen]
-                         + [f"also seen: {what}" for profile, what in seen if profile != chosen])
+        return Detection(
+            chosen,
+            [what for profile, what in seen if profile == chosen]
+            + [f"also seen: {what}" for profile, what in seen if profile != chosen],
+        )
     if _JSONLD.search(text):
-        return Detection("generic", ["no platform marker; the page has JSON-LD: reading it with generic"],
-                         True)
+        return Detection(
+            "generic", ["no platform marker; the page has JSON-LD: reading it with generic"], True
+        )
     return Detection("generic", ["no platform marker and no JSON-LD: falling back to generic"], True)
 
 

@@ -6,6 +6,7 @@ and galleries are in inventory/extraction/. Malformed entries are skipped and re
 reason, dropped values are reported as warnings; nothing on a page is fatal. The page is parsed
 only as far as its sources need: no HTML tree at all for a profile without cards or next_page.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,8 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from urllib.parse import urldefrag
 
-from .extraction.cards import reads_a_start_tag, read_cards, spec_values, start_tag_value
-from .extraction.fields import absolute_url
+from .extraction.cards import read_cards, reads_a_start_tag, spec_values, start_tag_value
+from .extraction.fields import VEHICLE_VALUES, absolute_url
 from .extraction.finish import finish
 from .extraction.gallery import clean_gallery, rules_from_profile
 from .extraction.json_api import read_api_answers
@@ -27,8 +28,17 @@ from .extraction.selectors import parse_page
 from .profiles import is_normalised, normalise_profile
 from .vin import is_valid_vin, vin_identity
 
-__all__ = ["Vehicle", "PageExtract", "VehicleReport", "DetailExtract", "extract_page", "extract_detail",
-           "photos_from_detail", "parse_number", "clean_photo_urls"]
+__all__ = [
+    "Vehicle",
+    "PageExtract",
+    "VehicleReport",
+    "DetailExtract",
+    "extract_page",
+    "extract_detail",
+    "photos_from_detail",
+    "parse_number",
+    "clean_photo_urls",
+]
 
 
 @dataclass
@@ -64,17 +74,18 @@ class Vehicle:
 @dataclass
 class VehicleReport:
     """Where a vehicle's fields came from and what its gallery dropped (for `extract --explain`)."""
-    sources: dict[str, str] = field(default_factory=dict)     # field -> "1:jsonld", "title (2:cards)", "VIN"
-    dropped_photos: list[dict] = field(default_factory=list)       # {"url", "reason"}
+
+    sources: dict[str, str] = field(default_factory=dict)  # field -> "1:jsonld", "title (2:cards)", "VIN"
+    dropped_photos: list[dict] = field(default_factory=list)  # {"url", "reason"}
 
 
 @dataclass
 class PageExtract:
     vehicles: list[Vehicle]
-    skipped: list[dict]            # {"reason": ..., "entry": short description}
+    skipped: list[dict]  # {"reason": ..., "entry": short description}
     next_url: str | None = None
-    warnings: list[dict] = field(default_factory=list)      # {"reason", "entry"}: values dropped or doubted
-    reports: list[VehicleReport] = field(default_factory=list)     # reports[i] describes vehicles[i]
+    warnings: list[dict] = field(default_factory=list)  # {"reason", "entry"}: values dropped or doubted
+    reports: list[VehicleReport] = field(default_factory=list)  # reports[i] describes vehicles[i]
 
 
 @dataclass
@@ -115,10 +126,16 @@ def _page_selectors(sources: list[dict], next_page: dict | None) -> list[str]:
 class _Page:
     """One page being read: its HTML tree is built once, on first need."""
 
-    def __init__(self, html: str, page_url: str, sources: list[dict], next_page: dict | None,
-                 api_answers: dict | None = None):
+    def __init__(
+        self,
+        html: str,
+        page_url: str,
+        sources: list[dict],
+        next_page: dict | None,
+        api_answers: dict | None = None,
+    ):
         self.html, self.page_url, self.sources, self.next_page = html, page_url, sources, next_page
-        self.api_answers = api_answers or {}      # source rank -> the JSON answers its API gave
+        self.api_answers = api_answers or {}  # source rank -> the JSON answers its API gave
         self._tree = None
 
     @property
@@ -162,14 +179,10 @@ def _read_sources(page: _Page) -> tuple[list, list[dict], list[dict]]:
     return records, skipped, warnings
 
 
-_VEHICLE_VALUES = ("vin", "stock_number", "year", "make", "model", "trim", "price", "mileage",
-                   "exterior_color", "detail_url")
-
-
 def _vehicle(merged: Merged, page_url: str, rules) -> tuple[Vehicle, VehicleReport]:
     gallery = finish(merged, page_url, rules)
     values = merged.values
-    named = {name: values.get(name) for name in _VEHICLE_VALUES}
+    named = {name: values.get(name) for name in VEHICLE_VALUES}
     vehicle = Vehicle(**named, featured=bool(values.get("featured", False)), photos=gallery.photos)
     vehicle.vin_valid = bool(vehicle.vin) and is_valid_vin(vehicle.vin)
     report = VehicleReport({k: v for k, v in merged.sources.items() if k != "title"}, gallery.dropped)
@@ -197,8 +210,10 @@ def _other_store(merged: Merged, profile: dict) -> dict | None:
     store, kept = merged.values.get("store_id"), profile.get("keep_store")
     if not kept or str(store) == kept:
         return None
-    return {"reason": f"another store's vehicle (store id {store}, keeping {kept})",
-            "entry": str(merged.values.get("vin") or merged.values.get("stock_number") or "?")[:60]}
+    return {
+        "reason": f"another store's vehicle (store id {store}, keeping {kept})",
+        "entry": str(merged.values.get("vin") or merged.values.get("stock_number") or "?")[:60],
+    }
 
 
 def _built(profile: dict, html: str, page_url: str, sources: list[dict], next_page, api_answers=None):
@@ -219,8 +234,9 @@ def extract_page(html: str, page_url: str, profile: dict, api_answers: dict | No
     """The vehicles of one listing page; `api_answers` (source rank -> JSON documents) feeds the
     profile's json_api sources, which fetching.py has already called."""
     profile = _ensure_normalised(profile)
-    page, built, skipped, warnings = _built(profile, html, page_url, profile["sources"], profile["next_page"],
-                                            api_answers)
+    page, built, skipped, warnings = _built(
+        profile, html, page_url, profile["sources"], profile["next_page"], api_answers
+    )
     result = PageExtract([], skipped, page.next_url(), warnings)
     seen = set()
     for vehicle, report, notes in built:
@@ -246,11 +262,14 @@ def extract_detail(html: str, page_url: str, profile: dict) -> DetailExtract:
     _, built, skipped, warnings = _built(profile, html, page_url, profile["detail_sources"], None)
     if not built:
         return DetailExtract(None, None, skipped, warnings)
-    chosen = next((b for b in built if _same_page(b[0].detail_url, page_url)), None) \
-        or next((b for b in built if b[0].photos), built[0])
+    chosen = next((b for b in built if _same_page(b[0].detail_url, page_url)), None) or next(
+        (b for b in built if b[0].photos), built[0]
+    )
     vehicle, report, notes = chosen
-    warnings += [{"reason": note, "entry": vehicle.key if (vehicle.vin or vehicle.stock_number) else page_url}
-                 for note in notes]
+    warnings += [
+        {"reason": note, "entry": vehicle.key if (vehicle.vin or vehicle.stock_number) else page_url}
+        for note in notes
+    ]
     return DetailExtract(vehicle, report, skipped, warnings)
 
 

@@ -16,6 +16,7 @@ Prints JSON: {"vehicles": [...], "skipped": [{"reason", "entry"}], "warnings": [
 folder. --explain adds an "explain" key to each result: which source gave each field (counts, and
 per vehicle), how many vehicles lack each field, and what each gallery dropped and why.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,15 +26,15 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from .extract import PageExtract, extract_page
 from ..net.urllib_transport import UrllibHttp
 from .bot_wall import wall_marker
-from .profiles import AUTO, PROFILE_CHOICES, get_profile, load_profile
+from .extract import PageExtract, extract_page
+from .extraction.fields import VEHICLE_VALUES
 from .fetching import USER_AGENT, BotWall, SiteError, choose_profile, fetch_inventory
+from .profiles import AUTO, PROFILE_CHOICES, get_profile, load_profile
 
 DEFAULT_BASE_URL = "https://dealer.example/inventory"
-FIELDS = ("vin", "stock_number", "year", "make", "model", "trim", "price", "mileage", "exterior_color",
-          "detail_url", "photos")
+FIELDS = (*VEHICLE_VALUES, "photos")  # the fields --explain reports on
 
 
 class UsageError(Exception):
@@ -45,12 +46,18 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("page", help="a saved HTML file, a folder of them, or an http(s) URL")
     parser.add_argument("--profile", help=f"one of: {', '.join(sorted(PROFILE_CHOICES))}")
     parser.add_argument("--profile-file", type=Path, help="a profile as JSON (the format in profiles.py)")
-    parser.add_argument("--base-url", help="for a saved file without NAME.url: the URL it came from "
-                                           f"(default {DEFAULT_BASE_URL})")
-    parser.add_argument("--all-pages", action="store_true",
-                        help="for a URL: follow pagination, read the whole site")
-    parser.add_argument("--explain", action="store_true",
-                        help="add where each field came from, what is missing and what galleries dropped")
+    parser.add_argument(
+        "--base-url",
+        help=f"for a saved file without NAME.url: the URL it came from (default {DEFAULT_BASE_URL})",
+    )
+    parser.add_argument(
+        "--all-pages", action="store_true", help="for a URL: follow pagination, read the whole site"
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="add where each field came from, what is missing and what galleries dropped",
+    )
     return parser.parse_args(argv)
 
 
@@ -62,7 +69,7 @@ def _chosen_profile(args) -> tuple[str, dict] | None:
         except (OSError, ValueError) as error:
             raise UsageError(str(error)) from None
     if args.profile == AUTO:
-        return AUTO, None          # detected from each page
+        return AUTO, None  # detected from each page
     if args.profile:
         try:
             return args.profile, get_profile(args.profile)
@@ -91,8 +98,11 @@ def _page_url(page: Path, base_url: str | None) -> str:
 
 
 def counts(vehicles, skipped) -> dict:
-    return {"vehicles": len(vehicles), "skipped": len(skipped),
-            "invalidVins": sum(1 for v in vehicles if v.vin and not v.vin_valid)}
+    return {
+        "vehicles": len(vehicles),
+        "skipped": len(skipped),
+        "invalidVins": sum(1 for v in vehicles if v.vin and not v.vin_valid),
+    }
 
 
 def _missing(vehicles) -> dict:
@@ -110,16 +120,22 @@ def explain(page: PageExtract) -> dict:
     return {
         "fieldSources": {name: dict(counter) for name, counter in by_field.items() if counter},
         "missing": _missing(page.vehicles),
-        "vehicles": [{"vehicle": v.key, "sources": report.sources, "droppedPhotos": report.dropped_photos}
-                     for v, report in zip(page.vehicles, page.reports)],
+        "vehicles": [
+            {"vehicle": v.key, "sources": report.sources, "droppedPhotos": report.dropped_photos}
+            for v, report in zip(page.vehicles, page.reports, strict=False)
+        ],
         "warnings": page.warnings,
     }
 
 
 def page_result(page: PageExtract, with_explain: bool) -> dict:
-    result = {"vehicles": [v.to_dict() for v in page.vehicles], "skipped": page.skipped,
-              "warnings": page.warnings, "nextPage": page.next_url,
-              "counts": counts(page.vehicles, page.skipped)}
+    result = {
+        "vehicles": [v.to_dict() for v in page.vehicles],
+        "skipped": page.skipped,
+        "warnings": page.warnings,
+        "nextPage": page.next_url,
+        "counts": counts(page.vehicles, page.skipped),
+    }
     if with_explain:
         result["explain"] = explain(page)
     return result
@@ -141,8 +157,12 @@ def _saved_page(path: Path, args, chosen, fallback: str) -> dict:
     name, profile = _page_profile(path, chosen, fallback)
     url = _page_url(path, args.base_url)
     result = _read_with(profile, path.read_text(encoding="utf-8", errors="replace"), url, args)
-    return {"page": path.name, "url": url, "profile": result.get("profileChosen", {}).get("name", name),
-            **result}
+    return {
+        "page": path.name,
+        "url": url,
+        "profile": result.get("profileChosen", {}).get("name", name),
+        **result,
+    }
 
 
 def _folder(folder: Path, args, chosen) -> dict:
@@ -156,13 +176,19 @@ def _url(args, chosen) -> dict:
     profile = (chosen or ("lambert", get_profile("lambert")))[1]
     if args.all_pages:
         inventory = asyncio.run(fetch_inventory(UrllibHttp(), args.page, profile, log=_to_stderr))
-        result = {"profileChosen": inventory.profile,
-                  "vehicles": [v.to_dict() for v in inventory.vehicles], "skipped": inventory.skipped,
-                  "warnings": getattr(inventory, "warnings", []), "nextPage": None,
-                  "counts": counts(inventory.vehicles, inventory.skipped)}
+        result = {
+            "profileChosen": inventory.profile,
+            "vehicles": [v.to_dict() for v in inventory.vehicles],
+            "skipped": inventory.skipped,
+            "warnings": getattr(inventory, "warnings", []),
+            "nextPage": None,
+            "counts": counts(inventory.vehicles, inventory.skipped),
+        }
         if args.explain:
-            result["explain"] = {"missing": _missing(inventory.vehicles),
-                                 "note": "field sources and gallery drops are given for one page at a time"}
+            result["explain"] = {
+                "missing": _missing(inventory.vehicles),
+                "note": "field sources and gallery drops are given for one page at a time",
+            }
         return result
     answer = asyncio.run(UrllibHttp().request("GET", args.page, headers={"User-Agent": USER_AGENT}))
     if marker := wall_marker(answer.status, answer.headers, answer.body):

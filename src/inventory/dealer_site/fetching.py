@@ -1,5 +1,6 @@
 """Phase 1, first half: read the dealer's inventory pages, politely (own User-Agent, robots.txt, at
 most 6 requests at once, three tries a page), within limits, and staying on the dealer's hosts."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,14 +8,20 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-from ..net.http import HttpResponse, RedirectRefused, ResponseTooLarge, TransportError, get_following_redirects
+from ..net.http import (
+    HttpResponse,
+    RedirectRefused,
+    ResponseTooLarge,
+    TransportError,
+    get_following_redirects,
+)
 from ..net.url_guard import same_site
 from .api_reading import MAX_IN_FLIGHT, read_apis
 from .bot_wall import wall_marker
-from .site_errors import BotWall, SiteError
 from .detection import detect_platform, named_profile
 from .extract import Vehicle, extract_page, photos_from_detail
 from .profiles import get_profile
+from .site_errors import BotWall, SiteError
 
 USER_AGENT = "LambertInventorySync/0.1 (+inventory sync bot)"
 PAGE_RETRIES = (0.5, 1.0)  # waits before the second and third try of a failed page
@@ -23,6 +30,7 @@ PAGE_RETRIES = (0.5, 1.0)  # waits before the second and third try of a failed p
 @dataclass
 class ScrapeLimits:
     """What one scrape will read at most (settings MAX_PAGE_BYTES and MAX_VEHICLES)."""
+
     max_page_bytes: int = 5 * 1024 * 1024
     max_vehicles: int = 5000
     timeout_s: float = 10.0
@@ -34,21 +42,22 @@ class Inventory:
     skipped: list[dict]
     pages: int
     requests: int
-    truncated: bool = False     # stopped at max_pages: some vehicles were not seen
+    truncated: bool = False  # stopped at max_pages: some vehicles were not seen
     warnings: list[dict] = field(default_factory=list)
-    profile: dict = field(default_factory=dict)     # which profile read the site, and why (detection.py)
+    profile: dict = field(default_factory=dict)  # which profile read the site, and why (detection.py)
 
 
 class Site:
     """The dealer's site as one scrape reads it: its hosts, politeness and limits."""
 
-    def __init__(self, http, start_url: str, profile: dict, limits: ScrapeLimits,
-                 respect_robots: bool = True):
+    def __init__(
+        self, http, start_url: str, profile: dict, limits: ScrapeLimits, respect_robots: bool = True
+    ):
         self.http, self.start_url, self.limits = http, start_url, limits
         self.hosts = site_hosts(start_url, profile.get("hosts") or [])
         self.respect_robots = respect_robots
         self.requests = 0
-        self._robots: dict[str, RobotFileParser | None] = {}      # per host: its rules, None for none
+        self._robots: dict[str, RobotFileParser | None] = {}  # per host: its rules, None for none
 
     def refuse(self, url: str) -> str | None:
         """Why the scrape must not follow a link or redirect to `url` (pages stay on the dealer's hosts)."""
@@ -58,17 +67,29 @@ class Site:
         headers = {"User-Agent": USER_AGENT, "Accept": accept_type}
         if method == "GET":
             response, _ = await get_following_redirects(
-                self.http, url, check_url=self.refuse, timeout_s=self.limits.timeout_s,
-                max_bytes=self.limits.max_page_bytes, headers=headers)
+                self.http,
+                url,
+                check_url=self.refuse,
+                timeout_s=self.limits.timeout_s,
+                max_bytes=self.limits.max_page_bytes,
+                headers=headers,
+            )
             return response
         if reason := self.refuse(url):
             raise RedirectRefused(f"{url} is refused ({reason})")
         headers["Content-Type"] = "application/json"
-        return await self.http.request(method, url, headers=headers, body=body,
-                                       timeout_s=self.limits.timeout_s, max_bytes=self.limits.max_page_bytes)
+        return await self.http.request(
+            method,
+            url,
+            headers=headers,
+            body=body,
+            timeout_s=self.limits.timeout_s,
+            max_bytes=self.limits.max_page_bytes,
+        )
 
-    async def get(self, url: str, accept, method: str = "GET", body: bytes | None = None,
-                  accept_type: str = "text/html") -> HttpResponse:
+    async def get(
+        self, url: str, accept, method: str = "GET", body: bytes | None = None, accept_type: str = "text/html"
+    ) -> HttpResponse:
         """A request with up to three tries for no answer, 5xx and 429; `accept(status)` ends the retries.
         A bot wall ends them too: it is a BotWall error at once."""
         last_problem = ""
@@ -86,7 +107,7 @@ class Site:
             except RedirectRefused as error:
                 raise SiteError(str(error)) from None
             if marker := wall_marker(response.status, response.headers, response.body):
-                raise BotWall(url, response.status, marker)     # retrying a wall only looks more like a bot
+                raise BotWall(url, response.status, marker)  # retrying a wall only looks more like a bot
             if accept(response.status) or (response.status < 500 and response.status != 429):
                 return response
             last_problem = f"{url} answered HTTP {response.status}"
@@ -101,10 +122,11 @@ class Site:
     async def robots_allow(self, url: str) -> bool:
         parts = urlsplit(url)
         if parts.netloc not in self._robots:
-            response = await self.get(f"{parts.scheme}://{parts.netloc}/robots.txt",
-                                      accept=lambda status: status < 500)
+            response = await self.get(
+                f"{parts.scheme}://{parts.netloc}/robots.txt", accept=lambda status: status < 500
+            )
             parser = None
-            if response.ok:          # no robots.txt: everything is allowed
+            if response.ok:  # no robots.txt: everything is allowed
                 parser = RobotFileParser()
                 parser.parse(response.text().splitlines())
             self._robots[parts.netloc] = parser
@@ -131,8 +153,9 @@ def _unique(vehicles: list[Vehicle], skipped: list[dict]) -> list[Vehicle]:
     return unique
 
 
-async def _read_listing(site: Site, profile: dict, first_page: str,
-                        log) -> tuple[list, list, list, int, str | None]:
+async def _read_listing(
+    site: Site, profile: dict, first_page: str, log
+) -> tuple[list, list, list, int, str | None]:
     api_answers, warnings = await read_apis(site, first_page, site.start_url, profile)
     vehicles, skipped = [], []
     seen_pages, url = set(), site.start_url
@@ -145,8 +168,10 @@ async def _read_listing(site: Site, profile: dict, first_page: str,
         skipped += page.skipped
         warnings += page.warnings
         if len(vehicles) > site.limits.max_vehicles:
-            raise SiteError(f"the site listed more than MAX_VEHICLES ({site.limits.max_vehicles}) vehicles "
-                            f"by page {len(seen_pages)}; nothing saved")
+            raise SiteError(
+                f"the site listed more than MAX_VEHICLES ({site.limits.max_vehicles}) vehicles "
+                f"by page {len(seen_pages)}; nothing saved"
+            )
         url = page.next_url
         if url and (reason := site.refuse(url)):
             warnings.append({"reason": f"next page link not followed: {reason}", "entry": url[:200]})
@@ -157,8 +182,13 @@ async def _read_listing(site: Site, profile: dict, first_page: str,
 
 async def _read_detail_pages(site: Site, vehicles: list[Vehicle], profile: dict, skipped: list, log) -> None:
     mode = profile.get("detail_pages", "never")
-    need_detail = [v for v in vehicles if v.detail_url and not site.refuse(v.detail_url) and (
-        mode == "always" or (mode == "if_no_photos" and not v.photos))]
+    need_detail = [
+        v
+        for v in vehicles
+        if v.detail_url
+        and not site.refuse(v.detail_url)
+        and (mode == "always" or (mode == "if_no_photos" and not v.photos))
+    ]
     if not need_detail:
         return
     gate = asyncio.Semaphore(MAX_IN_FLIGHT)
@@ -167,7 +197,7 @@ async def _read_detail_pages(site: Site, vehicles: list[Vehicle], profile: dict,
         async with gate:
             try:
                 html = await site.page(vehicle.detail_url)
-            except SiteError as error:     # one bad detail page costs its photos, not the scrape
+            except SiteError as error:  # one bad detail page costs its photos, not the scrape
                 skipped.append({"reason": f"detail page unavailable: {error}", "entry": vehicle.key})
                 return
         vehicle.photos = photos_from_detail(html, vehicle.detail_url, profile) or vehicle.photos
@@ -189,8 +219,15 @@ def choose_profile(profile: dict | None, first_page: str, log=print) -> tuple[di
     return get_profile(detection.profile), detection.to_json()
 
 
-async def fetch_inventory(http, start_url: str, profile: dict | None, *, respect_robots: bool = True,
-                          limits: ScrapeLimits | None = None, log=print) -> Inventory:
+async def fetch_inventory(
+    http,
+    start_url: str,
+    profile: dict | None,
+    *,
+    respect_robots: bool = True,
+    limits: ScrapeLimits | None = None,
+    log=print,
+) -> Inventory:
     """Read the whole inventory; `profile` None detects the platform from the first page (auto)."""
     site = Site(http, start_url, profile or {}, limits or ScrapeLimits(), respect_robots)
     if respect_robots and not await site.robots_allow(start_url):
@@ -202,5 +239,7 @@ async def fetch_inventory(http, start_url: str, profile: dict | None, *, respect
     unique = _unique(vehicles, skipped)
     await _read_detail_pages(site, unique, profile, skipped, log)
     if unread:
-        log(f"  ⚠️ Stopped at the profile's max_pages ({profile.get('max_pages', 40)}); more pages were listed")
+        log(
+            f"  ⚠️ Stopped at the profile's max_pages ({profile.get('max_pages', 40)}); more pages were listed"
+        )
     return Inventory(unique, skipped, pages, site.requests, bool(unread), warnings, chosen)

@@ -20,6 +20,7 @@ refuses a profile with a mistake (unknown key, source kind or field, bad selecto
 JMESPath) with a ValueError naming it, rather than letting it find nothing. A cards source without
 a selector (an extension of the shared spec) reads the whole page as one card.
 """
+
 from __future__ import annotations
 
 import copy
@@ -27,21 +28,36 @@ import json
 import re
 from pathlib import Path
 
+from .extraction.fields import FIELDS
 from .extraction.script_json import assignment_pattern, compiled_path
 from .extraction.selectors import compiled, simple_selector
 from .platforms import PLATFORM_PROFILES
 
 FORMAT_VERSION = 2
-FIELD_NAMES = ("vin", "stock_number", "year", "make", "model", "trim", "price", "mileage", "exterior_color",
-               "detail_url", "featured", "photos", "title", "store_id")
 SOURCE_KINDS = ("jsonld", "script_json", "cards", "json_api")
 SPEC_TYPES = ("text", "int", "number", "bool", "url")
 DETAIL_MODES = ("never", "if_no_photos", "always")
-PROFILE_KEYS = ("name", "description", "version", "sources", "next_page", "max_pages", "detail_pages",
-                "detail_sources", "placeholders", "stock_art", "full_size", "hosts", "keep_store")
-_SOURCE_KEYS = {"jsonld": ("kind",), "script_json": ("kind", "selector", "assignment", "vehicles", "fields"),
-                "cards": ("kind", "selector", "fields"),
-                "json_api": ("kind", "url", "method", "body", "values", "paging", "vehicles", "fields")}
+PROFILE_KEYS = (
+    "name",
+    "description",
+    "version",
+    "sources",
+    "next_page",
+    "max_pages",
+    "detail_pages",
+    "detail_sources",
+    "placeholders",
+    "stock_art",
+    "full_size",
+    "hosts",
+    "keep_store",
+)
+_SOURCE_KEYS = {
+    "jsonld": ("kind",),
+    "script_json": ("kind", "selector", "assignment", "vehicles", "fields"),
+    "cards": ("kind", "selector", "fields"),
+    "json_api": ("kind", "url", "method", "body", "values", "paging", "vehicles", "fields"),
+}
 _PAGING_KEYS = ("by", "size", "total", "first")
 _FIELD_SPEC_KEYS = ("selector", "attr", "regex", "type", "all")
 _PATH_KEYS = ("path", "regex", "type")
@@ -54,10 +70,21 @@ PROFILES = {
         "name": "lambert",
         "sources": [
             {"kind": "jsonld"},
-            {"kind": "cards", "selector": "div.vehicle-card", "fields": {
-                "vin": "@data-vin", "stock_number": "@data-stock", "featured": "@data-featured",
-                "title": ".vehicle-title", "detail_url": "a.vehicle-link@href", "price": ".price",
-                "mileage": ".mileage", "exterior_color": ".color", "photos": ".photos img@src|data-src"}},
+            {
+                "kind": "cards",
+                "selector": "div.vehicle-card",
+                "fields": {
+                    "vin": "@data-vin",
+                    "stock_number": "@data-stock",
+                    "featured": "@data-featured",
+                    "title": ".vehicle-title",
+                    "detail_url": "a.vehicle-link@href",
+                    "price": ".price",
+                    "mileage": ".mileage",
+                    "exterior_color": ".color",
+                    "photos": ".photos img@src|data-src",
+                },
+            },
         ],
         "next_page": "a[rel=next]@href",
         "max_pages": 40,
@@ -80,7 +107,7 @@ PROFILES = {
 }
 ALIASES = {"jsonld-only": "generic"}
 DEFAULT_PROFILE = "lambert"
-AUTO = "auto"      # SITE_PROFILE=auto: the platform is detected from the first page (detection.py)
+AUTO = "auto"  # SITE_PROFILE=auto: the platform is detected from the first page (detection.py)
 PROFILE_CHOICES = (*PROFILES, *ALIASES, AUTO)
 
 
@@ -112,7 +139,7 @@ def _check_selector(selector, where: str) -> str:
     if simple_selector(selector) is None:
         try:
             compiled(selector)
-        except Exception as error:           # soupsieve's SelectorSyntaxError
+        except Exception as error:  # soupsieve's SelectorSyntaxError
             raise _problem(where, f"bad CSS selector {selector!r}: {str(error).splitlines()[0]}") from None
     return selector.strip()
 
@@ -134,7 +161,7 @@ def _check_type(kind, where: str):
 
 
 def _shorthand(text: str) -> tuple[str | None, list[str]]:
-    """"a.link@href|data-href" -> ("a.link", ["href", "data-href"]); ".price" -> (".price", [])."""
+    """ "a.link@href|data-href" -> ("a.link", ["href", "data-href"]); ".price" -> (".price", [])."""
     selector, at, attrs = text.rpartition("@")
     if at and _ATTRIBUTE_LIST.fullmatch(attrs.strip()):
         return selector.strip() or None, attrs.strip().split("|")
@@ -169,25 +196,30 @@ def _path_spec(spec, where: str) -> dict:
     if not isinstance(spec, dict) or "path" not in spec:
         raise _problem(where, f"a field is a JMESPath string or an object with a path, not {spec!r}")
     _check_keys(spec, _PATH_KEYS, where)
-    return {"path": _check_path(spec["path"], where),
-            "regex": _check_regex(spec["regex"], where, max_groups=1) if spec.get("regex") else None,
-            "type": _check_type(spec.get("type"), where)}
+    return {
+        "path": _check_path(spec["path"], where),
+        "regex": _check_regex(spec["regex"], where, max_groups=1) if spec.get("regex") else None,
+        "type": _check_type(spec.get("type"), where),
+    }
 
 
 def _fields(fields, where: str, read) -> dict:
     if not isinstance(fields, dict) or not fields:
         raise _problem(where, "fields must be an object naming at least one field")
-    unknown = [name for name in fields if name not in FIELD_NAMES]
+    unknown = [name for name in fields if name not in FIELDS]
     if unknown:
-        raise _problem(where, f"unknown field {unknown[0]!r} (known: {', '.join(FIELD_NAMES)})")
+        raise _problem(where, f"unknown field {unknown[0]!r} (known: {', '.join(FIELDS)})")
     return {name: read(spec, f"{where} field {name!r}", name) for name, spec in fields.items()}
 
 
 def _script_json_source(source: dict, where: str) -> dict:
     if bool(source.get("selector")) == bool(source.get("assignment")):
         raise _problem(where, "give either a selector or an assignment")
-    normalised = {"kind": "script_json", "vehicles": _check_path(source.get("vehicles") or "@", where),
-                  "fields": _fields(source.get("fields"), where, lambda spec, w, _: _path_spec(spec, w))}
+    normalised = {
+        "kind": "script_json",
+        "vehicles": _check_path(source.get("vehicles") or "@", where),
+        "fields": _fields(source.get("fields"), where, lambda spec, w, _: _path_spec(spec, w)),
+    }
     if source.get("selector"):
         normalised["selector"] = _check_selector(source["selector"], where)
     else:
@@ -226,10 +258,16 @@ def _json_api_source(source: dict, where: str) -> dict:
         raise _problem(where, "values is an object {name: regex with one group}")
     for name, pattern in values.items():
         _check_regex(pattern, f"{where} values.{name}", max_groups=1)
-    return {"kind": "json_api", "url": url.strip(), "method": method, "body": source.get("body"),
-            "values": dict(values), "paging": _paging(source.get("paging"), where),
-            "vehicles": _check_path(source.get("vehicles") or "@", where),
-            "fields": _fields(source.get("fields"), where, lambda spec, w, _: _path_spec(spec, w))}
+    return {
+        "kind": "json_api",
+        "url": url.strip(),
+        "method": method,
+        "body": source.get("body"),
+        "values": dict(values),
+        "paging": _paging(source.get("paging"), where),
+        "vehicles": _check_path(source.get("vehicles") or "@", where),
+        "fields": _fields(source.get("fields"), where, lambda spec, w, _: _path_spec(spec, w)),
+    }
 
 
 def _source(source, where: str) -> dict:
@@ -248,8 +286,11 @@ def _source(source, where: str) -> dict:
         return _json_api_source(source, where)
     selector = source.get("selector")
     fields = _fields(source.get("fields"), where, lambda spec, w, name: field_spec(spec, w, name == "photos"))
-    return {"kind": "cards", "fields": fields,
-            "selector": _check_selector(selector, where) if selector else None}
+    return {
+        "kind": "cards",
+        "fields": fields,
+        "selector": _check_selector(selector, where) if selector else None,
+    }
 
 
 def _sources(sources, where: str) -> list[dict]:
@@ -301,8 +342,10 @@ def _from_v1(profile: dict) -> dict:
     converted = {key: value for key, value in profile.items() if key not in _FIRST_FORMAT_KEYS}
     converted["sources"] = sources or [{"kind": "jsonld"}]
     if profile.get("detail_photos"):
-        converted["detail_sources"] = [{"kind": "jsonld"},
-                                       {"kind": "cards", "fields": {"photos": profile["detail_photos"]}}]
+        converted["detail_sources"] = [
+            {"kind": "jsonld"},
+            {"kind": "cards", "fields": {"photos": profile["detail_photos"]}},
+        ]
     return converted
 
 
@@ -354,9 +397,12 @@ def _source_is_normalised(source) -> bool:
 def is_normalised(profile: dict) -> bool:
     """Whether a profile is already in the full form (as get_profile and load_profile give it)."""
     sources = [*profile.get("sources", ()), *profile.get("detail_sources", ())]
-    return (profile.get("version") == FORMAT_VERSION and "detail_sources" in profile
-            and all(_source_is_normalised(s) for s in sources)
-            and (profile.get("next_page") is None or isinstance(profile["next_page"], dict)))
+    return (
+        profile.get("version") == FORMAT_VERSION
+        and "detail_sources" in profile
+        and all(_source_is_normalised(s) for s in sources)
+        and (profile.get("next_page") is None or isinstance(profile["next_page"], dict))
+    )
 
 
 def load_profile(path_or_dict) -> dict:

@@ -3,6 +3,7 @@
 plan_save() is the pure merge (uploaded ids kept, the deactivation and photo guards); run_scrape()
 fetches, plans and writes in a fixed number of D1 round trips, whatever the inventory's size.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,13 +27,14 @@ def is_image_id(entry: str) -> bool:
 
 def merge_images(photos: list[str], old_images: list[str], old_sources: list[str]) -> list[str]:
     """The new image list: each photo keeps the id it was uploaded under, new photos enter as URLs."""
-    uploaded = {source: image for source, image in zip(old_sources, old_images) if is_image_id(image)}
+    pairs = zip(old_sources, old_images, strict=False)
+    uploaded = {source: image for source, image in pairs if is_image_id(image)}
     return [uploaded.get(url, url) for url in photos]
 
 
 @dataclass
 class SavePlan:
-    rows: list[dict] = field(default_factory=list)      # vehicles to insert or update
+    rows: list[dict] = field(default_factory=list)  # vehicles to insert or update
     new: int = 0
     updated: int = 0
     reactivated: int = 0
@@ -45,15 +47,18 @@ class SavePlan:
 def keep_photo_lists(found: list[Vehicle], by_key: dict, guard_ratio: float = 0.5) -> str | None:
     """The photo guard: when more than half of the listed vehicles that had photos now show none (a
     layout change on the photo markup, most likely), they keep their photo lists. Says so, or None."""
-    had_photos = [(v, by_key[v.key]) for v in found
-                  if v.key in by_key and json.loads(by_key[v.key]["source_images"])]
+    had_photos = [
+        (v, by_key[v.key]) for v in found if v.key in by_key and json.loads(by_key[v.key]["source_images"])
+    ]
     emptied = [(v, row) for v, row in had_photos if not v.photos]
     if not emptied or len(emptied) <= guard_ratio * len(had_photos):
         return None
     for vehicle, row in emptied:
         vehicle.photos = json.loads(row["source_images"])
-    return (f"the site showed no photos for {len(emptied)} of the {len(had_photos)} vehicles that had photos; "
-            f"their photo lists are kept")
+    return (
+        f"the site showed no photos for {len(emptied)} of the {len(had_photos)} vehicles that had photos; "
+        f"their photo lists are kept"
+    )
 
 
 def _d1_value(value):
@@ -64,77 +69,111 @@ def _d1_value(value):
 
 
 def _row(vehicle: Vehicle, images: list[str], digest: str) -> dict:
-    row = {"vehicle_key": vehicle.key, "vin": vehicle.vin, "vin_valid": 1 if vehicle.vin_valid else 0,
-           "stock_number": vehicle.stock_number, "year": vehicle.year, "make": vehicle.make,
-           "model": vehicle.model, "trim": vehicle.trim, "price": vehicle.price, "mileage": vehicle.mileage,
-           "exterior_color": vehicle.exterior_color, "detail_url": vehicle.detail_url,
-           "featured": 1 if vehicle.featured else 0, "images": json.dumps(images),
-           "source_images": json.dumps(vehicle.photos), "content_hash": digest}
+    row = {
+        "vehicle_key": vehicle.key,
+        "vin": vehicle.vin,
+        "vin_valid": 1 if vehicle.vin_valid else 0,
+        "stock_number": vehicle.stock_number,
+        "year": vehicle.year,
+        "make": vehicle.make,
+        "model": vehicle.model,
+        "trim": vehicle.trim,
+        "price": vehicle.price,
+        "mileage": vehicle.mileage,
+        "exterior_color": vehicle.exterior_color,
+        "detail_url": vehicle.detail_url,
+        "featured": 1 if vehicle.featured else 0,
+        "images": json.dumps(images),
+        "source_images": json.dumps(vehicle.photos),
+        "content_hash": digest,
+    }
     return {name: _d1_value(value) for name, value in row.items()}
 
 
-def plan_save(found: list[Vehicle], existing: list[dict], guard_ratio: float = 0.5,
-              complete: bool = True) -> SavePlan:
+def deactivation_refusal(
+    found: list[Vehicle], active_before: list[dict], gone: list, guard_ratio: float, complete: bool
+) -> str | None:
+    """The deactivation guard: why vehicles missing from this listing must stay active, or None."""
+    if not complete:
+        return (
+            f"the listing was cut off at the profile's max_pages; refusing to deactivate {len(gone)} vehicles"
+        )
+    if not found:
+        return f"the site listed no vehicles; refusing to deactivate {len(gone)} known vehicles"
+    if len(found) < guard_ratio * len(active_before):
+        return (
+            f"the site listed {len(found)} vehicles, far fewer than the {len(active_before)} active "
+            f"before (under {guard_ratio:.0%}); refusing to deactivate {len(gone)} vehicles"
+        )
+    return None
+
+
+def _plan_vehicle(plan: SavePlan, vehicle: Vehicle, old: dict | None) -> None:
+    digest = content_hash(vehicle)
+    if old and old["content_hash"] == digest and old["status"] == "active":
+        plan.unchanged += 1
+        return
+    old_lists = (json.loads(old["images"]), json.loads(old["source_images"])) if old else ([], [])
+    plan.rows.append(_row(vehicle, merge_images(vehicle.photos, *old_lists), digest))
+    if not old:
+        plan.new += 1
+    elif old["status"] == "inactive":
+        plan.reactivated += 1
+    else:
+        plan.updated += 1
+
+
+def plan_save(
+    found: list[Vehicle], existing: list[dict], guard_ratio: float = 0.5, complete: bool = True
+) -> SavePlan:
     plan = SavePlan()
     by_key = {row["vehicle_key"]: row for row in existing}
     plan.photo_lists_kept = keep_photo_lists(found, by_key, guard_ratio)
     for vehicle in found:
-        digest = content_hash(vehicle)
-        old = by_key.get(vehicle.key)
-        if old and old["content_hash"] == digest and old["status"] == "active":
-            plan.unchanged += 1
-            continue
-        images = merge_images(vehicle.photos, json.loads(old["images"]), json.loads(old["source_images"])) \
-            if old else list(vehicle.photos)
-        plan.rows.append(_row(vehicle, images, digest))
-        if not old:
-            plan.new += 1
-        elif old["status"] == "inactive":
-            plan.reactivated += 1
-        else:
-            plan.updated += 1
-
+        _plan_vehicle(plan, vehicle, by_key.get(vehicle.key))
     listed = {v.key for v in found}
     active_before = [row for row in existing if row["status"] == "active"]
     gone = [row["id"] for row in active_before if row["vehicle_key"] not in listed]
     if gone:
-        if not complete:
-            plan.deactivation_refused = (
-                f"the listing was cut off at the profile's max_pages; refusing to deactivate {len(gone)} vehicles")
-        elif not found:
-            plan.deactivation_refused = (
-                f"the site listed no vehicles; refusing to deactivate {len(gone)} known vehicles")
-        elif len(found) < guard_ratio * len(active_before):
-            plan.deactivation_refused = (
-                f"the site listed {len(found)} vehicles, far fewer than the {len(active_before)} active "
-                f"before (under {guard_ratio:.0%}); refusing to deactivate {len(gone)} vehicles")
-        else:
-            plan.deactivate_ids = gone
+        plan.deactivation_refused = deactivation_refusal(found, active_before, gone, guard_ratio, complete)
+        plan.deactivate_ids = [] if plan.deactivation_refused else gone
     return plan
 
 
 @dataclass
 class ScrapeSummary:
     """What a scrape did, serialised in one place (`to_json`) for the answer and the runs table."""
+
     inventory: Inventory
     plan: SavePlan
     saved: int
     vendor_urls_queued: int
-    vehicles_with_vendor_urls: int
+    vehicle_ids_with_vendor_urls: list[int]
     duration_ms: int = 0
     d1_round_trips: int = 0
 
     def to_json(self) -> dict:
         inventory, plan = self.inventory, self.plan
         return {
-            "found": len(inventory.vehicles), "new": plan.new, "updated": plan.updated,
-            "reactivated": plan.reactivated, "unchanged": plan.unchanged,
-            "deactivated": len(plan.deactivate_ids), "skipped": len(inventory.skipped),
-            "vendorUrlsQueued": self.vendor_urls_queued, "vehiclesWithVendorUrls": self.vehicles_with_vendor_urls,
-            "deactivationRefused": plan.deactivation_refused, "photoListsKept": plan.photo_lists_kept,
-            "warnings": len(inventory.warnings), "pages": inventory.pages, "siteRequests": inventory.requests,
-            "savedIds": self.saved, "durationMs": self.duration_ms, "d1RoundTrips": self.d1_round_trips,
-            "profile": inventory.profile}
+            "found": len(inventory.vehicles),
+            "new": plan.new,
+            "updated": plan.updated,
+            "reactivated": plan.reactivated,
+            "unchanged": plan.unchanged,
+            "deactivated": len(plan.deactivate_ids),
+            "skipped": len(inventory.skipped),
+            "vendorUrlsQueued": self.vendor_urls_queued,
+            "vehiclesWithVendorUrls": len(self.vehicle_ids_with_vendor_urls),
+            "deactivationRefused": plan.deactivation_refused,
+            "photoListsKept": plan.photo_lists_kept,
+            "warnings": len(inventory.warnings),
+            "pages": inventory.pages,
+            "siteRequests": inventory.requests,
+            "savedIds": self.saved,
+            "durationMs": self.duration_ms,
+            "d1RoundTrips": self.d1_round_trips,
+            "profile": inventory.profile,
+        }
 
 
 async def save(d1, plan: SavePlan) -> int:
@@ -143,33 +182,66 @@ async def save(d1, plan: SavePlan) -> int:
     statements = [s for row in plan.rows for s in db.upsert_vehicle_statements(row, now)]
     statements += db.deactivate_statements(plan.deactivate_ids, now)
     results = await d1.batch(statements) if statements else []
-    return len(results[0:2 * len(plan.rows):2])
+    return len(results[0 : 2 * len(plan.rows) : 2])
 
 
-async def run_scrape(http, d1, start_url: str, profile: dict | None, *,
-                     trigger: str, respect_robots: bool = True,
-                     guard_ratio: float = 0.5, limits: ScrapeLimits | None = None, log=print) -> dict:
-    """Scrape and save (`profile` None: detect it from the first page). Raises SiteError (before any
-    write) when the site cannot be read, BotWall when its bot protection answers instead."""
-    started = time.time()
-    log(f"🚗 Starting scrape of {start_url} ({trigger})")
-    inventory = await fetch_inventory(http, start_url, profile, respect_robots=respect_robots, limits=limits,
-                                      log=log)
-    log(f"  ✅ Found {len(inventory.vehicles)} vehicles on {inventory.pages} pages "
-        f"({len(inventory.skipped)} entries skipped)")
+async def save_inventory(
+    d1, inventory: Inventory, guard_ratio: float, started: float, log=print
+) -> ScrapeSummary:
+    """Merge the inventory with D1 and save it: a fixed number of round trips, whatever its size."""
     trips_before = d1.round_trips
-    plan = plan_save(inventory.vehicles, await db.load_vehicles_for_merge(d1), guard_ratio,
-                     complete=not inventory.truncated)
+    existing = await db.load_vehicles_for_merge(d1)
+    plan = plan_save(inventory.vehicles, existing, guard_ratio, complete=not inventory.truncated)
     saved = await save(d1, plan)
     for refusal in (plan.deactivation_refused, plan.photo_lists_kept):
         if refusal:
             log(f"  ⚠️ {refusal}")
     vendor_ids = await db.active_ids_with_vendor_urls(d1)
-    summary = ScrapeSummary(inventory, plan, saved, await db.active_vendor_url_count(d1), len(vendor_ids),
-                            duration_ms=int((time.time() - started) * 1000),
-                            d1_round_trips=d1.round_trips - trips_before + 1)   # + the run record below
+    queued = await db.active_vendor_url_count(d1)
+    return ScrapeSummary(
+        inventory,
+        plan,
+        saved,
+        queued,
+        vendor_ids,
+        duration_ms=int((time.time() - started) * 1000),
+        d1_round_trips=d1.round_trips - trips_before + 1,
+    )  # + the run record
+
+
+async def run_scrape(
+    http,
+    d1,
+    start_url: str,
+    profile: dict | None,
+    *,
+    trigger: str,
+    respect_robots: bool = True,
+    guard_ratio: float = 0.5,
+    limits: ScrapeLimits | None = None,
+    log=print,
+) -> dict:
+    """Scrape and save (`profile` None: detect it from the first page). Raises SiteError (before any
+    write) when the site cannot be read, BotWall when its bot protection answers instead."""
+    started = time.time()
+    log(f"🚗 Starting scrape of {start_url} ({trigger})")
+    inventory = await fetch_inventory(
+        http, start_url, profile, respect_robots=respect_robots, limits=limits, log=log
+    )
+    log(
+        f"  ✅ Found {len(inventory.vehicles)} vehicles on {inventory.pages} pages "
+        f"({len(inventory.skipped)} entries skipped)"
+    )
+    summary = await save_inventory(d1, inventory, guard_ratio, started, log)
     await db.record_run(d1, "scrape", trigger, iso_utc(started), iso_utc(time.time()), summary.to_json())
-    log(f"  💾 Saved: {plan.new} new, {plan.updated} updated, {plan.unchanged} unchanged, "
-        f"{len(plan.deactivate_ids)} deactivated, {summary.vendor_urls_queued} vendor URLs queued")
-    return {"summary": summary.to_json(), "skipped": inventory.skipped[:50], "warnings": inventory.warnings[:50],
-            "vehicleIdsWithVendorUrls": vendor_ids}
+    plan = summary.plan
+    log(
+        f"  💾 Saved: {plan.new} new, {plan.updated} updated, {plan.unchanged} unchanged, "
+        f"{len(plan.deactivate_ids)} deactivated, {summary.vendor_urls_queued} vendor URLs queued"
+    )
+    return {
+        "summary": summary.to_json(),
+        "skipped": inventory.skipped[:50],
+        "warnings": inventory.warnings[:50],
+        "vehicleIdsWithVendorUrls": summary.vehicle_ids_with_vendor_urls,
+    }

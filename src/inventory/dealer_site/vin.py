@@ -6,6 +6,7 @@ Whatever is not ASCII after that (a Cyrillic "А" for a Latin "A") makes the VIN
 `vin_identity` still maps such look-alikes onto the Latin letters, so the same car is not listed
 as a second vehicle beside the real one.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -15,9 +16,29 @@ from .extraction.makes import WMI_MAKES
 
 _TRANSLITERATION = {
     **{str(d): d for d in range(10)},
-    "A": 1, "B": 2, "C": 3, "D": 4, "E": 5, "F": 6, "G": 7, "H": 8,
-    "J": 1, "K": 2, "L": 3, "M": 4, "N": 5, "P": 7, "R": 9,
-    "S": 2, "T": 3, "U": 4, "V": 5, "W": 6, "X": 7, "Y": 8, "Z": 9,
+    "A": 1,
+    "B": 2,
+    "C": 3,
+    "D": 4,
+    "E": 5,
+    "F": 6,
+    "G": 7,
+    "H": 8,
+    "J": 1,
+    "K": 2,
+    "L": 3,
+    "M": 4,
+    "N": 5,
+    "P": 7,
+    "R": 9,
+    "S": 2,
+    "T": 3,
+    "U": 4,
+    "V": 5,
+    "W": 6,
+    "X": 7,
+    "Y": 8,
+    "Z": 9,
 }
 _WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 # Position 10: the model year, in a 30-year cycle (A = 1980 or 2010, ..., 9 = 2009 or 2039).
@@ -48,7 +69,7 @@ def check_digit(vin: str) -> str | None:
     """The check character a 17-character VIN should carry, or None if it has illegal letters."""
     if len(vin) != 17 or any(ch not in _TRANSLITERATION for ch in vin):
         return None
-    total = sum(_TRANSLITERATION[ch] * weight for ch, weight in zip(vin, _WEIGHTS))
+    total = sum(_TRANSLITERATION[ch] * weight for ch, weight in zip(vin, _WEIGHTS, strict=False))
     remainder = total % 11
     return "X" if remainder == 10 else str(remainder)
 

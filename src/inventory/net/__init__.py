@@ -1,1 +1,2 @@
-"""Talking to the outside world: one HTTP transport contract, its CPython transport, and which URLs may be fetched."""
+"""Talking to the outside world: one HTTP transport contract, its CPython transport, and which
+URLs may be fetched."""

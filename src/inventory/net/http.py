@@ -9,6 +9,7 @@ follows redirects by hand so that every hop's target can be checked before it is
 `inventory.runtime.WorkersHttp` sends through the Workers `fetch`; `inventory.local_http.UrllibHttp`
 through urllib under CPython (the extract command, unit tests).
 """
+
 from __future__ import annotations
 
 import json
@@ -40,7 +41,7 @@ class RedirectRefused(Exception):
 class HttpResponse:
     status: int
     body: bytes = b""
-    headers: dict = field(default_factory=dict)   # lower-case names
+    headers: dict = field(default_factory=dict)  # lower-case names
 
     @property
     def ok(self) -> bool:
@@ -53,13 +54,27 @@ class HttpResponse:
         return json.loads(self.body)
 
 
+class CountingTransport:
+    """What every transport shares: the count of requests it sent (tests and benchmarks read it)."""
+
+    def __init__(self):
+        self.requests = 0
+
+
 def declared_length(headers: dict) -> int | None:
     value = str(headers.get("content-length") or "").strip()
     return int(value) if value.isascii() and value.isdigit() else None
 
 
-async def get_following_redirects(http, url: str, *, check_url, headers: dict | None = None,
-                                  timeout_s: float = 15.0, max_bytes: int | None = None):
+async def get_following_redirects(
+    http,
+    url: str,
+    *,
+    check_url,
+    headers: dict | None = None,
+    timeout_s: float = 15.0,
+    max_bytes: int | None = None,
+):
     """GET `url`, following at most MAX_REDIRECTS redirects, each target first checked by
     `check_url(url) -> reason or None`. Returns (the final answer, its URL). The whole chain
     shares `timeout_s`. Raises RedirectRefused, TransportError, ResponseTooLarge."""

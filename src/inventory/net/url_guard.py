@@ -14,6 +14,7 @@ approximation is wrong it refuses a name WHATWG would accept or accepts a name W
 `fetch` fails too); the IP address forms, which are what matter for a guard, follow the standard exactly.
 The unit test runs node's `URL` over a table of tricky URLs to keep the two in step.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -23,11 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
-DEFAULT_PORTS = {"http": 80, "https": 443}      # the special schemes we follow; every other one is refused
+DEFAULT_PORTS = {"http": 80, "https": 443}  # the special schemes we follow; every other one is refused
 C0_CONTROL_OR_SPACE = "".join(map(chr, range(0x21)))
 TAB_OR_NEWLINE = str.maketrans("", "", "\t\n\r")
 SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
-AUTHORITY = re.compile(r"[/\\]*([^/\\?#]*)")      # any number of slashes after the scheme, either kind
+AUTHORITY = re.compile(r"[/\\]*([^/\\?#]*)")  # any number of slashes after the scheme, either kind
 FORBIDDEN_HOST_CODE_POINTS = set("\x00\t\n\r #/:<>?@[\\]^|")
 FORBIDDEN_DOMAIN_CODE_POINTS = FORBIDDEN_HOST_CODE_POINTS | set(map(chr, range(0x20))) | {"%", "\x7f"}
 IPV6_CHARACTERS = set("0123456789abcdefABCDEF:.")
@@ -35,8 +36,19 @@ IPV4_DIGITS = {8: set("01234567"), 10: set("0123456789"), 16: set("0123456789abc
 
 # UTS #46 maps these to nothing (soft hyphen, zero-width space, variation selectors, BOM, ...).
 IDNA_IGNORED = dict.fromkeys(
-    [0x00AD, 0x034F, 0x200B, 0x2060, 0x2064, 0xFEFF, *range(0x180B, 0x1810), *range(0xFE00, 0xFE10),
-     *range(0x1BCA0, 0x1BCA4), *range(0xE0100, 0xE01F0)])
+    [
+        0x00AD,
+        0x034F,
+        0x200B,
+        0x2060,
+        0x2064,
+        0xFEFF,
+        *range(0x180B, 0x1810),
+        *range(0xFE00, 0xFE10),
+        *range(0x1BCA0, 0x1BCA4),
+        *range(0xE0100, 0xE01F0),
+    ]
+)
 # Code points UTS #46 disallows in a label: controls, format characters (including the joiners, whose
 # context rules we do not implement), surrogates, private use, unassigned, separators, U+FFFD.
 DISALLOWED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"}
@@ -45,13 +57,18 @@ RIGHT_TO_LEFT_CLASSES = {"R", "AL", "AN"}
 RTL_LABEL_CLASSES = {"R", "AL", "AN", "EN", "ES", "CS", "ET", "ON", "BN", "NSM"}
 
 NON_PUBLIC_SUFFIXES = (".localhost", ".local", ".internal")
-NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")    # RFC 8215: never globally reachable
+NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: never globally reachable
 # Prefixes whose last 32 bits are an IPv4 address a gateway or stack may connect to instead.
-LOW_32_BIT_IPV4_PREFIXES = tuple(map(ipaddress.ip_network, (
-    "::/96",            # IPv4-compatible (deprecated)
-    "::ffff:0:0:0/96",  # IPv4-translated (RFC 2765)
-    "64:ff9b::/96",     # NAT64 well-known prefix (RFC 6052)
-)))
+LOW_32_BIT_IPV4_PREFIXES = tuple(
+    map(
+        ipaddress.ip_network,
+        (
+            "::/96",  # IPv4-compatible (deprecated)
+            "::ffff:0:0:0/96",  # IPv4-translated (RFC 2765)
+            "64:ff9b::/96",  # NAT64 well-known prefix (RFC 6052)
+        ),
+    )
+)
 
 
 class UrlRefused(ValueError):
@@ -60,9 +77,9 @@ class UrlRefused(ValueError):
 
 @dataclass(frozen=True)
 class ParsedUrl:
-    scheme: str         # "http" or "https"
-    host: str           # as WHATWG serialises it: ASCII domain, dotted-decimal IPv4 or "[compressed IPv6]"
-    port: int | None    # None when absent or the scheme's default
+    scheme: str  # "http" or "https"
+    host: str  # as WHATWG serialises it: ASCII domain, dotted-decimal IPv4 or "[compressed IPv6]"
+    port: int | None  # None when absent or the scheme's default
 
 
 def _invalid(why: str) -> UrlRefused:
@@ -70,6 +87,7 @@ def _invalid(why: str) -> UrlRefused:
 
 
 # --- the URL around the host ------------------------------------------------------------------
+
 
 def parse_host(url: str) -> ParsedUrl:
     """The scheme, host and port a WHATWG parser finds in an http(s) URL; UrlRefused when it finds none."""
@@ -79,7 +97,7 @@ def parse_host(url: str) -> ParsedUrl:
     if scheme not in DEFAULT_PORTS:
         raise UrlRefused(f"scheme {scheme or '(none)'!r} not allowed")
     authority = AUTHORITY.match(text, scheme_match.end()).group(1)
-    host_and_port = authority.rpartition("@")[2]      # userinfo is everything before the last "@"
+    host_and_port = authority.rpartition("@")[2]  # userinfo is everything before the last "@"
     host_text, port_text = _split_port(host_and_port)
     if not host_text:
         raise UrlRefused("no host")
@@ -95,7 +113,7 @@ def _split_port(host_and_port: str) -> tuple[str, str]:
         elif char == "]":
             inside_brackets = False
         elif char == ":" and not inside_brackets:
-            return host_and_port[:index], host_and_port[index + 1:]
+            return host_and_port[:index], host_and_port[index + 1 :]
     return host_and_port, ""
 
 
@@ -109,6 +127,7 @@ def _parse_port(port_text: str, scheme: str) -> int | None:
 
 
 # --- the host ---------------------------------------------------------------------------------
+
 
 def _parse_host_text(host_text: str) -> str:
     """WHATWG's host parser for special schemes: IPv6 in brackets, else a domain that may be IPv4."""
@@ -133,7 +152,7 @@ def _idna_map(text: str) -> str:
     text = unicodedata.normalize("NFKC", text.translate(IDNA_IGNORED))
     # Per character, so a final capital sigma becomes σ as in UTS #46 (str.lower() would give ς).
     text = "".join(char.lower() for char in text)
-    return text.replace("\u3002", ".")     # U+3002 itself, and U+FF61 which NFKC turned into it
+    return text.replace("\u3002", ".")  # U+3002 itself, and U+FF61 which NFKC turned into it
 
 
 def _domain_to_ascii(domain: str) -> str:
@@ -176,11 +195,16 @@ def _passes_bidi_rule(label: str) -> bool:
     if not RIGHT_TO_LEFT_CLASSES.intersection(classes):
         return True
     last = next((bidi_class for bidi_class in reversed(classes) if bidi_class != "NSM"), None)
-    return (classes[0] in ("R", "AL") and RTL_LABEL_CLASSES.issuperset(classes)
-            and last in ("R", "AL", "EN", "AN") and not {"EN", "AN"}.issubset(classes))
+    return (
+        classes[0] in ("R", "AL")
+        and RTL_LABEL_CLASSES.issuperset(classes)
+        and last in ("R", "AL", "EN", "AN")
+        and not {"EN", "AN"}.issubset(classes)
+    )
 
 
 # --- IP addresses -----------------------------------------------------------------------------
+
 
 def _ends_in_a_number(domain: str) -> bool:
     labels = domain.split(".")
@@ -200,7 +224,7 @@ def _ipv4_number(part: str) -> int | None:
     elif len(part) >= 2 and part[0] == "0":
         part, radix = part[1:], 8
     if not part:
-        return None if radix == 10 else 0      # "" is no number, but "0x" and "0" + "" are zero
+        return None if radix == 10 else 0  # "" is no number, but "0x" and "0" + "" are zero
     if not IPV4_DIGITS[radix].issuperset(part):
         return None
     return int(part, radix)
@@ -239,7 +263,7 @@ def _serialise_ipv6(pieces: list[int]) -> str:
     as ::ffff:1.2.3.4).
     """
     best_start, best_length, start = 0, 0, None
-    for index, piece in enumerate(pieces + [1]):     # the sentinel closes a run that reaches the end
+    for index, piece in enumerate(pieces + [1]):  # the sentinel closes a run that reaches the end
         if piece == 0 and start is None:
             start = index
         elif piece != 0 and start is not None:
@@ -249,7 +273,7 @@ def _serialise_ipv6(pieces: list[int]) -> str:
     hexes = [f"{piece:x}" for piece in pieces]
     if best_length < 2:
         return ":".join(hexes)
-    return ":".join(hexes[:best_start]) + "::" + ":".join(hexes[best_start + best_length:])
+    return ":".join(hexes[:best_start]) + "::" + ":".join(hexes[best_start + best_length :])
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -276,6 +300,7 @@ def _is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -
 
 # --- the verdicts -----------------------------------------------------------------------------
 
+
 def _bare_host(host: str) -> str:
     """A host or allowlist entry as compared: IPv6 without brackets, no trailing dots, lower case."""
     return host.strip().lower().rstrip(".").removeprefix("[").removesuffix("]")
@@ -295,7 +320,7 @@ def _refuse_non_public(host: str) -> str | None:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return None                                  # a domain name
+        return None  # a domain name
     if not _is_public_address(address):
         return f"address {host} is not public (loopback, private or link-local)"
     return None
@@ -312,7 +337,7 @@ def refuse_url(url: str, allowed_hosts: Sequence[str], allow_private: bool = Fal
         host = _bare_host(parse_host(url).host)
     except UrlRefused as refusal:
         return str(refusal)
-    if not host:                                     # "http://./" names no host DNS could answer for
+    if not host:  # "http://./" names no host DNS could answer for
         return "no host"
     if not allow_private:
         reason = _refuse_non_public(host)

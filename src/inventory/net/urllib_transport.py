@@ -2,28 +2,28 @@
 
 Like every transport (see inventory.http) it follows no redirects and reads at most `max_bytes`.
 """
+
 from __future__ import annotations
 
 import asyncio
 import urllib.error
 import urllib.request
 
-from .http import HttpResponse, ResponseTooLarge, TransportError, declared_length
+from .http import CountingTransport, HttpResponse, ResponseTooLarge, TransportError, declared_length
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
-        return None          # the 3xx comes back as an HTTPError, which is read as an answer
+        return None  # the 3xx comes back as an HTTPError, which is read as an answer
 
 
 _OPENER = urllib.request.build_opener(_NoRedirects)
 
 
-class UrllibHttp:
-    def __init__(self):
-        self.requests = 0
-
-    async def request(self, method, url, headers=None, body=None, timeout_s=15.0, max_bytes=None) -> HttpResponse:
+class UrllibHttp(CountingTransport):
+    async def request(
+        self, method, url, headers=None, body=None, timeout_s=15.0, max_bytes=None
+    ) -> HttpResponse:
         self.requests += 1
         return await asyncio.to_thread(self._send, method, url, headers or {}, body, timeout_s, max_bytes)
 

@@ -1,1 +1,2 @@
-"""Phase 2, the photos: display and ids, API verdicts, transports, the API budget, retries, the run, queue jobs, webhooks."""
+"""Phase 2, the photos: display and ids, API verdicts, transports, the API budget, retries, the run,
+queue jobs, webhooks."""

@@ -1,4 +1,5 @@
 """The processor's share of the Images API rate limit, counted in D1 across invocations."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,14 +23,14 @@ class ApiBudget:
     def __init__(self, d1, per_minute: int, clock=time.time, chunk: int = 6):
         self.d1, self.per_minute, self.clock, self.chunk = d1, per_minute, clock, chunk
         self._window, self._left, self._lock = None, 0, asyncio.Lock()
-        self._exhausted_window = None   # no more to be had this minute: stop asking D1
+        self._exhausted_window = None  # no more to be had this minute: stop asking D1
         self.spent = 0
 
     async def reserve(self, wanted: int) -> int:
         window = int(self.clock() // 60 * 60)
         if window != self._window:
             self._window, self._left = window, 0
-        wanted = max(0, wanted - self._left)      # never hold more than this run can use
+        wanted = max(0, wanted - self._left)  # never hold more than this run can use
         if self._exhausted_window == window or not wanted:
             return 0
         granted = await db.reserve_api_requests(self.d1, window, wanted, self.per_minute)

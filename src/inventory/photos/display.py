@@ -1,4 +1,5 @@
 """Where an image list's entry is shown, and the deterministic custom id of a source photo."""
+
 from __future__ import annotations
 
 import hashlib
@@ -6,7 +7,9 @@ import hashlib
 DELIVERY_BASE = "https://imagedelivery.net"
 
 
-def display_url(entry: str, account_hash: str, variant: str = "public", delivery_base: str = DELIVERY_BASE) -> str:
+def display_url(
+    entry: str, account_hash: str, variant: str = "public", delivery_base: str = DELIVERY_BASE
+) -> str:
     """The seed's rule: an entry starting with http is used as is, anything else is an image id."""
     if entry.startswith("http"):
         return entry

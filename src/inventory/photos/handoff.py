@@ -1,11 +1,12 @@
 """From phase 1 to phase 2: the scraper hands the vehicles with vendor URLs to the image processor
 without waiting for it (service-binding RPC or HTTP POST in the background, or queue jobs). A
 failure here never fails the scrape: the processor's cron picks up whatever was not handed over."""
+
 from __future__ import annotations
 
 import json
 
-HTTP_HANDOFF_LIMIT = 50     # vehicles per POST /api/process-images (its own limit)
+HTTP_HANDOFF_LIMIT = 50  # vehicles per POST /api/process-images (its own limit)
 
 
 def hand_off(worker, vehicle_ids: list[int], mode: str) -> str:
@@ -60,8 +61,9 @@ async def _post_processor(worker, url: str, vehicle_ids: list[int]) -> None:
         headers["Authorization"] = f"Bearer {worker.setting('ADMIN_TOKEN')}"
     body = json.dumps({"vehicleIds": vehicle_ids[:HTTP_HANDOFF_LIMIT]}).encode()
     try:
-        answer = await worker.http().request("POST", url.rstrip("/") + "/api/process-images", headers=headers,
-                                             timeout_s=28, body=body)
+        answer = await worker.http().request(
+            "POST", url.rstrip("/") + "/api/process-images", headers=headers, timeout_s=28, body=body
+        )
         print(f"📬 Image processor answered HTTP {answer.status}")
     except Exception as error:
         print(f"⚠️ Image processor hand-off failed (the scrape is saved): {error}")

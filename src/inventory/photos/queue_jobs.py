@@ -4,6 +4,7 @@ Why one message per vehicle: a vehicle's list is rewritten in one D1 batch, so a
 exactly one atomic write-back, and acknowledging or retrying it needs no bookkeeping per photo.
 Delivery is at least once; deterministic image ids and D1 claims make a repeated message harmless.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,8 +13,8 @@ from .. import db
 from .retries import RETRY_DELAYS_S
 from .run import Processor, process_batch
 
-SEND_BATCH_LIMIT = 100      # Cloudflare Queues: messages per sendBatch call
-STOPPED_DELAY_S = 300       # a run stopped by a configuration problem: try again in 5 minutes
+SEND_BATCH_LIMIT = 100  # Cloudflare Queues: messages per sendBatch call
+STOPPED_DELAY_S = 300  # a run stopped by a configuration problem: try again in 5 minutes
 
 
 def job_messages(vehicles: list[dict]) -> list[dict]:
@@ -60,11 +61,17 @@ async def _settle(p: Processor, copies: list, verdict: str, vehicle_result, run:
     stopped = run.get("stoppedBecause")
     for position, message in enumerate(copies):
         if verdict == "retry" and position == 0:
-            message.retry(delaySeconds=retry_delay_s(int(message.attempts), vehicle_result.get("retryAfterS", 0)))
+            message.retry(
+                delaySeconds=retry_delay_s(int(message.attempts), vehicle_result.get("retryAfterS", 0))
+            )
             outcome["retried"] += 1
             continue
-        if verdict == "defer" and position == 0:      # one fresh copy is enough
-            delay = STOPPED_DELAY_S if stopped else defer_delay_s(run.get("budgetExhausted", False), p.wall_clock())
+        if verdict == "defer" and position == 0:  # one fresh copy is enough
+            delay = (
+                STOPPED_DELAY_S
+                if stopped
+                else defer_delay_s(run.get("budgetExhausted", False), p.wall_clock())
+            )
             await resend(dict(message.body), delay)
             outcome["deferred"] += 1
         message.ack()
@@ -82,7 +89,7 @@ async def consume_jobs(p: Processor, messages: list, resend) -> dict:
     ordered = sorted(by_vehicle, key=lambda vid: not by_vehicle[vid][0].body.get("featured"))
     run = await process_batch(p, vehicle_ids=ordered, trigger="queue") if ordered else {"results": []}
     results = {r["vehicleId"]: r for r in run["results"]}
-    stopped = run.get("stoppedBecause")      # e.g. the Images API refused the token: not the photos' fault
+    stopped = run.get("stoppedBecause")  # e.g. the Images API refused the token: not the photos' fault
     if stopped:
         p.log(f"⏸ Run stopped ({stopped}); its jobs wait {STOPPED_DELAY_S} s")
     outcome = {"acked": 0, "retried": 0, "deferred": 0}
@@ -90,8 +97,10 @@ async def consume_jobs(p: Processor, messages: list, resend) -> dict:
         result = results.get(vehicle_id)
         verdict = "ack" if result is None else ("defer" if stopped else verdict_for(result))
         await _settle(p, copies, verdict, result, run, resend, outcome)
-    p.log(f"📬 Queue batch: {len(messages)} messages, {outcome['acked']} acknowledged "
-          f"({outcome['deferred']} deferred), {outcome['retried']} to retry")
+    p.log(
+        f"📬 Queue batch: {len(messages)} messages, {outcome['acked']} acknowledged "
+        f"({outcome['deferred']} deferred), {outcome['retried']} to retry"
+    )
     return outcome
 
 
@@ -114,5 +123,5 @@ async def enqueue_vehicles(d1, queue, vehicle_ids: list[int] | None = None) -> i
     vehicles = await db.vehicles_for_jobs(d1, vehicle_ids)
     messages = job_messages(vehicles)
     for start in range(0, len(messages), SEND_BATCH_LIMIT):
-        await queue.sendBatch(messages[start:start + SEND_BATCH_LIMIT])
+        await queue.sendBatch(messages[start : start + SEND_BATCH_LIMIT])
     return len(messages)

@@ -1,4 +1,5 @@
 """One photo's upload with its retries: attempt 1 at once, then 1 s, 2 s, 4 s plus jitter."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,8 +11,8 @@ from .budget import ApiBudget
 from .transports import MIN_ATTEMPT_S
 from .verdicts import EXISTS, FATAL, OK, PERMANENT, TRANSIENT, Verdict
 
-RETRY_DELAYS_S = (1.0, 2.0, 4.0)   # attempt 1 at once, then these waits: 4 attempts in all
-JITTER = 0.25                      # up to +25% of each wait
+RETRY_DELAYS_S = (1.0, 2.0, 4.0)  # attempt 1 at once, then these waits: 4 attempts in all
+JITTER = 0.25  # up to +25% of each wait
 
 
 @dataclass
@@ -26,8 +27,13 @@ class UploadOutcome:
     retry_after_s: float | None = None
 
     def as_row(self) -> dict:
-        return {"source_url": self.source_url, "ok": self.ok, "attempts": self.attempts,
-                "error": self.error, "permanent": self.permanent}
+        return {
+            "source_url": self.source_url,
+            "ok": self.ok,
+            "attempts": self.attempts,
+            "error": self.error,
+            "permanent": self.permanent,
+        }
 
 
 def _retry_wait(attempt: int, last: Verdict) -> float:
@@ -35,8 +41,9 @@ def _retry_wait(attempt: int, last: Verdict) -> float:
     return wait if last.retry_after_s is None else max(wait, last.retry_after_s)
 
 
-async def _try_once(transport, budget: ApiBudget, source_url: str, image_id: str, metadata: dict,
-                    timeout_s: float | None) -> Verdict:
+async def _try_once(
+    transport, budget: ApiBudget, source_url: str, image_id: str, metadata: dict, timeout_s: float | None
+) -> Verdict:
     verdict = await transport.upload(source_url, image_id, metadata, timeout_s=timeout_s)
     if verdict.kind != EXISTS:
         return verdict
@@ -47,36 +54,78 @@ async def _try_once(transport, budget: ApiBudget, source_url: str, image_id: str
     return Verdict(TRANSIENT, f"{verdict.reason}; but the image could not be read back")
 
 
-async def upload_with_retries(transport, budget: ApiBudget, source_url: str, image_id: str, metadata: dict, *,
-                              sleep=asyncio.sleep, clock=time.monotonic, deadline: float | None = None,
-                              log=print, max_attempts: int = len(RETRY_DELAYS_S) + 1) -> UploadOutcome:
-    """Attempt 1 at once, then after 1 s, 2 s and 4 s (plus jitter); a 429 waits for retry-after.
-    A background run must end inside the runtime's window: no request outlives `deadline` (by more
-    than MIN_ATTEMPT_S: the hard deadline leaves 2 s of the window for that). In queue mode
-    `max_attempts` is 1: the queue redelivers on the same schedule instead."""
-    verdict, attempts = Verdict(TRANSIENT, "not tried"), 0
+@dataclass
+class Pacing:
+    """When a photo's attempts may run: the waits between them, within a background run's deadline."""
+
+    sleep: object = asyncio.sleep
+    clock: object = time.monotonic
+    deadline: float | None = None
+
+    def time_left(self) -> float | None:
+        """No request outlives the deadline (by more than MIN_ATTEMPT_S: the hard deadline leaves 2 s
+        of the runtime's window for that)."""
+        return None if self.deadline is None else max(MIN_ATTEMPT_S, self.deadline - self.clock())
+
+
+async def _before_attempt(transport, budget: ApiBudget, attempt: int, last: Verdict, pacing: Pacing):
+    """None when the attempt may go ahead, else the verdict that ends the retries."""
+    if attempt > 1:
+        wait = _retry_wait(attempt, last)
+        if pacing.deadline is not None and pacing.clock() + wait + MIN_ATTEMPT_S > pacing.deadline:
+            return Verdict(TRANSIENT, f"{last.reason}; no time left to retry in this run")
+        await pacing.sleep(wait)
+    if transport.uploads_use_budget and not await budget.take():
+        spent = "Images API budget for this minute spent"
+        return Verdict(TRANSIENT, spent if attempt == 1 else f"{spent} (last error: {last.reason})")
+    return None
+
+
+def _failed(source_url: str, image_id: str, attempts: int, verdict: Verdict) -> UploadOutcome:
+    return UploadOutcome(
+        source_url,
+        image_id,
+        False,
+        attempts,
+        verdict.reason,
+        permanent=verdict.kind == PERMANENT,
+        fatal=verdict.kind == FATAL,
+        retry_after_s=verdict.retry_after_s,
+    )
+
+
+async def upload_with_retries(
+    transport,
+    budget: ApiBudget,
+    source_url: str,
+    image_id: str,
+    metadata: dict,
+    *,
+    sleep=asyncio.sleep,
+    clock=time.monotonic,
+    deadline: float | None = None,
+    log=print,
+    max_attempts: int = len(RETRY_DELAYS_S) + 1,
+) -> UploadOutcome:
+    """Attempt 1 at once, then after 1 s, 2 s and 4 s (plus jitter); a 429 waits for retry-after; a
+    background run's `deadline` is never passed. In queue mode `max_attempts` is 1: the queue
+    redelivers on the same schedule instead."""
+    pacing, verdict, attempts = Pacing(sleep, clock, deadline), Verdict(TRANSIENT, "not tried"), 0
     for attempt in range(1, max_attempts + 1):
-        if attempt > 1:
-            wait = _retry_wait(attempt, verdict)
-            if deadline is not None and clock() + wait + MIN_ATTEMPT_S > deadline:
-                verdict = Verdict(TRANSIENT, f"{verdict.reason}; no time left to retry in this run")
-                break
-            await sleep(wait)
-        if transport.uploads_use_budget and not await budget.take():
-            if not attempts:
-                return UploadOutcome(source_url, image_id, False, 0, "Images API budget for this minute spent")
-            verdict = Verdict(TRANSIENT, f"Images API budget for this minute spent (last error: {verdict.reason})")
+        stop = await _before_attempt(transport, budget, attempt, verdict, pacing)
+        if stop is not None and not attempts:  # not even tried: the budget was spent
+            return UploadOutcome(source_url, image_id, False, 0, stop.reason)
+        if stop is not None:
+            verdict = stop
             break
         attempts = attempt
-        time_left = None if deadline is None else max(MIN_ATTEMPT_S, deadline - clock())
-        verdict = await _try_once(transport, budget, source_url, image_id, metadata, time_left)
+        verdict = await _try_once(transport, budget, source_url, image_id, metadata, pacing.time_left())
         if verdict.kind == OK:
-            log(f"    ✅ Uploaded: {image_id} (attempt {attempt}{', ' + verdict.reason if verdict.reason else ''})")
+            note = f", {verdict.reason}" if verdict.reason else ""
+            log(f"    ✅ Uploaded: {image_id} (attempt {attempt}{note})")
             return UploadOutcome(source_url, image_id, True, attempts)
         if verdict.kind in (PERMANENT, FATAL):
             break
         log(f"    ⚠️ Attempt {attempt} failed for {image_id}: {verdict.reason}")
     log(f"    ❌ Failed: {image_id} after {attempts} attempt(s): {verdict.reason}")
-    return UploadOutcome(source_url, image_id, False, attempts, verdict.reason,
-                         permanent=verdict.kind == PERMANENT, fatal=verdict.kind == FATAL,
-                         retry_after_s=verdict.retry_after_s)
+    return _failed(source_url, image_id, attempts, verdict)

@@ -4,6 +4,7 @@ One run: choose vehicles, claim their photos in D1 (with an expiry), upload at m
 each with its own retries, then record every outcome and rewrite the lists in one D1 batch.
 A photo that fails keeps its vendor URL at its position; nothing is ever dropped.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -28,9 +29,9 @@ class Settings:
     max_in_flight: int = MAX_IN_FLIGHT
     claim_ttl_s: float = 120.0
     api_requests_per_minute: int = 180
-    allowed_hosts: list = field(default_factory=list)   # empty: any public host
-    allow_private_hosts: bool = False                     # the local dev profile only
-    attempts_per_run: int = 4                             # 1 in queue mode: the queue retries
+    allowed_hosts: list = field(default_factory=list)  # empty: any public host
+    allow_private_hosts: bool = False  # the local dev profile only
+    attempts_per_run: int = 4  # 1 in queue mode: the queue retries
 
 
 @dataclass
@@ -42,35 +43,39 @@ class Processor:
     sleep: object = asyncio.sleep
     clock: object = time.monotonic
     wall_clock: object = time.time
-    notify: object = None      # notify(payloads): hands webhook payloads to the background
+    notify: object = None  # notify(payloads): hands webhook payloads to the background
 
 
 def _title(vehicle: dict) -> str:
-    return " ".join(str(vehicle[k]) for k in ("make", "model") if vehicle.get(k)) or f"vehicle {vehicle['id']}"
+    return (
+        " ".join(str(vehicle[k]) for k in ("make", "model") if vehicle.get(k)) or f"vehicle {vehicle['id']}"
+    )
 
 
 @dataclass
 class Run:
     """One processing run's state, from its start to its summary."""
+
     p: Processor
     trigger: str
     budget: ApiBudget
     run_id: str = field(default_factory=lambda: f"run-{uuid.uuid4().hex[:12]}")
-    claim_deadline: float | None = None    # no upload starts after this
-    hard_deadline: float | None = None     # no request outlives this (the end of waitUntil's window)
+    claim_deadline: float | None = None  # no upload starts after this
+    hard_deadline: float | None = None  # no request outlives this (the end of waitUntil's window)
     vehicles: list[dict] = field(default_factory=list)
     not_found: list[int] = field(default_factory=list)
-    photos: dict = field(default_factory=dict)          # vehicle id -> its vendor URLs, in order
-    image_ids: dict = field(default_factory=dict)       # vendor URL -> its deterministic image id
+    photos: dict = field(default_factory=dict)  # vehicle id -> its vendor URLs, in order
+    image_ids: dict = field(default_factory=dict)  # vendor URL -> its deterministic image id
     claimed: set = field(default_factory=set)
-    settled: set = field(default_factory=set)           # uploaded already, or failed for good
-    outcomes: dict = field(default_factory=dict)        # vendor URL -> UploadOutcome
+    settled: set = field(default_factory=set)  # uploaded already, or failed for good
+    outcomes: dict = field(default_factory=dict)  # vendor URL -> UploadOutcome
     stopped_because: str | None = None
 
 
 @dataclass
 class RunSummary:
     """What a run did, serialised in one place (`to_json`) for the answer, the runs table and webhooks."""
+
     processed: int
     succeeded: int
     failed: int
@@ -87,11 +92,19 @@ class RunSummary:
     stopped_because: str | None = None
 
     def to_json(self) -> dict:
-        data = {"processed": self.processed, "succeeded": self.succeeded, "failed": self.failed,
-                "deferred": self.deferred, "imagesUploaded": self.images_uploaded,
-                "imagesFailed": self.images_failed, "imagesFailedPermanently": self.images_failed_permanently,
-                "imagesNotAttempted": self.images_not_attempted, "apiRequests": self.api_requests,
-                "notFound": self.not_found, "durationMs": self.duration_ms}
+        data = {
+            "processed": self.processed,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "deferred": self.deferred,
+            "imagesUploaded": self.images_uploaded,
+            "imagesFailed": self.images_failed,
+            "imagesFailedPermanently": self.images_failed_permanently,
+            "imagesNotAttempted": self.images_not_attempted,
+            "apiRequests": self.api_requests,
+            "notFound": self.not_found,
+            "durationMs": self.duration_ms,
+        }
         if self.stopped_because:
             data["stoppedBecause"] = self.stopped_because
         return {**data, "budgetExhausted": self.budget_exhausted, "d1RoundTrips": self.d1_round_trips}
@@ -119,7 +132,9 @@ async def _claim_photos(run: Run, now_ms: int) -> None:
     run.image_ids = {url: image_id for url, image_id, _ in wanted}
     if not wanted:
         return
-    rows = await db.claim_images(p.d1, wanted, run.run_id, now_ms, now_ms + int(p.settings.claim_ttl_s * 1000))
+    rows = await db.claim_images(
+        p.d1, wanted, run.run_id, now_ms, now_ms + int(p.settings.claim_ttl_s * 1000)
+    )
     run.claimed = {row["source_url"] for row in rows if row["claimed_by"] == run.run_id}
     run.settled = {row["source_url"] for row in rows if row["state"] == "uploaded" or row["permanent"]}
     if not run.claimed:
@@ -137,16 +152,25 @@ async def _upload_one(run: Run, gate: asyncio.Semaphore, url: str, vehicle: dict
     p, image_id = run.p, run.image_ids[url]
     async with gate:
         if run.stopped_because or (run.claim_deadline is not None and p.clock() > run.claim_deadline):
-            return    # left claimed until write_back frees it: the next run takes it
+            return  # left claimed until write_back frees it: the next run takes it
         refused = refuse_url(url, p.settings.allowed_hosts, p.settings.allow_private_hosts)
         if refused:
             p.log(f"    🚫 Refused: {url[:120]} ({refused})")
             run.outcomes[url] = UploadOutcome(url, image_id, False, 0, f"refused: {refused}", permanent=True)
             return
         metadata = {"vehicleId": vehicle["id"], "source": url[:500]}
-        outcome = await upload_with_retries(p.transport, run.budget, url, image_id, metadata, sleep=p.sleep,
-                                            clock=p.clock, deadline=run.hard_deadline, log=p.log,
-                                            max_attempts=p.settings.attempts_per_run)
+        outcome = await upload_with_retries(
+            p.transport,
+            run.budget,
+            url,
+            image_id,
+            metadata,
+            sleep=p.sleep,
+            clock=p.clock,
+            deadline=run.hard_deadline,
+            log=p.log,
+            max_attempts=p.settings.attempts_per_run,
+        )
         if outcome.fatal:
             run.stopped_because = outcome.error
         if outcome.attempts:
@@ -171,31 +195,56 @@ def _vehicle_result(run: Run, vehicle: dict) -> dict:
     errors = [{"url": o.source_url, "reason": o.error, "permanent": o.permanent} for o in mine if not o.ok]
     retry_after = max((o.retry_after_s or 0 for o in mine if not o.ok), default=0)
     left = sum(1 for u in urls if u not in run.outcomes and u not in run.settled)
-    return {"vehicleId": vehicle["id"], "title": _title(vehicle), "uploaded": sum(1 for o in mine if o.ok),
-            "failed": len(errors), "notAttempted": left, "errors": errors,
-            **({"retryAfterS": retry_after} if retry_after else {})}
+    return {
+        "vehicleId": vehicle["id"],
+        "title": _title(vehicle),
+        "uploaded": sum(1 for o in mine if o.ok),
+        "failed": len(errors),
+        "notAttempted": left,
+        "errors": errors,
+        **({"retryAfterS": retry_after} if retry_after else {}),
+    }
 
 
-def _summarise(run: Run, results: list[dict], started: float, trips_before: int, spent_before: int) -> RunSummary:
+def _summarise(
+    run: Run, results: list[dict], started: float, trips_before: int, spent_before: int
+) -> RunSummary:
     failed = sum(1 for r in results if r["errors"])
-    deferred = sum(1 for r in results if not r["errors"] and r["notAttempted"])   # claimed elsewhere, or no time
+    deferred = sum(
+        1 for r in results if not r["errors"] and r["notAttempted"]
+    )  # claimed elsewhere, or no time
     return RunSummary(
-        processed=len(run.vehicles), succeeded=len(results) - failed - deferred, failed=failed, deferred=deferred,
-        images_uploaded=sum(r["uploaded"] for r in results), images_failed=sum(r["failed"] for r in results),
+        processed=len(run.vehicles),
+        succeeded=len(results) - failed - deferred,
+        failed=failed,
+        deferred=deferred,
+        images_uploaded=sum(r["uploaded"] for r in results),
+        images_failed=sum(r["failed"] for r in results),
         images_failed_permanently=sum(1 for o in run.outcomes.values() if o.permanent),
         images_not_attempted=sum(r["notAttempted"] for r in results),
-        api_requests=run.budget.spent - spent_before, not_found=run.not_found,
-        duration_ms=int((run.p.clock() - started) * 1000), budget_exhausted=run.budget.exhausted,
-        d1_round_trips=run.p.d1.round_trips - trips_before + 1, stopped_because=run.stopped_because)
+        api_requests=run.budget.spent - spent_before,
+        not_found=run.not_found,
+        duration_ms=int((run.p.clock() - started) * 1000),
+        budget_exhausted=run.budget.exhausted,
+        d1_round_trips=run.p.d1.round_trips - trips_before + 1,
+        stopped_because=run.stopped_because,
+    )
 
 
-async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, batch_size: int = 10,
-                        trigger: str = "http", time_budget_s: float | None = None,
-                        budget: ApiBudget | None = None, skip_ids: list[int] = ()) -> dict:
+async def process_batch(
+    p: Processor,
+    *,
+    vehicle_ids: list[int] | None = None,
+    batch_size: int = 10,
+    trigger: str = "http",
+    time_budget_s: float | None = None,
+    budget: ApiBudget | None = None,
+    skip_ids: list[int] = (),
+) -> dict:
     """One processing run. `time_budget_s`: stop starting uploads after this long (background runs)."""
     started_wall, started = p.wall_clock(), p.clock()
     run = Run(p, trigger, budget or ApiBudget(p.d1, p.settings.api_requests_per_minute, clock=p.wall_clock))
-    if time_budget_s:    # retries may run a little past the claim deadline, never past the window's end
+    if time_budget_s:  # retries may run a little past the claim deadline, never past the window's end
         run.claim_deadline, run.hard_deadline = started + time_budget_s, started + time_budget_s + 8
     trips_before, spent_before, now_ms = p.d1.round_trips, run.budget.spent, int(p.wall_clock() * 1000)
     await _choose_vehicles(run, vehicle_ids, batch_size, skip_ids, now_ms)
@@ -203,22 +252,54 @@ async def process_batch(p: Processor, *, vehicle_ids: list[int] | None = None, b
     await _claim_photos(run, now_ms)
     p.log(f"🔄 Processing {len(run.vehicles)} vehicles ({len(run.claimed)} photos claimed)")
     await _upload_claimed(run)
-    await db.write_back(p.d1, [o.as_row() for o in run.outcomes.values()], [v["id"] for v in run.vehicles],
-                        run.run_id)
+    await db.write_back(
+        p.d1, [o.as_row() for o in run.outcomes.values()], [v["id"] for v in run.vehicles], run.run_id
+    )
     results = [_vehicle_result(run, vehicle) for vehicle in run.vehicles]
     summary = _summarise(run, results, started, trips_before, spent_before).to_json()
-    if run.vehicles:   # an idle cron tick is not worth a row: the status keeps showing the last real run
+    if run.vehicles:  # an idle cron tick is not worth a row: the status keeps showing the last real run
         await db.record_run(p.d1, "process", trigger, iso_utc(started_wall), iso_utc(p.wall_clock()), summary)
         if p.notify:
             p.notify(run_payloads(trigger, summary, results))
-    p.log(f"✅ Completed: {summary['succeeded']} succeeded, {summary['failed']} failed "
-          f"({summary['imagesUploaded']} images uploaded, {summary['imagesFailed']} failed, "
-          f"{summary['imagesNotAttempted']} left for later, {summary['apiRequests']} API requests)")
+    p.log(
+        f"✅ Completed: {summary['succeeded']} succeeded, {summary['failed']} failed "
+        f"({summary['imagesUploaded']} images uploaded, {summary['imagesFailed']} failed, "
+        f"{summary['imagesNotAttempted']} left for later, {summary['apiRequests']} API requests)"
+    )
     return {"success": True, **summary, "results": results}
 
 
-async def drain(p: Processor, *, trigger: str, batch_size: int = 10, time_budget_s: float = 20.0,
-                vehicle_ids: list[int] | None = None) -> dict:
+async def _next_batch(
+    p: Processor,
+    queue: list[int] | None,
+    tried: list[int],
+    batch_size: int,
+    trigger: str,
+    left: float,
+    budget: ApiBudget,
+) -> dict | None:
+    """One batch of a drain: the next ids of a hand-off's list, or the vehicles with work not yet tried."""
+    if queue is not None:
+        if not queue:
+            return None
+        chunk = [queue.pop(0) for _ in range(min(batch_size, len(queue)))]
+        return await process_batch(p, vehicle_ids=chunk, trigger=trigger, time_budget_s=left, budget=budget)
+    result = await process_batch(
+        p, batch_size=batch_size, trigger=trigger, time_budget_s=left, budget=budget, skip_ids=tried
+    )
+    tried += [r["vehicleId"] for r in result["results"]]
+    idle = result["processed"] == 0 or (result["imagesUploaded"] == 0 and result["imagesFailed"] == 0)
+    return None if idle else result  # the work query offers nothing this run can do
+
+
+async def drain(
+    p: Processor,
+    *,
+    trigger: str,
+    batch_size: int = 10,
+    time_budget_s: float = 20.0,
+    vehicle_ids: list[int] | None = None,
+) -> dict:
     """Run batch after batch until no work is left or the time budget is spent (cron, hand-off).
 
     With `vehicle_ids` (the scraper's hand-off) the batches walk that list in order; without, each
@@ -227,26 +308,18 @@ async def drain(p: Processor, *, trigger: str, batch_size: int = 10, time_budget
     started = p.clock()
     budget = ApiBudget(p.d1, p.settings.api_requests_per_minute, clock=p.wall_clock)
     totals = {"batches": 0, "processed": 0, "imagesUploaded": 0, "imagesFailed": 0}
-    pending_ids = list(vehicle_ids or [])
-    tried: list[int] = []
+    queue, tried = (None if vehicle_ids is None else list(vehicle_ids)), []
     while p.clock() - started < time_budget_s:
         left = time_budget_s - (p.clock() - started)
-        if vehicle_ids is not None:
-            if not pending_ids:
-                break
-            chunk, pending_ids = pending_ids[:batch_size], pending_ids[batch_size:]
-            result = await process_batch(p, vehicle_ids=chunk, trigger=trigger, time_budget_s=left, budget=budget)
-        else:
-            result = await process_batch(p, batch_size=batch_size, trigger=trigger, time_budget_s=left,
-                                         budget=budget, skip_ids=tried)
-            tried += [r["vehicleId"] for r in result["results"]]
-        totals["batches"] += 1
-        idle = result["processed"] == 0 or (result["imagesUploaded"] == 0 and result["imagesFailed"] == 0)
-        if vehicle_ids is None and idle:     # the work query offers nothing this run can do
+        result = await _next_batch(p, queue, tried, batch_size, trigger, left, budget)
+        if result is not None or vehicle_ids is None:
+            totals["batches"] += 1
+        if result is None:
             break
         for key in ("processed", "imagesUploaded", "imagesFailed"):
             totals[key] += result[key]
         if result.get("stoppedBecause") or budget.exhausted:
             break
-    p.log(f"🌙 Drain finished ({trigger}): {totals['batches']} batches, {totals['imagesUploaded']} images uploaded")
+    uploaded = totals["imagesUploaded"]
+    p.log(f"🌙 Drain finished ({trigger}): {totals['batches']} batches, {uploaded} images uploaded")
     return totals

@@ -1,9 +1,10 @@
 """Uploading one photo: the transport contract and its three transports (as httpx has one contract).
 
-  RestUrlTransport   the REST API, Cloudflare fetches the photo itself (one subrequest, no bytes here)
-  RestFileTransport  download the photo, check it, upload the bytes
-  BindingTransport   env.IMAGES.hosted.upload (no API token; the bytes pass through the Worker)
+RestUrlTransport   the REST API, Cloudflare fetches the photo itself (one subrequest, no bytes here)
+RestFileTransport  download the photo, check it, upload the bytes
+BindingTransport   env.IMAGES.hosted.upload (no API token; the bytes pass through the Worker)
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,23 +16,32 @@ from urllib.parse import quote, urlsplit
 from ..net.http import RedirectRefused, ResponseTooLarge, TransportError, get_following_redirects
 from ..net.url_guard import refuse_url
 from .budget import BudgetSpent
-from .verdicts import (EXISTS, MAX_IMAGE_BYTES, OK, PERMANENT, TRANSIENT, Verdict, judge_api_answer,
-                       judge_vendor_download)
+from .verdicts import (
+    EXISTS,
+    MAX_IMAGE_BYTES,
+    OK,
+    PERMANENT,
+    TRANSIENT,
+    Verdict,
+    judge_api_answer,
+    judge_vendor_download,
+)
 
-MIN_ATTEMPT_S = 1.0                # a background run starts no request with less time than this left
+MIN_ATTEMPT_S = 1.0  # a background run starts no request with less time than this left
 
 
 class UploadTransport(Protocol):
     """What the processor needs of a transport. `timeout_s` (None: the transport's own) is how long
     a background run has left; no request may take longer."""
 
-    uploads_use_budget: bool      # do uploads count against the account's API rate limit?
+    uploads_use_budget: bool  # do uploads count against the account's API rate limit?
 
     async def prepare(self, budget) -> None:
         """Called once per run before the first upload (e.g. fetch a batch token); may raise BudgetSpent."""
 
-    async def upload(self, source_url: str, image_id: str, metadata: dict,
-                     timeout_s: float | None = None) -> Verdict:
+    async def upload(
+        self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None
+    ) -> Verdict:
         """Upload one photo under `image_id`; never raises, the verdict says what happened."""
 
     async def exists(self, image_id: str, timeout_s: float | None = None) -> bool:
@@ -43,10 +53,16 @@ def multipart(fields: dict, files: dict | None = None) -> tuple[bytes, str]:
     boundary = "----inventory-sync-" + hashlib.sha1(repr(sorted(fields.items())).encode()).hexdigest()[:24]
     parts = []
     for name, value in fields.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        )
     for name, (filename, data, content_type) in (files or {}).items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                     f"Content-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n")
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n".encode()
+            + data
+            + b"\r\n"
+        )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
@@ -60,10 +76,18 @@ class RestUrlTransport:
     """With `batch_api_base`, uploads go to the batch host under a short-lived batch token: they do
     not count against the account's rate limit (only fetching the token and read-backs do)."""
 
-    def __init__(self, http, api_base: str, account_id: str, token: str, timeout_s: float = 30.0,
-                 batch_api_base: str | None = None, check_url=public_hosts_only):
+    def __init__(
+        self,
+        http,
+        api_base: str,
+        account_id: str,
+        token: str,
+        timeout_s: float = 30.0,
+        batch_api_base: str | None = None,
+        check_url=public_hosts_only,
+    ):
         self.http, self.token, self.timeout_s = http, token, timeout_s
-        self.check_url = check_url      # for downloads (file mode): the photo hosts' rules
+        self.check_url = check_url  # for downloads (file mode): the photo hosts' rules
         self.images_url = f"{api_base.rstrip('/')}/accounts/{account_id}/images/v1"
         self.batch_url = f"{batch_api_base.rstrip('/')}/images/v1" if batch_api_base else None
         self.batch_token = None
@@ -82,13 +106,14 @@ class RestUrlTransport:
         if not await budget.take():
             raise BudgetSpent("no API budget left to fetch a batch token")
         try:
-            answer = await self.http.request("GET", f"{self.images_url}/batch_token", headers=self._auth(),
-                                             timeout_s=self.timeout_s)
+            answer = await self.http.request(
+                "GET", f"{self.images_url}/batch_token", headers=self._auth(), timeout_s=self.timeout_s
+            )
             self.batch_token = answer.json()["result"]["token"] if answer.ok else None
         except (TransportError, ValueError, KeyError, TypeError):
             self.batch_token = None
         if not self.batch_token:
-            self.batch_url = None      # fall back to the account API for this run
+            self.batch_url = None  # fall back to the account API for this run
             print("⚠️ Could not get a batch token; uploading through the account API")
 
     def _limit(self, timeout_s: float | None) -> float:
@@ -100,25 +125,43 @@ class RestUrlTransport:
         if self.batch_url and self.batch_token:
             url, auth = self.batch_url, {"Authorization": f"Bearer {self.batch_token}"}
         try:
-            answer = await self.http.request("POST", url, body=body, timeout_s=self._limit(timeout_s),
-                                             headers={**auth, "Content-Type": content_type})
+            answer = await self.http.request(
+                "POST",
+                url,
+                body=body,
+                timeout_s=self._limit(timeout_s),
+                headers={**auth, "Content-Type": content_type},
+            )
         except TransportError as error:
             return Verdict(TRANSIENT, f"no answer from the Images API ({error})")
         if answer.status == 401 and url == self.batch_url:
-            self.batch_token = None    # expired: the next attempt goes through the account API
+            self.batch_token = None  # expired: the next attempt goes through the account API
             self.batch_url = None
             return Verdict(TRANSIENT, "batch token refused (expired?)")
         return judge_api_answer(answer.status, answer.body, answer.headers)
 
-    async def upload(self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None) -> Verdict:
+    async def upload(
+        self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None
+    ) -> Verdict:
         """`timeout_s`: at most this long (a background run's time left), never more than the default."""
-        return await self._post({"url": source_url, "id": image_id, "metadata": json.dumps(metadata),
-                                 "requireSignedURLs": "false"}, timeout_s=timeout_s)
+        return await self._post(
+            {
+                "url": source_url,
+                "id": image_id,
+                "metadata": json.dumps(metadata),
+                "requireSignedURLs": "false",
+            },
+            timeout_s=timeout_s,
+        )
 
     async def exists(self, image_id: str, timeout_s: float | None = None) -> bool:
         try:
-            answer = await self.http.request("GET", f"{self.images_url}/{quote(image_id, safe='')}",
-                                             headers=self._auth(), timeout_s=self._limit(timeout_s))
+            answer = await self.http.request(
+                "GET",
+                f"{self.images_url}/{quote(image_id, safe='')}",
+                headers=self._auth(),
+                timeout_s=self._limit(timeout_s),
+            )
         except TransportError:
             return False
         return answer.ok
@@ -129,8 +172,9 @@ async def download_photo(http, source_url: str, timeout_s: float, check_url=publ
     Redirects are followed by hand, each hop checked by `check_url` (the upload's host rules);
     no more than the API's 10 MB is ever read."""
     try:
-        photo, _ = await get_following_redirects(http, source_url, check_url=check_url, timeout_s=timeout_s,
-                                                 max_bytes=MAX_IMAGE_BYTES)
+        photo, _ = await get_following_redirects(
+            http, source_url, check_url=check_url, timeout_s=timeout_s, max_bytes=MAX_IMAGE_BYTES
+        )
     except TransportError as error:
         return None, Verdict(TRANSIENT, f"vendor did not answer ({error})")
     except ResponseTooLarge as error:
@@ -143,7 +187,9 @@ async def download_photo(http, source_url: str, timeout_s: float, check_url=publ
 class RestFileTransport(RestUrlTransport):
     """Downloads the photo first: checks type and size before spending an API request on it."""
 
-    async def upload(self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None) -> Verdict:
+    async def upload(
+        self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None
+    ) -> Verdict:
         limit, started = self._limit(timeout_s), time.monotonic()
         photo, verdict = await download_photo(self.http, source_url, limit, self.check_url)
         if verdict.kind != OK:
@@ -152,25 +198,29 @@ class RestFileTransport(RestUrlTransport):
         if left < MIN_ATTEMPT_S:
             return Verdict(TRANSIENT, "downloaded, but no time left to upload in this run")
         filename = urlsplit(source_url).path.rsplit("/", 1)[-1] or "photo"
-        return await self._post({"id": image_id, "metadata": json.dumps(metadata), "requireSignedURLs": "false"},
-                                {"file": (filename, photo.body, photo.headers.get("content-type", "image/jpeg"))},
-                                timeout_s=left)
+        return await self._post(
+            {"id": image_id, "metadata": json.dumps(metadata), "requireSignedURLs": "false"},
+            {"file": (filename, photo.body, photo.headers.get("content-type", "image/jpeg"))},
+            timeout_s=left,
+        )
 
 
 class BindingTransport:
     """Uploads through `env.IMAGES.hosted` (no API token; the bytes pass through the Worker)."""
 
-    uploads_use_budget = False    # the binding is not the rate-limited REST API
+    uploads_use_budget = False  # the binding is not the rate-limited REST API
 
     def __init__(self, images_binding, http, to_python, check_url=public_hosts_only):
         self.hosted = images_binding.hosted
         self.http, self.check_url = http, check_url
-        self.to_python = to_python      # the runtime's JS-to-Python conversion of the binding's answers
+        self.to_python = to_python  # the runtime's JS-to-Python conversion of the binding's answers
 
     async def prepare(self, budget) -> None:
         """Nothing to fetch before uploading through the binding."""
 
-    async def upload(self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None) -> Verdict:
+    async def upload(
+        self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None
+    ) -> Verdict:
         # The download honours a background run's time left; the binding's upload takes no timeout.
         limit = 30.0 if timeout_s is None else min(30.0, timeout_s)
         photo, verdict = await download_photo(self.http, source_url, limit, self.check_url)
@@ -179,10 +229,14 @@ class BindingTransport:
         if await self.exists(image_id):
             return Verdict(EXISTS, "image id already present")
         try:
-            result = self.to_python(await self.hosted.upload(photo.body, {"id": image_id, "metadata": metadata}))
+            result = self.to_python(
+                await self.hosted.upload(photo.body, {"id": image_id, "metadata": metadata})
+            )
         except Exception as error:
             message = str(error)
-            kind = PERMANENT if "too large" in message.lower() or "unsupported" in message.lower() else TRANSIENT
+            kind = (
+                PERMANENT if "too large" in message.lower() or "unsupported" in message.lower() else TRANSIENT
+            )
             return Verdict(kind, f"Images binding: {message[:200]}")
         return Verdict(OK, image_id=(result or {}).get("id", image_id))
 

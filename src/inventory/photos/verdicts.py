@@ -1,11 +1,12 @@
 """What an answer means: the Images API's and the vendor's answers sorted into what to do next."""
+
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass
 
-MAX_IMAGE_BYTES = 10 * 1024 * 1024     # Cloudflare Images' file limit
+MAX_IMAGE_BYTES = 10 * 1024 * 1024  # Cloudflare Images' file limit
 IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
 
 
@@ -18,7 +19,7 @@ OK, EXISTS, TRANSIENT, PERMANENT, FATAL = "ok", "exists", "transient", "permanen
 
 @dataclass
 class Verdict:
-    kind: str                       # one of OK, EXISTS, TRANSIENT, PERMANENT, FATAL
+    kind: str  # one of OK, EXISTS, TRANSIENT, PERMANENT, FATAL
     reason: str = ""
     retry_after_s: float | None = None
     image_id: str | None = None
@@ -57,7 +58,7 @@ def judge_api_answer(status: int, body: bytes, headers: dict) -> Verdict:
         return Verdict(TRANSIENT, f"Images API error: {message}")
     if status in (401, 403):
         return Verdict(FATAL, f"Images API refused the credentials (HTTP {status})")
-    if 5455 in codes:   # Cloudflare could not fetch the source URL: the vendor's status says why
+    if 5455 in codes:  # Cloudflare could not fetch the source URL: the vendor's status says why
         # The vendor's status: "(404)" as the API writes it, else a bare 3xx-5xx ("[Errno 111]" is not one).
         detail = message.split(":", 1)[-1]
         match = re.search(r"\((\d{3})\)", detail) or re.search(r"(?<!Errno )\b([3-5]\d\d)\b", detail)

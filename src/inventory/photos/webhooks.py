@@ -4,6 +4,7 @@ Receivers verify `X-Webhook-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw
 keyed with WEBHOOK_SECRET (compare in constant time). Delivery is retried with backoff and runs
 in the background: it never delays or fails the processing itself.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +15,7 @@ import time
 
 from .. import iso_utc
 from ..net.http import TransportError
-from .retries import RETRY_DELAYS_S   # the same schedule as uploads
+from .retries import RETRY_DELAYS_S  # the same schedule as uploads
 
 SIGNATURE_HEADER = "X-Webhook-Signature"
 
@@ -26,13 +27,30 @@ def sign(body: bytes, secret: str) -> str:
 def run_payloads(trigger: str, summary: dict, results: list[dict]) -> list[dict]:
     """One `processing.completed` event per run, and an `images.failed` event when photos failed for good."""
     sent_at = iso_utc(time.time())
-    counts = {k: summary[k] for k in ("processed", "succeeded", "failed", "imagesUploaded", "imagesFailed",
-                                      "imagesNotAttempted", "durationMs") if k in summary}
+    counts = {
+        k: summary[k]
+        for k in (
+            "processed",
+            "succeeded",
+            "failed",
+            "imagesUploaded",
+            "imagesFailed",
+            "imagesNotAttempted",
+            "durationMs",
+        )
+        if k in summary
+    }
     payloads = [{"event": "processing.completed", "trigger": trigger, "sentAt": sent_at, "summary": counts}]
-    failed = [{"vehicleId": r["vehicleId"], "title": r["title"], "url": e["url"], "reason": e["reason"]}
-              for r in results for e in r["errors"] if e["permanent"]]
+    failed = [
+        {"vehicleId": r["vehicleId"], "title": r["title"], "url": e["url"], "reason": e["reason"]}
+        for r in results
+        for e in r["errors"]
+        if e["permanent"]
+    ]
     if failed:
-        payloads.append({"event": "images.failed", "trigger": trigger, "sentAt": sent_at, "failures": failed[:100]})
+        payloads.append(
+            {"event": "images.failed", "trigger": trigger, "sentAt": sent_at, "failures": failed[:100]}
+        )
     return payloads
 
 

@@ -1,4 +1,5 @@
 """The image processor put together from the Worker's settings: its transport, rules and webhooks."""
+
 from __future__ import annotations
 
 from ..api.checks import ApiError
@@ -15,26 +16,38 @@ def transport_for(worker, check_url):
         if not worker.has_binding("IMAGES"):
             raise ApiError(503, "UPLOAD_MODE is binding but the IMAGES binding is missing")
         return BindingTransport(worker.binding("IMAGES"), worker.http(), worker.to_python, check_url)
-    missing = [name for name in ("CLOUDFLARE_ACCOUNT_ID", "CF_IMAGES_TOKEN") if not worker.config.is_set(name)]
+    missing = [
+        name for name in ("CLOUDFLARE_ACCOUNT_ID", "CF_IMAGES_TOKEN") if not worker.config.is_set(name)
+    ]
     if missing:
         raise ApiError(503, f"not configured for uploads: {', '.join(missing)} missing")
     kind = RestUrlTransport if mode == "url" else RestFileTransport
     batch_base = worker.setting("IMAGES_BATCH_API_BASE") if worker.setting("IMAGES_BATCH_UPLOADS") else None
-    return kind(worker.http(), worker.setting("IMAGES_API_BASE"), worker.setting("CLOUDFLARE_ACCOUNT_ID"),
-                worker.setting("CF_IMAGES_TOKEN"), batch_api_base=batch_base, check_url=check_url)
+    return kind(
+        worker.http(),
+        worker.setting("IMAGES_API_BASE"),
+        worker.setting("CLOUDFLARE_ACCOUNT_ID"),
+        worker.setting("CF_IMAGES_TOKEN"),
+        batch_api_base=batch_base,
+        check_url=check_url,
+    )
 
 
 def processor_for(worker, attempts_per_run: int = 4) -> Processor:
     allowed_hosts, allow_private = worker.setting("ALLOWED_IMAGE_HOSTS"), worker.setting("LOCAL_DEV_PROFILE")
 
-    def check_url(url: str) -> str | None:      # every photo URL and every redirect hop
+    def check_url(url: str) -> str | None:  # every photo URL and every redirect hop
         return refuse_url(url, allowed_hosts, allow_private)
 
     settings = Settings(
-        id_prefix=worker.setting("IMAGE_ID_PREFIX"), claim_ttl_s=worker.setting("CLAIM_TTL_S"),
+        id_prefix=worker.setting("IMAGE_ID_PREFIX"),
+        claim_ttl_s=worker.setting("CLAIM_TTL_S"),
         api_requests_per_minute=worker.setting("IMAGES_API_REQUESTS_PER_MINUTE"),
-        max_in_flight=worker.setting("MAX_IN_FLIGHT"), allowed_hosts=allowed_hosts,
-        allow_private_hosts=allow_private, attempts_per_run=attempts_per_run)
+        max_in_flight=worker.setting("MAX_IN_FLIGHT"),
+        allowed_hosts=allowed_hosts,
+        allow_private_hosts=allow_private,
+        attempts_per_run=attempts_per_run,
+    )
     return Processor(worker.d1(), transport_for(worker, check_url), settings, notify=webhook_notifier(worker))
 
 
@@ -51,4 +64,5 @@ def webhook_notifier(worker):
     def notify(payloads):
         for payload in payloads:
             worker.wait_until(deliver(worker.http(), url, secret, payload))
+
     return notify

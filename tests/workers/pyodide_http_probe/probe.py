@@ -1,4 +1,5 @@
 """GET /?url=... tries the same request three ways and answers what happened to each."""
+
 import json
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +20,7 @@ class Default(WorkerEntrypoint):
         report["urllibBeforePatching"] = self.urllib_get(url)
         try:
             import pyodide_http
+
             pyodide_http.patch_all()
             report["pyodideHttpWouldPatch"] = pyodide_http.should_patch()
         except BaseException as error:  # noqa: BLE001 - the point is to see any failure
@@ -26,7 +28,9 @@ class Default(WorkerEntrypoint):
         report["urllibAfterPatchAll"] = self.urllib_get(url)
         try:
             answer = await fetch(url)
-            report["workersFetch"] = _outcome(None, f"HTTP {answer.status}, {len(await answer.bytes())} bytes")
+            report["workersFetch"] = _outcome(
+                None, f"HTTP {answer.status}, {len(await answer.bytes())} bytes"
+            )
         except BaseException as error:  # noqa: BLE001
             report["workersFetch"] = _outcome(error)
         return Response(json.dumps(report), headers={"content-type": "application/json"})
@@ -35,6 +39,7 @@ class Default(WorkerEntrypoint):
     def urllib_get(url: str) -> dict:
         try:
             import urllib.request
+
             body = urllib.request.urlopen(url, timeout=5).read()
             return _outcome(None, f"{len(body)} bytes")
         except BaseException as error:  # noqa: BLE001

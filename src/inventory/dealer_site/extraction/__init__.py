@@ -1,1 +1,3 @@
-"""Extraction of vehicles from dealer pages: sources, field rules, galleries (see inventory.dealer_site.extract)."""
+"""Extraction of vehicles from dealer pages: sources, field rules, galleries.
+
+The facade is inventory.dealer_site.extract."""

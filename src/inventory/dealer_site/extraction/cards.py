@@ -6,6 +6,7 @@ the elements matching the selector inside the card (None: the card itself), the 
 present (none listed: the element's text), the regex's group, the type. `srcset` attributes give
 their largest candidate.
 """
+
 from __future__ import annotations
 
 import re
@@ -139,8 +140,11 @@ def find_cards(tree, selector: str | None) -> list:
 def record_from_card(card, source: dict, label: str, page_url: str) -> Record:
     record = Record(label)
     fields = source["fields"]
-    wanted = {name: (spec["selector"], not (spec["all"] or name == "photos"))
-              for name, spec in fields.items() if spec.get("selector")}
+    wanted = {
+        name: (spec["selector"], not (spec["all"] or name == "photos"))
+        for name, spec in fields.items()
+        if spec.get("selector")
+    }
     matched = select_each(card, wanted, descendant_elements(card)) if wanted else {}
     for name, spec in fields.items():
         many = spec["all"] or name == "photos"
@@ -157,11 +161,13 @@ def read_cards(tree, source: dict, label: str, page_url: str) -> SourceResult:
     result = SourceResult()
     cards = find_cards(tree, source.get("selector"))
     if not cards:
-        result.warnings.append({"reason": "cards: no element matches the selector",
-                                "entry": f"{label} {source.get('selector')}"})
+        result.warnings.append(
+            {"reason": "cards: no element matches the selector", "entry": f"{label} {source.get('selector')}"}
+        )
     if len(cards) > MAX_CARDS:
-        result.warnings.append({"reason": f"cards: only the first {MAX_CARDS:,} of {len(cards):,} are read",
-                                "entry": label})
+        result.warnings.append(
+            {"reason": f"cards: only the first {MAX_CARDS:,} of {len(cards):,} are read", "entry": label}
+        )
         cards = cards[:MAX_CARDS]
     result.records = [record_from_card(card, source, label, page_url) for card in cards]
     return result

@@ -3,6 +3,7 @@
 Each reader returns (value, warning): the value is None when the page gave nothing usable, and
 the warning says why a value the page did give was dropped (None when there is nothing to say).
 """
+
 from __future__ import annotations
 
 import re
@@ -12,23 +13,43 @@ from ..vin import has_foreign_characters, normalize_vin
 from .numbers import NUMBER_PATTERN, checked_mileage, checked_price, checked_year, parse_number
 
 TEXT_FIELDS = ("stock_number", "make", "model", "trim", "exterior_color", "title", "store_id")
-FIELDS = ("vin", "stock_number", "year", "make", "model", "trim", "price", "mileage", "exterior_color",
-          "detail_url", "featured", "photos", "title")
+# A vehicle's own values, in the order reports list them; FIELDS: every field a profile may name.
+VEHICLE_VALUES = (
+    "vin",
+    "stock_number",
+    "year",
+    "make",
+    "model",
+    "trim",
+    "price",
+    "mileage",
+    "exterior_color",
+    "detail_url",
+)
+FIELDS = (*VEHICLE_VALUES, "featured", "photos", "title", "store_id")
 
 _TRUE_WORDS = frozenset(("1", "true", "yes", "y", "on", "featured", "spotlight", "special"))
 _FALSE_WORDS = frozenset(("0", "false", "no", "n", "off", "none", "null", ""))
-_PAYMENT_AFTER = re.compile(r"\s*(?:/\s*mo(?:nth)?\b|/\s*mth|per\s+mo(?:nth)?\b|a\s+month|monthly|mo\b\.?"
-                            r"|/\s*wk|per\s+week|bi-?weekly|down\b)", re.I)
-_PAYMENT_BEFORE = re.compile(r"\blease\b|\bpayments?\b|per\s+month|\bmonthly\b|\bfinanc(?:e|ing)\b|\bdown\b",
-                             re.I)
-_TOTAL = r"total\b|with\s+(?:all\s+)?fees|fees\s+included|incl(?:\.|uding|udes)?\s+(?:all\s+)?fees" \
-         r"|out[\s-]the[\s-]door|otd\b|drive[\s-]?off"
+_PAYMENT_AFTER = re.compile(
+    r"\s*(?:/\s*mo(?:nth)?\b|/\s*mth|per\s+mo(?:nth)?\b|a\s+month|monthly|mo\b\.?"
+    r"|/\s*wk|per\s+week|bi-?weekly|down\b)",
+    re.I,
+)
+_PAYMENT_BEFORE = re.compile(
+    r"\blease\b|\bpayments?\b|per\s+month|\bmonthly\b|\bfinanc(?:e|ing)\b|\bdown\b", re.I
+)
+_TOTAL = (
+    r"total\b|with\s+(?:all\s+)?fees|fees\s+included|incl(?:\.|uding|udes)?\s+(?:all\s+)?fees"
+    r"|out[\s-]the[\s-]door|otd\b|drive[\s-]?off"
+)
 _TOTAL_BEFORE = re.compile(rf"\b(?:{_TOTAL})", re.I)
 _TOTAL_AFTER = re.compile(rf"[\s*]*(?:{_TOTAL})", re.I)
-_ASK = "says to ask for the price"     # once a text says so, none of its numbers is the price
+_ASK = "says to ask for the price"  # once a text says so, none of its numbers is the price
 _CALL_FOR_PRICE = re.compile(
     r"\bcall\b|contact\s+us|\binquire\b|ask\s+for\s+(?:the\s+)?price|request\s+(?:a\s+)?(?:price|quote)"
-    r"|price\s+on\s+request|\bunpriced\b", re.I)
+    r"|price\s+on\s+request|\bunpriced\b",
+    re.I,
+)
 
 
 def clean_text(value) -> str | None:
@@ -82,7 +103,7 @@ def read_price(value) -> tuple[float | None, str | None]:
 
 
 def _not_a_price(text: str, previous_end: int, match) -> str | None:
-    before = text[previous_end:match.start()]
+    before = text[previous_end : match.start()]
     if _PAYMENT_AFTER.match(text, match.end()) or _PAYMENT_BEFORE.search(before):
         return "is a payment"
     if _TOTAL_BEFORE.search(before) or _TOTAL_AFTER.match(text, match.end()):

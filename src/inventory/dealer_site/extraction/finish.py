@@ -1,4 +1,5 @@
 """The last field rules, on a merged vehicle: the title and the VIN fill gaps, the gallery is cleaned."""
+
 from __future__ import annotations
 
 import re
@@ -37,8 +38,9 @@ def check_vin(merged: Merged) -> None:
     if not vin or has_foreign_characters(vin):
         return
     if not is_valid_vin(vin):
-        merged.warnings.append(f"VIN {vin} fails its check digit (or is not 17 letters and digits): "
-                               "kept, invalid")
+        merged.warnings.append(
+            f"VIN {vin} fails its check digit (or is not 17 letters and digits): kept, invalid"
+        )
         return
     _check_year(merged, vin)
     _check_make(merged, vin)
@@ -51,8 +53,10 @@ def _check_year(merged: Merged, vin: str) -> None:
     if year is None:
         merged.values["year"], merged.sources["year"] = model_year(vin), "VIN"
     elif year not in years:
-        merged.warnings.append(f"VIN {vin} says model year {' or '.join(map(str, years))}, "
-                               f"the page says {year}: the page's year is kept")
+        merged.warnings.append(
+            f"VIN {vin} says model year {' or '.join(map(str, years))}, "
+            f"the page says {year}: the page's year is kept"
+        )
 
 
 def _check_make(merged: Merged, vin: str) -> None:
@@ -63,8 +67,10 @@ def _check_make(merged: Merged, vin: str) -> None:
         if len(makes) == 1:
             merged.values["make"], merged.sources["make"] = makes[0], "VIN"
     elif _make_key(make) not in {_make_key(m) for m in makes}:
-        merged.warnings.append(f"VIN {vin} is a {' or '.join(makes)} (maker code {vin[:3]}), "
-                               f"the page says {make}: the page's make is kept")
+        merged.warnings.append(
+            f"VIN {vin} is a {' or '.join(makes)} (maker code {vin[:3]}), "
+            f"the page says {make}: the page's make is kept"
+        )
 
 
 def finish(merged: Merged, page_url: str, rules: GalleryRules):

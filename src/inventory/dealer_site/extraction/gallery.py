@@ -7,6 +7,7 @@ so the largest). Dropped: `data:` and `javascript:` values, non-http(s) URLs, SV
 placeholders ("coming soon", "no photo", ...) and what the profile lists as placeholders or
 stock art. Every drop is recorded with its reason, for `extract --explain`.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,29 +18,45 @@ from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin
 SIZE_PARAMETERS = frozenset(("w", "width", "h", "height", "impolicy", "size", "resize", "quality", "q"))
 _PLACEHOLDER = re.compile(
     r"(?<![a-z])coming[-_]?soon|(?<![a-z0-9])no[-_]?(?:photo|image)|placeholder|image[-_]?unavailable"
-    r"|photo[-_]?coming")
+    r"|photo[-_]?coming"
+)
 _DIMENSIONS = re.compile(r"(\d{2,5})[x×](\d{2,5})")
 _WORDPRESS_SIZE = re.compile(r"-(\d{2,5})x(\d{2,5})(?=\.[A-Za-z0-9]{2,5}$)")
 _THUMBNAIL_FOLDERS = frozenset(("thumbnails", "thumbnail", "thumbs", "thumb"))
-_NAMED_SIZES = {"xs": 1, "thumb": 1, "thumbnail": 1, "small": 2, "sm": 2, "s": 2, "medium": 3, "md": 3,
-                "m": 3, "large": 4, "lg": 4, "l": 4, "xl": 5, "xlarge": 5}
+_NAMED_SIZES = {
+    "xs": 1,
+    "thumb": 1,
+    "thumbnail": 1,
+    "small": 2,
+    "sm": 2,
+    "s": 2,
+    "medium": 3,
+    "md": 3,
+    "m": 3,
+    "large": 4,
+    "lg": 4,
+    "l": 4,
+    "xl": 5,
+    "xlarge": 5,
+}
 _NUMBERS = re.compile(r"\d{1,5}")
 _PATH_SIZE_HINT = re.compile(r"\d{2,5}[x×]\d{2,5}|/thumb", re.I)
-ORIGINAL = (1, 0, 0)          # sorts above every (0, width, height)
+ORIGINAL = (1, 0, 0)  # sorts above every (0, width, height)
 
 
 @dataclass(frozen=True)
 class GalleryRules:
     """The profile's part: its placeholder and stock-art patterns and its full-size rewrites."""
+
     placeholders: tuple[str, ...] = ()
     stock_art: tuple[str, ...] = ()
-    full_size: tuple[tuple[str, tuple[str, ...]], ...] = ()      # (host pattern, query names to drop)
+    full_size: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (host pattern, query names to drop)
 
 
 @dataclass
 class Gallery:
     photos: list[str] = field(default_factory=list)
-    dropped: list[dict] = field(default_factory=list)            # {"url", "reason"}
+    dropped: list[dict] = field(default_factory=list)  # {"url", "reason"}
 
 
 @lru_cache(maxsize=64)
@@ -149,7 +166,7 @@ def _path_size(path: str) -> tuple[str, tuple | None]:
         index += 1
     last = _WORDPRESS_SIZE.search(kept[-1]) if kept else None
     if last:
-        kept[-1] = kept[-1][:last.start()] + kept[-1][last.end():]
+        kept[-1] = kept[-1][: last.start()] + kept[-1][last.end() :]
         size = (int(last[1]), int(last[2]))
     return "/".join(kept), size
 
@@ -181,12 +198,12 @@ def identity_and_size(parts) -> tuple[str, tuple]:
 
 def clean_gallery(values, page_url: str, rules: GalleryRules = GalleryRules()) -> Gallery:
     """The photos of one vehicle from every value its sources gave, in order, one per photo."""
-    gallery, slots, seen = Gallery(), {}, {}      # identity -> (index, size); value -> its photo index
+    gallery, slots, seen = Gallery(), {}, {}  # identity -> (index, size); value -> its photo index
     for value in values:
         if not isinstance(value, str) or not value.strip():
             continue
         value = value.strip()
-        if value in seen:                          # the same value again (a card repeating the JSON-LD)
+        if value in seen:  # the same value again (a card repeating the JSON-LD)
             gallery.dropped.append({"url": value[:200], "reason": f"duplicate of photo {seen[value] + 1}"})
             continue
         url, parts, why = _photo(value, page_url, rules)

@@ -10,6 +10,7 @@ Entities in text and attribute values are decoded. No recursion: nesting depth c
 
 Selectors it cannot serve (see selectors.py) make the caller use BeautifulSoup instead.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,7 +19,8 @@ from html import unescape
 from .scripts import parse_attributes
 
 VOID_ELEMENTS = frozenset(
-    "area base br col embed hr img input keygen link meta param source track wbr".split())
+    "area base br col embed hr img input keygen link meta param source track wbr".split()
+)
 RAW_TEXT_ELEMENTS = frozenset(("script", "style"))
 
 _TAG = re.compile(r"""<(/?)([a-zA-Z][^\s/>]*)((?:[^>"']++|"[^"]*+"|'[^']*+')*+)>""")
@@ -31,7 +33,7 @@ class Node:
 
     __slots__ = ("name", "attrs", "parent", "children")
 
-    def __init__(self, name: str, attrs: dict, parent: "Node | None"):
+    def __init__(self, name: str, attrs: dict, parent: Node | None):
         self.name, self.attrs, self.parent, self.children = name, attrs, parent, []
 
     def get(self, attribute: str, default=None):
@@ -110,7 +112,7 @@ def parse_html(html: str) -> Node:
         if tag:
             position = _end_tag(stack, tag) if tag[1] else _start_tag(html, stack, tag)
         elif _STARTS_TAG.match(html, start):
-            return root                  # a tag that never ends: the rest of the page is inside it
+            return root  # a tag that never ends: the rest of the page is inside it
         elif html.startswith(("<!", "<?"), start):
             closer = "-->" if html.startswith("<!--", start) else ">"
             end = html.find(closer, start + 2)
@@ -136,7 +138,7 @@ def _start_tag(html: str, stack: _OpenElements, tag) -> int:
     close = _RAW_TEXT_END[name].search(html, tag.end())
     end = close.start() if close else len(html)
     if end > tag.end():
-        node.children.append(html[tag.end():end])
+        node.children.append(html[tag.end() : end])
     stack.pop_node()
     after = html.find(">", close.start()) if close else -1
     return len(html) if after < 0 else after + 1

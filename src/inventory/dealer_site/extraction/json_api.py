@@ -9,12 +9,13 @@ A profile's json_api source names the inventory API a listing is rendered from:
 group, searched in the page), `{offset}`, `{page}` and `{size}`; a body string that is only one
 placeholder becomes the value itself (a number stays a number). The fetching is in api_reading.py.
 """
+
 from __future__ import annotations
 
 import re
 
 from .records import SourceResult
-from .script_json import vehicle_objects, compiled_path, record_from_object
+from .script_json import compiled_path, record_from_object, vehicle_objects
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 MAX_API_REQUESTS = 40

@@ -5,6 +5,7 @@ block that does not parse is a skipped entry and the others still count. The par
 walked with an explicit stack, never by recursion: vehicle nodes are collected wherever they sit
 (`@graph`, `ItemList.itemListElement`, `ListItem.item`, `Offer.itemOffered`, `WebPage.mainEntity`).
 """
+
 from __future__ import annotations
 
 import re
@@ -13,19 +14,45 @@ from ... import safe_json
 from .records import Record, SourceResult
 from .scripts import iter_scripts, unwrap
 
-VEHICLE_TYPES = frozenset(("car", "vehicle", "motorcycle", "busorcoach", "motorizedbicycle", "product",
-                           "individualproduct", "someproducts"))
+VEHICLE_TYPES = frozenset(
+    (
+        "car",
+        "vehicle",
+        "motorcycle",
+        "busorcoach",
+        "motorizedbicycle",
+        "product",
+        "individualproduct",
+        "someproducts",
+    )
+)
 # additionalProperty names (lower-case, letters and digits only) -> field
 PROPERTY_FIELDS = {
-    "vin": "vin", "vehicleidentificationnumber": "vin",
-    "stock": "stock_number", "stocknumber": "stock_number", "stockno": "stock_number",
-    "stocknum": "stock_number", "stockid": "stock_number", "sku": "stock_number",
-    "year": "year", "modelyear": "year", "vehiclemodeldate": "year",
-    "make": "make", "brand": "make", "model": "model",
-    "trim": "trim", "trimlevel": "trim", "vehicleconfiguration": "trim",
-    "mileage": "mileage", "odometer": "mileage", "miles": "mileage", "kilometers": "mileage",
+    "vin": "vin",
+    "vehicleidentificationnumber": "vin",
+    "stock": "stock_number",
+    "stocknumber": "stock_number",
+    "stockno": "stock_number",
+    "stocknum": "stock_number",
+    "stockid": "stock_number",
+    "sku": "stock_number",
+    "year": "year",
+    "modelyear": "year",
+    "vehiclemodeldate": "year",
+    "make": "make",
+    "brand": "make",
+    "model": "model",
+    "trim": "trim",
+    "trimlevel": "trim",
+    "vehicleconfiguration": "trim",
+    "mileage": "mileage",
+    "odometer": "mileage",
+    "miles": "mileage",
+    "kilometers": "mileage",
     "mileagefromodometer": "mileage",
-    "color": "exterior_color", "colour": "exterior_color", "exteriorcolor": "exterior_color",
+    "color": "exterior_color",
+    "colour": "exterior_color",
+    "exteriorcolor": "exterior_color",
     "exteriorcolour": "exterior_color",
     "price": "price",
 }
@@ -52,8 +79,12 @@ def jsonld_blocks(html: str) -> tuple[list, list[dict]]:
             blocks.append(safe_json.loads(text))
         except ValueError as error:
             unclosed = "" if script.closed else " (its script is never closed)"
-            skipped.append({"reason": f"JSON-LD block does not parse{unclosed}: {str(error)[:120]}",
-                            "entry": " ".join(text[:80].split())})
+            skipped.append(
+                {
+                    "reason": f"JSON-LD block does not parse{unclosed}: {str(error)[:120]}",
+                    "entry": " ".join(text[:80].split()),
+                }
+            )
     return blocks, skipped
 
 
@@ -134,8 +165,10 @@ def _payment_or_total(thing: dict) -> str | None:
     """Why an Offer or PriceSpecification is not the vehicle's price, or None when it is."""
     quantity = thing.get("referenceQuantity")
     unit = quantity.get("unitCode") if isinstance(quantity, dict) else thing.get("unitCode")
-    words = " ".join(str(thing.get(k, "")) for k in ("name", "description", "priceType", "unitText",
-                                                       "businessFunction", "@type"))
+    words = " ".join(
+        str(thing.get(k, ""))
+        for k in ("name", "description", "priceType", "unitText", "businessFunction", "@type")
+    )
     periodic = str(unit or "").upper() in _PAYMENT_UNITS or thing.get("billingDuration")
     if periodic or _PAYMENT_WORDS.search(words):
         return "is a payment"

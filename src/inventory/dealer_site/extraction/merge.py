@@ -6,22 +6,23 @@ numbers). A record with none of the three joins the page's only vehicle, if ther
 (a detail page's gallery card), and stands alone otherwise. A field takes the first non-empty
 value in source order (then page order); photos are the union of every record's, in that order.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from urllib.parse import urldefrag
 
 from ..vin import has_foreign_characters, vin_identity
-from .fields import read_field
+from .fields import FIELDS, read_field
 from .records import Record
 
-MERGED_FIELDS = ("vin", "stock_number", "year", "make", "model", "trim", "price", "mileage", "exterior_color",
-                 "detail_url", "featured", "title", "store_id")
+MERGED_FIELDS = tuple(name for name in FIELDS if name != "photos")  # photos merge by union
 
 
 @dataclass
 class Typed:
     """A record with its values read by the field rules."""
+
     record: Record
     order: int
     values: dict = field(default_factory=dict)
@@ -64,8 +65,9 @@ class Group:
 @dataclass
 class Merged:
     """One vehicle as the sources describe it, before the title and VIN fill gaps."""
+
     values: dict
-    sources: dict                    # field -> the source that gave it
+    sources: dict  # field -> the source that gave it
     photo_values: list
     warnings: list[str]
     photo_sources: list[str] = field(default_factory=list)

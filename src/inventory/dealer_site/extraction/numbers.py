@@ -5,23 +5,25 @@ decimal commas understood) and returns a float, or None when there is no finite 
 readers below it apply the sane ranges: what falls outside is dropped, and the reason is returned
 for the warnings report.
 """
+
 from __future__ import annotations
 
 import math
 import re
 from datetime import date
 
-MAX_SAFE_INTEGER = 2 ** 53          # the largest integer JavaScript (and so D1) holds exactly
+MAX_SAFE_INTEGER = 2**53  # the largest integer JavaScript (and so D1) holds exactly
 MAX_PRICE = 10_000_000
 MAX_MILEAGE = 2_000_000
 FIRST_YEAR = 1900
 
 _MINUS_SIGNS = "-\u2212\u2012\u2013"
-_GROUP_MARKS = "'\u00a0\u202f\u2009"        # apostrophe, no-break and thin spaces between digit groups
+_GROUP_MARKS = "'\u00a0\u202f\u2009"  # apostrophe, no-break and thin spaces between digit groups
 _SIGN = f"[{re.escape('+' + _MINUS_SIGNS)}]"
 NUMBER_PATTERN = re.compile(
     rf"(?:(?<![\d.,])(?P<sign>{_SIGN}))?[ \t]*(?:[$€£][ \t]*)?(?P<sign2>{_SIGN})?"
-    rf"(?P<digits>\d+(?:[.,{_GROUP_MARKS}]\d+)*)(?P<exponent>[eE][+-]?\d+)?")
+    rf"(?P<digits>\d+(?:[.,{_GROUP_MARKS}]\d+)*)(?P<exponent>[eE][+-]?\d+)?"
+)
 
 
 def _plain_digits(digits: str) -> str:
@@ -29,7 +31,7 @@ def _plain_digits(digits: str) -> str:
     for mark in _GROUP_MARKS:
         digits = digits.replace(mark, "")
     dots, commas = digits.count("."), digits.count(",")
-    if dots and commas:                       # the last of the two is the decimal mark
+    if dots and commas:  # the last of the two is the decimal mark
         decimal = "." if digits.rfind(".") > digits.rfind(",") else ","
         group = "," if decimal == "." else "."
         return digits.replace(group, "").replace(decimal, ".")

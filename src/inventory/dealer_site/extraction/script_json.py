@@ -7,6 +7,7 @@ go on with more statements. The value may also be a JSON-encoded string holding 
 `JSON.parse("...")` of one. JavaScript-only escapes (`\\-`, `\\x41`, `\\'`) are tolerated. Then
 the profile's JMESPath expressions pick the vehicle objects and each field's value.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,7 +30,7 @@ _JSON_PARSE_CALL = re.compile(r"JSON\s*\.\s*parse\s*\(\s*")
 _ESCAPE = re.compile(r"\\(.)", re.S)
 _NAME_PART = re.compile(r"""\.?\s*([A-Za-z_$][\w$]*)|\[\s*["']([^"']+)["']\s*\]""")
 MAX_VEHICLES_PER_SOURCE = 10_000
-MAX_ASSIGNMENTS = 20          # values of one name read per page (each cut is a scan to its end)
+MAX_ASSIGNMENTS = 20  # values of one name read per page (each cut is a scan to its end)
 
 
 @lru_cache(maxsize=256)
@@ -103,11 +104,13 @@ def _as_double_quoted(single_quoted: str) -> str:
 
 def _tolerant_escapes(text: str) -> str:
     """JavaScript escapes JSON does not know, made JSON: `\\-` -> `-`, `\\x41` -> `\\u0041`, `\\'` -> `'`."""
+
     def fix(match):
         char = match[1]
         if char in '"\\/bfnrtu':
             return match[0]
         return "\\u00" if char == "x" else char
+
     return _ESCAPE.sub(fix, text)
 
 
@@ -154,7 +157,7 @@ def _values_by_selector(html: str, selector: str) -> list[str]:
 def vehicle_objects(data, expression: str) -> list:
     try:
         found = compiled_path(expression).search(data) if expression not in ("", "@") else data
-    except jmespath.exceptions.JMESPathError:         # e.g. a function given the wrong type
+    except jmespath.exceptions.JMESPathError:  # e.g. a function given the wrong type
         return []
     if isinstance(found, dict):
         return [found]
@@ -164,7 +167,7 @@ def vehicle_objects(data, expression: str) -> list:
 def _field_value(vehicle: dict, spec: dict):
     try:
         value = compiled_path(spec["path"]).search(vehicle)
-    except jmespath.exceptions.JMESPathError:         # e.g. a function given the wrong type
+    except jmespath.exceptions.JMESPathError:  # e.g. a function given the wrong type
         return None
     if spec["name"] == "photos":
         return value

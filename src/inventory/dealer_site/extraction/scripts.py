@@ -4,6 +4,7 @@ Each opening tag is matched by a fixed prefix, its end by the next ">", and its 
 forward search from there: the scan never goes back, so 8,000 unclosed script tags cost one pass.
 Like a browser, everything after an unclosed `<script>` is that script's text.
 """
+
 from __future__ import annotations
 
 import re
@@ -52,12 +53,12 @@ def iter_scripts(html: str):
         tag_end = html.find(">", match.end())
         if tag_end < 0:
             return
-        attrs = parse_attributes(html[match.end():tag_end])
+        attrs = parse_attributes(html[match.end() : tag_end])
         close = _CLOSE.search(html, tag_end + 1)
         if not close:
-            yield Script(attrs, html[tag_end + 1:], closed=False)
+            yield Script(attrs, html[tag_end + 1 :], closed=False)
             return
-        yield Script(attrs, html[tag_end + 1:close.start()], closed=True)
+        yield Script(attrs, html[tag_end + 1 : close.start()], closed=True)
         position = close.end()
 
 
@@ -65,11 +66,11 @@ def unwrap(text: str) -> str:
     """A script's text without the `<!-- -->` or CDATA wrapping old pages put around it."""
     opener = _OPENER.match(text)
     if opener:
-        text = text[opener.end():]
+        text = text[opener.end() :]
     tail = len(text) - 40
     closer = _CLOSER.search(text, max(tail, 0))
     if closer:
-        text = text[:closer.start()]
+        text = text[: closer.start()]
     return text.strip()
 
 

@@ -6,6 +6,7 @@ joined by descendant or child combinators. Those are matched here directly on th
 which is several times faster than the general engine under Pyodide; any other selector goes to
 soupsieve (on BeautifulSoup's tree). The fast matcher works on both trees (html_tree.Node, bs4.Tag).
 """
+
 from __future__ import annotations
 
 import re
@@ -14,13 +15,14 @@ from functools import lru_cache
 
 from .html_tree import Node, parse_html
 
-MAX_ANCESTOR_STEPS = 256      # a descendant combinator looks this many levels up, no more
+MAX_ANCESTOR_STEPS = 256  # a descendant combinator looks this many levels up, no more
 
 _IDENT = r"-?[_a-zA-Z][-_a-zA-Z0-9]*"
 _PART = re.compile(
     rf"(?P<tag>{_IDENT}|\*)|#(?P<id>{_IDENT})|\.(?P<cls>{_IDENT})"
     rf"|\[\s*(?P<attr>{_IDENT})\s*(?:(?P<op>[~^$*]?=)\s*"
-    rf"(?:\"(?P<dq>[^\"\\]*)\"|'(?P<sq>[^'\\]*)'|(?P<bare>[-_a-zA-Z0-9]+))\s*)?\]")
+    rf"(?:\"(?P<dq>[^\"\\]*)\"|'(?P<sq>[^'\\]*)'|(?P<bare>[-_a-zA-Z0-9]+))\s*)?\]"
+)
 _COMBINATOR = re.compile(r"\s*>\s*|\s+")
 
 
@@ -29,7 +31,7 @@ class Compound:
     tag: str | None
     id: str | None
     classes: tuple[str, ...]
-    attrs: tuple[tuple[str, str | None, str | None], ...]     # (name, operator, value)
+    attrs: tuple[tuple[str, str | None, str | None], ...]  # (name, operator, value)
 
     def matches(self, name: str, attrs: dict) -> bool:
         if self.tag is not None and name != self.tag:
@@ -62,7 +64,7 @@ def _attribute_matches(value, operator: str | None, expected: str | None) -> boo
         return bool(expected) and value.startswith(expected)
     if operator == "$=":
         return bool(expected) and value.endswith(expected)
-    return bool(expected) and expected in value               # *=
+    return bool(expected) and expected in value  # *=
 
 
 def _parse_compound(text: str) -> Compound | None:
@@ -90,7 +92,7 @@ def _chain(text: str):
     if not text:
         return None
     for match in _COMBINATOR.finditer(text):
-        compound = _parse_compound(text[position:match.start()])
+        compound = _parse_compound(text[position : match.start()])
         if compound is None:
             return None
         chain.append((combinator, compound))
@@ -113,7 +115,8 @@ def simple_selector(selector: str):
 @lru_cache(maxsize=512)
 def compiled(selector: str):
     """soupsieve's compiled form (raises soupsieve's SelectorSyntaxError for a bad selector)."""
-    import soupsieve               # only profiles with selectors the fast matcher cannot serve need it
+    import soupsieve  # only profiles with selectors the fast matcher cannot serve need it
+
     return soupsieve.compile(selector)
 
 
@@ -132,7 +135,7 @@ def _chain_matches(element, chain, scope) -> bool:
         ancestor, steps = node, 0
         while ancestor is not scope and steps < MAX_ANCESTOR_STEPS:
             ancestor, steps = ancestor.parent, steps + 1
-            if ancestor is None or ancestor.parent is None:       # the document itself
+            if ancestor is None or ancestor.parent is None:  # the document itself
                 break
             if _tag_matches(ancestor, target):
                 pending.append((ancestor, index - 1))
@@ -196,6 +199,7 @@ def _elements(scope):
     if type(scope) is Node:
         return scope.descendants
     from bs4 import Tag
+
     return (element for element in scope.descendants if isinstance(element, Tag))
 
 
@@ -204,4 +208,5 @@ def parse_page(html: str, selectors: list[str]):
     if all(simple_selector(selector) for selector in selectors):
         return parse_html(html)
     from bs4 import BeautifulSoup
+
     return BeautifulSoup(html, "html.parser")

@@ -4,6 +4,7 @@ Only a fallback: structured values always win, and the cut uses them (a known ma
 found in the title and the rest follows it). Makes are matched whole from a list, so "Land Rover"
 and "Mercedes-Benz" stay one make; models of several words ("Grand Cherokee") stay whole too.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,7 @@ from functools import lru_cache
 from .makes import MAKE_ALIASES, MAKES, MULTI_WORD_MODELS
 
 _YEAR = re.compile(r"(?:19|20)\d\d")
-_LETTERS_THEN_NUMBER = (re.compile(r"[A-Z]{1,3}"), re.compile(r"\d{2,4}[a-z]?"))    # "GLE 350", "RX 350h"
+_LETTERS_THEN_NUMBER = (re.compile(r"[A-Z]{1,3}"), re.compile(r"\d{2,4}[a-z]?"))  # "GLE 350", "RX 350h"
 
 
 def _tokens(name: str) -> tuple[str, ...]:
@@ -60,15 +61,16 @@ def _model_length(words: list[str], make: str | None, model: str | None) -> int:
         if length:
             return length
     if model:
-        return 0                                 # the page's model is not in this title
+        return 0  # the page's model is not in this title
     letters, number = _LETTERS_THEN_NUMBER
     if len(words) > 1 and letters.fullmatch(words[0]) and number.fullmatch(words[1]):
         return 2
     return 1 if words else 0
 
 
-def cut_title(title: str, make: str | None = None, model: str | None = None,
-              vin_makes: tuple[str, ...] = ()) -> dict:
+def cut_title(
+    title: str, make: str | None = None, model: str | None = None, vin_makes: tuple[str, ...] = ()
+) -> dict:
     """The year, make, model and trim a title names (keys present only for what it names)."""
     words = title.split()
     tokens = _word_tokens(words)
@@ -79,7 +81,7 @@ def cut_title(title: str, make: str | None = None, model: str | None = None,
     if found:
         _, end, parts["make"] = found
     elif year_at is not None and start < len(words):
-        end, parts["make"] = start + 1, words[start]          # an unknown make: the word after the year
+        end, parts["make"] = start + 1, words[start]  # an unknown make: the word after the year
     else:
         return parts
     rest = [word for i, word in enumerate(words[end:], start=end) if i != year_at]
