@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from dev.client import Api, Database, reset, wait_until_quiet
-from tests.settings import ARTIFACTS, ROOT, TEST_PROCESSOR_VARS  # noqa: F401  (ROOT: test_extract_cli)
+from tests.settings import ARTIFACTS, TEST_PROCESSOR_VARS
 
 # wrangler dev watches src/ and reloads a Worker when a file there changes: never write .pyc there.
 sys.dont_write_bytecode = True

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import urllib.request
 
-from tests.conftest import ROOT
+from tests.settings import ROOT
 
 
 def run_cli(*args):
