@@ -46,7 +46,16 @@ def test_deeply_nested_html_cards_are_read_without_recursion():
         + "</div>" * 100_000
     )
     started = time.process_time()
-    page = extract_page(html + "</div>", PAGE, get_profile("lambert"))
+    cards = {
+        "sources": [
+            {
+                "kind": "cards",
+                "selector": "div.vehicle-card",
+                "fields": {"stock_number": "@data-stock", "title": ".vehicle-title"},
+            }
+        ]
+    }
+    page = extract_page(html + "</div>", PAGE, load_profile(cards))
     assert [v.stock_number for v in page.vehicles] == ["S1"]
     assert time.process_time() - started < 10
 

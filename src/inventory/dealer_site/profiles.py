@@ -73,17 +73,8 @@ PROFILES = {
             {
                 "kind": "cards",
                 "selector": "div.vehicle-card",
-                "fields": {
-                    "vin": "@data-vin",
-                    "stock_number": "@data-stock",
-                    "featured": "@data-featured",
-                    "title": ".vehicle-title",
-                    "detail_url": "a.vehicle-link@href",
-                    "price": ".price",
-                    "mileage": ".mileage",
-                    "exterior_color": ".color",
-                    "photos": ".photos img@src|data-src",
-                },
+                # The cards add what the JSON-LD lacks (featured); the keys tie them to its vehicles.
+                "fields": {"vin": "@data-vin", "stock_number": "@data-stock", "featured": "@data-featured"},
             },
         ],
         "next_page": "a[rel=next]@href",
