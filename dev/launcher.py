@@ -366,9 +366,18 @@ def site_vars_from_environment() -> dict:
     return {name: os.environ[name] for name in ("SCRAPE_URL", "SITE_PROFILE") if os.environ.get(name)}
 
 
+def photo_vars_for(site_vars: dict) -> dict:
+    """With a real dealer site (SCRAPE_URL given), its photos live on public hosts: the processor then
+    allows ALLOWED_IMAGE_HOSTS from the environment (empty: any public host) and no private host."""
+    if "SCRAPE_URL" not in site_vars:
+        return {}
+    return {"ALLOWED_IMAGE_HOSTS": os.environ.get("ALLOWED_IMAGE_HOSTS", ""), "LOCAL_DEV_PROFILE": "false"}
+
+
 def main() -> None:
     state = ROOT / ".wrangler" / "state"
-    with Stack(state_dir=state, scraper_vars=site_vars_from_environment()) as stack:
+    site_vars = site_vars_from_environment()
+    with Stack(state_dir=state, scraper_vars=site_vars, processor_vars=photo_vars_for(site_vars)) as stack:
         print(
             json.dumps(
                 {

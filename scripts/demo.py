@@ -13,7 +13,7 @@ import json
 import time
 
 from dev.client import Api
-from dev.launcher import Stack, site_vars_from_environment
+from dev.launcher import Stack, photo_vars_for, site_vars_from_environment
 
 # Batch tokens: the demo's 2,800 photos would take 15 minutes under the account rate limit.
 DEMO_PROCESSOR_VARS = {"IMAGES_BATCH_UPLOADS": "true"}
@@ -79,7 +79,8 @@ def show_failures(stack, api: Api) -> None:
 
 def main() -> None:
     site_vars = site_vars_from_environment()  # SCRAPE_URL / SITE_PROFILE: try your own dealer's site
-    with Stack(processor_vars=DEMO_PROCESSOR_VARS, scraper_vars=site_vars, quiet=False) as stack:
+    processor_vars = {**DEMO_PROCESSOR_VARS, **photo_vars_for(site_vars)}
+    with Stack(processor_vars=processor_vars, scraper_vars=site_vars, quiet=False) as stack:
         stack.standins.site.set_knobs({"photo_faults": {BROKEN_PHOTO: 404}})
         api = Api(stack.secrets["ADMIN_TOKEN"])
         show_runtimes(stack, api)

@@ -68,7 +68,8 @@ def test_thousands_of_unclosed_json_ld_tags_take_one_linear_scan():
         page = extract_page(html, PAGE, get_profile(name))
         spent = time.process_time() - started
         assert page.vehicles == [] and "never closed" in page.skipped[0]["reason"]
-        assert spent < 0.1, f"{name}: {spent:.3f} s"
+        # A hang guard, not a speed figure: the old regex took 17.9 s here, the linear scan about 5 ms.
+        assert spent < 2, f"{name}: {spent:.3f} s"
 
 
 def test_thousands_of_closed_broken_blocks_are_each_skipped_quickly():

@@ -202,3 +202,62 @@ def test_integers_beyond_2_53_never_reach_d1():
     huge = Vehicle(stock_number="H1", make="Ford", model="Focus", year=2019, mileage=10**300)
     [row] = plan_save([huge], []).rows
     assert row["mileage"] is None and row["year"] == 2019
+
+
+def test_a_scrape_sends_no_request_to_a_host_that_is_not_the_dealers():
+    """A page may name any URL (an API address in a script, say): none is fetched off the dealer's hosts,
+    the first request included, whatever the method."""
+    from inventory.dealer_site.fetching import Site
+
+    http = Scripted({})
+    site = Site(http, "https://dealer.example/inventory", get_profile("generic"), ScrapeLimits())
+    for method in ("GET", "POST"):
+        with pytest.raises(SiteError, match="not on the dealer's site"):
+            asyncio.run(
+                site.get("https://evil.example/steal", accept=lambda s: True, method=method, body=b"{}")
+            )
+    with pytest.raises(SiteError):
+        asyncio.run(site.robots_allow("https://evil.example/api"))
+    assert http.asked == []
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        '<script src="/cdn-cgi/challenge-platform/h/b/scripts/jsd/1/main.js">',
+        '<script src="/_Incapsula_Resource?SWJIYLWA=719d34d31c8e">',
+    ],
+)
+def test_protection_scripts_on_an_ordinary_page_are_not_a_wall_but_are_on_a_refusal(snippet):
+    from inventory.dealer_site.bot_wall import wall_marker
+
+    page = f"<html><body><h1>Used cars</h1>{snippet}</body></html>".encode()
+    assert wall_marker(200, {}, page) is None
+    assert wall_marker(403, {}, page)
+
+
+def test_a_walled_detail_page_stops_the_scrape_instead_of_emptying_a_photo_list(site):
+    from inventory.dealer_site.site_errors import BotWall
+
+    class DetailPagesWalled(UrllibHttp):
+        async def request(self, method, url, **kwargs):
+            if "/vehicle/" in url:
+                return HttpResponse(403, b"<script>window._cf_chl_opt={}</script>", {})
+            return await super().request(method, url, **kwargs)
+
+    site.set_knobs({"photos_per_vehicle": 0, "vehicle_count": 4})
+    with pytest.raises(BotWall):
+        asyncio.run(
+            fetch_inventory(
+                DetailPagesWalled(), site.site_url + "/inventory", get_profile("lambert"), log=lambda *_: None
+            )
+        )
+    site.reset()
+
+
+@pytest.mark.parametrize("guard_ratio", [0.0, 1.0])
+def test_the_photo_guard_is_more_than_half_whatever_the_deactivation_ratio(guard_ratio):
+    existing = [existing_row(n, [f"http://v/{n}/1.jpg"]) for n in range(10)]
+    emptied_one = [listed(n, [] if n == 0 else [f"http://v/{n}/1.jpg"]) for n in range(10)]
+    assert plan_save(emptied_one, existing, guard_ratio).photo_lists_kept is None
+    assert plan_save([listed(n, []) for n in range(10)], existing, guard_ratio).photo_lists_kept

@@ -16,18 +16,22 @@ _SNIFFED_CHARS = 64 * 1024  # an interstitial is small; its markers sit near the
 
 # (what the marker is called in the error, a case-insensitive regex on the body)
 _WALL_MARKERS = (
-    ("Cloudflare challenge script (_cf_chl_opt)", r"window\._cf_chl_opt|/cdn-cgi/challenge-platform/h/"),
+    ("Cloudflare challenge script (_cf_chl_opt)", r"window\._cf_chl_opt"),
     ("Cloudflare interstitial title (Just a moment...)", r"<title>\s*Just a moment\.\.\.\s*</title>"),
     ("Cloudflare block page (Attention Required!)", r"<title>\s*Attention Required! \| Cloudflare"),
     (
         "Akamai block page (Access Denied, edgesuite reference)",
         r"<title>\s*Access Denied\s*</title>[\s\S]*(?:errors\.edgesuite\.net|Reference\s*&#32;#|Reference #)",
     ),
-    ("Imperva/Incapsula incident page", r"_Incapsula_Resource|Incapsula incident ID"),
+    ("Imperva/Incapsula incident page", r"Incapsula incident ID"),
     ("DataDome captcha (captcha-delivery.com)", r"captcha-delivery\.com"),
     ("PerimeterX captcha (px-captcha)", r"id=[\"']px-captcha"),
 )
+# Also on ordinary pages (a dealer's contact form, Cloudflare's JavaScript detections and Imperva's
+# resource script are injected into every page of a protected site): a wall only on a refusing status.
 _CAPTCHA_MARKERS = (
+    ("Cloudflare challenge platform script", r"/cdn-cgi/challenge-platform/"),
+    ("Imperva/Incapsula resource script", r"_Incapsula_Resource"),
     ("reCAPTCHA widget", r"class=[\"'][^\"']*\bg-recaptcha\b"),
     ("hCaptcha widget", r"class=[\"'][^\"']*\bh-captcha\b"),
     ("Turnstile widget", r"class=[\"'][^\"']*\bcf-turnstile\b"),

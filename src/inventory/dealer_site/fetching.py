@@ -75,8 +75,6 @@ class Site:
                 headers=headers,
             )
             return response
-        if reason := self.refuse(url):
-            raise RedirectRefused(f"{url} is refused ({reason})")
         headers["Content-Type"] = "application/json"
         return await self.http.request(
             method,
@@ -92,6 +90,8 @@ class Site:
     ) -> HttpResponse:
         """A request with up to three tries for no answer, 5xx and 429; `accept(status)` ends the retries.
         A bot wall ends them too: it is a BotWall error at once."""
+        if reason := self.refuse(url):  # every request, the first included: a page may name any URL
+            raise SiteError(f"{url[:200]} is refused ({reason})")
         last_problem = ""
         for wait in (0, *PAGE_RETRIES):
             if wait:
@@ -197,6 +197,8 @@ async def _read_detail_pages(site: Site, vehicles: list[Vehicle], profile: dict,
         async with gate:
             try:
                 html = await site.page(vehicle.detail_url)
+            except BotWall:  # the site started refusing us: never read as a vehicle without photos
+                raise
             except SiteError as error:  # one bad detail page costs its photos, not the scrape
                 skipped.append({"reason": f"detail page unavailable: {error}", "entry": vehicle.key})
                 return

@@ -44,14 +44,14 @@ class SavePlan:
     photo_lists_kept: str | None = None
 
 
-def keep_photo_lists(found: list[Vehicle], by_key: dict, guard_ratio: float = 0.5) -> str | None:
+def keep_photo_lists(found: list[Vehicle], by_key: dict, share: float = 0.5) -> str | None:
     """The photo guard: when more than half of the listed vehicles that had photos now show none (a
     layout change on the photo markup, most likely), they keep their photo lists. Says so, or None."""
     had_photos = [
         (v, by_key[v.key]) for v in found if v.key in by_key and json.loads(by_key[v.key]["source_images"])
     ]
     emptied = [(v, row) for v, row in had_photos if not v.photos]
-    if not emptied or len(emptied) <= guard_ratio * len(had_photos):
+    if not emptied or len(emptied) <= share * len(had_photos):
         return None
     for vehicle, row in emptied:
         vehicle.photos = json.loads(row["source_images"])
@@ -128,7 +128,7 @@ def plan_save(
 ) -> SavePlan:
     plan = SavePlan()
     by_key = {row["vehicle_key"]: row for row in existing}
-    plan.photo_lists_kept = keep_photo_lists(found, by_key, guard_ratio)
+    plan.photo_lists_kept = keep_photo_lists(found, by_key)  # more than half, whatever guard_ratio says
     for vehicle in found:
         _plan_vehicle(plan, vehicle, by_key.get(vehicle.key))
     listed = {v.key for v in found}
