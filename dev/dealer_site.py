@@ -19,9 +19,16 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from dev.platform_layouts import PLATFORM_LAYOUTS, challenge_page, page_number, platform_listing
+from dev.platform_layouts import (
+    PLATFORM_LAYOUTS,
+    api_answer,
+    challenge_page,
+    is_api_path,
+    page_number,
+    platform_listing,
+)
 from dev.pngs import make_png
-from dev.standin_server import Standin, StandinHandler, read_body, send
+from dev.standin_server import Standin, StandinHandler, read_body, send, send_json
 
 DEALER_NAME = "Lambert Demo Motors"
 FIRST_STOCK_NUMBER = 10001
@@ -38,7 +45,8 @@ DEFAULT_KNOBS = {
     "cdn_latency_ms": 0,
     "site_status": None,
     "fail_rate_5xx": 0.0,
-    "layout": "v1",  # v1, v2, or a platform's shape: dealer-com, dealeron, nextjs (dev/platform_layouts.py)
+    # v1, v2, or a platform's shape: dealer-com, dealeron, nextjs, dealer-inspire (dev/platform_layouts.py)
+    "layout": "v1",
     # A bot wall instead of every page but robots.txt: "cloudflare" or "akamai", answered with this status.
     "challenge": None,
     "challenge_status": 403,
@@ -273,7 +281,7 @@ class DealerSite(Standin):
 
     def _clear_state(self):
         self._random = random.Random(20240601)
-        self._requests = {"robots": 0, "listing": 0, "detail": 0, "photo": 0, "other": 0}
+        self._requests = {"robots": 0, "listing": 0, "detail": 0, "api": 0, "photo": 0, "other": 0}
         self._total = 0
         self._paths = {}  # "site:/inventory" or "cdn:/photos/..." -> requests
         self._user_agents = set()
@@ -321,7 +329,7 @@ class DealerSite(Standin):
             if role == "cdn":
                 self._serve_photo(request, url.path)
             else:
-                self._serve_site(request, kind, url)
+                self._serve_site(request, kind, url, method, body)
         finally:
             with self._lock:
                 self._in_flight[role] -= 1
@@ -336,9 +344,9 @@ class DealerSite(Standin):
             return "listing"
         if path.startswith("/vehicle/"):
             return "detail"
-        return "other"
+        return "api" if is_api_path(path) else "other"
 
-    def _serve_site(self, request, kind, url):
+    def _serve_site(self, request, kind, url, method="GET", body=b""):
         knobs = self.knobs()
         if knobs["latency_ms"]:
             time.sleep(knobs["latency_ms"] / 1000)
@@ -362,6 +370,8 @@ class DealerSite(Standin):
             if page == "1" and knobs["pad_page_bytes"]:
                 return send_padded(request, page_html_text, int(knobs["pad_page_bytes"]))
             return send(request, 200, "text/html", page_html_text)
+        if kind == "api" and method == "POST":
+            return send_json(request, *self._api_answer(url, body, knobs))
         if kind == "detail":
             stock = url.path[len("/vehicle/") :]
             visible = {v.stock: v for v in self.visible_vehicles(knobs)}
@@ -369,6 +379,14 @@ class DealerSite(Standin):
                 return send(request, 404, "text/html", error_page(404, "Vehicle not found"))
             return send(request, 200, "text/html", self.detail_page(visible[stock], knobs))
         return send(request, 404, "text/html", error_page(404, "Page not found"))
+
+    def _api_answer(self, url, body: bytes, knobs: dict) -> tuple[int, dict]:
+        """The layout's inventory API (dev/platform_layouts.py): every visible vehicle, paged."""
+        vehicles = [] if knobs["empty"] else self.visible_vehicles(knobs)
+        query = parse_qs(url.query)
+        return api_answer(
+            knobs["layout"], url.path, query, body, vehicles, lambda v: self.photo_urls(v, knobs)
+        )
 
     def _serve_photo(self, request, path):
         knobs = self.knobs()

@@ -1,18 +1,33 @@
-"""The demo dealer site's listing pages in the shapes of the dealer platforms (the `layout` knob), and
-the bot-protection challenge pages (the `challenge` knob).
+"""The demo dealer site's listing pages in the shapes of the dealer platforms (the `layout` knob), the
+inventory APIs of the platforms whose listings are rendered from one, and the bot-protection challenge
+pages (the `challenge` knob).
 
 Pure functions of the vehicles: each layout publishes the same vehicles and photo URLs the way its
-platform does (Dealer.com: `DDC.dataLayer['vehicles']` plus cards, `?start=N`; DealerOn: a JSON-LD
-ItemList plus `data-dotagging-item-*` cards, `?pt=N`; Next.js: `__NEXT_DATA__` results, `?page=N`),
-so the scraper's `auto` detection and the built-in profiles are exercised end to end.
+platform does (DealerOn: a JSON-LD ItemList plus `data-dotagging-item-*` cards, `?pt=N`; Next.js:
+`__NEXT_DATA__` results, `?page=N`), so the scraper's `auto` detection and the built-in profiles are
+exercised end to end. The two API layouts show only their first page of vehicles (no next link): the
+whole inventory is only in their API, as on the platforms, whose pages render the rest in the browser.
+Dealer.com: `DDC.dataLayer['vehicles']` plus cards, and `getInventory` (POST, offset paging). DealerInspire:
+cards of Algolia hits, and an Algolia-shaped query endpoint (POST, page paging) on the demo site itself,
+which the page's search settings name as their `searchHost`.
 """
 
 import html
 import json
 
-PLATFORM_LAYOUTS = ("dealer-com", "dealeron", "nextjs")
+PLATFORM_LAYOUTS = ("dealer-com", "dealeron", "nextjs", "dealer-inspire")
+API_LAYOUTS = ("dealer-com", "dealer-inspire")
 CHALLENGES = ("cloudflare", "akamai")
-_PAGE_PARAMETER = {"dealer-com": "start", "dealeron": "pt", "nextjs": "page"}
+_PAGE_PARAMETER = {"dealer-com": "start", "dealeron": "pt", "nextjs": "page", "dealer-inspire": "page"}
+
+DDC_SITE_ID = "lambertdemo"
+DDC_PAGE_ALIAS = "INVENTORY_LISTING_DEFAULT_AUTO_USED"
+DDC_INVENTORY_PATH = "/api/widget/ws-inv-data/getInventory"
+ALGOLIA_APP_ID = "LAMBERTDEMO1"
+ALGOLIA_API_KEY = "0demo0search0only0key0"
+ALGOLIA_INDEX = "lambertdemo_production_inventory"
+ALGOLIA_QUERY_PATH = f"/1/indexes/{ALGOLIA_INDEX}/query"
+_API_PATHS = {"dealer-com": DDC_INVENTORY_PATH, "dealer-inspire": ALGOLIA_QUERY_PATH}
 
 
 def _script_json(data) -> str:
@@ -81,14 +96,16 @@ def _dealer_com(vehicles: list, photo_urls, nav: str) -> str:
     cards = "\n".join(_dealer_com_card(v, photo_urls(v)) for v in vehicles)
     script = (
         f"<script>window.DDC = window.DDC || {{}}; DDC.dataLayer = DDC.dataLayer || {{}};\n"
-        f"DDC.dataLayer['vehicles'] = {_script_json(layer)};\nDDC.dataLayer['page'] = {{}};</script>"
+        f'DDC.dataLayer[\'site\'] = {{"siteId": "{DDC_SITE_ID}"}};\n'
+        f"DDC.dataLayer['vehicles'] = {_script_json(layer)};\n"
+        f'DDC.dataLayer[\'page\'] = {{"pageAlias": "{DDC_PAGE_ALIAS}"}};</script>'
     )
     return _page("Used Vehicles", "", f'{script}\n<ul class="vehicle-list">\n{cards}\n</ul>\n{nav}')
 
 
-def _dealeron_card(vehicle, urls: list) -> str:
-    esc = html.escape
-    attributes = {
+def _named_fields(vehicle, **names: str) -> dict:
+    """The vehicle's fields under a platform's own names (`names`: ours -> its; "" leaves a field out)."""
+    values = {
         "vin": vehicle.vin,
         "stock": vehicle.stock,
         "year": vehicle.year,
@@ -96,12 +113,23 @@ def _dealeron_card(vehicle, urls: list) -> str:
         "model": vehicle.model,
         "trim": vehicle.trim,
         "price": vehicle.price,
-        "odometer": vehicle.mileage,
-        "exterior-color": vehicle.colour,
-        "is-special": str(vehicle.featured).lower(),
+        "mileage": vehicle.mileage,
+        "colour": vehicle.colour,
+        "featured": str(vehicle.featured).lower(),
     }
-    tagging = " ".join(
-        f'data-dotagging-item-{name}="{esc(str(value))}"' for name, value in attributes.items()
+    return {names.get(name, name): value for name, value in values.items() if names.get(name, name)}
+
+
+def _card_data(vehicle, prefix: str, **names: str) -> str:
+    """The vehicle's fields as `prefix`NAME="value" attributes, under the platform's own names."""
+    fields = _named_fields(vehicle, **names)
+    return " ".join(f'{prefix}{name}="{html.escape(str(value))}"' for name, value in fields.items())
+
+
+def _dealeron_card(vehicle, urls: list) -> str:
+    esc = html.escape
+    tagging = _card_data(
+        vehicle, "data-dotagging-item-", mileage="odometer", colour="exterior-color", featured="is-special"
     )
     return (
         f'<div class="vehicle-card srpVehicle" data-vin="{esc(vehicle.vin)}" {tagging}>'
@@ -161,17 +189,126 @@ def _nextjs(vehicles: list, photo_urls, nav: str) -> str:
     return _page("Inventory", "", body)
 
 
+def _dealer_inspire_card(vehicle, urls: list) -> str:
+    esc = html.escape
+    data = _card_data(vehicle, "data-", mileage="miles", colour="ext-color")
+    return (
+        f'<div class="vehicle-card hit" {data}><h3 class="vehicle-title">'
+        f'<a href="/vehicle/{esc(vehicle.stock)}">{esc(vehicle.title)}</a></h3>'
+        f'<div class="vehicle-photos">{_images(urls)}</div></div>'
+    )
+
+
+def _dealer_inspire(vehicles: list, photo_urls, site_url: str) -> str:
+    settings = {
+        "appId": ALGOLIA_APP_ID,
+        "apiKey": ALGOLIA_API_KEY,
+        "indexName": ALGOLIA_INDEX,
+        "searchHost": site_url,
+        "hitsPerPage": len(vehicles),
+    }
+    head = (
+        '<link rel="stylesheet" href="/wp-content/themes/dealerinspire/css/app.min.css">'
+        f"<script>var inventoryAlgolia = {_script_json(settings)};</script>"
+    )
+    cards = "\n".join(_dealer_inspire_card(v, photo_urls(v)) for v in vehicles)
+    return _page("Used Vehicles", head, f'<div id="hits" class="ais-Hits">\n{cards}\n</div>')
+
+
 def platform_listing(
     layout: str, page: int, vehicles: list, has_next: bool, page_size: int, photo_urls, site_url: str
 ) -> str:
-    """Listing page `page` in the layout's platform shape; `photo_urls(vehicle)` gives its photos."""
+    """Listing page `page` in the layout's platform shape; `photo_urls(vehicle)` gives its photos. The
+    API layouts link no next page: the rest of their inventory is only in their API."""
+    has_next = has_next and layout not in API_LAYOUTS
     nav = f'<a rel="next" href="{_next_href(layout, page, page_size)}">Next</a>' if has_next else ""
     if layout == "dealer-com":
         nav = nav.replace('rel="next"', 'class="pagination-next" rel="next"')
         return _dealer_com(vehicles, photo_urls, nav)
     if layout == "dealeron":
         return _dealeron(vehicles, photo_urls, f"<li>{nav}</li>" if nav else "", site_url)
+    if layout == "dealer-inspire":
+        return _dealer_inspire(vehicles, photo_urls, site_url)
     return _nextjs(vehicles, photo_urls, nav)
+
+
+# ----- the inventory APIs ------------------------------------------------------------------------
+
+
+def is_api_path(path: str) -> bool:
+    return path in _API_PATHS.values() or path.startswith("/1/indexes/")
+
+
+def _whole_number(value, low: int, high: int) -> int | None:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high else None
+
+
+def _ddc_item(vehicle, urls: list) -> dict:
+    return {
+        **_identity(vehicle),
+        "year": vehicle.year,
+        "link": f"/vehicle/{vehicle.stock}",
+        "accountId": DDC_SITE_ID,
+        "pricing": {"internetPrice": f"${vehicle.price:,}"},
+        "odometer": f"{vehicle.mileage:,}",
+        "exteriorColor": vehicle.colour,
+        "images": [{"uri": url, "alt": vehicle.title} for url in urls],
+    }
+
+
+def _ddc_inventory(request: dict, vehicles: list, photo_urls) -> tuple[int, dict]:
+    """getInventory: the vehicles from `inventoryParameters.start`, `preferences.pageSize` of them."""
+    if request.get("siteId") != DDC_SITE_ID or request.get("pageAlias") != DDC_PAGE_ALIAS:
+        return 400, {"error": "unknown siteId or pageAlias"}
+    start = _whole_number((request.get("inventoryParameters") or {}).get("start", 0), 0, 10**6)
+    size = _whole_number((request.get("preferences") or {}).get("pageSize", 18), 1, 100)
+    if start is None or size is None:
+        return 400, {"error": "bad inventoryParameters.start or preferences.pageSize"}
+    items = [_ddc_item(v, photo_urls(v)) for v in vehicles[start : start + size]]
+    return 200, {"inventory": items, "pageInfo": {"totalCount": len(vehicles), "pageStart": start}}
+
+
+def algolia_hit(vehicle, urls: list) -> dict:
+    """One Algolia hit of a DealerInspire inventory index."""
+    fields = _named_fields(vehicle, price="our_price", mileage="miles", colour="ext_color", featured="")
+    return {
+        "objectID": vehicle.vin,
+        **fields,
+        "miles": f"{vehicle.mileage:,}",
+        "link": f"/vehicle/{vehicle.stock}",
+        "photos": urls,
+    }
+
+
+def _algolia_query(query: dict, request: dict, vehicles: list, photo_urls) -> tuple[int, dict]:
+    """An index query: `hitsPerPage` hits of page `page` (from 0), with nbHits and nbPages."""
+    credentials = [query.get(f"x-algolia-{name}", [""])[0] for name in ("application-id", "api-key")]
+    if credentials != [ALGOLIA_APP_ID, ALGOLIA_API_KEY]:
+        return 403, {"message": "Invalid Application-ID or API key", "status": 403}
+    size = _whole_number(request.get("hitsPerPage", 20), 1, 1000)
+    page = _whole_number(request.get("page", 0), 0, 1000)
+    if size is None or page is None:
+        return 400, {"message": "hitsPerPage and page must be whole numbers", "status": 400}
+    hits = [algolia_hit(v, photo_urls(v)) for v in vehicles[page * size : (page + 1) * size]]
+    pages = -(-len(vehicles) // size)
+    return 200, {"hits": hits, "nbHits": len(vehicles), "page": page, "nbPages": pages, "hitsPerPage": size}
+
+
+def api_answer(layout: str, path: str, query: dict, body: bytes, vehicles: list, photo_urls):
+    """(status, JSON answer) of a POST to the layout's inventory API; 404 on any other layout."""
+    if _API_PATHS.get(layout) != path:
+        return 404, {"message": "not found"}
+    try:
+        request = json.loads(body or b"null")
+    except ValueError:
+        request = None
+    if not isinstance(request, dict):
+        return 400, {"message": "the body must be a JSON object"}
+    if layout == "dealer-com":
+        return _ddc_inventory(request, vehicles, photo_urls)
+    return _algolia_query(query, request, vehicles, photo_urls)
 
 
 def challenge_page(kind: str) -> tuple[str, dict]:

@@ -4,16 +4,19 @@ in-process (its platform layouts and challenge knob) and hand-written pages."""
 import asyncio
 import json
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 
 from dev.dealer_site import DEFAULT_KNOBS, make_vehicle
-from dev.platform_layouts import PLATFORM_LAYOUTS, challenge_page
+from dev.platform_layouts import PLATFORM_LAYOUTS, algolia_hit, challenge_page
 from inventory.dealer_site.bot_wall import wall_marker
 from inventory.dealer_site.detection import detect_platform
 from inventory.dealer_site.extract import extract_page
-from inventory.dealer_site.fetching import BotWall, fetch_inventory
+from inventory.dealer_site.extraction.json_api import page_values
+from inventory.dealer_site.fetching import BotWall, ScrapeLimits, Site, fetch_inventory
 from inventory.dealer_site.profiles import get_profile, load_profile
+from inventory.dealer_site.site_errors import SiteError
 from inventory.net.http import HttpResponse
 from inventory.net.urllib_transport import UrllibHttp
 
@@ -241,3 +244,100 @@ def test_extract_with_profile_auto_explains_the_choice(capsys):
     assert result["profileChosen"]["name"] == "dealeron" and result["profileChosen"]["fallback"] is False
     assert "script global sdDataLayer" in result["profileChosen"]["evidence"]
     assert [v["vin"] for v in result["vehicles"]] == ["4T1G11AK3PU100934", "5YFB4MDE0PP101257"]
+
+
+# ----- the platforms' inventory APIs: Dealer.com getInventory, DealerInspire's Algolia ------------
+
+
+@pytest.mark.parametrize("layout, api_requests", [("dealer-com", 3), ("dealer-inspire", 2)])
+def test_an_api_layout_lists_one_page_and_the_rest_is_only_in_its_api(demo, layout, api_requests):
+    demo.set_knobs({"layout": layout, "vehicle_count": 130})
+    with urlopen(demo.site_url + "/inventory") as answer:
+        page = extract_page(answer.read().decode(), demo.site_url + "/inventory", get_profile(layout))
+    assert len(page.vehicles) == 24 and page.next_url is None
+    before = demo.stats()["requests"]["api"]
+    inventory = scrape(demo.site_url + "/inventory")
+    assert [v.stock_number for v in inventory.vehicles] == [make_vehicle(i).stock for i in range(130)]
+    assert demo.stats()["requests"]["api"] - before == api_requests  # 50 (Dealer.com), 100 (Algolia) a time
+
+
+INSPIRE_PAGE = (CORPUS / "inspire-algolia-cards.html").read_text(encoding="utf-8")
+INSPIRE_URL = (CORPUS / "inspire-algolia-cards.url").read_text(encoding="utf-8").strip()
+ALGOLIA_QUERY = (
+    "https://EXAMPLEAPP0-dsn.algolia.net/1/indexes/lakeshorecdjr_production_inventory_low_to_high/query"
+    "?x-algolia-application-id=EXAMPLEAPP0&x-algolia-api-key=example-search-only-key"
+)
+
+
+class AlgoliaSite:
+    """A transport answering the DealerInspire page, robots.txt and an Algolia index query (150 hits)."""
+
+    def __init__(self, page: str = INSPIRE_PAGE):
+        self.page, self.calls = page, []
+
+    async def request(self, method, url, headers=None, body=None, timeout_s=15.0, max_bytes=None):
+        self.calls.append((method, url, json.loads(body) if body else None))
+        if url.endswith("/robots.txt"):
+            return HttpResponse(404)
+        if "/1/indexes/" not in url:
+            return HttpResponse(200, self.page.encode(), {"content-type": "text/html"})
+        query = json.loads(body)
+        size, page = query["hitsPerPage"], query["page"]
+        vehicles = map(make_vehicle, range(page * size, min(150, (page + 1) * size)))
+        hits = [algolia_hit(v, [f"https://images.lakeshore.example/{v.stock}/1.jpg"]) for v in vehicles]
+        answer = {"hits": hits, "nbHits": 150, "page": page, "nbPages": -(-150 // size), "hitsPerPage": size}
+        return HttpResponse(200, json.dumps(answer).encode(), {"content-type": "application/json"})
+
+
+def test_dealer_inspire_queries_the_algolia_index_the_page_names_page_by_page():
+    http = AlgoliaSite()
+    inventory = scrape(INSPIRE_URL, None, http)
+    assert inventory.profile["name"] == "dealer-inspire"
+    posts = [(url, body) for method, url, body in http.calls if method == "POST"]
+    assert posts == [(ALGOLIA_QUERY, {"query": "", "hitsPerPage": 100, "page": page}) for page in (0, 1)]
+    by_vin = {v.vin: v for v in inventory.vehicles}
+    truth = make_vehicle(149)
+    last = by_vin[truth.vin]
+    assert (last.stock_number, last.year, last.make, last.price, last.mileage) == (
+        truth.stock,
+        truth.year,
+        truth.make,
+        truth.price,
+        truth.mileage,
+    )
+    assert last.detail_url == f"https://www.lakeshorecdjr.example/vehicle/{truth.stock}"
+    assert last.photos == [f"https://images.lakeshore.example/{truth.stock}/1.jpg"]
+    assert all(make_vehicle(i).vin in by_vin for i in range(150))
+
+
+@pytest.mark.parametrize(
+    "search_host", ["https://search.elsewhere.example", "https://algolia.net.elsewhere.example"]
+)
+def test_a_search_host_off_the_dealers_site_and_off_algolia_is_refused(search_host):
+    page = INSPIRE_PAGE.replace('{"appId"', f'{{"searchHost": "{search_host}", "appId"', 1)
+    http = AlgoliaSite(page)
+    with pytest.raises(SiteError, match="refused"):
+        scrape(INSPIRE_URL, None, http)
+    assert not [call for call in http.calls if call[0] == "POST"]
+
+
+def test_the_algolia_pattern_admits_algolias_subdomains_only():
+    site = Site(None, INSPIRE_URL, get_profile("dealer-inspire"), ScrapeLimits())
+    assert site.refuse("https://EXAMPLEAPP0-dsn.algolia.net/1/indexes/x/query") is None
+    assert site.refuse("https://lakeshorecdjr.example/used-vehicles/") is None
+    for url in ("https://algolia.net/", "https://evilalgolia.net/", "https://algolia.net.evil.example/"):
+        assert site.refuse(url), url
+
+
+@pytest.mark.parametrize("pattern", ["*", "*.net", "cdn.*.example.com", "**.algolia.net", "*algolia.net"])
+def test_a_host_pattern_is_every_subdomain_of_one_domain_only(pattern):
+    with pytest.raises(ValueError, match="pattern"):
+        load_profile({"sources": [{"kind": "jsonld"}], "hosts": ["pictures.example", pattern]})
+
+
+def test_a_json_api_value_the_page_lacks_takes_its_default_filled_with_the_others():
+    source = load_profile(get_profile("dealer-inspire"))["sources"][0]
+    values, missing = page_values('{"appId": "ABC123", "apiKey": "k", "indexName": "i"}', source)
+    assert missing == [] and values["search_host"] == "https://ABC123-dsn.algolia.net"
+    values, missing = page_values('{"apiKey": "k"}', source)
+    assert missing == ["app_id", "index"]

@@ -9,6 +9,11 @@ sources use JMESPath `||` to take the first spelling a site uses.
 from __future__ import annotations
 
 
+def same_names(*fields: str) -> dict:
+    """JSON paths for fields the JSON names as we do: same_names("make") == {"make": "make"}."""
+    return {field: field for field in fields}
+
+
 def card_attributes(**attributes: str) -> dict:
     """Field specs reading a card's own attributes: card_attributes(make="data-make|data-brand")."""
     return {field: f"@{names}" for field, names in attributes.items()}
@@ -16,10 +21,53 @@ def card_attributes(**attributes: str) -> dict:
 
 _NEXT_LINK = "a[rel~=next], link[rel~=next]@href"
 
+_QUOTED_KEY = r"[\"']?{key}[\"']?\s*:\s*[\"']"  # a JSON or JavaScript object key and its opening quote
+
+
+def posted_api(url: str, **source) -> dict:
+    """A json_api source POSTing its JSON `body` to `url` (see extraction/json_api.py)."""
+    return {"kind": "json_api", "url": url, "method": "POST", **source}
+
+
+# The inventory JSON a Dealer.com listing is rendered from: POSTed with the site id and page alias the
+# page's data layer names, `inventoryParameters.start` the offset, up to `pageInfo.totalCount`.
+_DDC_INVENTORY_API = posted_api(
+    "/api/widget/ws-inv-data/getInventory",
+    values={
+        "site_id": _QUOTED_KEY.format(key="siteId") + r"(\w+)",
+        "page_alias": _QUOTED_KEY.format(key="(?:pageAlias|pageName)") + r"(\w+)",
+    },
+    body={
+        "siteId": "{site_id}",
+        "locale": "en_US",
+        "device": "DESKTOP",
+        "pageAlias": "{page_alias}",
+        "widgetName": "ws-inv-data",
+        "inventoryParameters": {"start": "{offset}"},
+        "preferences": {"pageSize": "{size}"},
+    },
+    paging={"by": "offset", "size": 50, "total": "pageInfo.totalCount"},
+    vehicles="inventory",
+    fields={
+        "vin": "vin",
+        "stock_number": "stockNumber",
+        "year": "year || modelYear",
+        **same_names("make", "model", "trim"),
+        "price": "pricing.internetPrice || pricing.retailPrice || pricing.askingPrice",
+        "mileage": "odometer",
+        "exterior_color": "exteriorColor",
+        "detail_url": {"path": "link", "type": "url"},
+        "store_id": "accountId",
+        "photos": "images[*].uri",
+    },
+)
+
 DEALER_COM = {
     "name": "dealer-com",
-    "description": "Dealer.com (Cox Automotive): DDC.dataLayer['vehicles'], listing cards, ?start=N pages",
+    "description": "Dealer.com (Cox Automotive): the getInventory JSON API, DDC.dataLayer['vehicles'], "
+    "listing cards, ?start=N pages",
     "sources": [
+        _DDC_INVENTORY_API,
         {
             "kind": "script_json",
             "assignment": "DDC.dataLayer['vehicles']",
@@ -90,10 +138,42 @@ DEALERON = {
     "stock_art": [r"cdn\.dlron\.us/static/"],
 }
 
+# The Algolia index a DealerInspire listing searches: application id, search-only key and index from the
+# page's settings, POSTed to Algolia's query endpoint page by page up to `nbHits`. Algolia answers each
+# application at APPID-dsn.algolia.net (hence the profile's `*.algolia.net` host); a page may name its
+# search host instead (`searchHost`: a site proxying its search through its own host, or the demo site).
+_ALGOLIA_SEARCH = posted_api(
+    "{search_host}/1/indexes/{index}/query?x-algolia-application-id={app_id}&x-algolia-api-key={key}",
+    values={
+        "app_id": _QUOTED_KEY.format(key="(?:appId|applicationId|algoliaAppId)") + r"([A-Za-z0-9]+)",
+        "key": _QUOTED_KEY.format(key="(?:apiKey|searchOnlyApiKey|algoliaApiKey)") + r"([\w-]+)",
+        "index": _QUOTED_KEY.format(key="(?:indexName|inventoryIndex)") + r"([\w.-]+)",
+        "search_host": {
+            "regex": _QUOTED_KEY.format(key="searchHost") + r"(https?://[\w.-]+(?::\d+)?)",
+            "default": "https://{app_id}-dsn.algolia.net",
+        },
+    },
+    body={"query": "", "hitsPerPage": "{size}", "page": "{page}"},
+    paging={"by": "page", "first": 0, "size": 100, "total": "nbHits"},
+    vehicles="hits",
+    fields=dict(
+        same_names("vin", "year", "make", "model", "trim"),
+        stock_number="stock",
+        price="our_price || price",
+        mileage="miles || mileage",
+        exterior_color="ext_color || exterior_color",
+        detail_url={"path": "link", "type": "url"},
+        store_id="location",
+        photos="photos[*].url || photos",
+    ),
+)
+
 DEALER_INSPIRE = {
     "name": "dealer-inspire",
-    "description": "DealerInspire / Cars Commerce: server-rendered Algolia hits (data-* cards) and JSON-LD",
+    "description": "DealerInspire / Cars Commerce: the page's Algolia search, server-rendered hits "
+    "(data-* cards) and JSON-LD",
     "sources": [
+        _ALGOLIA_SEARCH,
         {"kind": "jsonld"},
         {
             "kind": "cards",
@@ -120,6 +200,7 @@ DEALER_INSPIRE = {
     ],
     "next_page": f"a.ais-Pagination-link[aria-label=Next], {_NEXT_LINK}",
     "detail_pages": "if_no_photos",
+    "hosts": ["*.algolia.net"],
 }
 
 NEXTJS = {

@@ -238,23 +238,34 @@ def _paging(paging, where: str) -> dict | None:
     return {"by": paging["by"], "size": size, "total": total, "first": int(first)}
 
 
+def _values(values, where: str) -> dict:
+    """{name: regex} or {name: {"regex", "default"}}, normalised to the second form."""
+    if not isinstance(values, dict):
+        raise _problem(where, "values is an object {name: regex with one group, or {regex, default}}")
+    normalised = {}
+    for name, spec in values.items():
+        here = f"{where} values.{name}"
+        spec = spec if isinstance(spec, dict) else {"regex": spec}
+        _check_keys(spec, ("regex", "default"), here)
+        _check_regex(spec.get("regex"), here, max_groups=1)
+        if not isinstance(spec.get("default", ""), str):
+            raise _problem(here, "default must be a string (it may hold other values' {placeholders})")
+        normalised[name] = dict(spec)
+    return normalised
+
+
 def _json_api_source(source: dict, where: str) -> dict:
     url, method = source.get("url"), str(source.get("method", "GET")).upper()
     if not isinstance(url, str) or not url.strip():
         raise _problem(where, "url must be the API's address (absolute or relative to the page)")
     if method not in ("GET", "POST"):
         raise _problem(where, f"method must be GET or POST, not {source.get('method')!r}")
-    values = source.get("values", {})
-    if not isinstance(values, dict):
-        raise _problem(where, "values is an object {name: regex with one group}")
-    for name, pattern in values.items():
-        _check_regex(pattern, f"{where} values.{name}", max_groups=1)
     return {
         "kind": "json_api",
         "url": url.strip(),
         "method": method,
         "body": source.get("body"),
-        "values": dict(values),
+        "values": _values(source.get("values", {}), where),
         "paging": _paging(source.get("paging"), where),
         "vehicles": _check_path(source.get("vehicles") or "@", where),
         "fields": _fields(source.get("fields"), where, lambda spec, w, _: _path_spec(spec, w)),
@@ -312,9 +323,18 @@ def _full_size(entries, where: str) -> list[dict]:
     return normalised
 
 
+_WILDCARD_HOST = re.compile(r"\*\.[a-z0-9-]+(?:\.[a-z0-9-]+)+")
+
+
 def _hosts(hosts, where: str) -> list[str]:
+    """Host names, and `*.domain.tld` patterns: every subdomain of one domain of at least two labels (for
+    an API whose host names the dealer's account, like Algolia's APPID-dsn.algolia.net); never `*`,
+    `*.tld` nor a `*` anywhere else."""
     if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
         raise _problem(where, "must be a list of host names")
+    for host in hosts:
+        if "*" in host and not _WILDCARD_HOST.fullmatch(host.lower()):
+            raise _problem(where, f"{host!r}: a pattern is *.domain.tld (every subdomain of one domain)")
     return [host.lower() for host in hosts]
 
 

@@ -6,8 +6,10 @@ A profile's json_api source names the inventory API a listing is rendered from:
    "paging": {"by": "offset", "size": 24, "total": "pageInfo.totalCount"},
    "vehicles": "inventory", "fields": {FIELD: PATH}}
 `{name}` placeholders in the URL and in the body's strings take the page's `values` (a regex with one
-group, searched in the page), `{offset}`, `{page}` and `{size}`; a body string that is only one
-placeholder becomes the value itself (a number stays a number). The fetching is in api_reading.py.
+group, searched in the page, or {"regex", "default"}: the default, which may hold the other values'
+placeholders, when the page does not give it), `{offset}`, `{page}` and `{size}`; a body string that
+is only one placeholder becomes the value itself (a number stays a number). The fetching is in
+api_reading.py.
 """
 
 from __future__ import annotations
@@ -22,15 +24,19 @@ MAX_API_REQUESTS = 40
 
 
 def page_values(html: str, source: dict) -> tuple[dict, list[str]]:
-    """The values the source takes from the page, and the names no regex found."""
-    values, missing = {}, []
-    for name, pattern in source.get("values", {}).items():
-        match = re.search(pattern, html)
+    """The values the source takes from the page (a value the page lacks takes its default, filled
+    with the values found), and the names neither the page nor a default gives."""
+    values, defaults, missing = {}, {}, []
+    for name, spec in source.get("values", {}).items():
+        spec = spec if isinstance(spec, dict) else {"regex": spec}
+        match = re.search(spec["regex"], html)
         if match:
             values[name] = match[1]
+        elif "default" in spec:
+            defaults[name] = spec["default"]
         else:
             missing.append(name)
-    return values, missing
+    return {**values, **_filled(defaults, values)}, missing
 
 
 def _filled(template, values: dict):
