@@ -341,3 +341,19 @@ def test_a_json_api_value_the_page_lacks_takes_its_default_filled_with_the_other
     assert missing == [] and values["search_host"] == "https://ABC123-dsn.algolia.net"
     values, missing = page_values('{"apiKey": "k"}', source)
     assert missing == ["app_id", "index"]
+
+
+def test_a_json_api_that_would_answer_more_than_memory_allows_is_refused_after_its_first_page():
+    class HugeInventory(InventoryApiSite):
+        async def request(self, method, url, **kwargs):
+            answer = await super().request(method, url, **kwargs)
+            if url.endswith("/getInventory"):  # a million vehicles claimed, 300 kB an answer: 40 x 300 kB
+                data = json.loads(answer.body)
+                data["pageInfo"]["totalCount"], data["padding"] = 1_000_000, "x" * 300_000
+                return HttpResponse(200, json.dumps(data).encode(), answer.headers)
+            return answer
+
+    http = HugeInventory()
+    with pytest.raises(SiteError, match="MAX_PAGE_BYTES"):  # 12 MB would be held, over 2 x 5 MB
+        scrape(f"{SITE}/used-inventory/index.htm", load_profile(API_PROFILE), http)
+    assert sum(1 for call in http.calls if call[0] == "POST") == 1

@@ -12,6 +12,7 @@ from .extraction.json_api import page_values, pages_needed, request_for
 from .site_errors import SiteError
 
 MAX_IN_FLIGHT = 6  # the Workers limit of simultaneous connections per invocation
+API_BYTES_PER_PAGE_BYTES = 2  # one source's answers together: at most twice MAX_PAGE_BYTES
 
 
 async def _answer(site, source: dict, values: dict, number: int, page_url: str):
@@ -30,20 +31,28 @@ async def _answer(site, source: dict, values: dict, number: int, page_url: str):
     if not response.ok:
         raise SiteError(f"the inventory API {url} answered HTTP {response.status}")
     try:
-        return safe_json.loads(response.text())
+        return safe_json.loads(response.text()), len(response.body)
     except ValueError as error:
         raise SiteError(f"the inventory API {url} answered something that is not JSON ({error})") from None
 
 
 async def _every_answer(site, source: dict, values: dict, page_url: str) -> list:
-    first = await _answer(site, source, values, 0, page_url)
+    first, size = await _answer(site, source, values, 0, page_url)
+    pages = pages_needed(source, first)
+    # All answers are held at once: their whole, like one page, must fit the isolate's memory.
+    if pages * size > API_BYTES_PER_PAGE_BYTES * site.limits.max_page_bytes:
+        raise SiteError(
+            f"the inventory API would answer about {pages * size // 1_000_000} MB in {pages} "
+            f"requests, over {API_BYTES_PER_PAGE_BYTES} x MAX_PAGE_BYTES"
+        )
     gate = asyncio.Semaphore(MAX_IN_FLIGHT)
 
     async def one(number: int):
         async with gate:
-            return await _answer(site, source, values, number, page_url)
+            document, _ = await _answer(site, source, values, number, page_url)
+            return document
 
-    rest = await asyncio.gather(*(one(n) for n in range(1, pages_needed(source, first))))
+    rest = await asyncio.gather(*(one(n) for n in range(1, pages)))
     return [first, *rest]
 
 
