@@ -16,27 +16,13 @@ import pytest
 
 from inventory import safe_json
 from inventory.dealer_site.detection import detect_platform
-from inventory.dealer_site.extract import extract_page
+from inventory.dealer_site.extract import Vehicle, extract_page
 from inventory.dealer_site.platforms import PLATFORM_PROFILES
 from inventory.dealer_site.profiles import get_profile, load_profile
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "dealer-pages"
 MIN_PAGES = 16
-VEHICLE_FIELDS = (
-    "vin",
-    "vin_valid",
-    "stock_number",
-    "year",
-    "make",
-    "model",
-    "trim",
-    "price",
-    "mileage",
-    "exterior_color",
-    "detail_url",
-    "featured",
-    "photos",
-)
+VEHICLE_FIELDS = tuple(Vehicle().to_dict())  # every field a vehicle has, in its order
 PAGES = sorted(path.name[: -len(".html")] for path in CORPUS.glob("*.html"))
 BUILTIN_PAGES = sorted(path.name[: -len(".builtin")] for path in CORPUS.glob("*.builtin"))
 

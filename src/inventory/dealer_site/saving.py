@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .. import db, iso_utc
 from .extract import Vehicle
+from .extraction.fields import VEHICLE_VALUES
 from .fetching import Inventory, ScrapeLimits, fetch_inventory
 
 
@@ -69,20 +70,12 @@ def _d1_value(value):
 
 
 def _row(vehicle: Vehicle, images: list[str], digest: str) -> dict:
+    """The vehicles table's row for a vehicle: its own values, then the lists and the hash."""
     row = {
         "vehicle_key": vehicle.key,
-        "vin": vehicle.vin,
-        "vin_valid": 1 if vehicle.vin_valid else 0,
-        "stock_number": vehicle.stock_number,
-        "year": vehicle.year,
-        "make": vehicle.make,
-        "model": vehicle.model,
-        "trim": vehicle.trim,
-        "price": vehicle.price,
-        "mileage": vehicle.mileage,
-        "exterior_color": vehicle.exterior_color,
-        "detail_url": vehicle.detail_url,
-        "featured": 1 if vehicle.featured else 0,
+        **{name: getattr(vehicle, name) for name in VEHICLE_VALUES},
+        "vin_valid": int(vehicle.vin_valid),
+        "featured": int(vehicle.featured),
         "images": json.dumps(images),
         "source_images": json.dumps(vehicle.photos),
         "content_hash": digest,
