@@ -65,3 +65,13 @@ CREATE TABLE IF NOT EXISTS runs (
   finished_at TEXT NOT NULL,
   summary TEXT NOT NULL                      -- JSON
 );
+
+-- What each listing page gave, so an unchanged page is not read again (dealer_site/page_memo.py).
+-- A row is keyed by a digest of everything the extraction depends on; rows of pages a scrape no
+-- longer sees are deleted in the batch that saves the scrape.
+CREATE TABLE IF NOT EXISTS listing_page_memo (
+  digest TEXT PRIMARY KEY,
+  page_url TEXT NOT NULL,
+  extract TEXT NOT NULL,                     -- JSON: vehicles, skipped, warnings, next_url
+  saved_at TEXT NOT NULL
+);

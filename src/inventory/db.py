@@ -70,6 +70,20 @@ async def load_vehicles_for_merge(d1) -> list[dict]:
     )
 
 
+async def load_page_memo(d1) -> dict[str, str]:
+    """The stored result of each listing page the last scrape read: digest -> JSON."""
+    rows = await d1.all("SELECT digest, extract FROM listing_page_memo", [])
+    return {row["digest"]: row["extract"] for row in rows}
+
+
+def page_memo_statements(fresh: dict[str, tuple[str, str]], keep: list[str], now: str):
+    """Store the pages read afresh and drop every row this scrape did not see."""
+    store = "INSERT OR REPLACE INTO listing_page_memo (digest, page_url, extract, saved_at) VALUES (?,?,?,?)"
+    statements = [(store, [digest, url, extract, now]) for digest, (url, extract) in fresh.items()]
+    forget = "DELETE FROM listing_page_memo WHERE digest NOT IN (SELECT value FROM json_each(?))"
+    return [*statements, (forget, [json.dumps(keep)])]
+
+
 def upsert_vehicle_statements(row: dict, now: str) -> list[tuple[str, list]]:
     """Insert or update one vehicle (reactivating it), then map its uploaded photos to their ids."""
     values = [row[c] for c in _VEHICLE_COLUMNS]

@@ -20,6 +20,7 @@ from .api_reading import MAX_IN_FLIGHT, read_apis
 from .bot_wall import wall_marker
 from .detection import detect_platform, named_profile
 from .extract import Vehicle, extract_page, photos_from_detail
+from .page_memo import PageMemo
 from .profiles import get_profile
 from .site_errors import BotWall, SiteError
 
@@ -45,6 +46,7 @@ class Inventory:
     truncated: bool = False  # stopped at max_pages: some vehicles were not seen
     warnings: list[dict] = field(default_factory=list)
     profile: dict = field(default_factory=dict)  # which profile read the site, and why (detection.py)
+    pages_unchanged: int = 0  # pages whose stored result was used (page_memo.py)
 
 
 class Site:
@@ -154,16 +156,19 @@ def _unique(vehicles: list[Vehicle], skipped: list[dict]) -> list[Vehicle]:
 
 
 async def _read_listing(
-    site: Site, profile: dict, first_page: str, log
+    site: Site, profile: dict, first_page: str, memo: PageMemo | None, log
 ) -> tuple[list, list, list, int, str | None]:
     api_answers, warnings = await read_apis(site, first_page, site.start_url, profile)
+    read_page = memo.extract if memo else extract_page
     vehicles, skipped = [], []
     seen_pages, url = set(), site.start_url
     while url and url not in seen_pages and len(seen_pages) < profile.get("max_pages", 40):
         seen_pages.add(url)
         html = first_page if url == site.start_url else await site.page(url)
-        page = extract_page(html, url, profile, api_answers if url == site.start_url else None)
-        log(f"  📄 Page {len(seen_pages)}: {len(page.vehicles)} vehicles ({len(page.skipped)} skipped)")
+        reused = memo.reused if memo else 0
+        page = read_page(html, url, profile, api_answers if url == site.start_url else None)
+        same = ", unchanged since the last scrape" if memo and memo.reused > reused else ""
+        log(f"  📄 Page {len(seen_pages)}: {len(page.vehicles)} vehicles ({len(page.skipped)} skipped{same})")
         vehicles += page.vehicles
         skipped += page.skipped
         warnings += page.warnings
@@ -228,20 +233,24 @@ async def fetch_inventory(
     *,
     respect_robots: bool = True,
     limits: ScrapeLimits | None = None,
+    memo: PageMemo | None = None,
     log=print,
 ) -> Inventory:
-    """Read the whole inventory; `profile` None detects the platform from the first page (auto)."""
+    """Read the whole inventory; `profile` None detects the platform from the first page (auto);
+    `memo` gives the stored result of pages unchanged since the last scrape."""
     site = Site(http, start_url, profile or {}, limits or ScrapeLimits(), respect_robots)
     if respect_robots and not await site.robots_allow(start_url):
         raise SiteError(f"robots.txt of {urlsplit(start_url).netloc} disallows {start_url}")
     first_page = await site.page(start_url)
     profile, chosen = choose_profile(profile, first_page, log)
     site.hosts = site_hosts(start_url, profile.get("hosts") or [])
-    vehicles, skipped, warnings, pages, unread = await _read_listing(site, profile, first_page, log)
+    vehicles, skipped, warnings, pages, unread = await _read_listing(site, profile, first_page, memo, log)
     unique = _unique(vehicles, skipped)
     await _read_detail_pages(site, unique, profile, skipped, log)
     if unread:
         log(
             f"  ⚠️ Stopped at the profile's max_pages ({profile.get('max_pages', 40)}); more pages were listed"
         )
-    return Inventory(unique, skipped, pages, site.requests, bool(unread), warnings, chosen)
+    inventory = Inventory(unique, skipped, pages, site.requests, bool(unread), warnings, chosen)
+    inventory.pages_unchanged = memo.reused if memo else 0
+    return inventory

@@ -15,6 +15,7 @@ from .. import db, iso_utc
 from .extract import Vehicle
 from .extraction.fields import VEHICLE_VALUES
 from .fetching import Inventory, ScrapeLimits, fetch_inventory
+from .page_memo import PageMemo
 
 
 def content_hash(vehicle: Vehicle) -> str:
@@ -161,6 +162,7 @@ class ScrapeSummary:
             "photoListsKept": plan.photo_lists_kept,
             "warnings": len(inventory.warnings),
             "pages": inventory.pages,
+            "pagesUnchanged": inventory.pages_unchanged,
             "siteRequests": inventory.requests,
             "savedIds": self.saved,
             "durationMs": self.duration_ms,
@@ -169,23 +171,26 @@ class ScrapeSummary:
         }
 
 
-async def save(d1, plan: SavePlan) -> int:
-    """Write the plan in one D1 batch (one transaction); how many vehicles were saved."""
+async def save(d1, plan: SavePlan, memo: PageMemo | None = None) -> int:
+    """Write the plan (and the pages' results) in one D1 batch, one transaction; how many vehicles
+    were saved."""
     now = iso_utc(time.time())
     statements = [s for row in plan.rows for s in db.upsert_vehicle_statements(row, now)]
     statements += db.deactivate_statements(plan.deactivate_ids, now)
+    if memo:
+        statements += db.page_memo_statements(memo.fresh, memo.keep(), now)
     results = await d1.batch(statements) if statements else []
     return len(results[0 : 2 * len(plan.rows) : 2])
 
 
 async def save_inventory(
-    d1, inventory: Inventory, guard_ratio: float, started: float, log=print
+    d1, inventory: Inventory, guard_ratio: float, started: float, log=print, memo: PageMemo | None = None
 ) -> ScrapeSummary:
     """Merge the inventory with D1 and save it: a fixed number of round trips, whatever its size."""
     trips_before = d1.round_trips
     existing = await db.load_vehicles_for_merge(d1)
     plan = plan_save(inventory.vehicles, existing, guard_ratio, complete=not inventory.truncated)
-    saved = await save(d1, plan)
+    saved = await save(d1, plan, memo)
     for refusal in (plan.deactivation_refused, plan.photo_lists_kept):
         if refusal:
             log(f"  ⚠️ {refusal}")
@@ -198,8 +203,8 @@ async def save_inventory(
         queued,
         vendor_ids,
         duration_ms=int((time.time() - started) * 1000),
-        d1_round_trips=d1.round_trips - trips_before + 1,
-    )  # + the run record
+        d1_round_trips=d1.round_trips - trips_before + 1 + bool(memo),
+    )  # + the run record, and the page memo's read before the fetch
 
 
 async def run_scrape(
@@ -218,14 +223,15 @@ async def run_scrape(
     write) when the site cannot be read, BotWall when its bot protection answers instead."""
     started = time.time()
     log(f"🚗 Starting scrape of {start_url} ({trigger})")
+    memo = PageMemo(await db.load_page_memo(d1))
     inventory = await fetch_inventory(
-        http, start_url, profile, respect_robots=respect_robots, limits=limits, log=log
+        http, start_url, profile, respect_robots=respect_robots, limits=limits, memo=memo, log=log
     )
     log(
         f"  ✅ Found {len(inventory.vehicles)} vehicles on {inventory.pages} pages "
         f"({len(inventory.skipped)} entries skipped)"
     )
-    summary = await save_inventory(d1, inventory, guard_ratio, started, log)
+    summary = await save_inventory(d1, inventory, guard_ratio, started, log, memo)
     await db.record_run(d1, "scrape", trigger, iso_utc(started), iso_utc(time.time()), summary.to_json())
     plan = summary.plan
     log(
