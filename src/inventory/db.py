@@ -64,9 +64,17 @@ def _marks(count: int) -> str:
 # --- the scraper's side ----------------------------------------------------------------------
 
 
-async def load_vehicles_for_merge(d1) -> list[dict]:
+async def load_vehicles_for_merge(d1, listed: dict[str, str]) -> list[dict]:
+    """Every vehicle row, for the merge with `listed` (vehicle key -> content hash of the listing).
+    The photo lists come only with the rows the merge rewrites: listed with another hash, or inactive."""
+    rewritten = "listed.value IS NOT NULL AND (v.status != 'active' OR v.content_hash IS NOT listed.value)"
     return await d1.all(
-        "SELECT id, vehicle_key, status, images, source_images, content_hash FROM vehicles", []
+        "SELECT v.id, v.vehicle_key, v.status, v.content_hash, "
+        "json_array_length(v.source_images) AS photo_count, "
+        f"CASE WHEN {rewritten} THEN v.images END AS images, "
+        f"CASE WHEN {rewritten} THEN v.source_images END AS source_images "
+        "FROM vehicles v LEFT JOIN json_each(?) listed ON listed.key = v.vehicle_key",
+        [json.dumps(listed)],
     )
 
 
@@ -115,22 +123,15 @@ def record_run_statement(kind: str, trigger: str, started_at: str, finished_at: 
     )
 
 
-async def active_ids_with_vendor_urls(d1) -> list[int]:
+async def active_vendor_urls(d1) -> tuple[list[int], int]:
+    """The active vehicles that still list vendor URLs (in work order), and how many URLs that is."""
     rows = await d1.all(
-        f"SELECT id FROM vehicles WHERE status = 'active' AND {_VENDOR_URLS_OF.format(col='images')} > 0 "
+        f"SELECT id, urls FROM (SELECT id, featured, first_seen_at, {_VENDOR_URLS_OF.format(col='images')} "
+        "AS urls FROM vehicles WHERE status = 'active') WHERE urls > 0 "
         "ORDER BY featured DESC, first_seen_at DESC, id DESC",
         [],
     )
-    return [r["id"] for r in rows]
-
-
-async def active_vendor_url_count(d1) -> int:
-    rows = await d1.all(
-        "SELECT COUNT(*) AS n FROM vehicles v, json_each(v.images) j "
-        "WHERE v.status = 'active' AND j.value LIKE 'http%'",
-        [],
-    )
-    return rows[0]["n"]
+    return [r["id"] for r in rows], sum(r["urls"] for r in rows)
 
 
 async def list_vehicles(d1, status: str | None, limit: int, offset: int) -> tuple[list[dict], int]:

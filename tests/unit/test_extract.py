@@ -142,6 +142,7 @@ def test_a_listing_cut_off_at_max_pages_deactivates_nothing(demo):
             "status": "active",
             "images": "[]",
             "source_images": "[]",
+            "photo_count": 0,
             "content_hash": "",
         }
         for i in range(10)

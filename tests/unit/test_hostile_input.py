@@ -174,6 +174,7 @@ def existing_row(n: int, photos: list[str]) -> dict:
         "status": "active",
         "images": json.dumps(photos),
         "source_images": json.dumps(photos),
+        "photo_count": len(photos),
         "content_hash": "old",
     }
 

@@ -86,7 +86,7 @@ def test_another_profile_reads_every_page_again(demo, parsed_pages):
 def test_a_stored_result_that_cannot_be_read_means_the_page_is_parsed(demo, parsed_pages):
     d1 = SqliteD1()
     scrape(demo, d1)
-    d1.con.execute("UPDATE listing_page_memo SET extract = '{\"vehicles\": [{\"wheels\": 4}]}'")
+    d1.con.execute('UPDATE listing_page_memo SET extract = \'{"vehicles": [{"wheels": 4}]}\'')
     again = scrape(demo, d1)
     assert len(parsed_pages) == 2 * PAGES and again["unchanged"] == 150
 

@@ -5,7 +5,7 @@ import json
 
 from inventory import db
 from inventory.dealer_site.extract import Vehicle
-from inventory.dealer_site.saving import merge_images, plan_save
+from inventory.dealer_site.saving import content_hashes, merge_images, plan_save
 from tests.sqlite_d1 import SqliteD1
 
 
@@ -24,7 +24,8 @@ def test_uploaded_photos_keep_their_ids_and_new_ones_enter_as_urls_in_place():
 
 def save(d1, vehicles, guard=0.5):
     async def go():
-        plan = plan_save(vehicles, await db.load_vehicles_for_merge(d1), guard)
+        existing = await db.load_vehicles_for_merge(d1, content_hashes(vehicles))
+        plan = plan_save(vehicles, existing, guard)
         statements = []
         for row in plan.rows:
             statements += db.upsert_vehicle_statements(row, "2026-01-01T00:00:00Z")
@@ -79,3 +80,23 @@ def test_save_rewrites_photos_the_images_table_knows_as_uploaded():
     save(d1, [car("S9", ["http://v/9/1", "http://v/9/2", "http://v/9/3"])])
     (row,) = d1.rows("SELECT images FROM vehicles")
     assert json.loads(row["images"]) == ["http://v/9/1", "id-92", "http://v/9/3"]
+
+
+def test_the_merge_loads_photo_lists_only_for_the_rows_it_rewrites():
+    d1 = SqliteD1()
+    vehicles = [car(f"S{i}", [f"http://v/{i}/1", f"http://v/{i}/2"]) for i in range(4)]
+    save(d1, vehicles)
+    d1.con.execute("UPDATE vehicles SET status = 'inactive' WHERE stock_number = 'S3'")
+    listed = content_hashes([vehicles[0], car("S1", ["http://v/1/9"]), vehicles[3]])
+    rows = {r["vehicle_key"]: r for r in asyncio.run(db.load_vehicles_for_merge(d1, listed))}
+    with_lists = {key for key, row in rows.items() if row["images"] is not None}
+    assert with_lists == {"stock:S1", "stock:S3"}  # changed, inactive; not the same one or the unlisted
+    assert {row["photo_count"] for row in rows.values()} == {2}
+
+
+def test_photo_lists_the_guard_kept_are_saved_with_their_own_hash():
+    d1 = SqliteD1()
+    save(d1, [car(f"S{i}", [f"http://v/{i}/1"]) for i in range(4)])
+    emptied = [car(f"S{i}", []) for i in range(4)]
+    plan = save(d1, emptied)
+    assert plan.photo_lists_kept and plan.unchanged == 4 and plan.rows == []

@@ -23,6 +23,10 @@ def content_hash(vehicle: Vehicle) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
 
 
+def content_hashes(vehicles: list[Vehicle]) -> dict[str, str]:
+    return {vehicle.key: content_hash(vehicle) for vehicle in vehicles}
+
+
 def is_image_id(entry: str) -> bool:
     return not str(entry).startswith("http")
 
@@ -49,9 +53,7 @@ class SavePlan:
 def keep_photo_lists(found: list[Vehicle], by_key: dict, share: float = 0.5) -> str | None:
     """The photo guard: when more than half of the listed vehicles that had photos now show none (a
     layout change on the photo markup, most likely), they keep their photo lists. Says so, or None."""
-    had_photos = [
-        (v, by_key[v.key]) for v in found if v.key in by_key and json.loads(by_key[v.key]["source_images"])
-    ]
+    had_photos = [(v, by_key[v.key]) for v in found if v.key in by_key and by_key[v.key]["photo_count"]]
     emptied = [(v, row) for v, row in had_photos if not v.photos]
     if not emptied or len(emptied) <= share * len(had_photos):
         return None
@@ -102,8 +104,7 @@ def deactivation_refusal(
     return None
 
 
-def _plan_vehicle(plan: SavePlan, vehicle: Vehicle, old: dict | None) -> None:
-    digest = content_hash(vehicle)
+def _plan_vehicle(plan: SavePlan, vehicle: Vehicle, old: dict | None, digest: str) -> None:
     if old and old["content_hash"] == digest and old["status"] == "active":
         plan.unchanged += 1
         return
@@ -118,13 +119,21 @@ def _plan_vehicle(plan: SavePlan, vehicle: Vehicle, old: dict | None) -> None:
 
 
 def plan_save(
-    found: list[Vehicle], existing: list[dict], guard_ratio: float = 0.5, complete: bool = True
+    found: list[Vehicle],
+    existing: list[dict],
+    guard_ratio: float = 0.5,
+    complete: bool = True,
+    digests: dict[str, str] | None = None,
 ) -> SavePlan:
+    """`existing` is db.load_vehicles_for_merge's rows; `digests` each found vehicle's content hash."""
     plan = SavePlan()
+    digests = digests or content_hashes(found)
     by_key = {row["vehicle_key"]: row for row in existing}
     plan.photo_lists_kept = keep_photo_lists(found, by_key)  # more than half, whatever guard_ratio says
+    if plan.photo_lists_kept:  # their photos are back: hash what is saved
+        digests = content_hashes(found)
     for vehicle in found:
-        _plan_vehicle(plan, vehicle, by_key.get(vehicle.key))
+        _plan_vehicle(plan, vehicle, by_key.get(vehicle.key), digests[vehicle.key])
     listed = {v.key for v in found}
     active_before = [row for row in existing if row["status"] == "active"]
     gone = [row["id"] for row in active_before if row["vehicle_key"] not in listed]
@@ -188,14 +197,14 @@ async def save_inventory(
 ) -> ScrapeSummary:
     """Merge the inventory with D1 and save it: a fixed number of round trips, whatever its size."""
     trips_before = d1.round_trips
-    existing = await db.load_vehicles_for_merge(d1)
-    plan = plan_save(inventory.vehicles, existing, guard_ratio, complete=not inventory.truncated)
+    digests = content_hashes(inventory.vehicles)
+    existing = await db.load_vehicles_for_merge(d1, digests)
+    plan = plan_save(inventory.vehicles, existing, guard_ratio, not inventory.truncated, digests)
     saved = await save(d1, plan, memo)
     for refusal in (plan.deactivation_refused, plan.photo_lists_kept):
         if refusal:
             log(f"  ⚠️ {refusal}")
-    vendor_ids = await db.active_ids_with_vendor_urls(d1)
-    queued = await db.active_vendor_url_count(d1)
+    vendor_ids, queued = await db.active_vendor_urls(d1)
     return ScrapeSummary(
         inventory,
         plan,
