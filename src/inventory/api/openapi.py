@@ -273,6 +273,11 @@ SCRAPE_RESULT_SCHEMA = _obj(
         "photoListsKept": _nullable(STRING),
         "warnings": COUNT,
         "pages": COUNT,
+        "pagesUnchanged": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Listing pages unchanged since the last scrape: their stored result was used.",
+        },
         "siteRequests": COUNT,
         "savedIds": COUNT,
         "durationMs": COUNT,
