@@ -28,9 +28,22 @@ CREATE TABLE IF NOT EXISTS vehicles (
   status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive')),
   content_hash TEXT,
   first_seen_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL
+  updated_at TEXT NOT NULL,
+  -- Where the photo list comes from (dealer_site/galleries.py): 'listing' (the listing's photos),
+  -- 'pending' (the detail page's gallery is to be read; the list holds the listing's stand-ins, which
+  -- the processor does not upload unless the gallery stays unread for GALLERY_FALLBACK_HOURS), 'read'
+  -- (the list is the gallery), 'stale' (the listing changed: to be read again; the list holds the last
+  -- gallery), 'gone' (the detail page answered 404 or 410: listed but gone; the list is kept).
+  gallery TEXT NOT NULL DEFAULT 'listing'
+    CHECK (gallery IN ('listing', 'pending', 'read', 'stale', 'gone')),
+  gallery_signature TEXT,                    -- the listing's price and photos when marked
+  gallery_since TEXT,                        -- when it became pending
+  gallery_read_at TEXT,
+  gallery_attempts INTEGER NOT NULL DEFAULT 0,
+  gallery_error TEXT
 );
 CREATE INDEX IF NOT EXISTS vehicles_work_order ON vehicles (status, featured DESC, first_seen_at DESC);
+CREATE INDEX IF NOT EXISTS vehicles_gallery_work ON vehicles (gallery, gallery_read_at);
 
 -- One row per source photo the processor has claimed or tried: the upload state machine.
 CREATE TABLE IF NOT EXISTS images (
@@ -75,3 +88,13 @@ CREATE TABLE IF NOT EXISTS listing_page_memo (
   extract TEXT NOT NULL,                     -- JSON: vehicles, skipped, warnings, next_url
   saved_at TEXT NOT NULL
 );
+
+-- Photos a gallery read no longer lists (the dealer removed them), for the photo lifecycle to delete.
+CREATE TABLE IF NOT EXISTS photo_removals (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  vehicle_id INTEGER NOT NULL,
+  source_url TEXT NOT NULL,
+  image_id TEXT,                             -- the uploaded image's id, or NULL if never uploaded
+  removed_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS photo_removals_by_source ON photo_removals (source_url);

@@ -45,7 +45,8 @@ class Default(RoutedEntrypoint):
         if not worker.has_binding("IMAGE_JOBS"):
             raise RuntimeError("queue mode needs the IMAGE_JOBS queue binding on the image processor")
         ids = None if vehicle_ids is None else [int(i) for i in to_python(vehicle_ids)]
-        sent = await enqueue_vehicles(worker.d1(), worker.binding("IMAGE_JOBS"), ids)
+        hours = worker.setting("GALLERY_FALLBACK_HOURS")
+        sent = await enqueue_vehicles(worker.d1(), worker.binding("IMAGE_JOBS"), ids, hours)
         print(f"📮 Queued {sent} image jobs")
         return sent
 

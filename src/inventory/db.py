@@ -48,7 +48,7 @@ _VENDOR_URLS_OF = "(SELECT COUNT(*) FROM json_each({col}) WHERE value LIKE 'http
 
 _VEHICLE_COLUMNS = tuple(
     "vehicle_key vin vin_valid stock_number year make model trim price mileage exterior_color detail_url "
-    "featured images source_images content_hash".split()
+    "featured images source_images content_hash gallery gallery_signature gallery_since".split()
 )
 
 
@@ -70,6 +70,7 @@ async def load_vehicles_for_merge(d1, listed: dict[str, str]) -> list[dict]:
     rewritten = "listed.value IS NOT NULL AND (v.status != 'active' OR v.content_hash IS NOT listed.value)"
     return await d1.all(
         "SELECT v.id, v.vehicle_key, v.status, v.content_hash, "
+        "v.gallery, v.gallery_signature, v.gallery_since, "
         "json_array_length(v.source_images) AS photo_count, "
         f"CASE WHEN {rewritten} THEN v.images END AS images, "
         f"CASE WHEN {rewritten} THEN v.source_images END AS source_images "
@@ -124,10 +125,11 @@ def record_run_statement(kind: str, trigger: str, started_at: str, finished_at: 
 
 
 async def active_vendor_urls(d1) -> tuple[list[int], int]:
-    """The active vehicles that still list vendor URLs (in work order), and how many URLs that is."""
+    """The active vehicles that still list vendor URLs (in work order), and how many URLs that is;
+    a vehicle whose gallery is still to be read is left to the gallery reader's hand-off."""
     rows = await d1.all(
         f"SELECT id, urls FROM (SELECT id, featured, first_seen_at, {_VENDOR_URLS_OF.format(col='images')} "
-        "AS urls FROM vehicles WHERE status = 'active') WHERE urls > 0 "
+        "AS urls FROM vehicles WHERE status = 'active' AND gallery != 'pending') WHERE urls > 0 "
         "ORDER BY featured DESC, first_seen_at DESC, id DESC",
         [],
     )
@@ -158,24 +160,39 @@ _HAS_WORK = """EXISTS (
         (i.permanent = 0 AND (i.claim_expires_at IS NULL OR i.claim_expires_at < ?))))"""
 
 
-async def vehicles_with_work(d1, now_ms: int, limit: int, skip_ids: list[int] = ()) -> list[dict]:
+# A vehicle whose gallery is still to be read holds the listing's stand-in photos: they are not
+# uploaded, unless the gallery has stayed unread since before the cutoff (GALLERY_FALLBACK_HOURS).
+_GALLERY_SETTLED = "(v.gallery != 'pending' OR v.gallery_since < ?)"
+
+
+def gallery_cutoff(fallback_hours: float, now_s: float) -> str:
+    """The `gallery_cutoff` of the queries below: a gallery pending since before it is given up on."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now_s - fallback_hours * 3600))
+
+
+async def vehicles_with_work(
+    d1, now_ms: int, limit: int, skip_ids: list[int] = (), gallery_cutoff: str = ""
+) -> list[dict]:
     """Featured and newest first; `skip_ids` (vehicles a drain already tried) are left out, so a
     vehicle whose photos keep failing does not hold up the rest of the backlog."""
     skip = list(skip_ids)[-(MAX_PARAMS - 5) :]
     not_in = f"AND v.id NOT IN ({_marks(len(skip))}) " if skip else ""
     return await d1.all(
         f"SELECT v.id, v.year, v.make, v.model, v.images FROM vehicles v "
-        f"WHERE v.status = 'active' AND {_HAS_WORK} {not_in}"
+        f"WHERE v.status = 'active' AND {_GALLERY_SETTLED} AND {_HAS_WORK} {not_in}"
         "ORDER BY v.featured DESC, v.first_seen_at DESC, v.id DESC LIMIT ?",
-        [now_ms, *skip, limit],
+        [gallery_cutoff, now_ms, *skip, limit],
     )
 
 
-async def vehicles_by_ids(d1, ids: list[int]) -> list[dict]:
+async def vehicles_by_ids(d1, ids: list[int], gallery_cutoff: str = "") -> list[dict]:
+    """The vehicles asked for; one whose gallery is still to be read comes with no photos to upload."""
     rows = []
     for chunk in _chunks(ids):
         rows += await d1.all(
-            f"SELECT id, year, make, model, images FROM vehicles WHERE id IN ({_marks(len(chunk))})", chunk
+            f"SELECT v.id, v.year, v.make, v.model, CASE WHEN {_GALLERY_SETTLED} THEN v.images ELSE '[]' END "
+            f"AS images FROM vehicles v WHERE v.id IN ({_marks(len(chunk))})",
+            [gallery_cutoff, *chunk],
         )
     return rows
 
@@ -381,19 +398,20 @@ async def record_run(d1, kind, trigger, started_at, finished_at, summary) -> Non
     await d1.batch([record_run_statement(kind, trigger, started_at, finished_at, summary)])
 
 
-async def vehicles_for_jobs(d1, ids: list[int] | None) -> list[dict]:
+async def vehicles_for_jobs(d1, ids: list[int] | None, gallery_cutoff: str = "") -> list[dict]:
     """Active vehicles holding vendor URLs, with what orders their jobs (featured, newest)."""
     query = (
         "SELECT v.id, v.featured, CAST(strftime('%s', v.first_seen_at) AS INTEGER) AS ord FROM vehicles v "
-        f"WHERE v.status = 'active' AND {_HAS_WORK}"
+        f"WHERE v.status = 'active' AND {_GALLERY_SETTLED} AND {_HAS_WORK}"
     )
     now_ms = int(time.time() * 1000)
     if ids is None:
-        rows = await d1.all(query, [now_ms])
+        rows = await d1.all(query, [gallery_cutoff, now_ms])
     else:
         rows = []
         for chunk in _chunks(ids):
-            rows += await d1.all(query + f" AND v.id IN ({_marks(len(chunk))})", [now_ms, *chunk])
+            params = [gallery_cutoff, now_ms, *chunk]
+            rows += await d1.all(query + f" AND v.id IN ({_marks(len(chunk))})", params)
     return [{"id": r["id"], "featured": bool(r["featured"]), "order": r["ord"]} for r in rows]
 
 

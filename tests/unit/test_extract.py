@@ -161,7 +161,7 @@ def test_a_broken_detail_page_costs_its_photos_not_the_scrape(demo):
             return await super().request(method, url, **kwargs)
 
     demo.set_knobs({"photos_per_vehicle": 0, "vehicle_count": 3})
-    profile = dict(get_profile("lambert"), detail_pages="always")
+    profile = dict(get_profile("lambert"), gallery="listing", detail_pages="always")
     inventory = asyncio.run(
         fetch_inventory(OneDetailPageBroken(), demo.site_url + "/inventory", profile, log=lambda *_: None)
     )

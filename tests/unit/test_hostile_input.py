@@ -250,7 +250,10 @@ def test_a_walled_detail_page_stops_the_scrape_instead_of_emptying_a_photo_list(
     with pytest.raises(BotWall):
         asyncio.run(
             fetch_inventory(
-                DetailPagesWalled(), site.site_url + "/inventory", get_profile("lambert"), log=lambda *_: None
+                DetailPagesWalled(),
+                site.site_url + "/inventory",
+                dict(get_profile("lambert"), gallery="listing"),
+                log=lambda *_: None,
             )
         )
     site.reset()

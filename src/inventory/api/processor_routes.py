@@ -53,7 +53,8 @@ async def requeue(call: Call) -> dict:
     count, vehicle_ids = await db.requeue(d1, urls)
     queued = 0
     if vehicle_ids and call.worker.has_binding("IMAGE_JOBS"):
-        queued = await enqueue_vehicles(d1, call.worker.binding("IMAGE_JOBS"), vehicle_ids)
+        hours = call.worker.setting("GALLERY_FALLBACK_HOURS")
+        queued = await enqueue_vehicles(d1, call.worker.binding("IMAGE_JOBS"), vehicle_ids, hours)
     return {"success": True, "requeued": count, "jobsQueued": queued}
 
 

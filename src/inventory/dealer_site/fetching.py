@@ -47,6 +47,7 @@ class Inventory:
     warnings: list[dict] = field(default_factory=list)
     profile: dict = field(default_factory=dict)  # which profile read the site, and why (detection.py)
     pages_unchanged: int = 0  # pages whose stored result was used (page_memo.py)
+    gallery_keys: set[str] = field(default_factory=set)  # vehicles whose detail page gives the photos
 
 
 class Site:
@@ -185,7 +186,24 @@ async def _read_listing(
     return vehicles, skipped, warnings, len(seen_pages), url if url not in seen_pages else None
 
 
+def gallery_keys(site: Site, vehicles: list[Vehicle], profile: dict) -> set[str]:
+    """The vehicles whose photos are their detail page's gallery, read after the scrape (galleries.py):
+    every one with a detail page on the dealer's site ("detail"), or those with at most one photo
+    in the listing ("auto")."""
+    mode = profile.get("gallery", "auto")
+    if mode == "listing":
+        return set()
+    return {
+        v.key
+        for v in vehicles
+        if v.detail_url and not site.refuse(v.detail_url) and (mode == "detail" or len(v.photos) <= 1)
+    }
+
+
 async def _read_detail_pages(site: Site, vehicles: list[Vehicle], profile: dict, skipped: list, log) -> None:
+    """With gallery "listing": the profile's detail_pages, read inside the scrape."""
+    if profile.get("gallery", "auto") != "listing":
+        return
     mode = profile.get("detail_pages", "never")
     need_detail = [
         v
@@ -253,4 +271,5 @@ async def fetch_inventory(
         )
     inventory = Inventory(unique, skipped, pages, site.requests, bool(unread), warnings, chosen)
     inventory.pages_unchanged = memo.reused if memo else 0
+    inventory.gallery_keys = gallery_keys(site, unique, profile)
     return inventory

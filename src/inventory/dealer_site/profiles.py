@@ -8,10 +8,13 @@ A profile lists *sources*, read in order and merged per vehicle (see extract.py)
   {"kind": "cards", "selector": "div.srp-card", "fields": {"vin": "@data-vin", "price": ".price"}}
 A FIELD_SPEC is "css selector@attr1|attr2" (".price" = its text, "@data-vin" = the card's attribute)
 or {"selector", "attr", "regex", "type", "all"}. The other keys: next_page (a FIELD_SPEC on the whole
-page), max_pages, detail_pages ("never" | "if_no_photos" | "always"), detail_sources (default: the
-sources), placeholders and stock_art (regexes), full_size ([{"host", "drop_query"}]), hosts, and
-keep_store: for a dealer group's site listing its sister stores' stock too, keep only the vehicles whose
-`store_id` field (the platform's account, dealer or location id) equals this value; the others are
+page), max_pages, gallery (where photos come from: "listing"; "detail", the detail page's gallery,
+read in the background after the scrape; "auto", the default: "detail" for a vehicle the listing
+shows at most one photo of), detail_pages ("never" | "if_no_photos" | "always": with gallery
+"listing" only, detail pages read inside the scrape), detail_sources (default: the sources),
+placeholders and stock_art (regexes), full_size ([{"host", "drop_query"}]), hosts, and keep_store:
+for a dealer group's site listing its sister stores' stock too, keep only the vehicles whose `store_id`
+field (the platform's account, dealer or location id) equals this value; the others are
 skipped as "another store's vehicle". A `json_api` source (extraction/json_api.py) reads the JSON
 inventory API the listing is rendered from. The platforms' built-in profiles are in platforms.py.
 
@@ -37,6 +40,7 @@ FORMAT_VERSION = 2
 SOURCE_KINDS = ("jsonld", "script_json", "cards", "json_api")
 SPEC_TYPES = ("text", "int", "number", "bool", "url")
 DETAIL_MODES = ("never", "if_no_photos", "always")
+GALLERY_MODES = ("listing", "detail", "auto")
 PROFILE_KEYS = (
     "name",
     "description",
@@ -44,6 +48,7 @@ PROFILE_KEYS = (
     "sources",
     "next_page",
     "max_pages",
+    "gallery",
     "detail_pages",
     "detail_sources",
     "placeholders",
@@ -79,7 +84,9 @@ PROFILES = {
         ],
         "next_page": "a[rel=next]@href",
         "max_pages": 40,
-        # Fetch a vehicle's detail page only when the listing gave no photos for it.
+        # A vehicle the listing shows one photo of gets its detail page's gallery, in the background.
+        "gallery": "auto",
+        # With "gallery": "listing": fetch a detail page in the scrape when the listing gave no photos.
         "detail_pages": "if_no_photos",
         "detail_sources": [
             {"kind": "jsonld"},
@@ -382,6 +389,9 @@ def _normalised(profile: dict) -> dict:
     mode = profile.get("detail_pages", "never")
     if mode not in DETAIL_MODES:
         raise ValueError(f"detail_pages must be one of {', '.join(DETAIL_MODES)}, not {mode!r}")
+    gallery = profile.get("gallery", "auto")
+    if gallery not in GALLERY_MODES:
+        raise ValueError(f"gallery must be one of {', '.join(GALLERY_MODES)}, not {gallery!r}")
     next_page = profile.get("next_page")
     return {
         "version": FORMAT_VERSION,
@@ -389,6 +399,7 @@ def _normalised(profile: dict) -> dict:
         "sources": sources,
         "next_page": field_spec(next_page, "next_page") if next_page else None,
         "max_pages": _max_pages(profile.get("max_pages", 40)),
+        "gallery": gallery,
         "detail_pages": mode,
         "detail_sources": detail_sources,
         "placeholders": _patterns(profile.get("placeholders", []), "placeholders"),

@@ -15,6 +15,7 @@ from .. import db, iso_utc
 from .extract import Vehicle
 from .extraction.fields import VEHICLE_VALUES
 from .fetching import Inventory, ScrapeLimits, fetch_inventory
+from .gallery_rules import gallery_signature, gallery_update
 from .page_memo import PageMemo
 
 
@@ -23,8 +24,9 @@ def content_hash(vehicle: Vehicle) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def content_hashes(vehicles: list[Vehicle]) -> dict[str, str]:
-    return {vehicle.key: content_hash(vehicle) for vehicle in vehicles}
+def content_hashes(vehicles: list[Vehicle], gallery_keys=frozenset()) -> dict[str, str]:
+    """Each vehicle's hash; a vehicle whose gallery is read from its detail page hashes differently."""
+    return {v.key: content_hash(v) + ("+gallery" if v.key in gallery_keys else "") for v in vehicles}
 
 
 def is_image_id(entry: str) -> bool:
@@ -40,6 +42,7 @@ def merge_images(photos: list[str], old_images: list[str], old_sources: list[str
 
 @dataclass
 class SavePlan:
+    now: str = ""  # when the plan is made (a pending gallery's start)
     rows: list[dict] = field(default_factory=list)  # vehicles to insert or update
     new: int = 0
     updated: int = 0
@@ -72,16 +75,17 @@ def _d1_value(value):
     return value
 
 
-def _row(vehicle: Vehicle, images: list[str], digest: str) -> dict:
-    """The vehicles table's row for a vehicle: its own values, then the lists and the hash."""
+def _row(vehicle: Vehicle, images: list[str], sources: list[str], digest: str, gallery: dict) -> dict:
+    """The vehicles table's row for a vehicle: its own values, the lists, the hash, the gallery's state."""
     row = {
         "vehicle_key": vehicle.key,
         **{name: getattr(vehicle, name) for name in VEHICLE_VALUES},
         "vin_valid": int(vehicle.vin_valid),
         "featured": int(vehicle.featured),
         "images": json.dumps(images),
-        "source_images": json.dumps(vehicle.photos),
+        "source_images": json.dumps(sources),
         "content_hash": digest,
+        **gallery,
     }
     return {name: _d1_value(value) for name, value in row.items()}
 
@@ -104,12 +108,16 @@ def deactivation_refusal(
     return None
 
 
-def _plan_vehicle(plan: SavePlan, vehicle: Vehicle, old: dict | None, digest: str) -> None:
+def _plan_vehicle(
+    plan: SavePlan, vehicle: Vehicle, old: dict | None, digest: str, wants_gallery: bool
+) -> None:
     if old and old["content_hash"] == digest and old["status"] == "active":
         plan.unchanged += 1
         return
     old_lists = (json.loads(old["images"]), json.loads(old["source_images"])) if old else ([], [])
-    plan.rows.append(_row(vehicle, merge_images(vehicle.photos, *old_lists), digest))
+    gallery = gallery_update(old, wants_gallery, gallery_signature(vehicle), plan.now)
+    sources = old_lists[1] if gallery.keeps_list else vehicle.photos
+    plan.rows.append(_row(vehicle, merge_images(sources, *old_lists), sources, digest, gallery.columns))
     if not old:
         plan.new += 1
     elif old["status"] == "inactive":
@@ -124,16 +132,21 @@ def plan_save(
     guard_ratio: float = 0.5,
     complete: bool = True,
     digests: dict[str, str] | None = None,
+    *,
+    gallery_keys=frozenset(),
+    now: str = "",
 ) -> SavePlan:
-    """`existing` is db.load_vehicles_for_merge's rows; `digests` each found vehicle's content hash."""
-    plan = SavePlan()
-    digests = digests or content_hashes(found)
+    """`existing` is db.load_vehicles_for_merge's rows; `digests` each found vehicle's content hash;
+    `gallery_keys` the vehicles whose photos come from their detail page (gallery_rules.py)."""
+    plan = SavePlan(now=now)
+    digests = digests or content_hashes(found, gallery_keys)
     by_key = {row["vehicle_key"]: row for row in existing}
     plan.photo_lists_kept = keep_photo_lists(found, by_key)  # more than half, whatever guard_ratio says
     if plan.photo_lists_kept:  # their photos are back: hash what is saved
-        digests = content_hashes(found)
+        digests = content_hashes(found, gallery_keys)
     for vehicle in found:
-        _plan_vehicle(plan, vehicle, by_key.get(vehicle.key), digests[vehicle.key])
+        old, wants_gallery = by_key.get(vehicle.key), vehicle.key in gallery_keys
+        _plan_vehicle(plan, vehicle, old, digests[vehicle.key], wants_gallery)
     listed = {v.key for v in found}
     active_before = [row for row in existing if row["status"] == "active"]
     gone = [row["id"] for row in active_before if row["vehicle_key"] not in listed]
@@ -197,9 +210,11 @@ async def save_inventory(
 ) -> ScrapeSummary:
     """Merge the inventory with D1 and save it: a fixed number of round trips, whatever its size."""
     trips_before = d1.round_trips
-    digests = content_hashes(inventory.vehicles)
+    found, galleries = inventory.vehicles, inventory.gallery_keys
+    digests = content_hashes(found, galleries)
     existing = await db.load_vehicles_for_merge(d1, digests)
-    plan = plan_save(inventory.vehicles, existing, guard_ratio, not inventory.truncated, digests)
+    complete, now = not inventory.truncated, iso_utc(time.time())
+    plan = plan_save(found, existing, guard_ratio, complete, digests, gallery_keys=galleries, now=now)
     saved = await save(d1, plan, memo)
     for refusal in (plan.deactivation_refused, plan.photo_lists_kept):
         if refusal:

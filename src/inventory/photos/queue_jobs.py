@@ -8,6 +8,7 @@ Delivery is at least once; deterministic image ids and D1 claims make a repeated
 from __future__ import annotations
 
 import math
+import time
 
 from .. import db
 from .retries import RETRY_DELAYS_S
@@ -118,9 +119,12 @@ async def consume_dead_letters(d1, messages: list, log=print) -> int:
     return recorded
 
 
-async def enqueue_vehicles(d1, queue, vehicle_ids: list[int] | None = None) -> int:
+async def enqueue_vehicles(
+    d1, queue, vehicle_ids: list[int] | None = None, gallery_fallback_hours: float = 6.0
+) -> int:
     """Send one job per vehicle that still holds vendor URLs (the given ones, or all of them)."""
-    vehicles = await db.vehicles_for_jobs(d1, vehicle_ids)
+    cutoff = db.gallery_cutoff(gallery_fallback_hours, time.time())
+    vehicles = await db.vehicles_for_jobs(d1, vehicle_ids, cutoff)
     messages = job_messages(vehicles)
     for start in range(0, len(messages), SEND_BATCH_LIMIT):
         await queue.sendBatch(messages[start : start + SEND_BATCH_LIMIT])

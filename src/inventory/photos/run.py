@@ -32,6 +32,7 @@ class Settings:
     allowed_hosts: list = field(default_factory=list)  # empty: any public host
     allow_private_hosts: bool = False  # the local dev profile only
     attempts_per_run: int = 4  # 1 in queue mode: the queue retries
+    gallery_fallback_hours: float = 6.0  # then a vehicle's unread gallery no longer holds up its photos
 
 
 @dataclass
@@ -112,10 +113,11 @@ class RunSummary:
 
 async def _choose_vehicles(run: Run, vehicle_ids, batch_size: int, skip_ids, now_ms: int) -> None:
     p = run.p
+    cutoff = db.gallery_cutoff(p.settings.gallery_fallback_hours, p.wall_clock())
     if vehicle_ids is None:
-        run.vehicles = await db.vehicles_with_work(p.d1, now_ms, batch_size, skip_ids)
+        run.vehicles = await db.vehicles_with_work(p.d1, now_ms, batch_size, skip_ids, cutoff)
         return
-    vehicles = await db.vehicles_by_ids(p.d1, vehicle_ids)
+    vehicles = await db.vehicles_by_ids(p.d1, vehicle_ids, cutoff)
     known = {v["id"] for v in vehicles}
     run.not_found = [i for i in vehicle_ids if i not in known]
     order = {vid: n for n, vid in enumerate(vehicle_ids)}

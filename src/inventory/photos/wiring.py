@@ -47,6 +47,7 @@ def processor_for(worker, attempts_per_run: int = 4) -> Processor:
         allowed_hosts=allowed_hosts,
         allow_private_hosts=allow_private,
         attempts_per_run=attempts_per_run,
+        gallery_fallback_hours=worker.setting("GALLERY_FALLBACK_HOURS"),
     )
     return Processor(worker.d1(), transport_for(worker, check_url), settings, notify=webhook_notifier(worker))
 
