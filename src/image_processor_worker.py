@@ -34,6 +34,7 @@ class Default(RoutedEntrypoint):
             return
 
         async def resend(body, delay_s):
+            worker.subrequests.spend()
             await worker.binding("IMAGE_JOBS").send(body, delaySeconds=delay_s)
 
         # One attempt per delivery: the queue redelivers on the same schedule.
@@ -46,7 +47,8 @@ class Default(RoutedEntrypoint):
             raise RuntimeError("queue mode needs the IMAGE_JOBS queue binding on the image processor")
         ids = None if vehicle_ids is None else [int(i) for i in to_python(vehicle_ids)]
         hours = worker.setting("GALLERY_FALLBACK_HOURS")
-        sent = await enqueue_vehicles(worker.d1(), worker.binding("IMAGE_JOBS"), ids, hours)
+        queue = worker.binding("IMAGE_JOBS")
+        sent = await enqueue_vehicles(worker.d1(), queue, ids, hours, worker.subrequests)
         print(f"📮 Queued {sent} image jobs")
         return sent
 

@@ -21,6 +21,7 @@ from .config import Config, SettingError, settings_of
 from .db import retry_when_busy
 from .net.http import CountingTransport, HttpResponse, ResponseTooLarge, TransportError, declared_length
 from .settings_check import check_settings, problems_line
+from .subrequests import Subrequests
 
 
 def json_response(data, status: int = 200, headers: dict | None = None) -> Response:
@@ -61,6 +62,13 @@ class Worker:
         self.name, self.env, self.ctx = name, env, ctx
         raw = {s.name: getattr(env, s.name, None) for s in settings_of(name)}
         self.config = Config(name, {k: str(v) if _present(v) else None for k, v in raw.items()})
+        self.subrequests = Subrequests(self._subrequest_limit())
+
+    def _subrequest_limit(self) -> int:
+        try:
+            return self.setting("MAX_SUBREQUESTS_PER_INVOCATION")
+        except SettingError:  # reported by the health answer; meanwhile the free plan's limit is safe
+            return 50
 
     def setting(self, name: str):
         """The parsed setting (its default when unset); SettingError (a 503) when it is invalid."""
@@ -73,10 +81,10 @@ class Worker:
         return getattr(self.env, name)
 
     def d1(self) -> D1:
-        return D1(self.env.DB)
+        return D1(self.env.DB, self.subrequests)
 
     def http(self) -> WorkersHttp:
-        return WorkersHttp()
+        return WorkersHttp(self.subrequests)
 
     def wait_until(self, coroutine) -> None:
         self.ctx.waitUntil(coroutine)
@@ -207,7 +215,7 @@ class WorkersHttp(CountingTransport):
     async def request(
         self, method, url, headers=None, body=None, timeout_s=15.0, max_bytes=None
     ) -> HttpResponse:
-        self.requests += 1
+        self.count_request()
         options = {
             "method": method,
             "headers": headers or {},
@@ -242,9 +250,10 @@ def _rows(result) -> list[dict]:
 
 
 class D1:
-    def __init__(self, binding):
+    def __init__(self, binding, subrequests: Subrequests | None = None):
         self.binding = binding
         self.round_trips = 0
+        self.subrequests = subrequests or Subrequests()
 
     def _statement(self, sql: str, params: list):
         statement = self.binding.prepare(sql)
@@ -252,10 +261,12 @@ class D1:
 
     async def all(self, sql: str, params: list) -> list[dict]:
         self.round_trips += 1
+        self.subrequests.spend()
         return _rows(await retry_when_busy(lambda: self._statement(sql, params).all()))
 
     async def batch(self, statements: list[tuple[str, list]]) -> list[list[dict]]:
         self.round_trips += 1
+        self.subrequests.spend()
         results = to_python(
             await retry_when_busy(
                 lambda: self.binding.batch([self._statement(sql, params) for sql, params in statements])

@@ -11,6 +11,7 @@ from inventory.photos.retries import upload_with_retries
 from inventory.photos.run import Processor, Settings, drain, process_batch
 from inventory.photos.transports import MIN_ATTEMPT_S
 from inventory.photos.verdicts import EXISTS, OK, PERMANENT, TRANSIENT, Verdict
+from inventory.subrequests import Subrequests
 from tests.sqlite_d1 import SqliteD1
 
 
@@ -292,3 +293,42 @@ def test_a_background_run_gives_no_request_more_time_than_it_has_left():
         )
     )
     assert transport.timeouts == [None] * 4
+
+
+class SpendingTransport(ScriptedTransport):
+    """Each upload is one subrequest of the invocation, as the REST transport's fetch is."""
+
+    def __init__(self, subrequests):
+        super().__init__()
+        self.subrequests = subrequests
+
+    async def upload(self, source_url, image_id, metadata, timeout_s=None):
+        self.subrequests.spend()
+        return await super().upload(source_url, image_id, metadata, timeout_s)
+
+
+def test_no_invocation_passes_its_subrequest_budget_and_the_backlog_still_drains():
+    d1 = SqliteD1()
+    seed(d1, 12, 10)  # 120 photos: far more than one invocation of 50 may upload
+    used = []
+    for _ in range(20):
+        budget = Subrequests(limit=50)
+        d1.subrequests = budget
+        p = processor(d1, SpendingTransport(budget))
+        p.subrequests = budget
+        totals = asyncio.run(drain(p, trigger="cron", batch_size=5, time_budget_s=30))
+        used.append(budget.used)
+        if not totals["imagesUploaded"]:
+            break
+    assert max(used) <= 50 and len(used) > 3  # several invocations, none over the budget
+    assert all(not any(str(e).startswith("http") for e in images) for images in lists(d1))
+
+
+def test_a_batch_that_cannot_afford_its_overhead_claims_nothing():
+    d1 = SqliteD1()
+    seed(d1, 2, 3)
+    p = processor(d1, ScriptedTransport())
+    p.subrequests = Subrequests(limit=50, used=45)
+    result = asyncio.run(process_batch(p, batch_size=5))
+    assert result["processed"] == 0 and "subrequest budget" in result["stoppedBecause"]
+    assert not d1.rows("SELECT 1 FROM images")

@@ -54,7 +54,8 @@ async def requeue(call: Call) -> dict:
     queued = 0
     if vehicle_ids and call.worker.has_binding("IMAGE_JOBS"):
         hours = call.worker.setting("GALLERY_FALLBACK_HOURS")
-        queued = await enqueue_vehicles(d1, call.worker.binding("IMAGE_JOBS"), vehicle_ids, hours)
+        queue, subrequests = call.worker.binding("IMAGE_JOBS"), call.worker.subrequests
+        queued = await enqueue_vehicles(d1, queue, vehicle_ids, hours, subrequests)
     return {"success": True, "requeued": count, "jobsQueued": queued}
 
 

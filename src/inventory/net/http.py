@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
+from ..subrequests import Subrequests
+
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
@@ -55,10 +57,16 @@ class HttpResponse:
 
 
 class CountingTransport:
-    """What every transport shares: the count of requests it sent (tests and benchmarks read it)."""
+    """What every transport shares: the count of requests it sent (tests and benchmarks read it),
+    and the invocation's subrequest budget that its requests are spent from (subrequests.py)."""
 
-    def __init__(self):
+    def __init__(self, subrequests: Subrequests | None = None):
         self.requests = 0
+        self.subrequests = subrequests or Subrequests()
+
+    def count_request(self) -> None:
+        self.requests += 1
+        self.subrequests.spend()
 
 
 def declared_length(headers: dict) -> int | None:

@@ -24,7 +24,7 @@ class UrllibHttp(CountingTransport):
     async def request(
         self, method, url, headers=None, body=None, timeout_s=15.0, max_bytes=None
     ) -> HttpResponse:
-        self.requests += 1
+        self.count_request()
         return await asyncio.to_thread(self._send, method, url, headers or {}, body, timeout_s, max_bytes)
 
     @staticmethod

@@ -40,6 +40,7 @@ def _queue_jobs(worker, vehicle_ids: list[int]) -> str:
 
 
 async def _enqueue(worker, vehicle_ids: list[int]) -> None:
+    worker.subrequests.spend()
     try:
         sent = await worker.binding("IMAGE_PROCESSOR").enqueue_vehicles(vehicle_ids)
         print(f"📮 {worker.to_python(sent)} image jobs queued")
@@ -48,6 +49,7 @@ async def _enqueue(worker, vehicle_ids: list[int]) -> None:
 
 
 async def _call_processor(worker, vehicle_ids: list[int]) -> None:
+    worker.subrequests.spend()
     try:
         result = await worker.binding("IMAGE_PROCESSOR").process_vehicles(vehicle_ids, "handoff")
         print(f"📬 Image processor finished the hand-off: {json.dumps(worker.to_python(result))}")

@@ -87,6 +87,7 @@ async def consume_jobs(p: Processor, messages: list, resend) -> dict:
     again, so waiting for the budget never uses up the retries that lead to the dead-letter queue.
     """
     by_vehicle = _jobs_by_vehicle(p, messages)
+    p.keep_extra = len(by_vehicle)  # a deferred job is sent again: one queue call each
     ordered = sorted(by_vehicle, key=lambda vid: not by_vehicle[vid][0].body.get("featured"))
     run = await process_batch(p, vehicle_ids=ordered, trigger="queue") if ordered else {"results": []}
     results = {r["vehicleId"]: r for r in run["results"]}
@@ -120,12 +121,14 @@ async def consume_dead_letters(d1, messages: list, log=print) -> int:
 
 
 async def enqueue_vehicles(
-    d1, queue, vehicle_ids: list[int] | None = None, gallery_fallback_hours: float = 6.0
+    d1, queue, vehicle_ids: list[int] | None = None, gallery_fallback_hours: float = 6.0, subrequests=None
 ) -> int:
     """Send one job per vehicle that still holds vendor URLs (the given ones, or all of them)."""
     cutoff = db.gallery_cutoff(gallery_fallback_hours, time.time())
     vehicles = await db.vehicles_for_jobs(d1, vehicle_ids, cutoff)
     messages = job_messages(vehicles)
     for start in range(0, len(messages), SEND_BATCH_LIMIT):
+        if subrequests:
+            subrequests.spend()
         await queue.sendBatch(messages[start : start + SEND_BATCH_LIMIT])
     return len(messages)

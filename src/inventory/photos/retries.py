@@ -7,6 +7,7 @@ import random
 import time
 from dataclasses import dataclass
 
+from ..subrequests import Subrequests
 from .budget import ApiBudget
 from .transports import MIN_ATTEMPT_S
 from .verdicts import EXISTS, FATAL, OK, PERMANENT, TRANSIENT, Verdict
@@ -61,6 +62,8 @@ class Pacing:
     sleep: object = asyncio.sleep
     clock: object = time.monotonic
     deadline: float | None = None
+    subrequests: Subrequests | None = None  # the invocation's budget (subrequests.py)
+    keep: int = 0  # subrequests that must stay for after the uploads (the write-back)
 
     def time_left(self) -> float | None:
         """No request outlives the deadline (by more than MIN_ATTEMPT_S: the hard deadline leaves 2 s
@@ -75,10 +78,25 @@ async def _before_attempt(transport, budget: ApiBudget, attempt: int, last: Verd
         if pacing.deadline is not None and pacing.clock() + wait + MIN_ATTEMPT_S > pacing.deadline:
             return Verdict(TRANSIENT, f"{last.reason}; no time left to retry in this run")
         await pacing.sleep(wait)
+    if pacing.subrequests and not pacing.subrequests.hold(attempt_cost(transport), pacing.keep):
+        spent = "the invocation's subrequest budget (MAX_SUBREQUESTS_PER_INVOCATION) is spent"
+        return Verdict(TRANSIENT, spent if attempt == 1 else f"{spent} (last error: {last.reason})")
     if transport.uploads_use_budget and not await budget.take():
+        _release(transport, pacing)
         spent = "Images API budget for this minute spent"
         return Verdict(TRANSIENT, spent if attempt == 1 else f"{spent} (last error: {last.reason})")
     return None
+
+
+def attempt_cost(transport) -> int:
+    """The most subrequests one attempt makes: the transport's requests, a read-back of an image
+    that already exists, and two D1 calls for more Images API budget (before each request)."""
+    return getattr(transport, "requests_per_attempt", 3) + 3
+
+
+def _release(transport, pacing: Pacing) -> None:
+    if pacing.subrequests:
+        pacing.subrequests.release(attempt_cost(transport))
 
 
 def _failed(source_url: str, image_id: str, attempts: int, verdict: Verdict) -> UploadOutcome:
@@ -106,11 +124,17 @@ async def upload_with_retries(
     deadline: float | None = None,
     log=print,
     max_attempts: int = len(RETRY_DELAYS_S) + 1,
+    subrequests: Subrequests | None = None,
+    keep: int = 0,
 ) -> UploadOutcome:
     """Attempt 1 at once, then after 1 s, 2 s and 4 s (plus jitter); a 429 waits for retry-after; a
     background run's `deadline` is never passed. In queue mode `max_attempts` is 1: the queue
     redelivers on the same schedule instead."""
-    pacing, verdict, attempts = Pacing(sleep, clock, deadline), Verdict(TRANSIENT, "not tried"), 0
+    pacing, verdict, attempts = (
+        Pacing(sleep, clock, deadline, subrequests, keep),
+        Verdict(TRANSIENT, "not tried"),
+        0,
+    )
     for attempt in range(1, max_attempts + 1):
         stop = await _before_attempt(transport, budget, attempt, verdict, pacing)
         if stop is not None and not attempts:  # not even tried: the budget was spent
@@ -119,7 +143,10 @@ async def upload_with_retries(
             verdict = stop
             break
         attempts = attempt
-        verdict = await _try_once(transport, budget, source_url, image_id, metadata, pacing.time_left())
+        try:
+            verdict = await _try_once(transport, budget, source_url, image_id, metadata, pacing.time_left())
+        finally:
+            _release(transport, pacing)
         if verdict.kind == OK:
             note = f", {verdict.reason}" if verdict.reason else ""
             log(f"    ✅ Uploaded: {image_id} (attempt {attempt}{note})")

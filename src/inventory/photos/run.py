@@ -15,12 +15,19 @@ from dataclasses import dataclass, field
 
 from .. import db, iso_utc
 from ..net.url_guard import refuse_url
+from ..subrequests import Subrequests
 from .budget import ApiBudget, BudgetSpent
 from .display import image_id_for
-from .retries import UploadOutcome, upload_with_retries
+from .retries import UploadOutcome, attempt_cost, upload_with_retries
 from .webhooks import run_payloads
 
 MAX_IN_FLIGHT = 6
+# Subrequests of a batch besides its uploads: choose, claim, budget, batch token, write-back, run
+# record. A batch starts only if these and one upload's attempt fit the invocation's budget.
+BATCH_OVERHEAD = 6
+SUBREQUESTS_SPENT = "the invocation's subrequest budget (MAX_SUBREQUESTS_PER_INVOCATION) is spent"
+KEPT_FOR_WRITE_BACK = 2  # the write-back and the run record, kept while uploads run
+KEPT_FOR_WEBHOOKS = 4  # a run's webhook deliveries (with their retries), when webhooks are on
 
 
 @dataclass
@@ -45,6 +52,16 @@ class Processor:
     clock: object = time.monotonic
     wall_clock: object = time.time
     notify: object = None  # notify(payloads): hands webhook payloads to the background
+    subrequests: Subrequests = field(default_factory=Subrequests)  # the invocation's budget
+    keep_extra: int = 0  # subrequests the caller needs after the run (queue mode: resending jobs)
+
+    def kept_after_uploads(self) -> int:
+        return KEPT_FOR_WRITE_BACK + (KEPT_FOR_WEBHOOKS if self.notify else 0) + self.keep_extra
+
+    def can_start_batch(self) -> bool:
+        return self.subrequests.allows(
+            BATCH_OVERHEAD + attempt_cost(self.transport), self.kept_after_uploads()
+        )
 
 
 def _title(vehicle: dict) -> str:
@@ -91,6 +108,7 @@ class RunSummary:
     budget_exhausted: bool
     d1_round_trips: int
     stopped_because: str | None = None
+    subrequests: int = 0  # this invocation's, up to and including the run record
 
     def to_json(self) -> dict:
         data = {
@@ -108,7 +126,12 @@ class RunSummary:
         }
         if self.stopped_because:
             data["stoppedBecause"] = self.stopped_because
-        return {**data, "budgetExhausted": self.budget_exhausted, "d1RoundTrips": self.d1_round_trips}
+        return {
+            **data,
+            "budgetExhausted": self.budget_exhausted,
+            "d1RoundTrips": self.d1_round_trips,
+            "subrequests": self.subrequests,
+        }
 
 
 async def _choose_vehicles(run: Run, vehicle_ids, batch_size: int, skip_ids, now_ms: int) -> None:
@@ -172,6 +195,8 @@ async def _upload_one(run: Run, gate: asyncio.Semaphore, url: str, vehicle: dict
             deadline=run.hard_deadline,
             log=p.log,
             max_attempts=p.settings.attempts_per_run,
+            subrequests=p.subrequests,
+            keep=p.kept_after_uploads(),
         )
         if outcome.fatal:
             run.stopped_because = outcome.error
@@ -230,6 +255,7 @@ def _summarise(
         budget_exhausted=run.budget.exhausted,
         d1_round_trips=run.p.d1.round_trips - trips_before + 1,
         stopped_because=run.stopped_because,
+        subrequests=run.p.subrequests.used + bool(run.vehicles),
     )
 
 
@@ -249,6 +275,11 @@ async def process_batch(
     if time_budget_s:  # retries may run a little past the claim deadline, never past the window's end
         run.claim_deadline, run.hard_deadline = started + time_budget_s, started + time_budget_s + 8
     trips_before, spent_before, now_ms = p.d1.round_trips, run.budget.spent, int(p.wall_clock() * 1000)
+    if not p.can_start_batch():
+        run.stopped_because = SUBREQUESTS_SPENT
+        p.log(f"⏸ {SUBREQUESTS_SPENT} ({p.subrequests.used} of {p.subrequests.limit}): the rest waits")
+        summary = _summarise(run, [], started, trips_before, spent_before).to_json()
+        return {"success": True, **summary, "results": []}
     await _choose_vehicles(run, vehicle_ids, batch_size, skip_ids, now_ms)
     p.log(f"📸 Starting image processing for {len(run.vehicles)} vehicles ({trigger})")
     await _claim_photos(run, now_ms)

@@ -13,7 +13,13 @@ import time
 from typing import Protocol
 from urllib.parse import quote, urlsplit
 
-from ..net.http import RedirectRefused, ResponseTooLarge, TransportError, get_following_redirects
+from ..net.http import (
+    MAX_REDIRECTS,
+    RedirectRefused,
+    ResponseTooLarge,
+    TransportError,
+    get_following_redirects,
+)
 from ..net.url_guard import refuse_url
 from .budget import BudgetSpent
 from .verdicts import (
@@ -35,6 +41,7 @@ class UploadTransport(Protocol):
     a background run has left; no request may take longer."""
 
     uploads_use_budget: bool  # do uploads count against the account's API rate limit?
+    requests_per_attempt: int  # the most requests one upload() makes (the subrequest budget)
 
     async def prepare(self, budget) -> None:
         """Called once per run before the first upload (e.g. fetch a batch token); may raise BudgetSpent."""
@@ -75,6 +82,8 @@ def public_hosts_only(url: str) -> str | None:
 class RestUrlTransport:
     """With `batch_api_base`, uploads go to the batch host under a short-lived batch token: they do
     not count against the account's rate limit (only fetching the token and read-backs do)."""
+
+    requests_per_attempt = 1  # Cloudflare fetches the photo itself
 
     def __init__(
         self,
@@ -187,6 +196,8 @@ async def download_photo(http, source_url: str, timeout_s: float, check_url=publ
 class RestFileTransport(RestUrlTransport):
     """Downloads the photo first: checks type and size before spending an API request on it."""
 
+    requests_per_attempt = 1 + MAX_REDIRECTS + 1  # the download and its redirects, the upload
+
     async def upload(
         self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None
     ) -> Verdict:
@@ -209,6 +220,7 @@ class BindingTransport:
     """Uploads through `env.IMAGES.hosted` (no API token; the bytes pass through the Worker)."""
 
     uploads_use_budget = False  # the binding is not the rate-limited REST API
+    requests_per_attempt = 1 + MAX_REDIRECTS + 2  # the download and its redirects, exists(), upload()
 
     def __init__(self, images_binding, http, to_python, check_url=public_hosts_only):
         self.hosted = images_binding.hosted
@@ -228,6 +240,7 @@ class BindingTransport:
             return verdict
         if await self.exists(image_id):
             return Verdict(EXISTS, "image id already present")
+        self.http.subrequests.spend()  # the binding's calls count like fetches
         try:
             result = self.to_python(
                 await self.hosted.upload(photo.body, {"id": image_id, "metadata": metadata})
@@ -241,6 +254,7 @@ class BindingTransport:
         return Verdict(OK, image_id=(result or {}).get("id", image_id))
 
     async def exists(self, image_id: str, timeout_s: float | None = None) -> bool:
+        self.http.subrequests.spend()
         try:
             image = await self.hosted.image(image_id)
             return bool(self.to_python(await image.details()))

@@ -49,7 +49,13 @@ def processor_for(worker, attempts_per_run: int = 4) -> Processor:
         attempts_per_run=attempts_per_run,
         gallery_fallback_hours=worker.setting("GALLERY_FALLBACK_HOURS"),
     )
-    return Processor(worker.d1(), transport_for(worker, check_url), settings, notify=webhook_notifier(worker))
+    return Processor(
+        worker.d1(),
+        transport_for(worker, check_url),
+        settings,
+        notify=webhook_notifier(worker),
+        subrequests=worker.subrequests,
+    )
 
 
 def webhook_notifier(worker):
