@@ -150,6 +150,70 @@ async def list_vehicles(d1, status: str | None, limit: int, offset: int) -> tupl
     return rows, count[0]["n"]
 
 
+# --- the gallery reader's side (dealer_site/galleries.py) -------------------------------------
+
+# Due: never read, or the listing changed, or read longer ago than GALLERY_MAX_AGE_HOURS.
+_GALLERY_DUE = (
+    "v.status = 'active' AND v.detail_url IS NOT NULL AND (v.gallery IN ('pending', 'stale') "
+    "OR (v.gallery IN ('read', 'gone') AND v.gallery_read_at < ?))"
+)
+
+
+async def galleries_due(d1, read_before: str, limit: int) -> list[dict]:
+    """Vehicles whose detail page is due: never read first, then the fewest failed tries, featured
+    and newest first."""
+    return await d1.all(
+        "SELECT v.id, v.vehicle_key, v.detail_url, v.images, v.source_images, v.gallery, "
+        f"v.gallery_signature FROM vehicles v WHERE {_GALLERY_DUE} "
+        "ORDER BY v.gallery = 'pending' DESC, v.gallery_attempts, v.featured DESC, v.first_seen_at DESC, "
+        "v.id DESC LIMIT ?",
+        [read_before, limit],
+    )
+
+
+async def galleries_due_count(d1, read_before: str) -> int:
+    rows = await d1.all(f"SELECT COUNT(*) AS n FROM vehicles v WHERE {_GALLERY_DUE}", [read_before])
+    return rows[0]["n"]
+
+
+_SAME_LISTING = "WHERE id = ? AND gallery_signature IS ?"  # a scrape since has not changed the vehicle
+
+
+def gallery_read_statements(row: dict, sources: list[str], images: list[str], now: str) -> list:
+    """The gallery becomes the vehicle's list (uploaded ids kept in place); the uploaded photos it no
+    longer lists are recorded in photo_removals."""
+    key = [row["id"], row["gallery_signature"]]
+    removed = [url for url in json.loads(row["source_images"]) if url not in set(sources)]
+    update = (
+        "UPDATE vehicles SET source_images = ?, images = ?, gallery = 'read', gallery_read_at = ?, "
+        f"gallery_attempts = 0, gallery_error = NULL, updated_at = ? {_SAME_LISTING}",
+        [json.dumps(sources), json.dumps(images), now, now, *key],
+    )
+    record = (
+        "INSERT INTO photo_removals (vehicle_id, source_url, image_id, removed_at) "
+        "SELECT ?, j.value, i.image_id, ? FROM json_each(?) j JOIN images i ON i.source_url = j.value "
+        "AND i.state = 'uploaded' WHERE EXISTS (SELECT 1 FROM vehicles WHERE id = ? AND gallery_read_at = ?)",
+        [row["id"], now, json.dumps(removed), row["id"], now],
+    )
+    return [update, (_REWRITE_IMAGES + " WHERE id = ?", [row["id"]]), record]
+
+
+def gallery_kept_statement(row: dict, state: str, reason: str, now: str) -> tuple[str, list]:
+    """Read, but nothing to replace the list with: `gone` (404/410) or `read` (no photos on it)."""
+    return (
+        "UPDATE vehicles SET gallery = ?, gallery_read_at = ?, gallery_attempts = 0, gallery_error = ? "
+        + _SAME_LISTING,
+        [state, now, reason, row["id"], row["gallery_signature"]],
+    )
+
+
+def gallery_failed_statement(row: dict, reason: str) -> tuple[str, list]:
+    return (
+        "UPDATE vehicles SET gallery_attempts = gallery_attempts + 1, gallery_error = ? WHERE id = ?",
+        [reason[:300], row["id"]],
+    )
+
+
 # --- the image processor's side --------------------------------------------------------------
 
 # A vehicle has work when one of its vendor URLs has no images row yet, or a row that is neither

@@ -17,7 +17,7 @@ from inventory.dealer_site.extraction.json_api import page_values
 from inventory.dealer_site.fetching import BotWall, ScrapeLimits, Site, fetch_inventory
 from inventory.dealer_site.profiles import get_profile, load_profile
 from inventory.dealer_site.site_errors import SiteError
-from inventory.net.http import HttpResponse
+from inventory.net.http import CountingTransport, HttpResponse
 from inventory.net.urllib_transport import UrllibHttp
 
 
@@ -164,10 +164,11 @@ API_VEHICLES = [
 ]
 
 
-class InventoryApiSite:
+class InventoryApiSite(CountingTransport):
     """A transport answering the listing page, robots.txt and a paged POST inventory API."""
 
     def __init__(self):
+        super().__init__()
         self.calls = []
 
     async def request(self, method, url, headers=None, body=None, timeout_s=15.0, max_bytes=None):
@@ -269,10 +270,11 @@ ALGOLIA_QUERY = (
 )
 
 
-class AlgoliaSite:
+class AlgoliaSite(CountingTransport):
     """A transport answering the DealerInspire page, robots.txt and an Algolia index query (150 hits)."""
 
     def __init__(self, page: str = INSPIRE_PAGE):
+        super().__init__()
         self.page, self.calls = page, []
 
     async def request(self, method, url, headers=None, body=None, timeout_s=15.0, max_bytes=None):

@@ -282,6 +282,16 @@ SCRAPE_RESULT_SCHEMA = _obj(
         "savedIds": COUNT,
         "durationMs": COUNT,
         "d1RoundTrips": COUNT,
+        "galleriesDue": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Vehicles whose detail-page gallery is read in the background after this answer.",
+        },
+        "subrequests": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Subrequests the scrape made (MAX_SUBREQUESTS_PER_INVOCATION bounds them).",
+        },
         "profile": _obj(
             {
                 "name": {"type": "string", "description": "The site profile that read the site."},
@@ -369,6 +379,11 @@ PROCESS_RESULT_SCHEMA = _obj(
         "durationMs": COUNT,
         "stoppedBecause": STRING,
         "d1RoundTrips": COUNT,
+        "subrequests": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Subrequests this invocation made (MAX_SUBREQUESTS_PER_INVOCATION bounds them).",
+        },
         "results": _array(
             _obj(
                 {

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from .. import db
 from ..config import HANDOFF_MODES, SettingError
 from ..dealer_site.fetching import BotWall, ScrapeLimits, SiteError
+from ..dealer_site.galleries import GalleryReader, read_galleries
 from ..dealer_site.profiles import AUTO, get_profile
 from ..dealer_site.saving import run_scrape
-from ..photos.handoff import hand_off
+from ..photos.handoff import hand_off, handoff_route
 from . import openapi
 from .checks import ApiError, only_fields
 from .routing import Answer, Call, Route
@@ -56,10 +58,16 @@ async def scrape(worker, trigger: str, handoff: str) -> Answer:
             respect_robots=worker.setting("RESPECT_ROBOTS_TXT"),
             guard_ratio=worker.setting("DEACTIVATION_GUARD_RATIO"),
             limits=limits,
+            gallery_max_age_hours=worker.setting("GALLERY_MAX_AGE_HOURS"),
         )
     except SiteError as error:
         return _site_error_answer(error)
-    triggered = hand_off(worker, result["vehicleIdsWithVendorUrls"], handoff)
+    if result["summary"]["galleriesDue"]:
+        reader = _gallery_reader(worker, start_url, result["rules"], limits)
+        triggered, send = handoff_route(worker, handoff)
+        worker.wait_until(_galleries_then_hand_off(worker, reader, send))
+    else:
+        triggered = hand_off(worker, result["vehicleIdsWithVendorUrls"], handoff)
     return Answer(
         {
             "success": True,
@@ -69,6 +77,34 @@ async def scrape(worker, trigger: str, handoff: str) -> Answer:
             "warningEntries": result["warnings"],
         }
     )
+
+
+def _gallery_reader(worker, start_url: str, rules: dict, limits: ScrapeLimits) -> GalleryReader:
+    return GalleryReader(
+        worker.http(),
+        worker.d1(),
+        start_url,
+        rules,
+        limits,
+        respect_robots=worker.setting("RESPECT_ROBOTS_TXT"),
+        max_age_hours=worker.setting("GALLERY_MAX_AGE_HOURS"),
+        max_reads=worker.setting("GALLERY_READS_PER_RUN"),
+        subrequests=worker.subrequests,
+    )
+
+
+async def _galleries_then_hand_off(worker, reader: GalleryReader, send) -> None:
+    """After the answer: read the due galleries, then hand every vehicle with vendor URLs on (the
+    ones whose gallery just arrived among them). A failure here loses nothing: the cron goes on."""
+    try:
+        await read_galleries(reader)
+    except Exception as error:
+        print(f"⚠️ Gallery run failed (the scrape is saved): {type(error).__name__}: {error}")
+    if send is None:
+        return
+    vehicle_ids, _ = await db.active_vendor_urls(reader.d1)
+    if vehicle_ids:
+        await send(worker, vehicle_ids)
 
 
 async def scrape_now(call: Call) -> Answer:

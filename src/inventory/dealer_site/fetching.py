@@ -22,9 +22,10 @@ from .detection import detect_platform, named_profile
 from .extract import Vehicle, extract_page, photos_from_detail
 from .page_memo import PageMemo
 from .profiles import get_profile
-from .site_errors import BotWall, SiteError
+from .site_errors import BotWall, SiteError, SubrequestsSpent
 
 USER_AGENT = "LambertInventorySync/0.1 (+inventory sync bot)"
+KEPT_AFTER_LISTING = 8  # subrequests the scrape keeps for saving (D1) and the hand-off
 PAGE_RETRIES = (0.5, 1.0)  # waits before the second and third try of a failed page
 
 
@@ -48,15 +49,23 @@ class Inventory:
     profile: dict = field(default_factory=dict)  # which profile read the site, and why (detection.py)
     pages_unchanged: int = 0  # pages whose stored result was used (page_memo.py)
     gallery_keys: set[str] = field(default_factory=set)  # vehicles whose detail page gives the photos
+    rules: dict = field(default_factory=dict)  # the profile that read the site
 
 
 class Site:
     """The dealer's site as one scrape reads it: its hosts, politeness and limits."""
 
     def __init__(
-        self, http, start_url: str, profile: dict, limits: ScrapeLimits, respect_robots: bool = True
+        self,
+        http,
+        start_url: str,
+        profile: dict,
+        limits: ScrapeLimits,
+        respect_robots: bool = True,
+        keep: int | None = None,
     ):
         self.http, self.start_url, self.limits = http, start_url, limits
+        self.keep = keep  # requests stop while fewer than this many subrequests would be left; None: no check
         self.hosts = site_hosts(start_url, profile.get("hosts") or [])
         self.respect_robots = respect_robots
         self.requests = 0
@@ -99,6 +108,11 @@ class Site:
         for wait in (0, *PAGE_RETRIES):
             if wait:
                 await asyncio.sleep(wait)
+            if self.keep is not None and not self.http.subrequests.allows(1, self.keep):
+                raise SubrequestsSpent(
+                    f"{url[:200]} not read: MAX_SUBREQUESTS_PER_INVOCATION ({self.http.subrequests.limit}) "
+                    "leaves no room for it"
+                )
             self.requests += 1
             try:
                 response = await self._send(url, method, body, accept_type)
@@ -156,6 +170,15 @@ def _unique(vehicles: list[Vehicle], skipped: list[dict]) -> list[Vehicle]:
     return unique
 
 
+async def _page_within_budget(site: Site, url: str, warnings: list, log) -> str | None:
+    try:
+        return await site.page(url)
+    except SubrequestsSpent as error:
+        warnings.append({"reason": f"listing cut off: {error}", "entry": url[:200]})
+        log(f"  ⚠️ Listing cut off at {url[:120]}: the subrequest budget leaves no room for more pages")
+        return None
+
+
 async def _read_listing(
     site: Site, profile: dict, first_page: str, memo: PageMemo | None, log
 ) -> tuple[list, list, list, int, str | None]:
@@ -165,7 +188,10 @@ async def _read_listing(
     seen_pages, url = set(), site.start_url
     while url and url not in seen_pages and len(seen_pages) < profile.get("max_pages", 40):
         seen_pages.add(url)
-        html = first_page if url == site.start_url else await site.page(url)
+        html = first_page if url == site.start_url else await _page_within_budget(site, url, warnings, log)
+        if html is None:  # the rest of the listing is unread: the scrape counts as cut off
+            seen_pages.discard(url)
+            break
         reused = memo.reused if memo else 0
         page = read_page(html, url, profile, api_answers if url == site.start_url else None)
         same = ", unchanged since the last scrape" if memo and memo.reused > reused else ""
@@ -256,7 +282,7 @@ async def fetch_inventory(
 ) -> Inventory:
     """Read the whole inventory; `profile` None detects the platform from the first page (auto);
     `memo` gives the stored result of pages unchanged since the last scrape."""
-    site = Site(http, start_url, profile or {}, limits or ScrapeLimits(), respect_robots)
+    site = Site(http, start_url, profile or {}, limits or ScrapeLimits(), respect_robots, KEPT_AFTER_LISTING)
     if respect_robots and not await site.robots_allow(start_url):
         raise SiteError(f"robots.txt of {urlsplit(start_url).netloc} disallows {start_url}")
     first_page = await site.page(start_url)
@@ -265,11 +291,12 @@ async def fetch_inventory(
     vehicles, skipped, warnings, pages, unread = await _read_listing(site, profile, first_page, memo, log)
     unique = _unique(vehicles, skipped)
     await _read_detail_pages(site, unique, profile, skipped, log)
-    if unread:
+    if unread and pages >= profile.get("max_pages", 40):
         log(
             f"  ⚠️ Stopped at the profile's max_pages ({profile.get('max_pages', 40)}); more pages were listed"
         )
     inventory = Inventory(unique, skipped, pages, site.requests, bool(unread), warnings, chosen)
     inventory.pages_unchanged = memo.reused if memo else 0
     inventory.gallery_keys = gallery_keys(site, unique, profile)
+    inventory.rules = profile
     return inventory

@@ -96,7 +96,8 @@ def deactivation_refusal(
     """The deactivation guard: why vehicles missing from this listing must stay active, or None."""
     if not complete:
         return (
-            f"the listing was cut off at the profile's max_pages; refusing to deactivate {len(gone)} vehicles"
+            f"the listing was cut off (the profile's max_pages, or the subrequest budget); refusing to "
+            f"deactivate {len(gone)} vehicles"
         )
     if not found:
         return f"the site listed no vehicles; refusing to deactivate {len(gone)} known vehicles"
@@ -167,6 +168,8 @@ class ScrapeSummary:
     vehicle_ids_with_vendor_urls: list[int]
     duration_ms: int = 0
     d1_round_trips: int = 0
+    galleries_due: int = 0
+    subrequests: int = 0
 
     def to_json(self) -> dict:
         inventory, plan = self.inventory, self.plan
@@ -189,6 +192,8 @@ class ScrapeSummary:
             "savedIds": self.saved,
             "durationMs": self.duration_ms,
             "d1RoundTrips": self.d1_round_trips,
+            "galleriesDue": self.galleries_due,
+            "subrequests": self.subrequests,
             "profile": inventory.profile,
         }
 
@@ -209,7 +214,6 @@ async def save_inventory(
     d1, inventory: Inventory, guard_ratio: float, started: float, log=print, memo: PageMemo | None = None
 ) -> ScrapeSummary:
     """Merge the inventory with D1 and save it: a fixed number of round trips, whatever its size."""
-    trips_before = d1.round_trips
     found, galleries = inventory.vehicles, inventory.gallery_keys
     digests = content_hashes(found, galleries)
     existing = await db.load_vehicles_for_merge(d1, digests)
@@ -221,14 +225,8 @@ async def save_inventory(
             log(f"  ⚠️ {refusal}")
     vendor_ids, queued = await db.active_vendor_urls(d1)
     return ScrapeSummary(
-        inventory,
-        plan,
-        saved,
-        queued,
-        vendor_ids,
-        duration_ms=int((time.time() - started) * 1000),
-        d1_round_trips=d1.round_trips - trips_before + 1 + bool(memo),
-    )  # + the run record, and the page memo's read before the fetch
+        inventory, plan, saved, queued, vendor_ids, duration_ms=int((time.time() - started) * 1000)
+    )
 
 
 async def run_scrape(
@@ -241,11 +239,13 @@ async def run_scrape(
     respect_robots: bool = True,
     guard_ratio: float = 0.5,
     limits: ScrapeLimits | None = None,
+    gallery_max_age_hours: float = 24.0,
     log=print,
 ) -> dict:
     """Scrape and save (`profile` None: detect it from the first page). Raises SiteError (before any
-    write) when the site cannot be read, BotWall when its bot protection answers instead."""
-    started = time.time()
+    write) when the site cannot be read, BotWall when its bot protection answers instead. The
+    answer's `rules` is the profile that read the site; its galleries are read afterwards."""
+    started, trips_before = time.time(), d1.round_trips
     log(f"🚗 Starting scrape of {start_url} ({trigger})")
     memo = PageMemo(await db.load_page_memo(d1))
     inventory = await fetch_inventory(
@@ -256,13 +256,20 @@ async def run_scrape(
         f"({len(inventory.skipped)} entries skipped)"
     )
     summary = await save_inventory(d1, inventory, guard_ratio, started, log, memo)
+    if inventory.rules.get("gallery", "auto") != "listing":
+        read_before = iso_utc(started - gallery_max_age_hours * 3600)
+        summary.galleries_due = await db.galleries_due_count(d1, read_before)
+    summary.d1_round_trips = d1.round_trips - trips_before + 1  # and the run record
+    summary.subrequests = d1.subrequests.used + 1
     await db.record_run(d1, "scrape", trigger, iso_utc(started), iso_utc(time.time()), summary.to_json())
     plan = summary.plan
     log(
         f"  💾 Saved: {plan.new} new, {plan.updated} updated, {plan.unchanged} unchanged, "
         f"{len(plan.deactivate_ids)} deactivated, {summary.vendor_urls_queued} vendor URLs queued"
+        + (f", {summary.galleries_due} galleries to read" if summary.galleries_due else "")
     )
     return {
+        "rules": inventory.rules,
         "summary": summary.to_json(),
         "skipped": inventory.skipped[:50],
         "warnings": inventory.warnings[:50],

@@ -11,3 +11,7 @@ class BotWall(SiteError):
     def __init__(self, url: str, status: int, marker: str):
         self.url, self.status, self.marker = url, status, marker
         super().__init__(f"{url} answered HTTP {status} with a challenge page ({marker})")
+
+
+class SubrequestsSpent(SiteError):
+    """The invocation's subrequest budget (MAX_SUBREQUESTS_PER_INVOCATION) has no room for the request."""

@@ -15,28 +15,27 @@ def hand_off(worker, vehicle_ids: list[int], mode: str) -> str:
         return "not requested"
     if not vehicle_ids:
         return "nothing to process"
+    label, send = handoff_route(worker, mode)
+    if send:
+        worker.wait_until(send(worker, vehicle_ids))
+    return label
+
+
+def handoff_route(worker, mode: str):
+    """(what the answer reports, the coroutine function `send(worker, ids)` or None) for `mode`."""
+    if mode == "none":
+        return "not requested", None
     if mode == "queue":
-        return _queue_jobs(worker, vehicle_ids)
+        if not worker.has_binding("IMAGE_PROCESSOR"):
+            print("⚠️ Queue mode needs the IMAGE_PROCESSOR binding: image processing not triggered")
+            return "not configured", None
+        return "queue", _enqueue
     if worker.has_binding("IMAGE_PROCESSOR"):
-        worker.wait_until(_call_processor(worker, vehicle_ids))
-        print(f"📨 Handed {len(vehicle_ids)} vehicles to the image processor (service binding)")
-        return "service-binding"
-    url = worker.setting("IMAGE_PROCESSOR_URL")
-    if url:
-        worker.wait_until(_post_processor(worker, url, vehicle_ids))
-        print(f"📨 Handed {len(vehicle_ids)} vehicles to the image processor ({url})")
-        return "http"
+        return "service-binding", _call_processor
+    if worker.setting("IMAGE_PROCESSOR_URL"):
+        return "http", _post_processor
     print("⚠️ No IMAGE_PROCESSOR binding and no IMAGE_PROCESSOR_URL: image processing not triggered")
-    return "not configured"
-
-
-def _queue_jobs(worker, vehicle_ids: list[int]) -> str:
-    """Queue mode: the processor turns the ids into one queue message per vehicle."""
-    if not worker.has_binding("IMAGE_PROCESSOR"):
-        print("⚠️ Queue mode needs the IMAGE_PROCESSOR binding: image processing not triggered")
-        return "not configured"
-    worker.wait_until(_enqueue(worker, vehicle_ids))
-    return "queue"
+    return "not configured", None
 
 
 async def _enqueue(worker, vehicle_ids: list[int]) -> None:
@@ -49,6 +48,7 @@ async def _enqueue(worker, vehicle_ids: list[int]) -> None:
 
 
 async def _call_processor(worker, vehicle_ids: list[int]) -> None:
+    print(f"📨 Handed {len(vehicle_ids)} vehicles to the image processor (service binding)")
     worker.subrequests.spend()
     try:
         result = await worker.binding("IMAGE_PROCESSOR").process_vehicles(vehicle_ids, "handoff")
@@ -57,7 +57,9 @@ async def _call_processor(worker, vehicle_ids: list[int]) -> None:
         print(f"⚠️ Image processor hand-off failed (the scrape is saved): {type(error).__name__}: {error}")
 
 
-async def _post_processor(worker, url: str, vehicle_ids: list[int]) -> None:
+async def _post_processor(worker, vehicle_ids: list[int]) -> None:
+    url = worker.setting("IMAGE_PROCESSOR_URL")
+    print(f"📨 Handed {len(vehicle_ids)} vehicles to the image processor ({url})")
     headers = {"Content-Type": "application/json"}
     if worker.config.is_set("ADMIN_TOKEN"):
         headers["Authorization"] = f"Bearer {worker.setting('ADMIN_TOKEN')}"
