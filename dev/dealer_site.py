@@ -57,6 +57,11 @@ DEFAULT_KNOBS = {
     "photos_per_vehicle": None,
     "extra_photos": {},
     "insert_photo": {},
+    # The realistic shape: listings show one thumbnail per vehicle; the gallery is on the detail page.
+    "thumbnails_only": False,
+    # Galleries that change: photo numbers dropped from a stock's gallery, stocks whose order is reversed.
+    "drop_photos": {},
+    "reverse_photos": [],
     "photo_faults": {},
     "robots_disallow": False,
     # Hostile pages (the security tests): raw HTML added to page 1 of the listing, a rel=next link
@@ -220,10 +225,11 @@ def photo_names(vehicle: Vehicle, knobs: dict) -> list:
     if count is None:
         count = vehicle.photo_count
     count += int(knobs["extra_photos"].get(vehicle.stock, 0))
-    names = [f"{n}.png" for n in range(1, count + 1)]
+    dropped = {int(n) for n in knobs["drop_photos"].get(vehicle.stock, [])}
+    names = [f"{n}.png" for n in range(1, count + 1) if n not in dropped]
     if vehicle.stock in knobs["insert_photo"]:
         names.insert(int(knobs["insert_photo"][vehicle.stock]), "new-1.png")
-    return names
+    return names[::-1] if vehicle.stock in knobs["reverse_photos"] else names
 
 
 def photo_png(stock: str, name: str) -> bytes:
@@ -385,7 +391,7 @@ class DealerSite(Standin):
         vehicles = [] if knobs["empty"] else self.visible_vehicles(knobs)
         query = parse_qs(url.query)
         return api_answer(
-            knobs["layout"], url.path, query, body, vehicles, lambda v: self.photo_urls(v, knobs)
+            knobs["layout"], url.path, query, body, vehicles, lambda v: self.listing_photo_urls(v, knobs)
         )
 
     def _serve_photo(self, request, path):
@@ -430,14 +436,21 @@ class DealerSite(Standin):
     def photo_urls(self, vehicle: Vehicle, knobs: dict) -> list:
         return [f"{self.cdn_url}/photos/{vehicle.stock}/{name}" for name in photo_names(vehicle, knobs)]
 
-    def _listed_photo_urls(self, vehicle: Vehicle, knobs: dict) -> list:
+    def listing_photo_urls(self, vehicle: Vehicle, knobs: dict) -> list:
+        """What a listing shows: every photo, or (thumbnails_only) a small version of the first."""
+        urls = self.photo_urls(vehicle, knobs)
+        return [f"{urls[0]}?w=320"] if knobs["thumbnails_only"] and urls else urls
+
+    def _listed_photo_urls(self, vehicle: Vehicle, knobs: dict, listing: bool = True) -> list:
         """Photo URLs as the pages list them, with the deliberate duplicate."""
+        if listing and knobs["thumbnails_only"]:
+            return self.listing_photo_urls(vehicle, knobs)
         urls = self.photo_urls(vehicle, knobs)
         if vehicle.index == DUPLICATE_PHOTO_INDEX and len(urls) >= 2:
             urls.insert(2, urls[1])
         return urls
 
-    def car_json(self, vehicle: Vehicle, knobs: dict) -> dict:
+    def car_json(self, vehicle: Vehicle, knobs: dict, listing: bool = True) -> dict:
         return {
             "@type": "Car",
             "name": vehicle.title,
@@ -454,7 +467,7 @@ class DealerSite(Standin):
             },
             "color": vehicle.colour,
             "url": f"{self.site_url}/vehicle/{vehicle.stock}",
-            "image": self._listed_photo_urls(vehicle, knobs),
+            "image": self._listed_photo_urls(vehicle, knobs, listing),
             "offers": {"@type": "Offer", "price": str(vehicle.price), "priceCurrency": "USD"},
         }
 
@@ -472,7 +485,7 @@ class DealerSite(Standin):
                 on_page,
                 has_next,
                 size,
-                lambda vehicle: self.photo_urls(vehicle, knobs),
+                lambda vehicle: self.listing_photo_urls(vehicle, knobs),
                 self.site_url,
             )
 
@@ -533,7 +546,7 @@ class DealerSite(Standin):
         for v in on_page:
             images = "".join(
                 f'<li><img class="tile-img" data-lazy="{esc(u)}" alt=""></li>'
-                for u in self.photo_urls(v, knobs)
+                for u in self.listing_photo_urls(v, knobs)
             )
             tiles.append(
                 f'<article class="listing-tile" data-vehicle-id="{esc(v.vin)}"'
@@ -569,10 +582,11 @@ class DealerSite(Standin):
             "@context": "https://schema.org",
             "@graph": [
                 {"@type": "AutoDealer", "name": DEALER_NAME, "url": self.site_url},
-                self.car_json(vehicle, knobs),
+                self.car_json(vehicle, knobs, listing=False),
             ],
         }
-        images = "".join(f'<img data-src="{esc(u)}">' for u in self._listed_photo_urls(vehicle, knobs))
+        gallery = self._listed_photo_urls(vehicle, knobs, listing=False)
+        images = "".join(f'<img data-src="{esc(u)}">' for u in gallery)
         return page_html(
             vehicle.title,
             f'<script type="application/ld+json">{script_json(data)}</script>\n'
