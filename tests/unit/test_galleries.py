@@ -76,7 +76,7 @@ def test_the_galleries_replace_the_thumbnails_and_a_rescrape_reads_none_again(de
     scrape(demo, d1)
     summary = read(demo, d1)
     assert (summary["read"], summary["due"], detail_requests(demo)) == (COUNT, COUNT, COUNT)
-    for stock, row in rows(d1).items():
+    for row in rows(d1).values():
         assert json.loads(row["source_images"]) == json.loads(row["images"]) != []
         assert row["gallery"] == "read" and "?w=" not in row["images"]
     again = scrape(demo, d1)
