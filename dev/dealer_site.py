@@ -59,6 +59,8 @@ DEFAULT_KNOBS = {
     "insert_photo": {},
     # The realistic shape: listings show one thumbnail per vehicle; the gallery is on the detail page.
     "thumbnails_only": False,
+    # Detail pages wait until this is switched off (or 60 s): proves a scrape answers without them.
+    "hold_detail_pages": False,
     # Galleries that change: photo numbers dropped from a stock's gallery, stocks whose order is reversed.
     "drop_photos": {},
     "reverse_photos": [],
@@ -267,6 +269,7 @@ class DealerSite(Standin):
 
     def __init__(self):
         self._stopping = threading.Event()
+        self._detail_pages_released = threading.Event()
         self.site_url = None
         self.cdn_url = None
         super().__init__()
@@ -281,11 +284,19 @@ class DealerSite(Standin):
 
     def stop(self):
         self._stopping.set()  # wakes up requests hanging on a "timeout" fault
+        self._detail_pages_released.set()
         super().stop()
+
+    def _knobs_changed(self, changes: dict) -> None:
+        if changes.get("hold_detail_pages"):
+            self._detail_pages_released.clear()
+        elif "hold_detail_pages" in changes:
+            self._detail_pages_released.set()
 
     # ----- shared state ----------------------------------------------------
 
     def _clear_state(self):
+        self._detail_pages_released.set()
         self._random = random.Random(20240601)
         self._requests = {"robots": 0, "listing": 0, "detail": 0, "api": 0, "photo": 0, "other": 0}
         self._total = 0
@@ -379,6 +390,8 @@ class DealerSite(Standin):
         if kind == "api" and method == "POST":
             return send_json(request, *self._api_answer(url, body, knobs))
         if kind == "detail":
+            if knobs["hold_detail_pages"]:
+                self._detail_pages_released.wait(HANG_SECONDS)
             stock = url.path[len("/vehicle/") :]
             visible = {v.stock: v for v in self.visible_vehicles(knobs)}
             if stock not in visible:

@@ -185,6 +185,8 @@ class ImagesApi(Standin):
                 "in_flight": self._in_flight,
                 "stored": len(self._images),
                 "stored_ids": list(self._images),
+                # The photo each stored image came from (the processor names it in the metadata).
+                "stored_sources": [image.result["metadata"].get("source") for image in self._images.values()],
                 "uploads_by_id": dict(self._uploads_by_id),
                 "by_status": {str(k): v for k, v in sorted(self._by_status.items(), key=str)},
             }

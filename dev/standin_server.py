@@ -3,7 +3,8 @@ endpoints the tests and benchmarks steer a stand-in with:
 
     POST /__control   a JSON object of knobs to change -> every knob (400 naming an unknown knob)
     POST /__reset     knobs back to their defaults, state and counters cleared -> every knob
-    GET  /__stats     the stand-in's counters
+    GET  /__stats     the stand-in's counters, with `byInvocation`: requests per Worker invocation
+                      (the X-Lambert-Invocation header every Worker fetch carries)
 
 A stand-in subclasses `Standin`: it sets DEFAULT_KNOBS (and `handler` for its own server name or
 methods), and writes `handle(request, method)`, `stats()` and `_clear_state()`.
@@ -15,6 +16,8 @@ import copy
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from inventory.subrequests import INVOCATION_HEADER
 
 CONTROL_ROUTES = {("POST", "/__control"), ("POST", "/__reset"), ("GET", "/__stats")}
 
@@ -42,9 +45,11 @@ class StandinHandler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
+        self.server.standin.count_invocation(self)
         self.server.standin.handle(self, "GET")
 
     def do_POST(self):
+        self.server.standin.count_invocation(self)
         self.server.standin.handle(self, "POST")
 
 
@@ -80,7 +85,14 @@ class Standin:
         """Knobs back to their defaults, stored state and counters cleared (as POST /__reset)."""
         with self._lock:
             self._knobs = copy.deepcopy(self.DEFAULT_KNOBS)
+            self._by_invocation: dict[str, int] = {}
             self._clear_state()
+
+    def count_invocation(self, request: BaseHTTPRequestHandler) -> None:
+        invocation = request.headers.get(INVOCATION_HEADER)
+        if invocation:
+            with self._lock:
+                self._by_invocation[invocation] = self._by_invocation.get(invocation, 0) + 1
 
     def _clear_state(self) -> None:
         """The stand-in's own state and counters back to empty (called holding the lock)."""
@@ -118,7 +130,9 @@ class Standin:
             self.reset()
             return send_json(request, 200, self.knobs())
         if (method, path) == ("GET", "/__stats"):
-            return send_json(request, 200, self.stats())
+            with self._lock:
+                by_invocation = dict(self._by_invocation)
+            return send_json(request, 200, {**self.stats(), "byInvocation": by_invocation})
         send(request, 404, "text/plain", b"not found\n")
 
 

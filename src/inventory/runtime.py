@@ -9,6 +9,7 @@ D1                inventory.db's interface over a D1 binding, counting round tri
 from __future__ import annotations
 
 import json
+import uuid
 from urllib.parse import parse_qsl, urlsplit
 
 import js
@@ -21,7 +22,7 @@ from .config import Config, SettingError, settings_of
 from .db import retry_when_busy
 from .net.http import CountingTransport, HttpResponse, ResponseTooLarge, TransportError, declared_length
 from .settings_check import check_settings, problems_line
-from .subrequests import Subrequests
+from .subrequests import INVOCATION_HEADER, Subrequests
 
 
 def json_response(data, status: int = 200, headers: dict | None = None) -> Response:
@@ -63,6 +64,7 @@ class Worker:
         raw = {s.name: getattr(env, s.name, None) for s in settings_of(name)}
         self.config = Config(name, {k: str(v) if _present(v) else None for k, v in raw.items()})
         self.subrequests = Subrequests(self._subrequest_limit())
+        self.invocation = uuid.uuid4().hex[:12]  # sent as INVOCATION_HEADER: the stand-ins count by it
 
     def _subrequest_limit(self) -> int:
         try:
@@ -84,7 +86,7 @@ class Worker:
         return D1(self.env.DB, self.subrequests)
 
     def http(self) -> WorkersHttp:
-        return WorkersHttp(self.subrequests)
+        return WorkersHttp(self.subrequests, self.invocation)
 
     def wait_until(self, coroutine) -> None:
         self.ctx.waitUntil(coroutine)
@@ -210,7 +212,12 @@ async def discard_unread_body(request, cap_bytes: int = UNREAD_CAP_BYTES) -> Non
 
 
 class WorkersHttp(CountingTransport):
-    """inventory.http's transport over the Workers fetch: redirects not followed, bodies bounded."""
+    """inventory.http's transport over the Workers fetch: redirects not followed, bodies bounded.
+    Every request names its invocation (INVOCATION_HEADER), so a log or a stand-in can group them."""
+
+    def __init__(self, subrequests: Subrequests | None = None, invocation: str = ""):
+        super().__init__(subrequests)
+        self.invocation = invocation
 
     async def request(
         self, method, url, headers=None, body=None, timeout_s=15.0, max_bytes=None
@@ -218,7 +225,7 @@ class WorkersHttp(CountingTransport):
         self.count_request()
         options = {
             "method": method,
-            "headers": headers or {},
+            "headers": {**(headers or {}), INVOCATION_HEADER: self.invocation},
             "redirect": "manual",
             "signal": js.AbortSignal.timeout(max(1, int(timeout_s * 1000))),
         }
