@@ -15,6 +15,7 @@ Ports are the standard ones unless the environment says otherwise, e.g. to run b
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
@@ -182,8 +183,8 @@ def scraper_benchmark() -> list[Row]:
     def photo_ratio(baseline: int) -> Row:
         ratio = median[20] / median[baseline]
         note = (
-            " The 0-photo scrape also reads every vehicle's detail page looking for photos (profile "
-            "`detail_pages: if_no_photos`), hence a ratio below 1."
+            " With 0 or 1 photo in the listing the profile (`gallery: auto`) leaves the gallery to the "
+            "background: no detail page is read before the answer."
             if baseline == 0
             else ""
         )
@@ -570,6 +571,100 @@ def backlog_benchmark() -> list[Row]:
     return rows
 
 
+# --- 5. galleries on detail pages ----------------------------------------------------------------
+
+REALISTIC = {"thumbnails_only": True, "latency_ms": 100, "photos_per_vehicle": 4}
+
+
+def _gallery_scrape(l: Lab, count: int, page_size: int) -> tuple[dict, float]:
+    """A first scrape of a thumbnails-only listing at 100 ms per page: (answer, client wall seconds)."""
+    l.reset()
+    l.site(**REALISTIC, vehicle_count=count, page_size=page_size)
+    started = time.perf_counter()
+    body = l.scrape()
+    return body, time.perf_counter() - started
+
+
+def _until(condition, timeout: float, l: Lab | None = None) -> float:
+    """Seconds until `condition()` holds; with `l`, a processor cron tick whenever nothing moves."""
+    started, last_tick = time.perf_counter(), time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if condition():
+            return time.perf_counter() - started
+        if l is not None and time.perf_counter() - last_tick > 5:
+            l.cron()
+            last_tick = time.perf_counter()
+        time.sleep(0.1)
+    raise BenchError(f"not reached within {timeout} s")
+
+
+def _subrequest_peaks(l: Lab) -> tuple[int, int]:
+    """(the most any run summary reports, the most the stand-ins saw from one invocation)."""
+    summaries = [json.loads(r["summary"]) for r in l.database.rows("SELECT summary FROM runs")]
+    reported = max((s.get("subrequests", 0) for s in summaries), default=0)
+    seen = {}
+    for url in (l.stack.site_url, l.stack.images_url):
+        counts = l.api.call("GET", url + "/__stats", token=None)[1]["byInvocation"]
+        for invocation, count in counts.items():
+            seen[invocation] = seen.get(invocation, 0) + count
+    return reported, max(seen.values(), default=0)
+
+
+def gallery_benchmark() -> list[Row]:
+    say("galleries: thumbnails-only listings at 100 ms per page, galleries read in the background")
+    with lab(PROCESSOR_VARS) as l:
+        measured(_gallery_scrape, l, 12, 24)  # warm-up
+        answers = {150: [], 600: []}
+        for _ in range(REPEATS):  # 6 pages each: 25 and 100 vehicles a page
+            for count in answers:
+                body, wall = measured(_gallery_scrape, l, count, count // 6)
+                if body["found"] != count or body["galleriesDue"] != count:
+                    raise BenchError(f"expected {count} vehicles with galleries due: {str(body)[:300]}")
+                answers[count].append(wall * 1000)
+        measured(_gallery_scrape, l, 150, 25)
+
+        def every_gallery_read():
+            rows = l.database.rows("SELECT COUNT(*) AS n FROM vehicles WHERE gallery != 'read'")
+            return rows[0]["n"] == 0
+
+        galleries_s = _until(every_gallery_read, 120)
+        photos_s = galleries_s + _until(lambda: l.image_status()["images"]["pending"] == 0, 600, l)
+        reported, seen = _subrequest_peaks(l)
+        site_stats = l.api.call("GET", l.stack.site_url + "/__stats", token=None)[1]
+        detail_requests = site_stats["requests"]["detail"]
+    median = {count: statistics.median(values) for count, values in answers.items()}
+    ratio = median[600] / median[150]
+    return [
+        Row(
+            "Scrape answer time, 600 vs 150 vehicles, thumbnails-only listing at 100 ms per page",
+            f"{ratio:.2f}x",
+            f"client wall time of `POST /api/scrape`, first scrape, 6 pages each (25 / 100 vehicles a "
+            f"page), median of {REPEATS}: 150 {ms(answers[150])} -> {median[150]:.0f} ms, 600 "
+            f"{ms(answers[600])} -> {median[600]:.0f} ms; no detail page is read before the answer",
+            "at most 1.3x (must not grow with vehicles per page)",
+            ratio <= 1.3,
+        ),
+        Row(
+            "From the scrape's answer to every gallery read / every photo uploaded (150 vehicles x 4)",
+            f"{galleries_s:.1f} s / {photos_s:.1f} s",
+            f"polling D1 and `GET /api/image-status` every 0.1 s after the answer; {detail_requests} detail "
+            "pages read (6 at once, 100 ms each); the hand-off follows the galleries, a cron tick when "
+            "nothing moved for 5 s",
+            "informative",
+            None,
+        ),
+        Row(
+            "Subrequests per invocation, most seen (150 vehicles, galleries and uploads)",
+            f"{reported} reported / {seen} seen",
+            "reported: the largest `subrequests` of any run summary (scrape, gallery run, processing "
+            "batch; D1 calls included); seen: the most requests the stand-ins received from one "
+            "invocation (X-Lambert-Invocation header; D1 calls not visible to them)",
+            "at most 1000 (MAX_SUBREQUESTS_PER_INVOCATION)",
+            max(reported, seen) <= 1000,
+        ),
+    ]
+
+
 # --- 4. CPU per vehicle and per image ------------------------------------------------------------
 
 CPU_TARGET_FIRST_MS, CPU_TARGET_UNCHANGED_MS = 5.0, 2.0  # per vehicle (issue 11)
@@ -636,7 +731,7 @@ def cpu_benchmark() -> list[Row]:
     ]
 
 
-BENCHMARKS = [scraper_benchmark, processor_benchmark, backlog_benchmark, cpu_benchmark]
+BENCHMARKS = [scraper_benchmark, processor_benchmark, backlog_benchmark, cpu_benchmark, gallery_benchmark]
 
 
 # --- report ------------------------------------------------------------------------------------

@@ -5,6 +5,9 @@ Cloudflare Images stand-in, both Workers under workerd), runs a scrape, watches 
 upload the photos, lets the processor's cron drain what is left, and prints the final
 `GET /api/image-status` JSON as its last line. One photo is broken at the vendor (404) on
 purpose: it stays a vendor URL and is listed as a permanent failure.
+
+The demo site has the shape most dealer platforms have: 100 ms per page, one thumbnail per vehicle
+in the listing and the gallery on each detail page, which the scraper reads after it answers.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dev.launcher import Stack, photo_vars_for, site_vars_from_environment
 # Batch tokens: the demo's 2,800 photos would take 15 minutes under the account rate limit.
 DEMO_PROCESSOR_VARS = {"IMAGES_BATCH_UPLOADS": "true"}
 BROKEN_PHOTO = "/photos/L10005/2.png"
+REALISTIC_SITE = {"thumbnails_only": True, "latency_ms": 100, "photo_faults": {BROKEN_PHOTO: 404}}
 TIMEOUT_S = 600
 
 
@@ -42,7 +46,8 @@ def scrape(stack, api: Api) -> None:
     answer = api.call("POST", stack.scraper_url + "/api/scrape", {})[1]
     print(
         f"  {answer['found']} vehicles found ({answer['new']} new), {answer['vendorUrlsQueued']} "
-        f"vendor URLs saved in {answer['durationMs']} ms server-side; "
+        f"vendor URLs saved in {answer['durationMs']} ms server-side ({answer['pages']} pages); "
+        f"{answer['galleriesDue']} galleries to read in the background; "
         f"processing triggered: {answer['processingTriggered']}"
     )
 
@@ -81,7 +86,7 @@ def main() -> None:
     site_vars = site_vars_from_environment()  # SCRAPE_URL / SITE_PROFILE: try your own dealer's site
     processor_vars = {**DEMO_PROCESSOR_VARS, **photo_vars_for(site_vars)}
     with Stack(processor_vars=processor_vars, scraper_vars=site_vars, quiet=False) as stack:
-        stack.standins.site.set_knobs({"photo_faults": {BROKEN_PHOTO: 404}})
+        stack.standins.site.set_knobs(REALISTIC_SITE)
         api = Api(stack.secrets["ADMIN_TOKEN"])
         show_runtimes(stack, api)
         scrape(stack, api)

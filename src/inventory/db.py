@@ -226,6 +226,7 @@ _HAS_WORK = """EXISTS (
 
 # A vehicle whose gallery is still to be read holds the listing's stand-in photos: they are not
 # uploaded, unless the gallery has stayed unread since before the cutoff (GALLERY_FALLBACK_HOURS).
+GALLERY_STATES = ("listing", "pending", "read", "stale", "gone")  # vehicles.gallery (schema.sql)
 _GALLERY_SETTLED = "(v.gallery != 'pending' OR v.gallery_since < ?)"
 
 
@@ -390,12 +391,13 @@ _LAST_RUNS = (
 
 
 async def image_status(d1, now_ms: int) -> dict:
-    per_vehicle, images, last_runs, inactive = await d1.batch(
+    per_vehicle, images, last_runs, inactive, galleries = await d1.batch(
         [
             (_VEHICLE_COUNTS, []),
             (_IMAGE_COUNTS, [now_ms]),
             (_LAST_RUNS, []),
             ("SELECT COUNT(*) AS n FROM vehicles WHERE status = 'inactive'", []),
+            ("SELECT gallery, COUNT(*) AS n FROM vehicles WHERE status = 'active' GROUP BY gallery", []),
         ]
     )
     v, i = per_vehicle[0], images[0]
@@ -421,8 +423,10 @@ async def image_status(d1, now_ms: int) -> dict:
             "failedPermanently": i["failed_permanently"],
             "inProgress": i["in_progress"],
         },
+        "galleries": {state: 0 for state in GALLERY_STATES} | {r["gallery"]: r["n"] for r in galleries},
         "lastRun": runs.get("process"),
         "lastScrape": runs.get("scrape"),
+        "lastGalleryRun": runs.get("galleries"),
     }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .. import VERSION
 from ..config import HANDOFF_MODES
+from ..db import GALLERY_STATES
 from .checks import MAX_ID as MAX_VEHICLE_ID  # the cap the handlers enforce (D1 cannot bind BigInt)
 
 JSON = "application/json"
@@ -444,6 +445,11 @@ IMAGE_STATUS_SCHEMA = _obj(
                 ),
                 "lastRun": {**RUN_SCHEMA, "description": "The summary of the last processing run, if any."},
                 "lastScrape": {**RUN_SCHEMA, "description": "The summary of the last scrape, if any."},
+                "galleries": _obj({state: COUNT for state in GALLERY_STATES}, GALLERY_STATES),
+                "lastGalleryRun": {
+                    **RUN_SCHEMA,
+                    "description": "The summary of the last run that read detail-page galleries, if any.",
+                },
             },
             [
                 "totalVehicles",
@@ -454,6 +460,8 @@ IMAGE_STATUS_SCHEMA = _obj(
                 "images",
                 "lastRun",
                 "lastScrape",
+                "galleries",
+                "lastGalleryRun",
             ],
         ),
     },

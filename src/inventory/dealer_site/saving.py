@@ -171,6 +171,14 @@ class ScrapeSummary:
     galleries_due: int = 0
     subrequests: int = 0
 
+    def saved_line(self) -> str:
+        plan = self.plan
+        return (
+            f"  💾 Saved: {plan.new} new, {plan.updated} updated, {plan.unchanged} unchanged, "
+            f"{len(plan.deactivate_ids)} deactivated, {self.vendor_urls_queued} vendor URLs queued"
+            + (f", {self.galleries_due} galleries to read" if self.galleries_due else "")
+        )
+
     def to_json(self) -> dict:
         inventory, plan = self.inventory, self.plan
         return {
@@ -229,6 +237,15 @@ async def save_inventory(
     )
 
 
+async def _count_the_rest(d1, summary: ScrapeSummary, started: float, trips_before: int, max_age_h: float):
+    """The galleries now due (read after the answer), and what the scrape cost, its record included."""
+    if summary.inventory.rules.get("gallery", "auto") != "listing":
+        read_before = iso_utc(started - max_age_h * 3600)
+        summary.galleries_due = await db.galleries_due_count(d1, read_before)
+    summary.d1_round_trips = d1.round_trips - trips_before + 1
+    summary.subrequests = d1.subrequests.used + 1
+
+
 async def run_scrape(
     http,
     d1,
@@ -256,18 +273,9 @@ async def run_scrape(
         f"({len(inventory.skipped)} entries skipped)"
     )
     summary = await save_inventory(d1, inventory, guard_ratio, started, log, memo)
-    if inventory.rules.get("gallery", "auto") != "listing":
-        read_before = iso_utc(started - gallery_max_age_hours * 3600)
-        summary.galleries_due = await db.galleries_due_count(d1, read_before)
-    summary.d1_round_trips = d1.round_trips - trips_before + 1  # and the run record
-    summary.subrequests = d1.subrequests.used + 1
+    await _count_the_rest(d1, summary, started, trips_before, gallery_max_age_hours)
     await db.record_run(d1, "scrape", trigger, iso_utc(started), iso_utc(time.time()), summary.to_json())
-    plan = summary.plan
-    log(
-        f"  💾 Saved: {plan.new} new, {plan.updated} updated, {plan.unchanged} unchanged, "
-        f"{len(plan.deactivate_ids)} deactivated, {summary.vendor_urls_queued} vendor URLs queued"
-        + (f", {summary.galleries_due} galleries to read" if summary.galleries_due else "")
-    )
+    log(summary.saved_line())
     return {
         "rules": inventory.rules,
         "summary": summary.to_json(),

@@ -43,16 +43,20 @@ def _retry_wait(attempt: int, last: Verdict) -> float:
 
 
 async def _try_once(
-    transport, budget: ApiBudget, source_url: str, image_id: str, metadata: dict, timeout_s: float | None
+    transport, budget: ApiBudget, source_url: str, image_id: str, metadata: dict, pacing: Pacing
 ) -> Verdict:
-    verdict = await transport.upload(source_url, image_id, metadata, timeout_s=timeout_s)
-    if verdict.kind != EXISTS:
-        return verdict
-    # A lost answer to an earlier upload, or a second run: the id is deterministic, so an image
-    # under it is this photo. Check it is really there before counting it done.
-    if await budget.take() and await transport.exists(image_id, timeout_s=timeout_s):
-        return Verdict(OK, "already there", image_id=image_id)
-    return Verdict(TRANSIENT, f"{verdict.reason}; but the image could not be read back")
+    """One attempt, within the time left; it gives back the subrequests _before_attempt set aside."""
+    try:
+        verdict = await transport.upload(source_url, image_id, metadata, timeout_s=pacing.time_left())
+        if verdict.kind != EXISTS:
+            return verdict
+        # A lost answer to an earlier upload, or a second run: the id is deterministic, so an image
+        # under it is this photo. Check it is really there before counting it done.
+        if await budget.take() and await transport.exists(image_id, timeout_s=pacing.time_left()):
+            return Verdict(OK, "already there", image_id=image_id)
+        return Verdict(TRANSIENT, f"{verdict.reason}; but the image could not be read back")
+    finally:
+        _release(transport, pacing)
 
 
 @dataclass
@@ -130,11 +134,8 @@ async def upload_with_retries(
     """Attempt 1 at once, then after 1 s, 2 s and 4 s (plus jitter); a 429 waits for retry-after; a
     background run's `deadline` is never passed. In queue mode `max_attempts` is 1: the queue
     redelivers on the same schedule instead."""
-    pacing, verdict, attempts = (
-        Pacing(sleep, clock, deadline, subrequests, keep),
-        Verdict(TRANSIENT, "not tried"),
-        0,
-    )
+    pacing = Pacing(sleep, clock, deadline, subrequests, keep)
+    verdict, attempts = Verdict(TRANSIENT, "not tried"), 0
     for attempt in range(1, max_attempts + 1):
         stop = await _before_attempt(transport, budget, attempt, verdict, pacing)
         if stop is not None and not attempts:  # not even tried: the budget was spent
@@ -143,10 +144,7 @@ async def upload_with_retries(
             verdict = stop
             break
         attempts = attempt
-        try:
-            verdict = await _try_once(transport, budget, source_url, image_id, metadata, pacing.time_left())
-        finally:
-            _release(transport, pacing)
+        verdict = await _try_once(transport, budget, source_url, image_id, metadata, pacing)
         if verdict.kind == OK:
             note = f", {verdict.reason}" if verdict.reason else ""
             log(f"    ✅ Uploaded: {image_id} (attempt {attempt}{note})")

@@ -259,6 +259,14 @@ def _summarise(
     )
 
 
+def _out_of_subrequests(run: Run, started: float, trips_before: int, spent_before: int) -> dict:
+    p = run.p
+    run.stopped_because = SUBREQUESTS_SPENT
+    p.log(f"⏸ {SUBREQUESTS_SPENT} ({p.subrequests.used} of {p.subrequests.limit}): the rest waits")
+    summary = _summarise(run, [], started, trips_before, spent_before).to_json()
+    return {"success": True, **summary, "results": []}
+
+
 async def process_batch(
     p: Processor,
     *,
@@ -276,10 +284,7 @@ async def process_batch(
         run.claim_deadline, run.hard_deadline = started + time_budget_s, started + time_budget_s + 8
     trips_before, spent_before, now_ms = p.d1.round_trips, run.budget.spent, int(p.wall_clock() * 1000)
     if not p.can_start_batch():
-        run.stopped_because = SUBREQUESTS_SPENT
-        p.log(f"⏸ {SUBREQUESTS_SPENT} ({p.subrequests.used} of {p.subrequests.limit}): the rest waits")
-        summary = _summarise(run, [], started, trips_before, spent_before).to_json()
-        return {"success": True, **summary, "results": []}
+        return _out_of_subrequests(run, started, trips_before, spent_before)
     await _choose_vehicles(run, vehicle_ids, batch_size, skip_ids, now_ms)
     p.log(f"📸 Starting image processing for {len(run.vehicles)} vehicles ({trigger})")
     await _claim_photos(run, now_ms)
