@@ -3,10 +3,12 @@ site in its realistic shape: one thumbnail per listing card, the gallery on the 
 
 import asyncio
 import json
+import time
 
 import pytest
 
 from dev.dealer_site import index_from_stock, make_vehicle, photo_names
+from inventory import db
 from inventory.dealer_site.galleries import GalleryReader, read_galleries
 from inventory.dealer_site.profiles import get_profile
 from inventory.dealer_site.saving import run_scrape
@@ -161,3 +163,16 @@ def test_a_small_subrequest_budget_reads_some_galleries_and_leaves_the_rest(demo
     for _ in range(5):
         total += read(demo, d1, limit=budget)["read"]
     assert total == COUNT and {r["gallery"] for r in rows(d1).values()} == {"read"}
+
+
+def test_the_processor_leaves_a_pending_stand_in_alone_until_the_fallback_time(demo):
+    d1 = SqliteD1()
+    scrape(demo, d1)
+    now = time.time()
+    fresh_cutoff = db.gallery_cutoff(6, now)  # pending for seconds: not yet given up on
+    assert asyncio.run(db.vehicles_with_work(d1, int(now * 1000), 50, gallery_cutoff=fresh_cutoff)) == []
+    ids = [r["id"] for r in d1.rows("SELECT id FROM vehicles")]
+    assert all(r["images"] == "[]" for r in asyncio.run(db.vehicles_by_ids(d1, ids, fresh_cutoff)))
+    later = db.gallery_cutoff(6, now + 7 * 3600)  # seven hours on, the gallery still unread
+    assert len(asyncio.run(db.vehicles_with_work(d1, int(now * 1000), 50, gallery_cutoff=later))) == COUNT
+    assert len(asyncio.run(db.vehicles_for_jobs(d1, None, later))) == COUNT
