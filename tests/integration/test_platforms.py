@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from dev.client import site_knobs
+from dev.client import site_knobs, wait_for, wait_until_quiet
 from dev.dealer_site import BAD_CHECK_DIGIT_INDEXES, make_vehicle
 from dev.platform_layouts import PLATFORM_LAYOUTS
 
@@ -16,6 +16,7 @@ PUBLISHES_FEATURED = {"dealer-com": False, "dealeron": True, "nextjs": True, "de
 # many requests (the profiles' page sizes: 50 for getInventory, 100 for Algolia).
 API_REQUESTS = {"dealer-com": 3, "dealer-inspire": 2}
 SNAPSHOT_SQL = "SELECT * FROM vehicles ORDER BY vehicle_key"
+GALLERIES_DUE_SQL = "SELECT 1 FROM vehicles WHERE gallery IN ('pending', 'stale')"
 
 
 def scrape(stack, api, expect=200):
@@ -93,6 +94,9 @@ def test_a_bot_wall_answers_502_and_changes_nothing(fresh, api, database, challe
     stack = fresh
     site_knobs(stack, api, photos_per_vehicle=0)
     scrape(stack, api)
+    # No photo in the listing: the detail pages are read after the answer. Let that finish first.
+    wait_for(lambda: not database.rows(GALLERIES_DUE_SQL), 60, "the galleries read")
+    wait_until_quiet(stack, api, database)
     before = database.rows(SNAPSHOT_SQL)
     runs_before = database.rows("SELECT COUNT(*) AS n FROM runs")
     site_knobs(stack, api, challenge=challenge, challenge_status=status)
