@@ -113,11 +113,11 @@ def _ensure_normalised(profile: dict) -> dict:
     return _normalised_from_json(json.dumps(profile, sort_keys=True))
 
 
-def _page_selectors(sources: list[dict], next_page: dict | None) -> list[str]:
+def _page_selectors(html: str, sources: list[dict], next_page: dict | None) -> list[str]:
     """Every selector that will run on the page's HTML tree (empty: no tree is needed)."""
     selectors = [next_page["selector"]] if next_page and next_page.get("selector") else []
     for source in sources:
-        if source["kind"] == "cards":
+        if source["kind"] == "cards" and source.get("if_page_has", "") in html:
             selectors += [source["selector"]] if source.get("selector") else []
             selectors += [spec["selector"] for spec in source["fields"].values() if spec.get("selector")]
     return selectors
@@ -141,7 +141,7 @@ class _Page:
     @property
     def tree(self):
         if self._tree is None:
-            self._tree = parse_page(self.html, _page_selectors(self.sources, self.next_page))
+            self._tree = parse_page(self.html, _page_selectors(self.html, self.sources, self.next_page))
         return self._tree
 
     def read(self, rank: int, source: dict) -> SourceResult:
@@ -152,6 +152,8 @@ class _Page:
             result = read_script_json(self.html, source, label, self.page_url)
         elif source["kind"] == "json_api":
             result = read_api_answers(self.api_answers.get(rank, []), source, label, self.page_url)
+        elif source.get("if_page_has") and source["if_page_has"] not in self.html:
+            result = SourceResult()
         else:
             result = read_cards(self.tree, source, label, self.page_url)
         for record in result.records:

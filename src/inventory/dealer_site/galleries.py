@@ -97,7 +97,8 @@ def _record(run: GalleryRun, row: dict, photos: list[str] | None, status: int, n
         images = merge_images(photos, json.loads(row["images"]), old_sources)
         run.read += 1
         run.photos_added += len(set(photos) - set(old_sources))
-        run.photos_removed += len(set(old_sources) - set(photos))
+        if row["gallery"] != "pending":  # not the listing's stand-ins: photos the dealer removed
+            run.photos_removed += len(set(old_sources) - set(photos))
         run.statements += db.gallery_read_statements(row, photos, images, now)
 
 

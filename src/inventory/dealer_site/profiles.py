@@ -60,14 +60,47 @@ PROFILE_KEYS = (
 _SOURCE_KEYS = {
     "jsonld": ("kind",),
     "script_json": ("kind", "selector", "assignment", "vehicles", "fields"),
-    "cards": ("kind", "selector", "fields"),
+    "cards": ("kind", "selector", "fields", "if_page_has"),
     "json_api": ("kind", "url", "method", "body", "values", "paging", "vehicles", "fields"),
 }
 _PAGING_KEYS = ("by", "size", "total", "first")
 _FIELD_SPEC_KEYS = ("selector", "attr", "regex", "type", "all")
 _PATH_KEYS = ("path", "regex", "type")
 _FIRST_FORMAT_KEYS = ("jsonld", "card", "detail_photos")
-_ATTRIBUTE_LIST = re.compile(r"[A-Za-z_:][-\w:.]*(?:\|[A-Za-z_:][-\w:.]*)*")
+_ATTRIBUTE_NAME = r"(?:[A-Za-z_:][-\w:.]*|#text)"  # "#text": the element's text, e.g. after "content"
+_ATTRIBUTE_LIST = re.compile(rf"{_ATTRIBUTE_NAME}(?:\|{_ATTRIBUTE_NAME})*")
+
+# schema.org microdata (itemscope / itemtype / itemprop), the other standard way a page describes a
+# vehicle: a `meta`/`link` carries its value in `content`/`href`, any other element in its text.
+_VALUE = "@content|href|#text"
+MICRODATA = {
+    "kind": "cards",
+    "if_page_has": "itemtype",  # a page without microdata is read without an HTML tree
+    "selector": "[itemtype*='schema.org/Car'], [itemtype*='schema.org/Vehicle'], "
+    "[itemtype*='schema.org/Motorcycle'], [itemtype*='schema.org/Product']",
+    "fields": {
+        "vin": f"[itemprop=vehicleIdentificationNumber]{_VALUE}",
+        "stock_number": f"[itemprop=sku]{_VALUE}",
+        "year": {
+            "selector": "[itemprop=vehicleModelDate], [itemprop=modelDate]",
+            "attr": ["content", "#text"],
+            "type": "int",
+        },
+        "make": f"[itemprop=brand] [itemprop=name], [itemprop=brand], [itemprop=manufacturer]{_VALUE}",
+        "model": f"[itemprop=model]{_VALUE}",
+        "trim": f"[itemprop=vehicleConfiguration]{_VALUE}",
+        "price": f"[itemprop=offers] [itemprop=price]{_VALUE}",
+        "mileage": f"[itemprop=mileageFromOdometer] [itemprop=value], [itemprop=mileageFromOdometer]{_VALUE}",
+        "exterior_color": f"[itemprop=color]{_VALUE}",
+        "title": f"[itemprop=name]{_VALUE}",
+        "detail_url": {"selector": "[itemprop=url]", "attr": ["href", "content"], "type": "url"},
+        "photos": {
+            "selector": "[itemprop=image]",
+            "attr": ["content", "href", "src", "data-src"],
+            "all": True,
+        },
+    },
+}
 
 PROFILES = {
     # The Lambert dealer site (and the demo site in dev/, which publishes the same markup).
@@ -93,9 +126,17 @@ PROFILES = {
             {"kind": "cards", "selector": "div.gallery", "fields": {"photos": "img@data-src|src"}},
         ],
     },
-    # Any site that publishes schema.org JSON-LD: no HTML rules at all.
+    # Any site that describes its vehicles the standard way: schema.org JSON-LD or microdata.
     "generic": {
         "name": "generic",
+        "sources": [{"kind": "jsonld"}, MICRODATA],
+        "next_page": "a[rel~=next], link[rel~=next]@href",
+        "max_pages": 40,
+        "detail_pages": "never",
+    },
+    # JSON-LD and nothing else: no HTML tree is ever built.
+    "jsonld-only": {
+        "name": "jsonld-only",
         "sources": [{"kind": "jsonld"}],
         "next_page": "a[rel~=next], link[rel~=next]@href",
         "max_pages": 40,
@@ -103,7 +144,7 @@ PROFILES = {
     },
     **PLATFORM_PROFILES,
 }
-ALIASES = {"jsonld-only": "generic"}
+ALIASES: dict[str, str] = {}
 DEFAULT_PROFILE = "lambert"
 AUTO = "auto"  # SITE_PROFILE=auto: the platform is detected from the first page (detection.py)
 PROFILE_CHOICES = (*PROFILES, *ALIASES, AUTO)
@@ -295,10 +336,14 @@ def _source(source, where: str) -> dict:
         return _json_api_source(source, where)
     selector = source.get("selector")
     fields = _fields(source.get("fields"), where, lambda spec, w, name: field_spec(spec, w, name == "photos"))
+    guard = source.get("if_page_has")
+    if guard is not None and not (isinstance(guard, str) and guard):
+        raise _problem(where, f"if_page_has must be a text, not {guard!r}")
     return {
         "kind": "cards",
         "fields": fields,
         "selector": _check_selector(selector, where) if selector else None,
+        **({"if_page_has": guard} if guard else {}),
     }
 
 

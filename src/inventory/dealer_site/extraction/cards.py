@@ -65,11 +65,14 @@ def apply_spec(value, spec: dict, page_url: str):
     return value
 
 
+TEXT = "#text"  # in an attribute list: the element's own text
+
+
 def _element_value(element, attrs: list[str]):
     if not attrs:
         return clean_text(element.get_text(" "))
     for name in attrs:
-        value = element.get(name)
+        value = clean_text(element.get_text(" ")) if name == TEXT else element.get(name)
         if isinstance(value, list):
             value = " ".join(value)
         if value and value.strip():
@@ -100,7 +103,8 @@ def reads_a_start_tag(spec: dict) -> bool:
     """Whether a page-wide spec reads an attribute of a tag one simple compound picks out (so the
     start tags alone answer it, without a tree: `a[rel=next]@href`)."""
     chains = simple_selector(spec["selector"]) if spec.get("selector") else None
-    return bool(chains and spec.get("attr")) and all(len(chain) == 1 for chain in chains)
+    attrs = spec.get("attr") or []
+    return bool(chains and attrs) and TEXT not in attrs and all(len(chain) == 1 for chain in chains)
 
 
 def start_tag_value(html: str, spec: dict, page_url: str):
