@@ -63,7 +63,7 @@ async def scrape(worker, trigger: str, handoff: str) -> Answer:
     except SiteError as error:
         return _site_error_answer(error)
     if result["summary"]["galleriesDue"]:
-        reader = _gallery_reader(worker, start_url, result["rules"], limits)
+        reader = _gallery_reader(worker, start_url, result["rules"], limits, trigger)
         triggered, send = handoff_route(worker, handoff)
         worker.wait_until(_galleries_then_hand_off(worker, reader, send))
     else:
@@ -79,7 +79,7 @@ async def scrape(worker, trigger: str, handoff: str) -> Answer:
     )
 
 
-def _gallery_reader(worker, start_url: str, rules: dict, limits: ScrapeLimits) -> GalleryReader:
+def _gallery_reader(worker, start_url: str, rules: dict, limits: ScrapeLimits, trigger: str) -> GalleryReader:
     return GalleryReader(
         worker.http(),
         worker.d1(),
@@ -90,6 +90,7 @@ def _gallery_reader(worker, start_url: str, rules: dict, limits: ScrapeLimits) -
         max_age_hours=worker.setting("GALLERY_MAX_AGE_HOURS"),
         max_reads=worker.setting("GALLERY_READS_PER_RUN"),
         subrequests=worker.subrequests,
+        trigger=trigger,
     )
 
 

@@ -69,6 +69,7 @@ class GalleryReader:
     respect_robots: bool = True
     max_age_hours: float = 24.0
     max_reads: int = 200
+    trigger: str = "http"  # the scrape's: http or cron
     subrequests: Subrequests = field(default_factory=Subrequests)
     log: object = print
 
@@ -145,7 +146,7 @@ async def read_galleries(reader: GalleryReader) -> dict:
     if rows:
         summary["subrequests"] = reader.subrequests.used + 1  # and the run record
         await db.record_run(
-            reader.d1, "galleries", "background", iso_utc(started), iso_utc(time.time()), summary
+            reader.d1, "galleries", reader.trigger, iso_utc(started), iso_utc(time.time()), summary
         )
         _log(reader.log, run)
     return summary
