@@ -160,12 +160,12 @@ _GALLERY_DUE = (
 
 
 async def galleries_due(d1, read_before: str, limit: int) -> list[dict]:
-    """Vehicles whose detail page is due: never read first, then the fewest failed tries, featured
-    and newest first."""
+    """Vehicles whose detail page is due: the fewest failed tries first (a page that keeps failing
+    does not hold up the rest), then never read, featured and newest first."""
     return await d1.all(
         "SELECT v.id, v.vehicle_key, v.detail_url, v.images, v.source_images, v.gallery, "
         f"v.gallery_signature FROM vehicles v WHERE {_GALLERY_DUE} "
-        "ORDER BY v.gallery = 'pending' DESC, v.gallery_attempts, v.featured DESC, v.first_seen_at DESC, "
+        "ORDER BY v.gallery_attempts, v.gallery = 'pending' DESC, v.featured DESC, v.first_seen_at DESC, "
         "v.id DESC LIMIT ?",
         [read_before, limit],
     )

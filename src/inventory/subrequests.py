@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_LIMIT = 1000
+SUBREQUESTS_SPENT = "the invocation's subrequest budget (MAX_SUBREQUESTS_PER_INVOCATION) is spent"
 INVOCATION_HEADER = "X-Lambert-Invocation"  # on every fetch of a Worker: which invocation sent it
 
 

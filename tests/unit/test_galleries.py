@@ -41,12 +41,10 @@ def read(site, d1, limit=1000, **options):
         d1,
         site.site_url + "/inventory",
         get_profile("lambert"),
-        subrequests=None,
         log=lambda *_: None,
         **options,
     )
-    reader.subrequests = reader.http.subrequests
-    d1.subrequests = reader.subrequests
+    d1.subrequests = reader.http.subrequests
     return asyncio.run(read_galleries(reader))
 
 
@@ -176,3 +174,33 @@ def test_the_processor_leaves_a_pending_stand_in_alone_until_the_fallback_time(d
     later = db.gallery_cutoff(6, now + 7 * 3600)  # seven hours on, the gallery still unread
     assert len(asyncio.run(db.vehicles_with_work(d1, int(now * 1000), 50, gallery_cutoff=later))) == COUNT
     assert len(asyncio.run(db.vehicles_for_jobs(d1, None, later))) == COUNT
+
+
+def test_galleries_read_are_not_taken_for_lost_photos_when_the_listing_shows_none(demo):
+    d1 = SqliteD1()
+    demo.set_knobs({"photos_per_vehicle": 3, "thumbnails_only": False})
+    scrape(demo, d1)  # listing photos first: gallery "listing"
+    demo.set_knobs({"photos_per_vehicle": 0})
+    emptied = scrape(demo, d1)  # the photo guard keeps the lists; no photo left: galleries are due
+    assert emptied["photoListsKept"] and emptied["galleriesDue"] == COUNT
+    demo.set_knobs({"photos_per_vehicle": 3})
+    read(demo, d1)
+    demo.set_knobs({"photos_per_vehicle": 0})  # the galleries are read; the listing still shows none
+    again = scrape(demo, d1)  # the lists are galleries now: not lost listing photos (this crashed)
+    assert again["photoListsKept"] is None
+    read(demo, d1)  # the listing's view changed once since the guard's scrape: read again, once
+    settled = scrape(demo, d1)
+    assert (settled["photoListsKept"], settled["galleriesDue"], settled["unchanged"]) == (None, 0, COUNT)
+    assert {r["gallery"] for r in rows(d1).values()} == {"read"}
+
+
+def test_a_vehicle_that_starts_waiting_for_its_gallery_keeps_the_list_it_had(demo):
+    d1 = SqliteD1()
+    demo.set_knobs({"photos_per_vehicle": 3, "thumbnails_only": False})
+    scrape(demo, d1, profile="jsonld-only")  # no gallery rules: the listing's three photos
+    before = {stock: row["source_images"] for stock, row in rows(d1).items()}
+    demo.set_knobs({"photos_per_vehicle": 0})
+    scrape(demo, d1)  # lambert (auto): no photo in the listing, so the gallery is due
+    after = rows(d1)
+    assert {r["gallery"] for r in after.values()} == {"pending"}
+    assert {stock: row["source_images"] for stock, row in after.items()} == before

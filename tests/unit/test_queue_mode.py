@@ -95,3 +95,16 @@ def test_a_run_stopped_by_a_refused_token_defers_its_jobs_instead_of_dead_letter
     message = Message(1, attempts=3)
     sent = consume(processor(d1, transport), [message])
     assert message.acked and message.retried_after is None and sent[0][1] == 300
+
+
+def test_jobs_a_batch_had_no_subrequests_left_for_are_deferred_not_dropped():
+    from inventory.subrequests import Subrequests
+
+    d1, transport = SqliteD1(), ScriptedTransport()
+    seed(d1, 3, 2)
+    p = processor(d1, transport)
+    p.subrequests = Subrequests(limit=50, used=45)  # no room for a batch at all
+    messages = [Message(1), Message(2), Message(3)]
+    sent = consume(p, messages)
+    assert sorted(body["vehicleId"] for body, _ in sent) == [1, 2, 3]  # each sent again for later
+    assert transport.uploads == [] and all(m.acked and m.retried_after is None for m in messages)

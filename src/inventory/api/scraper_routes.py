@@ -89,7 +89,6 @@ def _gallery_reader(worker, start_url: str, rules: dict, limits: ScrapeLimits, t
         respect_robots=worker.setting("RESPECT_ROBOTS_TXT"),
         max_age_hours=worker.setting("GALLERY_MAX_AGE_HOURS"),
         max_reads=worker.setting("GALLERY_READS_PER_RUN"),
-        subrequests=worker.subrequests,
         trigger=trigger,
     )
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
 from ..net.http import (
+    MAX_REDIRECTS,
     HttpResponse,
     RedirectRefused,
     ResponseTooLarge,
@@ -16,6 +17,7 @@ from ..net.http import (
     get_following_redirects,
 )
 from ..net.url_guard import same_site
+from ..subrequests import SUBREQUESTS_SPENT
 from .api_reading import MAX_IN_FLIGHT, read_apis
 from .bot_wall import wall_marker
 from .detection import detect_platform, named_profile
@@ -25,7 +27,10 @@ from .profiles import get_profile
 from .site_errors import BotWall, SiteError, SubrequestsSpent
 
 USER_AGENT = "LambertInventorySync/0.1 (+inventory sync bot)"
-KEPT_AFTER_LISTING = 8  # subrequests the scrape keeps for saving (D1) and the hand-off
+# Subrequests the listing leaves for what follows in the same invocation: the save (merge, batch,
+# vendor URLs, galleries due, run record), then the gallery run's query and its own reserve.
+KEPT_AFTER_LISTING = 5 + 1 + 4
+TRY_COST = 1 + MAX_REDIRECTS  # the most one try of a page can spend: its redirect chain
 PAGE_RETRIES = (0.5, 1.0)  # waits before the second and third try of a failed page
 
 
@@ -97,6 +102,19 @@ class Site:
             max_bytes=self.limits.max_page_bytes,
         )
 
+    async def _send_within_budget(self, url: str, method: str, body, accept_type: str) -> HttpResponse:
+        """One try. With a budget to keep (`keep`), the most a try can spend (a redirect chain) is set
+        aside first, so tries running at once cannot pass the limit together."""
+        budget = self.http.subrequests
+        if self.keep is not None and not budget.hold(TRY_COST, self.keep):
+            spent = f"{SUBREQUESTS_SPENT} ({budget.used} of {budget.limit})"
+            raise SubrequestsSpent(f"{url[:200]} not read: {spent}")
+        try:
+            return await self._send(url, method, body, accept_type)
+        finally:
+            if self.keep is not None:
+                budget.release(TRY_COST)
+
     async def get(
         self, url: str, accept, method: str = "GET", body: bytes | None = None, accept_type: str = "text/html"
     ) -> HttpResponse:
@@ -108,14 +126,9 @@ class Site:
         for wait in (0, *PAGE_RETRIES):
             if wait:
                 await asyncio.sleep(wait)
-            if self.keep is not None and not self.http.subrequests.allows(1, self.keep):
-                raise SubrequestsSpent(
-                    f"{url[:200]} not read: MAX_SUBREQUESTS_PER_INVOCATION ({self.http.subrequests.limit}) "
-                    "leaves no room for it"
-                )
             self.requests += 1
             try:
-                response = await self._send(url, method, body, accept_type)
+                response = await self._send_within_budget(url, method, body, accept_type)
             except TransportError as error:
                 last_problem = f"no answer from {url} ({error})"
                 continue
@@ -130,8 +143,12 @@ class Site:
             last_problem = f"{url} answered HTTP {response.status}"
         raise SiteError(last_problem)
 
-    async def page(self, url: str) -> str:
-        response = await self.get(url, accept=lambda status: 200 <= status < 300)
+    async def page(self, url: str, gone_ok: bool = False) -> str | None:
+        """The page's text; with `gone_ok`, None when it answers 404 or 410 (a vehicle listed but gone)."""
+        gone = (404, 410) if gone_ok else ()
+        response = await self.get(url, accept=lambda status: 200 <= status < 300 or status in gone)
+        if response.status in gone:
+            return None
         if not response.ok:
             raise SiteError(f"{url} answered HTTP {response.status}")
         return response.text()

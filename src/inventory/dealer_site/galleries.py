@@ -2,9 +2,9 @@
 
 The scrape marks the vehicles whose photos live on their detail page (gallery_rules.py); this reads
 the due ones politely (the scraper's User-Agent, robots.txt, at most 6 at once, three tries for
-5xx and timeouts) and within the invocation's subrequest budget, then writes every result in one
-D1 batch: the gallery becomes the vehicle's list with its uploaded ids kept in place, a 404 is
-"listed but gone", a failure is counted and tried again next run.
+5xx and timeouts) within the invocation's subrequest budget and waitUntil's time, then writes every
+result in one D1 batch: the gallery becomes the vehicle's list with its uploaded ids kept in place,
+a 404 is "listed but gone", a failure is counted and tried again next run.
 """
 
 from __future__ import annotations
@@ -12,20 +12,21 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .. import db, iso_utc
-from ..subrequests import Subrequests
+from ..subrequests import SUBREQUESTS_SPENT
 from .api_reading import MAX_IN_FLIGHT
 from .extract import photos_from_detail
 from .fetching import ScrapeLimits, Site
 from .saving import merge_images
-from .site_errors import BotWall, SiteError
+from .site_errors import BotWall, SiteError, SubrequestsSpent
 
-PAGE_COST = 1 + 2  # a detail page and its two retries
 KEPT_FOR_WRITE_BACK = 4  # the write-back, the run record, the hand-off's vendor-URL query and call
-GONE_STATUSES = (404, 410)
-SUBREQUESTS_SPENT = "the invocation's subrequest budget (MAX_SUBREQUESTS_PER_INVOCATION) is spent"
+# Inside waitUntil's 30 s after the answer: no page starts after TIME_BUDGET_S, and none takes longer
+# than its tries at PAGE_TIMEOUT_S each (plus the retry waits).
+TIME_BUDGET_S = 15.0
+PAGE_TIMEOUT_S = 4.0
 
 
 @dataclass
@@ -70,24 +71,15 @@ class GalleryReader:
     max_age_hours: float = 24.0
     max_reads: int = 200
     trigger: str = "http"  # the scrape's: http or cron
-    subrequests: Subrequests = field(default_factory=Subrequests)
+    time_budget_s: float = TIME_BUDGET_S
+    start_deadline: float = 0.0  # set when the run starts
     log: object = print
 
 
-async def _page_or_status(site: Site, url: str) -> tuple[str | None, int]:
-    """(the page, 200) or (None, its 404/410 status); SiteError for anything else."""
-    response = await site.get(url, accept=lambda status: 200 <= status < 300 or status in GONE_STATUSES)
-    if response.status in GONE_STATUSES:
-        return None, response.status
-    if not response.ok:
-        raise SiteError(f"{url} answered HTTP {response.status}")
-    return response.text(), response.status
-
-
-def _record(run: GalleryRun, row: dict, photos: list[str] | None, status: int, now: str) -> None:
+def _record(run: GalleryRun, row: dict, photos: list[str] | None, now: str) -> None:
     if photos is None:  # listed but gone
         run.gone += 1
-        reason = f"the detail page answered HTTP {status}: listed but gone"
+        reason = "the detail page answered HTTP 404 or 410: listed but gone"
         run.statements.append(db.gallery_kept_statement(row, "gone", reason, now))
     elif not photos:
         run.empty += 1
@@ -103,51 +95,70 @@ def _record(run: GalleryRun, row: dict, photos: list[str] | None, status: int, n
         run.statements += db.gallery_read_statements(row, photos, images, now)
 
 
+async def _fetch(
+    reader: GalleryReader, site: Site, run: GalleryRun, row: dict, now: str
+) -> str | None | bool:
+    """The detail page (None: gone), or False when there is nothing to record now."""
+    url = row["detail_url"]
+    try:
+        if reader.respect_robots and not await site.robots_allow(url):
+            reason = "robots.txt disallows the detail page: the listing's photos are kept"
+            run.empty += 1
+            run.statements.append(db.gallery_kept_statement(row, "read", reason, now))
+            return False
+        return await site.page(url, gone_ok=True)
+    except SubrequestsSpent as error:
+        run.stopped_because = str(error)
+    except BotWall as error:
+        run.stopped_because = f"the site's bot protection answered: {error}"
+    except SiteError as error:
+        run.failed += 1
+        run.statements.append(db.gallery_failed_statement(row, str(error)))
+    return False
+
+
 async def _read_one(reader: GalleryReader, site: Site, run: GalleryRun, row: dict, gate, now: str):
     async with gate:
         if run.stopped_because:
             return
-        if not reader.subrequests.hold(PAGE_COST + int(reader.respect_robots), KEPT_FOR_WRITE_BACK):
-            run.stopped_because = (
-                "the invocation's subrequest budget (MAX_SUBREQUESTS_PER_INVOCATION) is spent"
-            )
+        if time.monotonic() > reader.start_deadline:
+            run.stopped_because = f"no time left in this run ({reader.time_budget_s:.0f} s)"
             return
-        try:
-            if reader.respect_robots and not await site.robots_allow(row["detail_url"]):
-                raise SiteError("robots.txt disallows it")
-            html, status = await _page_or_status(site, row["detail_url"])
-        except BotWall as error:
-            run.stopped_because = f"the site's bot protection answered: {error}"
-            return
-        except SiteError as error:
-            run.failed += 1
-            run.statements.append(db.gallery_failed_statement(row, str(error)))
-            return
-        finally:
-            reader.subrequests.release(PAGE_COST + int(reader.respect_robots))
-    photos = None if html is None else photos_from_detail(html, row["detail_url"], reader.profile)
-    _record(run, row, photos, status, now)
+        html = await _fetch(reader, site, run, row, now)
+    if html is not False:
+        photos = None if html is None else photos_from_detail(html, row["detail_url"], reader.profile)
+        _record(run, row, photos, now)
+
+
+async def _read_due(reader: GalleryReader, rows: list[dict], run: GalleryRun, now: str) -> None:
+    limits = replace(reader.limits, timeout_s=min(reader.limits.timeout_s, PAGE_TIMEOUT_S))
+    site = Site(
+        reader.http, reader.start_url, reader.profile, limits, reader.respect_robots, KEPT_FOR_WRITE_BACK
+    )
+    reader.start_deadline = time.monotonic() + reader.time_budget_s
+    gate = asyncio.Semaphore(MAX_IN_FLIGHT)
+    await asyncio.gather(*(_read_one(reader, site, run, row, gate, now) for row in rows))
+    run.site_requests = site.requests
+    if run.statements:
+        await reader.d1.batch(run.statements)
 
 
 async def read_galleries(reader: GalleryReader) -> dict:
-    """Read the due galleries (at most `max_reads`, within the subrequest budget) and save them."""
-    started = time.time()
-    read_before = iso_utc(started - reader.max_age_hours * 3600)
-    rows = await db.galleries_due(reader.d1, read_before, reader.max_reads)
-    run = GalleryRun(due=len(rows))
+    """Read the due galleries (at most `max_reads`, within the time and subrequest budgets), save them."""
+    started, budget = time.time(), reader.http.subrequests
+    run = GalleryRun()
+    if not budget.allows(1, KEPT_FOR_WRITE_BACK):
+        run.stopped_because = SUBREQUESTS_SPENT
+        return run.to_json()
+    rows = await db.galleries_due(reader.d1, iso_utc(started - reader.max_age_hours * 3600), reader.max_reads)
+    run.due = len(rows)
     if rows:
-        site = Site(reader.http, reader.start_url, reader.profile, reader.limits, reader.respect_robots)
-        gate, now = asyncio.Semaphore(MAX_IN_FLIGHT), iso_utc(started)
-        await asyncio.gather(*(_read_one(reader, site, run, row, gate, now) for row in rows))
-        run.site_requests = site.requests
-        if run.statements:
-            await reader.d1.batch(run.statements)
+        await _read_due(reader, rows, run, iso_utc(started))
     summary = {**run.to_json(), "durationMs": int((time.time() - started) * 1000)}
     if rows:
-        summary["subrequests"] = reader.subrequests.used + 1  # and the run record
-        await db.record_run(
-            reader.d1, "galleries", reader.trigger, iso_utc(started), iso_utc(time.time()), summary
-        )
+        summary["subrequests"] = budget.used + 1  # and the run record
+        finished = iso_utc(time.time())
+        await db.record_run(reader.d1, "galleries", reader.trigger, iso_utc(started), finished, summary)
         _log(reader.log, run)
     return summary
 

@@ -28,8 +28,11 @@ class GalleryUpdate:
     keeps_list: bool  # the row's photo list (the last gallery) stays, rather than the listing's
 
 
-def gallery_update(old: dict | None, wants_gallery: bool, signature: str, now: str) -> GalleryUpdate:
-    """The gallery columns of a vehicle the scrape saves, given its row before (None: new)."""
+def gallery_update(
+    old: dict | None, wants_gallery: bool, signature: str, now: str, listing_photos: int = 0
+) -> GalleryUpdate:
+    """The gallery columns of a vehicle the scrape saves, given its row before (None: new) and how
+    many photos its listing shows."""
     if not wants_gallery:
         return GalleryUpdate({"gallery": "listing", "gallery_signature": None, "gallery_since": None}, False)
     if old and old.get("gallery") in KEPT_STATES:
@@ -37,6 +40,6 @@ def gallery_update(old: dict | None, wants_gallery: bool, signature: str, now: s
         columns = {"gallery": state, "gallery_signature": signature, "gallery_since": old["gallery_since"]}
         return GalleryUpdate(columns, True)
     since = old["gallery_since"] if old and old.get("gallery") == "pending" else now
-    return GalleryUpdate(
-        {"gallery": "pending", "gallery_signature": signature, "gallery_since": since}, False
-    )
+    columns = {"gallery": "pending", "gallery_signature": signature, "gallery_since": since}
+    # The listing's photo stands in; where it shows none, the list the vehicle had stays instead.
+    return GalleryUpdate(columns, keeps_list=bool(old and old["photo_count"] and not listing_photos))

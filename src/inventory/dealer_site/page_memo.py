@@ -22,8 +22,8 @@ def code_digest() -> str:
     """The extraction code's own digest: a deploy that changes how pages are read reads them again."""
     package = Path(__file__).parent
     digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    for path in [*sorted(package.rglob("*.py")), package.parent / "safe_json.py"]:  # all it imports
+        digest.update(path.relative_to(package.parent).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

@@ -77,7 +77,7 @@ MICRODATA = {
     "kind": "cards",
     "if_page_has": "itemtype",  # a page without microdata is read without an HTML tree
     "selector": "[itemtype*='schema.org/Car'], [itemtype*='schema.org/Vehicle'], "
-    "[itemtype*='schema.org/Motorcycle'], [itemtype*='schema.org/Product']",
+    "[itemtype*='schema.org/Motorcycle'], [itemtype$='schema.org/Product']",
     "fields": {
         "vin": f"[itemprop=vehicleIdentificationNumber]{_VALUE}",
         "stock_number": f"[itemprop=sku]{_VALUE}",

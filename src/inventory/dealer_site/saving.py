@@ -53,10 +53,16 @@ class SavePlan:
     photo_lists_kept: str | None = None
 
 
+def _listing_photos_before(row: dict | None) -> bool:
+    """Whether the row's photo list is photos its listing showed (not a gallery read from the detail
+    page, which the listing never shows), and not empty."""
+    return bool(row and row["photo_count"] and row.get("gallery", "listing") == "listing")
+
+
 def keep_photo_lists(found: list[Vehicle], by_key: dict, share: float = 0.5) -> str | None:
     """The photo guard: when more than half of the listed vehicles that had photos now show none (a
     layout change on the photo markup, most likely), they keep their photo lists. Says so, or None."""
-    had_photos = [(v, by_key[v.key]) for v in found if v.key in by_key and by_key[v.key]["photo_count"]]
+    had_photos = [(v, by_key[v.key]) for v in found if _listing_photos_before(by_key.get(v.key))]
     emptied = [(v, row) for v, row in had_photos if not v.photos]
     if not emptied or len(emptied) <= share * len(had_photos):
         return None
@@ -116,7 +122,7 @@ def _plan_vehicle(
         plan.unchanged += 1
         return
     old_lists = (json.loads(old["images"]), json.loads(old["source_images"])) if old else ([], [])
-    gallery = gallery_update(old, wants_gallery, gallery_signature(vehicle), plan.now)
+    gallery = gallery_update(old, wants_gallery, gallery_signature(vehicle), plan.now, len(vehicle.photos))
     sources = old_lists[1] if gallery.keeps_list else vehicle.photos
     plan.rows.append(_row(vehicle, merge_images(sources, *old_lists), sources, digest, gallery.columns))
     if not old:

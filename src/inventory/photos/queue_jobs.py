@@ -11,6 +11,7 @@ import math
 import time
 
 from .. import db
+from ..subrequests import SUBREQUESTS_SPENT
 from .retries import RETRY_DELAYS_S
 from .run import Processor, process_batch
 
@@ -97,7 +98,8 @@ async def consume_jobs(p: Processor, messages: list, resend) -> dict:
     outcome = {"acked": 0, "retried": 0, "deferred": 0}
     for vehicle_id, copies in by_vehicle.items():
         result = results.get(vehicle_id)
-        verdict = "ack" if result is None else ("defer" if stopped else verdict_for(result))
+        # A stopped run (a refused token, the subrequest budget) defers even the jobs it never chose.
+        verdict = "defer" if stopped else ("ack" if result is None else verdict_for(result))
         await _settle(p, copies, verdict, result, run, resend, outcome)
     p.log(
         f"📬 Queue batch: {len(messages)} messages, {outcome['acked']} acknowledged "
@@ -127,8 +129,13 @@ async def enqueue_vehicles(
     cutoff = db.gallery_cutoff(gallery_fallback_hours, time.time())
     vehicles = await db.vehicles_for_jobs(d1, vehicle_ids, cutoff)
     messages = job_messages(vehicles)
+    sent = 0
     for start in range(0, len(messages), SEND_BATCH_LIMIT):
+        if subrequests and not subrequests.allows(1):
+            print(f"⏸ {SUBREQUESTS_SPENT}: {len(messages) - sent} jobs left for the cron")
+            break
         if subrequests:
             subrequests.spend()
         await queue.sendBatch(messages[start : start + SEND_BATCH_LIMIT])
-    return len(messages)
+        sent += len(messages[start : start + SEND_BATCH_LIMIT])
+    return sent

@@ -7,7 +7,7 @@ import random
 import time
 from dataclasses import dataclass
 
-from ..subrequests import Subrequests
+from ..subrequests import SUBREQUESTS_SPENT, Subrequests
 from .budget import ApiBudget
 from .transports import MIN_ATTEMPT_S
 from .verdicts import EXISTS, FATAL, OK, PERMANENT, TRANSIENT, Verdict
@@ -83,9 +83,14 @@ async def _before_attempt(transport, budget: ApiBudget, attempt: int, last: Verd
             return Verdict(TRANSIENT, f"{last.reason}; no time left to retry in this run")
         await pacing.sleep(wait)
     if pacing.subrequests and not pacing.subrequests.hold(attempt_cost(transport), pacing.keep):
-        spent = "the invocation's subrequest budget (MAX_SUBREQUESTS_PER_INVOCATION) is spent"
+        spent = SUBREQUESTS_SPENT
         return Verdict(TRANSIENT, spent if attempt == 1 else f"{spent} (last error: {last.reason})")
-    if transport.uploads_use_budget and not await budget.take():
+    try:
+        granted = not transport.uploads_use_budget or await budget.take()
+    except BaseException:
+        _release(transport, pacing)
+        raise
+    if not granted:
         _release(transport, pacing)
         spent = "Images API budget for this minute spent"
         return Verdict(TRANSIENT, spent if attempt == 1 else f"{spent} (last error: {last.reason})")

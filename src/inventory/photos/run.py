@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .. import db, iso_utc
 from ..net.url_guard import refuse_url
-from ..subrequests import Subrequests
+from ..subrequests import SUBREQUESTS_SPENT, Subrequests
 from .budget import ApiBudget, BudgetSpent
 from .display import image_id_for
 from .retries import UploadOutcome, attempt_cost, upload_with_retries
@@ -25,7 +25,6 @@ MAX_IN_FLIGHT = 6
 # Subrequests of a batch besides its uploads: choose, claim, budget, batch token, write-back, run
 # record. A batch starts only if these and one upload's attempt fit the invocation's budget.
 BATCH_OVERHEAD = 6
-SUBREQUESTS_SPENT = "the invocation's subrequest budget (MAX_SUBREQUESTS_PER_INVOCATION) is spent"
 KEPT_FOR_WRITE_BACK = 2  # the write-back and the run record, kept while uploads run
 KEPT_FOR_WEBHOOKS = 4  # a run's webhook deliveries (with their retries), when webhooks are on
 

@@ -80,11 +80,18 @@ def _element_value(element, attrs: list[str]):
     return None
 
 
+def _alternatives(spec: dict) -> bool:
+    """A selector with alternatives ("a, b"): the first element that gives a value wins, not simply
+    the first element."""
+    return "," in (spec.get("selector") or "")
+
+
 def spec_values(scope, spec: dict, page_url: str, every: bool = False) -> list:
     """The spec's values inside `scope` (all matches when `every` or the spec says `all`)."""
     many = every or spec.get("all", False)
     selector = spec.get("selector")
-    elements = select(scope, selector, first_only=not many) if selector else [scope]
+    first_only = not many and not _alternatives(spec)
+    elements = select(scope, selector, first_only=first_only) if selector else [scope]
     return _values(elements, spec, page_url, many)
 
 
@@ -145,7 +152,7 @@ def record_from_card(card, source: dict, label: str, page_url: str) -> Record:
     record = Record(label)
     fields = source["fields"]
     wanted = {
-        name: (spec["selector"], not (spec["all"] or name == "photos"))
+        name: (spec["selector"], not (spec["all"] or name == "photos" or _alternatives(spec)))
         for name, spec in fields.items()
         if spec.get("selector")
     }
