@@ -150,3 +150,13 @@ def test_a_first_format_profile_is_converted():
             }
         },
     }
+
+
+def test_a_script_json_attribute_needs_a_selector():
+    fields = {"vin": "vin"}
+    source = {"kind": "script_json", "assignment": "window.x", "attribute": "data-vehicle", "fields": fields}
+    with pytest.raises(ValueError, match="attribute names the attribute"):
+        load_profile({"sources": [source]})
+    good = {"kind": "script_json", "selector": "[data-vehicle]", "attribute": "data-vehicle"}
+    good["fields"] = fields
+    assert load_profile({"sources": [good]})["sources"][0]["attribute"] == "data-vehicle"

@@ -168,6 +168,26 @@ _ALGOLIA_SEARCH = posted_api(
     ),
 )
 
+# Result cards (and detail pages) carrying the vehicle as JSON in a data-vehicle attribute, plain or
+# percent-encoded. The key names vary between templates: each field lists the spellings seen.
+_DATA_VEHICLE = {
+    "kind": "script_json",
+    "selector": "[data-vehicle]",
+    "attribute": "data-vehicle",
+    "fields": {
+        "vin": "vin || VIN",
+        "stock_number": "stock || stockNumber || stock_number",
+        "year": {"path": "year", "type": "int"},
+        "make": "make",
+        "model": "model",
+        "trim": "trim",
+        "exterior_color": "ext_color || exteriorColor || exterior_color || color",
+        "price": "our_price || advertised_price || price",
+        "mileage": {"path": "miles || mileage || odometer", "type": "int"},
+        "detail_url": {"path": "link || url || vdp_url", "type": "url"},
+    },
+}
+
 DEALER_INSPIRE = {
     "name": "dealer-inspire",
     "description": "DealerInspire / Cars Commerce: the page's Algolia search, server-rendered hits "
@@ -175,6 +195,7 @@ DEALER_INSPIRE = {
     "sources": [
         _ALGOLIA_SEARCH,
         {"kind": "jsonld"},
+        _DATA_VEHICLE,
         {
             "kind": "cards",
             "selector": "#hits div.vehicle-card, div.hit div.vehicle-card",

@@ -59,7 +59,7 @@ PROFILE_KEYS = (
 )
 _SOURCE_KEYS = {
     "jsonld": ("kind",),
-    "script_json": ("kind", "selector", "assignment", "vehicles", "fields"),
+    "script_json": ("kind", "selector", "attribute", "assignment", "vehicles", "fields"),
     "cards": ("kind", "selector", "fields", "if_page_has"),
     "json_api": ("kind", "url", "method", "body", "values", "paging", "vehicles", "fields"),
 }
@@ -254,6 +254,9 @@ def _fields(fields, where: str, read) -> dict:
 def _script_json_source(source: dict, where: str) -> dict:
     if bool(source.get("selector")) == bool(source.get("assignment")):
         raise _problem(where, "give either a selector or an assignment")
+    attribute = source.get("attribute")
+    if attribute is not None and not (source.get("selector") and str(attribute).strip()):
+        raise _problem(where, "attribute names the attribute of the elements a selector matches")
     normalised = {
         "kind": "script_json",
         "vehicles": _check_path(source.get("vehicles") or "@", where),
@@ -261,6 +264,8 @@ def _script_json_source(source: dict, where: str) -> dict:
     }
     if source.get("selector"):
         normalised["selector"] = _check_selector(source["selector"], where)
+        if source.get("attribute"):
+            normalised["attribute"] = str(source["attribute"])
     else:
         try:
             assignment_pattern(str(source["assignment"]))

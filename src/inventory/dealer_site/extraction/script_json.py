@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from urllib.parse import unquote
 
 import jmespath
 import jmespath.exceptions
@@ -145,6 +146,19 @@ def _values_by_assignment(html: str, name: str) -> list[str]:
     return values
 
 
+def _values_by_attribute(html: str, selector: str, attribute: str) -> list[str]:
+    """The JSON each matching element holds in an attribute (`data-vehicle='{...}'`), also when the
+    attribute is percent-encoded (`%7B%22vin%22...`)."""
+    values = []
+    for node in select(parse_page(html, [selector]), selector):
+        value = (node.get(attribute) or "").strip()
+        if value.startswith("%7B") or value.startswith("%5B"):
+            value = unquote(value)
+        if value:
+            values.append(value)
+    return values
+
+
 def _values_by_selector(html: str, selector: str) -> list[str]:
     chains = simple_selector(selector)
     if chains and all(len(chain) == 1 and chain[0][1].tag == "script" for chain in chains):
@@ -204,6 +218,8 @@ def record_from_object(vehicle: dict, source: dict, label: str, page_url: str) -
 def _json_values(html: str, source: dict) -> list[str]:
     if source.get("assignment"):
         return _values_by_assignment(html, source["assignment"])
+    if source.get("attribute"):
+        return _values_by_attribute(html, source["selector"], source["attribute"])
     return _values_by_selector(html, source["selector"])
 
 
