@@ -110,16 +110,23 @@ def logged(worker, *texts: str, timeout: float = 15, since: int = 0) -> str:
     return worker.log_text()[since:]
 
 
+def gallery_run_open(stack) -> bool:
+    """A scrape said it has galleries to read, and the gallery run it started has not ended yet."""
+    log = stack.workers["scraper"].log_text()
+    return log.rfind("galleries to read") > log.rfind("🖼️ Galleries")
+
+
 def wait_until_quiet(stack, api, database, timeout: float = 30, still_s: float = 0.3) -> bool:
-    """Wait until no photo is claimed, no request is inside the Images stand-in, and the Workers'
-    logs stay still for `still_s` (a hand-off just handed over has not claimed anything yet)."""
+    """Wait until no photo is claimed, no request is inside the Images stand-in, no gallery run is
+    under way, and the Workers' logs stay still for `still_s` (a hand-off just handed over has not
+    claimed anything yet)."""
     deadline = time.time() + timeout
 
     def busy() -> bool:
         now_ms = int(time.time() * 1000)
         sql = "SELECT COUNT(*) AS n FROM images WHERE claim_expires_at > ?"
         claimed = database.rows(sql, (now_ms,))[0]["n"]
-        return bool(claimed) or images_stats(stack, api).get("in_flight", 0) > 0
+        return bool(claimed) or images_stats(stack, api).get("in_flight", 0) > 0 or gallery_run_open(stack)
 
     def log_sizes() -> list[int]:
         return [len(worker.log_text()) for worker in stack.workers.values()]

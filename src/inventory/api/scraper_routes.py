@@ -99,7 +99,7 @@ async def _galleries_then_hand_off(worker, reader: GalleryReader, send) -> None:
     try:
         await read_galleries(reader)
     except Exception as error:
-        print(f"⚠️ Gallery run failed (the scrape is saved): {type(error).__name__}: {error}")
+        print(f"🖼️ Galleries: the run failed (the scrape is saved): {type(error).__name__}: {error}")
     if send is None:
         return
     vehicle_ids, _ = await db.active_vendor_urls(reader.d1)

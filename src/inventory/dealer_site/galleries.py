@@ -149,6 +149,7 @@ async def read_galleries(reader: GalleryReader) -> dict:
     run = GalleryRun()
     if not budget.allows(1, KEPT_FOR_WRITE_BACK):
         run.stopped_because = SUBREQUESTS_SPENT
+        _log(reader.log, run)
         return run.to_json()
     rows = await db.galleries_due(reader.d1, iso_utc(started - reader.max_age_hours * 3600), reader.max_reads)
     run.due = len(rows)
@@ -159,11 +160,12 @@ async def read_galleries(reader: GalleryReader) -> dict:
         summary["subrequests"] = budget.used + 1  # and the run record
         finished = iso_utc(time.time())
         await db.record_run(reader.d1, "galleries", reader.trigger, iso_utc(started), finished, summary)
-        _log(reader.log, run)
+    _log(reader.log, run)
     return summary
 
 
 def _log(log, run: GalleryRun) -> None:
+    """Every gallery run ends with this line (dev/client.wait_until_quiet waits for it)."""
     log(
         f"🖼️ Galleries: {run.read} read ({run.photos_added} photos added, {run.photos_removed} removed), "
         f"{run.gone} gone, {run.empty} without photos, {run.failed} failed, of {run.due} due"
