@@ -344,7 +344,7 @@ class Sampler:
 
     def _sample(self) -> None:
         stats = self.images.stats()
-        self.samples.append((time.time(), stats["requests"] - stats["batch_uploads"], stats["stored"]))
+        self.samples.append((time.time(), stats["requests"] - stats["batch_requests"], stats["stored"]))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -434,7 +434,7 @@ def _drain_backlog(l: Lab, mode: str, vehicles: int, photos: int, align: bool, l
         "status": status["images"],
         "stats": stats,
         "per_image": stats["requests"] / max(stats["stored"], 1),
-        "account_requests": stats["requests"] - stats["batch_uploads"],
+        "account_requests": stats["requests"] - stats["batch_requests"],
         "per_minute": sampler.account_requests_per_clock_minute(),
         "peak_5min": sampler.peak_account_requests(API_WINDOW_S),
         "peak_60s": sampler.peak_account_requests(60),

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from dev.standin_server import Standin, StandinHandler, read_body, send, send_json
 
@@ -30,6 +30,7 @@ MAX_METADATA_BYTES = 1024
 MAX_CUSTOM_ID_LENGTH = 1024
 URL_FETCH_TIMEOUT_S = 10
 BATCH_TOKEN_LIFETIME = timedelta(hours=1)
+BATCH_PREFIX = "/batch/"  # the batch host's paths, served by the same stand-in
 VARIANTS = ("public", "thumbnail")
 
 DEFAULT_KNOBS = {
@@ -169,9 +170,11 @@ class ImagesApi(Standin):
             "max_in_flight": 0,
             "rate_limited": 0,
             "batch_uploads": 0,
+            "batch_requests": 0,  # every request to the batch host (uploads, lists, deletes)
             "dropped_connections": 0,
         }
         self._uploads_by_id = collections.Counter()
+        self._deleted_ids = []  # every image deleted, in order (the photo lifecycle's record)
         self._by_status = collections.Counter()
 
     def _knobs_changed(self, changes: dict):
@@ -185,6 +188,7 @@ class ImagesApi(Standin):
                 "in_flight": self._in_flight,
                 "stored": len(self._images),
                 "stored_ids": list(self._images),
+                "deleted_ids": list(self._deleted_ids),
                 # The photo each stored image came from (the processor names it in the metadata).
                 "stored_sources": [image.result["metadata"].get("source") for image in self._images.values()],
                 "uploads_by_id": dict(self._uploads_by_id),
@@ -208,14 +212,15 @@ class ImagesApi(Standin):
         if path.startswith("/__"):
             return self.handle_control(request, method, path, body)
         account_prefix = "/client/v4/accounts/"
-        is_batch = path.rstrip("/") == "/batch/images/v1"
+        is_batch = path.startswith(BATCH_PREFIX)
         if not path.startswith(account_prefix) and not is_batch:
             return self._deliver(request, method, path)
 
         with self._lock:
             self._counters["requests"] += 1
             if is_batch:
-                self._counters["batch_uploads"] += 1
+                self._counters["batch_requests"] += 1
+                self._counters["batch_uploads"] += method == "POST"
             self._in_flight += 1
             self._counters["max_in_flight"] = max(self._counters["max_in_flight"], self._in_flight)
         try:
@@ -224,10 +229,11 @@ class ImagesApi(Standin):
             latency = self.knobs()["latency_ms"]
             if latency:
                 time.sleep(latency / 1000)
+            query = parse_qs(urlsplit(request.path).query)
             if is_batch:
-                result = self._handle_batch(request, method, body)
+                result = self._handle_batch(request, method, path[len(BATCH_PREFIX) :], body, query)
             else:
-                result = self._handle_account(request, method, path[len(account_prefix) :], body)
+                result = self._handle_account(request, method, path[len(account_prefix) :], body, query)
             answer = (200, result, [], None)
         except ApiError as error:
             if error.status == 409:
@@ -269,7 +275,7 @@ class ImagesApi(Standin):
         code, message = ERRORS_BY_STATUS[429]
         raise ApiError(429, code, message, {"Retry-After": str(max(1, math.ceil(retry_after)))})
 
-    def _handle_account(self, request, method, rest: str, body: bytes):
+    def _handle_account(self, request, method, rest: str, body: bytes, query: dict):
         """`rest` is the path after /client/v4/accounts/."""
         self._check_bearer(request, lambda token: token == self.token)
         account, _, route = rest.partition("/")
@@ -288,6 +294,12 @@ class ImagesApi(Standin):
                 return {"images": [image.result for image in self._images.values()]}
         if route == "images/v1/batch_token" and method == "GET":
             return self._new_batch_token()
+        return self._image_routes(method, route, query)
+
+    def _image_routes(self, method: str, route: str, query: dict):
+        """The routes the account API and the batch host share: list v2, details, delete."""
+        if route.rstrip("/") == "images/v2" and method == "GET":
+            return self._list_v2(query)
         if route.startswith("images/v1/") and method in ("GET", "DELETE"):
             image_id = unquote(route[len("images/v1/") :])
             with self._lock:
@@ -295,20 +307,39 @@ class ImagesApi(Standin):
                     raise ApiError(404, 5404, "Image not found")
                 if method == "DELETE":
                     del self._images[image_id]
+                    self._deleted_ids.append(image_id)
                     return {}
                 return copy.deepcopy(self._images[image_id].result)
         raise ApiError(404, 7000, "No route for that URI")
 
-    def _handle_batch(self, request, method, body: bytes):
+    def _list_v2(self, query: dict) -> dict:
+        """List v2: up to `per_page` (10 to 10,000; default 1,000) images in upload order, and a
+        `continuation_token` for the rest (null on the last page)."""
+        try:
+            per_page = int(query.get("per_page", ["1000"])[0])
+            start = int(query.get("continuation_token", ["0"])[0] or 0)
+        except ValueError:
+            raise ApiError(400, 5400, "Bad request: per_page and continuation_token are numbers") from None
+        if not 10 <= per_page <= 10_000 or start < 0:
+            raise ApiError(400, 5400, "Bad request: per_page must be from 10 to 10000")
+        with self._lock:
+            results = [copy.deepcopy(image.result) for image in self._images.values()]
+        page = results[start : start + per_page]
+        more = start + per_page < len(results)
+        return {"images": page, "continuation_token": str(start + per_page) if more else None}
+
+    def _handle_batch(self, request, method, route: str, body: bytes, query: dict):
+        """`route` is the path after /batch/ (images/v1 uploads; list v2, details and delete too)."""
+
         def token_is_valid(token):
             with self._lock:
                 expires = self._batch_tokens.get(token)
             return expires is not None and expires > datetime.now(UTC)
 
         self._check_bearer(request, token_is_valid)
-        if method != "POST":
-            raise ApiError(404, 7000, "No route for that URI")
-        return self._upload(request, body)
+        if route.rstrip("/") == "images/v1" and method == "POST":
+            return self._upload(request, body)
+        return self._image_routes(method, route, query)
 
     @staticmethod
     def _check_bearer(request, is_valid):

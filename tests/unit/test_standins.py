@@ -400,3 +400,41 @@ def test_lost_response_still_stores_the_image(images):
     control(images.url, lose_response_rate=0.0)
     assert api_call(images, "GET", "/lost")[0] == 200
     assert stats(images.url)["dropped_connections"] == 1
+
+
+def list_v2(images, query="", token=TOKEN, base=None):
+    url = (base or f"{images.url}/client/v4/accounts/{ACCOUNT}/images/v2") + query
+    return api_call(images, "GET", "", token=token, base=url)
+
+
+def test_list_v2_pages_with_continuation_tokens_and_deletes_are_recorded(images):
+    for n in range(25):
+        api_call(images, "POST", "", {"file": ("a.png", SMALL_PNG), "id": f"lambert-{n:02d}"})
+    seen, query, pages = [], "?per_page=10", 0
+    while True:
+        status, _, envelope = list_v2(images, query)
+        assert status == 200
+        seen += [image["id"] for image in envelope["result"]["images"]]
+        pages += 1
+        token = envelope["result"]["continuation_token"]
+        if token is None:
+            break
+        query = f"?per_page=10&continuation_token={token}"
+    assert (pages, seen) == (3, [f"lambert-{n:02d}" for n in range(25)])
+    assert list_v2(images, "?per_page=5")[0] == 400  # 10 to 10,000
+    assert api_call(images, "DELETE", "/lambert-03")[0] == 200
+    assert api_call(images, "DELETE", "/lambert-03")[0] == 404  # gone: the lifecycle counts it done
+    assert stats(images.url)["deleted_ids"] == ["lambert-03"] and stats(images.url)["stored"] == 24
+
+
+def test_the_batch_host_lists_and_deletes_under_a_batch_token(images):
+    api_call(images, "POST", "", {"file": ("a.png", SMALL_PNG), "id": "kept"})
+    api_call(images, "POST", "", {"file": ("a.png", SMALL_PNG), "id": "gone"})
+    token = api_call(images, "GET", "/batch_token")[2]["result"]["token"]
+    batch = images.url + "/batch/images"
+    listed = list_v2(images, token=token, base=batch + "/v2")[2]["result"]["images"]
+    assert [image["id"] for image in listed] == ["kept", "gone"]
+    assert api_call(images, "DELETE", "", token=token, base=batch + "/v1/gone")[0] == 200
+    assert api_call(images, "DELETE", "", token=TOKEN, base=batch + "/v1/kept")[0] == 401  # account token
+    after = stats(images.url)
+    assert after["deleted_ids"] == ["gone"] and after["batch_uploads"] == 0 and after["batch_requests"] == 3
