@@ -45,9 +45,9 @@ def scrape(stack, api: Api) -> None:
     print("\nPhase 1: scrape")
     answer = api.call("POST", stack.scraper_url + "/api/scrape", {})[1]
     print(
-        f"  {answer['found']} vehicles found ({answer['new']} new), {answer['vendorUrlsQueued']} "
-        f"vendor URLs saved in {answer['durationMs']} ms server-side ({answer['pages']} pages); "
-        f"{answer['galleriesDue']} galleries to read in the background; "
+        f"  {answer['found']} vehicles found ({answer['new']} new) and saved in {answer['durationMs']} ms "
+        f"server-side ({answer['pages']} pages); {answer['vendorUrlsQueued']} vendor URLs ready to upload, "
+        f"{answer['galleriesDue']} galleries to read in the background first; "
         f"processing triggered: {answer['processingTriggered']}"
     )
 
