@@ -7,9 +7,9 @@ process_vehicles(ids, trigger), enqueue_vehicles(ids). queue() consumes image jo
 """
 
 from inventory.api.processor_routes import ROUTES
-from inventory.photos.queue_jobs import consume_dead_letters, consume_jobs, enqueue_vehicles
+from inventory.photos.queue_jobs import consume_dead_letters, consume_jobs
 from inventory.photos.run import drain
-from inventory.photos.wiring import processor_for
+from inventory.photos.wiring import enqueue_for, processor_for
 from inventory.runtime import RoutedEntrypoint, to_python
 
 
@@ -46,9 +46,7 @@ class Default(RoutedEntrypoint):
         if not worker.has_binding("IMAGE_JOBS"):
             raise RuntimeError("queue mode needs the IMAGE_JOBS queue binding on the image processor")
         ids = None if vehicle_ids is None else [int(i) for i in to_python(vehicle_ids)]
-        hours = worker.setting("GALLERY_FALLBACK_HOURS")
-        queue = worker.binding("IMAGE_JOBS")
-        sent = await enqueue_vehicles(worker.d1(), queue, ids, hours, worker.subrequests)
+        sent = await enqueue_for(worker, ids)
         print(f"📮 Queued {sent} image jobs")
         return sent
 

@@ -19,6 +19,7 @@ class ScriptedTransport:
     """Answers per source URL from a script (a list of verdicts, used in turn); default: OK."""
 
     uploads_use_budget = True  # as the REST API's uploads (inventory.photos.transports.UploadTransport)
+    requests_per_attempt = 1
 
     def __init__(self, script=None, delay=0.0):
         self.script = {url: list(verdicts) for url, verdicts in (script or {}).items()}

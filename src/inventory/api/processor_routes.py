@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 
 from .. import db
-from ..photos.queue_jobs import enqueue_vehicles
 from ..photos.run import process_batch
-from ..photos.wiring import processor_for
+from ..photos.wiring import enqueue_for, processor_for
 from . import openapi
 from .checks import ApiError, id_list, int_in_range, only_fields
 from .routing import Call, Route
@@ -53,9 +52,7 @@ async def requeue(call: Call) -> dict:
     count, vehicle_ids = await db.requeue(d1, urls)
     queued = 0
     if vehicle_ids and call.worker.has_binding("IMAGE_JOBS"):
-        hours = call.worker.setting("GALLERY_FALLBACK_HOURS")
-        queue, subrequests = call.worker.binding("IMAGE_JOBS"), call.worker.subrequests
-        queued = await enqueue_vehicles(d1, queue, vehicle_ids, hours, subrequests)
+        queued = await enqueue_for(call.worker, vehicle_ids)
     return {"success": True, "requeued": count, "jobsQueued": queued}
 
 

@@ -22,6 +22,7 @@ from .api_reading import MAX_IN_FLIGHT, read_apis
 from .bot_wall import wall_marker
 from .detection import detect_platform, named_profile
 from .extract import Vehicle, extract_page, photos_from_detail
+from .gallery_rules import gallery_mode
 from .page_memo import PageMemo
 from .profiles import get_profile
 from .site_errors import BotWall, SiteError, SubrequestsSpent
@@ -233,7 +234,7 @@ def gallery_keys(site: Site, vehicles: list[Vehicle], profile: dict) -> set[str]
     """The vehicles whose photos are their detail page's gallery, read after the scrape (galleries.py):
     every one with a detail page on the dealer's site ("detail"), or those with at most one photo
     in the listing ("auto")."""
-    mode = profile.get("gallery", "auto")
+    mode = gallery_mode(profile)
     if mode == "listing":
         return set()
     return {
@@ -245,7 +246,7 @@ def gallery_keys(site: Site, vehicles: list[Vehicle], profile: dict) -> set[str]
 
 async def _read_detail_pages(site: Site, vehicles: list[Vehicle], profile: dict, skipped: list, log) -> None:
     """With gallery "listing": the profile's detail_pages, read inside the scrape."""
-    if profile.get("gallery", "auto") != "listing":
+    if gallery_mode(profile) != "listing":
         return
     mode = profile.get("detail_pages", "never")
     need_detail = [

@@ -16,6 +16,11 @@ from .extract import Vehicle
 KEPT_STATES = ("read", "stale", "gone")  # the list holds the last gallery read (or what was kept)
 
 
+def gallery_mode(profile: dict) -> str:
+    """The profile's `gallery`: listing, detail or auto (the default)."""
+    return profile.get("gallery", "auto")
+
+
 def gallery_signature(vehicle: Vehicle) -> str:
     """What makes a detail page worth reading again: the listing's price and photos."""
     seen = json.dumps([vehicle.price, len(vehicle.photos), vehicle.photos])

@@ -15,7 +15,7 @@ from .. import db, iso_utc
 from .extract import Vehicle
 from .extraction.fields import VEHICLE_VALUES
 from .fetching import Inventory, ScrapeLimits, fetch_inventory
-from .gallery_rules import gallery_signature, gallery_update
+from .gallery_rules import gallery_mode, gallery_signature, gallery_update
 from .page_memo import PageMemo
 
 
@@ -245,7 +245,7 @@ async def save_inventory(
 
 async def _count_the_rest(d1, summary: ScrapeSummary, started: float, trips_before: int, max_age_h: float):
     """The galleries now due (read after the answer), and what the scrape cost, its record included."""
-    if summary.inventory.rules.get("gallery", "auto") != "listing":
+    if gallery_mode(summary.inventory.rules) != "listing":
         read_before = iso_utc(started - max_age_h * 3600)
         summary.galleries_due = await db.galleries_due_count(d1, read_before)
     summary.d1_round_trips = d1.round_trips - trips_before + 1

@@ -100,7 +100,7 @@ async def _before_attempt(transport, budget: ApiBudget, attempt: int, last: Verd
 def attempt_cost(transport) -> int:
     """The most subrequests one attempt makes: the transport's requests, a read-back of an image
     that already exists, and two D1 calls for more Images API budget (before each request)."""
-    return getattr(transport, "requests_per_attempt", 3) + 3
+    return transport.requests_per_attempt + 3
 
 
 def _release(transport, pacing: Pacing) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..api.checks import ApiError
 from ..net.url_guard import refuse_url
+from .queue_jobs import enqueue_vehicles
 from .run import Processor, Settings
 from .transports import BindingTransport, RestFileTransport, RestUrlTransport
 from .webhooks import deliver
@@ -73,3 +74,11 @@ def webhook_notifier(worker):
             worker.wait_until(deliver(worker.http(), url, secret, payload))
 
     return notify
+
+
+async def enqueue_for(worker, vehicle_ids: list[int] | None) -> int:
+    """Queue mode: one job per vehicle that holds vendor URLs (these, or all), with the Worker's
+    gallery fallback and within its subrequest budget."""
+    hours = worker.setting("GALLERY_FALLBACK_HOURS")
+    queue = worker.binding("IMAGE_JOBS")
+    return await enqueue_vehicles(worker.d1(), queue, vehicle_ids, hours, worker.subrequests)
