@@ -12,6 +12,8 @@ import asyncio
 import json
 import time
 
+from . import iso_utc
+
 MAX_PARAMS = 100  # D1's limit of bound parameters per statement
 
 # "database is locked": another writer held the database, and the statement or batch (one
@@ -183,7 +185,8 @@ def gallery_read_statements(row: dict, sources: list[str], images: list[str], no
     """The gallery becomes the vehicle's list (uploaded ids kept in place); the uploaded photos it no
     longer lists are recorded in photo_removals."""
     key = [row["id"], row["gallery_signature"]]
-    removed = [url for url in json.loads(row["source_images"]) if url not in set(sources)]
+    kept = set(sources)
+    removed = [url for url in json.loads(row["source_images"]) if url not in kept]
     update = (
         "UPDATE vehicles SET source_images = ?, images = ?, gallery = 'read', gallery_read_at = ?, "
         f"gallery_attempts = 0, gallery_error = NULL, updated_at = ? {_SAME_LISTING}",
@@ -232,7 +235,7 @@ _GALLERY_SETTLED = "(v.gallery != 'pending' OR v.gallery_since < ?)"
 
 def gallery_cutoff(fallback_hours: float, now_s: float) -> str:
     """The `gallery_cutoff` of the queries below: a gallery pending since before it is given up on."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now_s - fallback_hours * 3600))
+    return iso_utc(now_s - fallback_hours * 3600)
 
 
 async def vehicles_with_work(

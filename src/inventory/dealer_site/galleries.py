@@ -43,6 +43,7 @@ class GalleryRun:
     site_requests: int = 0
     stopped_because: str | None = None
     statements: list = field(default_factory=list)
+    start_deadline: float = float("inf")  # no page starts after this (time.monotonic)
 
     def to_json(self) -> dict:
         data = {
@@ -72,7 +73,6 @@ class GalleryReader:
     max_reads: int = 200
     trigger: str = "http"  # the scrape's: http or cron
     time_budget_s: float = TIME_BUDGET_S
-    start_deadline: float = 0.0  # set when the run starts
     log: object = print
 
 
@@ -121,7 +121,7 @@ async def _read_one(reader: GalleryReader, site: Site, run: GalleryRun, row: dic
     async with gate:
         if run.stopped_because:
             return
-        if time.monotonic() > reader.start_deadline:
+        if time.monotonic() > run.start_deadline:
             run.stopped_because = f"no time left in this run ({reader.time_budget_s:.0f} s)"
             return
         html = await _fetch(reader, site, run, row, now)
@@ -135,7 +135,7 @@ async def _read_due(reader: GalleryReader, rows: list[dict], run: GalleryRun, no
     site = Site(
         reader.http, reader.start_url, reader.profile, limits, reader.respect_robots, KEPT_FOR_WRITE_BACK
     )
-    reader.start_deadline = time.monotonic() + reader.time_budget_s
+    run.start_deadline = time.monotonic() + reader.time_budget_s
     gate = asyncio.Semaphore(MAX_IN_FLIGHT)
     await asyncio.gather(*(_read_one(reader, site, run, row, gate, now) for row in rows))
     run.site_requests = site.requests
