@@ -105,26 +105,60 @@ DEALER_COM = {
     "hosts": ["pictures.dealer.com"],
 }
 
+# DealerOn ships two tagging templates. The current one carries each vehicle as data-dotagging-item-*
+# attributes (the item id is the VIN there, the number its stock number, the variant its trim, and the
+# odometer a plain data-odometer); the older one has one `sdDataLayer = {...}` per detail page with the
+# vehicle under `vehicleDetails`, and renders the odometer in an info__item--mileage block.
+_VIN_LENGTH = r"^\s*(.{17,}?)\s*$"  # an item id shorter than a VIN (a numeric id) is not one
 _DEALERON_ATTRIBUTES = {
-    "vin": "@data-vin|data-dotagging-item-vin",
-    "stock_number": "@data-stocknum|data-dotagging-item-stock",
+    "vin": {"attr": ["data-vin", "data-dotagging-item-vin", "data-dotagging-item-id"], "regex": _VIN_LENGTH},
+    "stock_number": "@data-stocknum|data-dotagging-item-stock|data-dotagging-item-number",
     "year": {"attr": ["data-dotagging-item-year", "data-year"], "type": "int"},
     "make": "@data-dotagging-item-make|data-make",
     "model": "@data-dotagging-item-model|data-model",
-    "trim": "@data-dotagging-item-trim|data-trim",
+    "trim": "@data-dotagging-item-trim|data-dotagging-item-variant|data-trim",
     "price": "@data-dotagging-item-price|data-price",
-    "mileage": "@data-dotagging-item-odometer|data-mileage",
-    "exterior_color": "@data-dotagging-item-exterior-color|data-extcolor",
+    "mileage": "@data-dotagging-item-odometer|data-odometer|data-mileage",
+    "exterior_color": "@data-dotagging-item-exterior-color|data-dotagging-item-color|data-extcolor",
     "featured": {"attr": ["data-dotagging-item-is-special"], "type": "bool"},
     "store_id": "@data-dotagging-item-dealer-id|data-dealerid",
     "detail_url": {"selector": "a.vehicle-title-link", "attr": ["href"], "type": "url"},
     "photos": ".vehicle-card__image img, .vdp-media img@data-src|src",
 }
 
+_SD_DATA_LAYER = {
+    "kind": "script_json",
+    "assignment": "window.sdDataLayer",
+    "vehicles": "vehicleDetails",
+    "fields": {
+        "vin": "vin || vehicleVin",
+        "stock_number": "stockNumber || stock",
+        "year": {"path": "year || modelYear", "type": "int"},
+        **same_names("make", "model", "trim"),
+        "price": "internetPrice || price",
+        "mileage": {"path": "odometer || mileage", "type": "int"},
+        "exterior_color": "exteriorColor || extColor",
+    },
+}
+
+# The detail page's rendered spec list, read for the odometer the older template keeps out of its data.
+_DEALERON_SPEC_LIST = {
+    "kind": "cards",
+    "selector": "div.vdp[data-vehicle-information]",
+    "fields": {
+        "vin": "@data-vin",
+        "mileage": {
+            "selector": ".info__item--mileage .info__value",
+            "attr": ["title", "#text"],
+            "type": "int",
+        },
+    },
+}
+
 DEALERON = {
     "name": "dealeron",
     "description": "DealerOn: JSON-LD ItemList, data-dotagging-item-* cards, "
-    "div.vdp[data-vehicle-information]",
+    "div.vdp[data-vehicle-information], sdDataLayer's vehicleDetails",
     "sources": [
         {"kind": "jsonld"},
         {
@@ -132,6 +166,8 @@ DEALERON = {
             "selector": "div.srpVehicle, div.vdp[data-vehicle-information]",
             "fields": _DEALERON_ATTRIBUTES,
         },
+        _SD_DATA_LAYER,
+        _DEALERON_SPEC_LIST,
     ],
     "next_page": f"ul.pagination a[rel=next], {_NEXT_LINK}",
     "detail_pages": "if_no_photos",
