@@ -1,5 +1,6 @@
-"""The `json_api` source, fetching half: call the inventory API a listing is rendered from, every page
-of it, politely (the Site's User-Agent, robots.txt, retries and hosts; at most MAX_IN_FLIGHT at once)."""
+"""The `json_api` and `sitemap` sources, fetching half: call the inventory API a listing is rendered
+from, every page of it, or read the site's sitemap, politely (the Site's User-Agent, robots.txt,
+retries and hosts; at most MAX_IN_FLIGHT at once)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from urllib.parse import urljoin
 
 from .. import safe_json
 from .extraction.json_api import page_values, pages_needed, request_for
+from .extraction.sitemap import child_sitemaps, locations
 from .site_errors import SiteError
 
 MAX_IN_FLIGHT = 6  # the Workers limit of simultaneous connections per invocation
@@ -70,3 +72,35 @@ async def read_apis(site, html: str, page_url: str, profile: dict) -> tuple[dict
             continue
         answers[rank] = await _every_answer(site, source, values, page_url)
     return answers, warnings
+
+
+async def _sitemap_text(site, url: str) -> str | None:
+    if site.refuse(url) or (site.respect_robots and not await site.robots_allow(url)):
+        return None
+    return await site.page(url, gone_ok=True)
+
+
+async def _sitemap_answers(site, source: dict, page_url: str) -> list[str]:
+    """The sitemap's text, or, for an index, the texts of its inventory sitemaps (read at once)."""
+    first = await _sitemap_text(site, urljoin(page_url, source["url"]))
+    if first is None:
+        return []
+    if not locations(first)[1]:
+        return [first]
+    gate = asyncio.Semaphore(MAX_IN_FLIGHT)
+
+    async def one(url: str):
+        async with gate:
+            return await _sitemap_text(site, url)
+
+    children = await asyncio.gather(*(one(url) for url in child_sitemaps(first, source)))
+    return [text for text in children if text]
+
+
+async def read_sitemaps(site, profile: dict, page_url: str) -> dict:
+    """Every sitemap source's texts (source rank -> texts); a sitemap the site lacks gives none."""
+    return {
+        rank: await _sitemap_answers(site, source, page_url)
+        for rank, source in enumerate(profile["sources"], 1)
+        if source["kind"] == "sitemap"
+    }

@@ -25,6 +25,7 @@ from .extraction.numbers import parse_number
 from .extraction.records import SourceResult
 from .extraction.script_json import read_script_json
 from .extraction.selectors import parse_page
+from .extraction.sitemap import read_sitemap_answers
 from .profiles import is_normalised, normalise_profile
 from .vin import is_valid_vin, vin_identity
 
@@ -152,6 +153,10 @@ class _Page:
             result = read_script_json(self.html, source, label, self.page_url)
         elif source["kind"] == "json_api":
             result = read_api_answers(self.api_answers.get(rank, []), source, label, self.page_url)
+        elif source["kind"] == "sitemap":  # read only when fetching.py fetched it (api_reading.py)
+            result = SourceResult()
+            if rank in self.api_answers:
+                result = read_sitemap_answers(self.api_answers[rank], source, label)
         elif source.get("if_page_has") and source["if_page_has"] not in self.html:
             result = SourceResult()
         else:

@@ -18,7 +18,7 @@ from ..net.http import (
 )
 from ..net.url_guard import same_site
 from ..subrequests import SUBREQUESTS_SPENT
-from .api_reading import MAX_IN_FLIGHT, read_apis
+from .api_reading import MAX_IN_FLIGHT, read_apis, read_sitemaps
 from .bot_wall import wall_marker
 from .detection import detect_platform, named_profile
 from .extract import Vehicle, extract_page, photos_from_detail
@@ -230,6 +230,21 @@ async def _read_listing(
     return vehicles, skipped, warnings, len(seen_pages), url if url not in seen_pages else None
 
 
+async def _from_sitemaps(site: Site, profile: dict, first_page: str, memo, warnings: list, log) -> list:
+    """A listing that showed no vehicle: the vehicles its sitemap's detail addresses name, when the
+    profile reads a sitemap (a sitemap can lag behind the stock, so it is never read beside a listing)."""
+    if not any(source["kind"] == "sitemap" for source in profile["sources"]):
+        return []
+    answers = await read_sitemaps(site, profile, site.start_url)
+    if not any(answers.values()):
+        log("  🗺️ The listing showed no vehicle and the site has no sitemap to read instead")
+        return []
+    page = (memo.extract if memo else extract_page)(first_page, site.start_url, profile, answers)
+    warnings += page.warnings
+    log(f"  🗺️ The listing showed no vehicle: {len(page.vehicles)} read from the sitemap's detail addresses")
+    return page.vehicles
+
+
 def gallery_keys(site: Site, vehicles: list[Vehicle], profile: dict) -> set[str]:
     """The vehicles whose photos are their detail page's gallery, read after the scrape (galleries.py):
     every one with a detail page on the dealer's site ("detail"), or those with at most one photo
@@ -307,6 +322,8 @@ async def fetch_inventory(
     profile, chosen = choose_profile(profile, first_page, log)
     site.hosts = site_hosts(start_url, profile.get("hosts") or [])
     vehicles, skipped, warnings, pages, unread = await _read_listing(site, profile, first_page, memo, log)
+    if not vehicles and not unread:
+        vehicles = await _from_sitemaps(site, profile, first_page, memo, warnings, log)
     unique = _unique(vehicles, skipped)
     await _read_detail_pages(site, unique, profile, skipped, log)
     if unread and pages >= profile.get("max_pages", 40):

@@ -178,12 +178,22 @@ DEALERON = {
 # page's settings, POSTed to Algolia's query endpoint page by page up to `nbHits`. Algolia answers each
 # application at APPID-dsn.algolia.net (hence the profile's `*.algolia.net` host); a page may name its
 # search host instead (`searchHost`: a site proxying its search through its own host, or the demo site).
+# The names the settings go by: camelCase in the search widget's own config, snake_case where a WordPress
+# plugin hands them to the page (wp_localize_script), and the search service's generic "id" and "key".
+_ALGOLIA_KEYS = {
+    "app_id": "(?:appId|applicationId|applicationID|algoliaAppId|app_id|algolia_app_id|application_id"
+    "|searchServiceId|search_service_id)",
+    "key": "(?:apiKey|searchOnlyApiKey|searchApiKey|algoliaApiKey|api_key|search_api_key|algolia_api_key"
+    "|searchServiceKey|search_service_key)",
+    "index": "(?:indexName|inventoryIndex|index_name|inventory_index|algoliaIndex|algolia_index)",
+}
+
 _ALGOLIA_SEARCH = posted_api(
     "{search_host}/1/indexes/{index}/query?x-algolia-application-id={app_id}&x-algolia-api-key={key}",
     values={
-        "app_id": _QUOTED_KEY.format(key="(?:appId|applicationId|algoliaAppId)") + r"([A-Za-z0-9]+)",
-        "key": _QUOTED_KEY.format(key="(?:apiKey|searchOnlyApiKey|algoliaApiKey)") + r"([\w-]+)",
-        "index": _QUOTED_KEY.format(key="(?:indexName|inventoryIndex)") + r"([\w.-]+)",
+        "app_id": _QUOTED_KEY.format(key=_ALGOLIA_KEYS["app_id"]) + r"([A-Za-z0-9]+)",
+        "key": _QUOTED_KEY.format(key=_ALGOLIA_KEYS["key"]) + r"([\w-]+)",
+        "index": _QUOTED_KEY.format(key=_ALGOLIA_KEYS["index"]) + r"([\w.-]+)",
         "search_host": {
             "regex": _QUOTED_KEY.format(key="searchHost") + r"(https?://[\w.-]+(?::\d+)?)",
             "default": "https://{app_id}-dsn.algolia.net",
@@ -224,10 +234,19 @@ _DATA_VEHICLE = {
     },
 }
 
+# The detail addresses a DealerInspire sitemap lists: /inventory/used-2019-honda-civic-lx-...-VIN/.
+_INVENTORY_SITEMAP = {
+    "kind": "sitemap",
+    "url": "/sitemap_index.xml",
+    "children": "inventory|vehicle|vdp",
+    "detail_url": r"/inventory/(?:new|used|certified|pre-owned)-(?P<year>(?:19|20)\d\d)-(?P<name>[\w-]+?)"
+    r"-(?P<vin>[a-hj-npr-z0-9]{17})/?(?:[?#].*)?$",
+}
+
 DEALER_INSPIRE = {
     "name": "dealer-inspire",
     "description": "DealerInspire / Cars Commerce: the page's Algolia search, server-rendered hits "
-    "(data-* cards) and JSON-LD",
+    "(data-* cards) and JSON-LD; the inventory sitemap when the listing shows none",
     "sources": [
         _ALGOLIA_SEARCH,
         {"kind": "jsonld"},
@@ -254,6 +273,7 @@ DEALER_INSPIRE = {
                 "photos": ".vehicle-photos img@data-src|data-lazy-src|srcset|src",
             },
         },
+        _INVENTORY_SITEMAP,
     ],
     "next_page": f"a.ais-Pagination-link[aria-label=Next], {_NEXT_LINK}",
     "detail_pages": "if_no_photos",

@@ -34,10 +34,11 @@ from pathlib import Path
 from .extraction.fields import FIELDS
 from .extraction.script_json import assignment_pattern, compiled_path
 from .extraction.selectors import compiled, simple_selector
+from .extraction.sitemap import DETAIL_GROUPS
 from .platforms import PLATFORM_PROFILES
 
 FORMAT_VERSION = 2
-SOURCE_KINDS = ("jsonld", "script_json", "cards", "json_api")
+SOURCE_KINDS = ("jsonld", "script_json", "cards", "json_api", "sitemap")
 SPEC_TYPES = ("text", "int", "number", "bool", "url")
 DETAIL_MODES = ("never", "if_no_photos", "always")
 GALLERY_MODES = ("listing", "detail", "auto")
@@ -62,6 +63,7 @@ _SOURCE_KEYS = {
     "script_json": ("kind", "selector", "attribute", "assignment", "vehicles", "fields"),
     "cards": ("kind", "selector", "fields", "if_page_has"),
     "json_api": ("kind", "url", "method", "body", "values", "paging", "vehicles", "fields"),
+    "sitemap": ("kind", "url", "children", "detail_url"),
 }
 _PAGING_KEYS = ("by", "size", "total", "first")
 _FIELD_SPEC_KEYS = ("selector", "attr", "regex", "type", "all")
@@ -325,6 +327,26 @@ def _json_api_source(source: dict, where: str) -> dict:
     }
 
 
+def _sitemap_source(source: dict, where: str) -> dict:
+    url = source.get("url")
+    if not isinstance(url, str) or not url.strip():
+        raise _problem(where, "url must be the sitemap's address (absolute or relative to the page)")
+    detail_url = _check_regex(source.get("detail_url"), f"{where} detail_url")
+    groups = set(re.compile(detail_url).groupindex)
+    if not groups & {"vin", "stock_number"} or groups - set(DETAIL_GROUPS):
+        raise _problem(
+            f"{where} detail_url",
+            f"name the address's parts with groups {', '.join(DETAIL_GROUPS)} (vin or stock_number at least)",
+        )
+    children = source.get("children")
+    return {
+        "kind": "sitemap",
+        "url": url.strip(),
+        "children": _check_regex(children, f"{where} children") if children is not None else None,
+        "detail_url": detail_url,
+    }
+
+
 def _source(source, where: str) -> dict:
     if not isinstance(source, dict) or "kind" not in source:
         raise _problem(where, f"a source is an object with a kind, not {source!r}")
@@ -339,6 +361,8 @@ def _source(source, where: str) -> dict:
         return _script_json_source(source, where)
     if kind == "json_api":
         return _json_api_source(source, where)
+    if kind == "sitemap":
+        return _sitemap_source(source, where)
     selector = source.get("selector")
     fields = _fields(source.get("fields"), where, lambda spec, w, name: field_spec(spec, w, name == "photos"))
     guard = source.get("if_page_has")
