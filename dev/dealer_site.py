@@ -21,11 +21,16 @@ from urllib.parse import parse_qs, urlsplit
 
 from dev.platform_layouts import (
     PLATFORM_LAYOUTS,
+    SITEMAP_PATHS,
+    VDP_PREFIX,
     api_answer,
+    browser_rendered_listing,
     challenge_page,
     is_api_path,
     page_number,
     platform_listing,
+    sitemap_document,
+    vin_of_vdp_path,
 )
 from dev.pngs import make_png
 from dev.standin_server import Standin, StandinHandler, read_body, send, send_json
@@ -64,6 +69,9 @@ DEFAULT_KNOBS = {
     # Galleries that change: photo numbers dropped from a stock's gallery, stocks whose order is reversed.
     "drop_photos": {},
     "reverse_photos": [],
+    # A listing rendered in the browser (DealerInspire's shape): no vehicle on the page, every one in
+    # the sitemap (/sitemap_index.xml) by its detail address /inventory/used-YEAR-MAKE-...-VIN/.
+    "sitemap_only": False,
     "photo_faults": {},
     "robots_disallow": False,
     # Hostile pages (the security tests): raw HTML added to page 1 of the listing, a rel=next link
@@ -298,7 +306,15 @@ class DealerSite(Standin):
     def _clear_state(self):
         self._detail_pages_released.set()
         self._random = random.Random(20240601)
-        self._requests = {"robots": 0, "listing": 0, "detail": 0, "api": 0, "photo": 0, "other": 0}
+        self._requests = {
+            "robots": 0,
+            "listing": 0,
+            "detail": 0,
+            "api": 0,
+            "sitemap": 0,
+            "photo": 0,
+            "other": 0,
+        }
         self._total = 0
         self._paths = {}  # "site:/inventory" or "cdn:/photos/..." -> requests
         self._user_agents = set()
@@ -359,8 +375,10 @@ class DealerSite(Standin):
             return "robots"
         if path == "/inventory":
             return "listing"
-        if path.startswith("/vehicle/"):
+        if path.startswith(("/vehicle/", VDP_PREFIX)):
             return "detail"
+        if path in SITEMAP_PATHS:
+            return "sitemap"
         return "api" if is_api_path(path) else "other"
 
     def _serve_site(self, request, kind, url, method="GET", body=b""):
@@ -389,10 +407,15 @@ class DealerSite(Standin):
             return send(request, 200, "text/html", page_html_text)
         if kind == "api" and method == "POST":
             return send_json(request, *self._api_answer(url, body, knobs))
+        if kind == "sitemap" and knobs["sitemap_only"]:
+            xml = sitemap_document(url.path, self.visible_vehicles(knobs), self.site_url)
+            return send(request, 200, "application/xml", xml)
         if kind == "detail":
             if knobs["hold_detail_pages"]:
                 self._detail_pages_released.wait(HANG_SECONDS)
             stock = url.path[len("/vehicle/") :]
+            if url.path.startswith(VDP_PREFIX):
+                stock = {v.vin: v.stock for v in self.visible_vehicles(knobs)}.get(vin_of_vdp_path(url.path))
             visible = {v.stock: v for v in self.visible_vehicles(knobs)}
             if stock not in visible:
                 return send(request, 404, "text/html", error_page(404, "Vehicle not found"))
@@ -491,6 +514,8 @@ class DealerSite(Standin):
         has_next = page * size < len(vehicles)
         if knobs["layout"] == "v2":
             return self._listing_page_v2(page, on_page, has_next, knobs)
+        if knobs["sitemap_only"]:
+            return browser_rendered_listing()
         if knobs["layout"] in PLATFORM_LAYOUTS:
             return platform_listing(
                 knobs["layout"],

@@ -327,3 +327,45 @@ def challenge_page(kind: str) -> tuple[str, dict]:
     )
     body = f'<div id="challenge-running">Checking your browser</div>{script}'
     return _page("Just a moment...", "", body), {"cf-mitigated": "challenge"}
+
+
+# ----- a listing rendered in the browser, its vehicles only in the sitemap (knob sitemap_only) ------
+
+SITEMAP_INDEX_PATH, INVENTORY_SITEMAP_PATH = "/sitemap_index.xml", "/inventory-sitemap.xml"
+SITEMAP_PATHS = (SITEMAP_INDEX_PATH, INVENTORY_SITEMAP_PATH, "/page-sitemap.xml")
+VDP_PREFIX = "/inventory/"
+
+
+def _slug(text: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+
+def vdp_path(vehicle) -> str:
+    """A DealerInspire-style detail address: /inventory/used-2021-honda-cr-v-ex-l-VIN/."""
+    return f"{VDP_PREFIX}used-{vehicle.year}-{_slug(vehicle.title[5:])}-{vehicle.vin.lower()}/"
+
+
+def vin_of_vdp_path(path: str) -> str:
+    return path.rstrip("/").rsplit("-", 1)[-1].upper()
+
+
+def browser_rendered_listing() -> str:
+    """A DealerInspire listing whose hits the browser fetches: no vehicle and no search settings."""
+    head = '<link rel="stylesheet" href="/wp-content/themes/dealerinspire/css/app.min.css">'
+    return _page("Used Vehicles", head, '<div id="hits" class="ais-Hits"></div>')
+
+
+def sitemap_document(path: str, vehicles: list, site_url: str) -> str:
+    """The sitemap index (a page sitemap and an inventory sitemap) and the sitemaps it names."""
+    if path == SITEMAP_INDEX_PATH:
+        entries = [f"{site_url}/page-sitemap.xml", f"{site_url}{INVENTORY_SITEMAP_PATH}"]
+        tag, item = "sitemapindex", "sitemap"
+    else:
+        pages = [f"{site_url}/", f"{site_url}/about-us/"]
+        entries = pages if path != INVENTORY_SITEMAP_PATH else [f"{site_url}{vdp_path(v)}" for v in vehicles]
+        tag, item = "urlset", "url"
+    locations = "".join(f"<{item}><loc>{html.escape(url)}</loc></{item}>" for url in entries)
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>'
+        f'<{tag} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locations}</{tag}>'
+    )

@@ -7,7 +7,7 @@ import pytest
 
 from dev.client import site_knobs, wait_for, wait_until_quiet
 from dev.dealer_site import BAD_CHECK_DIGIT_INDEXES, make_vehicle
-from dev.platform_layouts import PLATFORM_LAYOUTS
+from dev.platform_layouts import PLATFORM_LAYOUTS, vdp_path
 
 # Dealer.com's inventory and DealerInspire's hits carry no "featured" flag: only the platforms that
 # publish it for every vehicle are held to it.
@@ -84,6 +84,33 @@ def test_an_unknown_layout_falls_back_to_generic_and_says_so(fresh, api, databas
     body = scrape(stack, api)
     assert body["profile"]["name"] == "generic" and body["profile"]["fallback"] is True
     assert "falling back to generic" in body["profile"]["evidence"][0]
+
+
+def test_a_listing_rendered_in_the_browser_is_read_from_the_inventory_sitemap(fresh, api, database):
+    stack = fresh
+    site_knobs(stack, api, layout="dealer-inspire", sitemap_only=True, vehicle_count=30)
+    body = scrape(stack, api)
+    assert body["profile"]["name"] == "dealer-inspire", body["profile"]
+    assert (body["found"], body["new"], body["pages"], body["galleriesDue"]) == (30, 30, 1, 30)
+    requests = stack.standins.site.stats()["requests"]
+    assert (requests["sitemap"], requests["api"]) == (2, 0)  # the index and its inventory sitemap only
+    wait_for(lambda: not database.rows(GALLERIES_DUE_SQL), 60, "the galleries read")
+    wait_until_quiet(stack, api, database)
+    rows = {r["vin"]: r for r in database.rows("SELECT * FROM vehicles")}
+    assert len(rows) == 30
+    cdn = stack.standins.site.cdn_url
+    for index in range(30):
+        truth = make_vehicle(index)
+        row = rows[truth.vin]
+        assert (row["year"], row["make"], row["detail_url"]) == (
+            truth.year,
+            truth.make,
+            stack.site_url + vdp_path(truth),
+        )
+        if truth.model.isalpha():  # "CR-V" and "Silverado 1500" do not survive a slug whole
+            assert row["model"] == truth.model, row
+        photos = [f"{cdn}/photos/{truth.stock}/{n}.png" for n in range(1, truth.photo_count + 1)]
+        assert json.loads(row["source_images"]) == photos, truth.stock  # each from its detail page
 
 
 @pytest.mark.parametrize(
