@@ -40,7 +40,9 @@ CREATE TABLE IF NOT EXISTS vehicles (
   gallery_since TEXT,                        -- when it became pending
   gallery_read_at TEXT,
   gallery_attempts INTEGER NOT NULL DEFAULT 0,
-  gallery_error TEXT
+  gallery_error TEXT,
+  inactive_since TEXT,                       -- when it left the listing (NULL: active)
+  images_released_at TEXT                    -- its images deleted, its list back to vendor URLs (retention)
 );
 CREATE INDEX IF NOT EXISTS vehicles_work_order ON vehicles (status, featured DESC, first_seen_at DESC);
 CREATE INDEX IF NOT EXISTS vehicles_gallery_work ON vehicles (gallery, gallery_read_at);
@@ -89,12 +91,36 @@ CREATE TABLE IF NOT EXISTS listing_page_memo (
   saved_at TEXT NOT NULL
 );
 
--- Photos a gallery read no longer lists (the dealer removed them), for the photo lifecycle to delete.
+-- The images to delete (photos/lifecycle.py): photos a re-scrape or gallery read no longer lists (the
+-- dealer removed them: 'removed', deleted after REMOVED_PHOTO_GRACE_DAYS) and a sold vehicle's photos
+-- ('retention', at once); never one that a vehicle's list holds.
 CREATE TABLE IF NOT EXISTS photo_removals (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   vehicle_id INTEGER NOT NULL,
   source_url TEXT NOT NULL,
   image_id TEXT,                             -- the uploaded image's id, or NULL if never uploaded
-  removed_at TEXT NOT NULL
+  removed_at TEXT NOT NULL,
+  reason TEXT NOT NULL DEFAULT 'removed' CHECK (reason IN ('removed', 'retention')),
+  attempts INTEGER NOT NULL DEFAULT 0,       -- deletion tries
+  last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS photo_removals_by_source ON photo_removals (source_url);
+
+-- The photo lifecycle (photos/lifecycle.py): every image it deleted (a 404 counts: gone either way),
+-- deletions per UTC day (at most MAX_DELETIONS_PER_DAY, whatever the cause), and the last scrape that
+-- failed (retention waits for a good scrape).
+CREATE TABLE IF NOT EXISTS image_deletions (
+  image_id TEXT PRIMARY KEY,
+  reason TEXT NOT NULL CHECK (reason IN ('removed', 'retention', 'orphan')),
+  vehicle_id INTEGER,
+  deleted_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deletion_budget (
+  day TEXT PRIMARY KEY,                      -- YYYY-MM-DD
+  used INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS scrape_failures (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  failed_at TEXT NOT NULL,
+  error TEXT NOT NULL
+);

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .. import db
+import time
+
+from .. import db, iso_utc
 from ..config import HANDOFF_MODES, SettingError
 from ..dealer_site.fetching import BotWall, ScrapeLimits, SiteError
 from ..dealer_site.galleries import GalleryReader, read_galleries
@@ -45,6 +47,15 @@ def _site_error_answer(error: SiteError) -> Answer:
     return Answer({"success": False, **body, "cause": str(error)}, 502)
 
 
+async def _record_failure(worker, error: SiteError) -> None:
+    """Remember the failure (no vehicle is touched): the processor deletes no sold vehicle's images
+    while the last scrape failed (photos/lifecycle.py)."""
+    try:
+        await worker.d1().batch([db.scrape_failure_statement(iso_utc(time.time()), str(error))])
+    except Exception as problem:  # the 502 matters more than the record
+        print(f"⚠️ Could not record the failed scrape: {problem}")
+
+
 async def scrape(worker, trigger: str, handoff: str) -> Answer:
     """Scrape the dealer's site into D1 and hand the photos on; a site error is a 502, nothing saved."""
     start_url, profile, limits = _site_settings(worker)
@@ -61,6 +72,7 @@ async def scrape(worker, trigger: str, handoff: str) -> Answer:
             gallery_max_age_hours=worker.setting("GALLERY_MAX_AGE_HOURS"),
         )
     except SiteError as error:
+        await _record_failure(worker, error)
         return _site_error_answer(error)
     if result["summary"]["galleriesDue"]:
         reader = _gallery_reader(worker, start_url, result["rules"], limits, trigger)

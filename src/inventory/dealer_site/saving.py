@@ -40,6 +40,13 @@ def merge_images(photos: list[str], old_images: list[str], old_sources: list[str
     return [uploaded.get(url, url) for url in photos]
 
 
+def dropped_uploads(old_images: list[str], old_sources: list[str], sources: list[str]) -> list[str]:
+    """The uploaded photos of the old list that the new one no longer holds (the dealer removed them)."""
+    kept = set(sources)
+    pairs = zip(old_sources, old_images, strict=False)
+    return [source for source, image in pairs if is_image_id(image) and source not in kept]
+
+
 @dataclass
 class SavePlan:
     now: str = ""  # when the plan is made (a pending gallery's start)
@@ -51,6 +58,7 @@ class SavePlan:
     deactivate_ids: list[int] = field(default_factory=list)
     deactivation_refused: str | None = None
     photo_lists_kept: str | None = None
+    removed_photos: dict = field(default_factory=dict)  # vehicle id -> uploaded photos its list dropped
 
 
 def _listing_photos_before(row: dict | None) -> bool:
@@ -125,6 +133,8 @@ def _plan_vehicle(
     gallery = gallery_update(old, wants_gallery, gallery_signature(vehicle), plan.now, len(vehicle.photos))
     sources = old_lists[1] if gallery.keeps_list else vehicle.photos
     plan.rows.append(_row(vehicle, merge_images(sources, *old_lists), sources, digest, gallery.columns))
+    if dropped := dropped_uploads(*old_lists, sources):
+        plan.removed_photos[old["id"]] = dropped
     if not old:
         plan.new += 1
     elif old["status"] == "inactive":
@@ -218,6 +228,7 @@ async def save(d1, plan: SavePlan, memo: PageMemo | None = None) -> int:
     now = iso_utc(time.time())
     statements = [s for row in plan.rows for s in db.upsert_vehicle_statements(row, now)]
     statements += db.deactivate_statements(plan.deactivate_ids, now)
+    statements += [db.photo_removal_statement(i, urls, now) for i, urls in plan.removed_photos.items()]
     if memo:
         statements += db.page_memo_statements(memo.fresh, memo.keep(), now)
     results = await d1.batch(statements) if statements else []
