@@ -1,15 +1,17 @@
 """image-processor: upload vendor photos to Cloudflare Images and write the ids back into D1.
 
 Routes (inventory/api/processor_routes.py): GET / (health), POST /api/process-images (admin),
-GET /api/image-status, GET /api/failures (admin), POST /api/requeue (admin), GET /api/vehicles,
-GET /openapi.json; /admin (the panel) is a static asset. RPC for the scraper's service binding:
-process_vehicles(ids, trigger), enqueue_vehicles(ids). queue() consumes image jobs; cron drains the backlog.
+GET /api/image-status, GET /api/failures (admin), POST /api/requeue (admin), POST /api/cleanup
+(admin), GET /api/vehicles, GET /openapi.json; /admin (the panel) is a static asset. RPC for the
+scraper's service binding: process_vehicles(ids, trigger), enqueue_vehicles(ids). queue() consumes
+image jobs; cron drains the backlog, then deletes the images no list needs (and weekly, sweeps).
 """
 
 from inventory.api.processor_routes import ROUTES
+from inventory.photos.lifecycle import run_cleanup, sweep_due
 from inventory.photos.queue_jobs import consume_dead_letters, consume_jobs
 from inventory.photos.run import drain
-from inventory.photos.wiring import enqueue_for, processor_for
+from inventory.photos.wiring import enqueue_for, lifecycle_for, processor_for
 from inventory.runtime import RoutedEntrypoint, to_python
 
 
@@ -24,6 +26,9 @@ class Default(RoutedEntrypoint):
             batch_size=worker.setting("BATCH_SIZE"),
             time_budget_s=worker.setting("BACKGROUND_TIME_BUDGET_S"),
         )
+        processor, lifecycle = processor_for(worker), lifecycle_for(worker)
+        sweep = await sweep_due(processor.d1, lifecycle, processor.wall_clock())
+        await run_cleanup(processor, lifecycle, trigger="cron", sweep=sweep)
 
     async def queue(self, batch, env=None, ctx=None):
         """Queue consumer: image jobs, and the dead-letter queue's messages."""

@@ -103,7 +103,7 @@ def upsert_vehicle_statements(row: dict, now: str) -> list[tuple[str, list]]:
         f"INSERT INTO vehicles ({', '.join(_VEHICLE_COLUMNS)}, status, first_seen_at, updated_at) "
         f"VALUES ({_marks(len(_VEHICLE_COLUMNS))}, 'active', ?, ?) "
         f"ON CONFLICT(vehicle_key) DO UPDATE SET {updates}, status = 'active', updated_at = "
-        "excluded.updated_at "
+        "excluded.updated_at, inactive_since = NULL, images_released_at = NULL "
         "RETURNING id"
     )
     return [(upsert, values + [now, now]), (_REWRITE_IMAGES + " WHERE vehicle_key = ?", [row["vehicle_key"]])]
@@ -112,8 +112,9 @@ def upsert_vehicle_statements(row: dict, now: str) -> list[tuple[str, list]]:
 def deactivate_statements(ids: list[int], now: str) -> list[tuple[str, list]]:
     return [
         (
-            f"UPDATE vehicles SET status = 'inactive', updated_at = ? WHERE id IN ({_marks(len(chunk))})",
-            [now, *chunk],
+            "UPDATE vehicles SET status = 'inactive', updated_at = ?, inactive_since = ? "
+            f"WHERE id IN ({_marks(len(chunk))})",
+            [now, now, *chunk],
         )
         for chunk in _chunks(ids)
     ]
@@ -192,13 +193,32 @@ def gallery_read_statements(row: dict, sources: list[str], images: list[str], no
         f"gallery_attempts = 0, gallery_error = NULL, updated_at = ? {_SAME_LISTING}",
         [json.dumps(sources), json.dumps(images), now, now, *key],
     )
+    record = photo_removal_statement(row["id"], removed, now)
     record = (
-        "INSERT INTO photo_removals (vehicle_id, source_url, image_id, removed_at) "
-        "SELECT ?, j.value, i.image_id, ? FROM json_each(?) j JOIN images i ON i.source_url = j.value "
-        "AND i.state = 'uploaded' WHERE EXISTS (SELECT 1 FROM vehicles WHERE id = ? AND gallery_read_at = ?)",
-        [row["id"], now, json.dumps(removed), row["id"], now],
+        record[0] + " AND EXISTS (SELECT 1 FROM vehicles WHERE id = ? AND gallery_read_at = ?)",
+        [*record[1], row["id"], now],
     )
     return [update, (_REWRITE_IMAGES + " WHERE id = ?", [row["id"]]), record]
+
+
+def photo_removal_statement(vehicle_id: int, removed_sources: list[str], now: str) -> tuple[str, list]:
+    """Record the uploaded photos among `removed_sources` (a gallery or listing dropped them) for
+    deletion after REMOVED_PHOTO_GRACE_DAYS (photos/lifecycle.py)."""
+    return (
+        "INSERT INTO photo_removals (vehicle_id, source_url, image_id, removed_at) "
+        "SELECT ?, j.value, i.image_id, ? FROM json_each(?) j JOIN images i ON i.source_url = j.value "
+        "WHERE i.state = 'uploaded'",
+        [vehicle_id, now, json.dumps(removed_sources)],
+    )
+
+
+def scrape_failure_statement(now: str, error: str) -> tuple[str, list]:
+    """The last scrape failed: retention deletions wait until a scrape succeeds again."""
+    return (
+        "INSERT INTO scrape_failures (id, failed_at, error) VALUES (1, ?, ?) "
+        "ON CONFLICT(id) DO UPDATE SET failed_at = excluded.failed_at, error = excluded.error",
+        [now, error[:300]],
+    )
 
 
 def gallery_kept_statement(row: dict, state: str, reason: str, now: str) -> tuple[str, list]:
@@ -430,6 +450,7 @@ async def image_status(d1, now_ms: int) -> dict:
         "lastRun": runs.get("process"),
         "lastScrape": runs.get("scrape"),
         "lastGalleryRun": runs.get("galleries"),
+        "runsByKind": runs,
     }
 
 
@@ -514,3 +535,153 @@ async def record_dead_letters(d1, vehicle_ids: list[int]) -> int:
         statements.append(("SELECT changes() AS n", []))
     results = await d1.batch(statements)
     return sum(r[0]["n"] for r in results[2::3])
+
+
+# --- the photo lifecycle (photos/lifecycle.py) ------------------------------------------------
+
+# Every image id a vehicle's list holds, active or not: such an image is never deleted.
+_HELD_IDS = "SELECT hj.value FROM vehicles hv, json_each(hv.images) hj WHERE hj.value NOT LIKE 'http%'"
+# A sold vehicle's image waits no longer once it is active again: it is uploaded again (and so held).
+_RETURNED = (
+    "(photo_removals.reason = 'retention' AND EXISTS (SELECT 1 FROM vehicles rv "
+    "WHERE rv.id = photo_removals.vehicle_id AND rv.status = 'active'))"
+)
+
+
+async def deletions_due(d1, removed_before: str, limit: int, dry_run: bool = False) -> tuple[list[dict], int]:
+    """The queued images to delete now (removed before `removed_before`; a sold vehicle's at once),
+    one row per image id, none that a vehicle's list holds: checked in this query, the one that
+    chooses. Also how many queued rows a list holds again (the photo came back): those are dropped,
+    except in a dry run."""
+    forget = f"DELETE FROM photo_removals WHERE image_id IS NULL OR image_id IN ({_HELD_IDS}) OR {_RETURNED}"
+    choose = (
+        "SELECT image_id, MIN(reason) AS reason, MIN(vehicle_id) AS vehicle_id FROM photo_removals "
+        f"WHERE image_id IS NOT NULL AND (reason = 'retention' OR removed_at < ?) "
+        f"AND image_id NOT IN ({_HELD_IDS}) AND NOT {_RETURNED} GROUP BY image_id ORDER BY MIN(id) LIMIT ?"
+    )
+    if dry_run:
+        return await d1.all(choose, [removed_before, limit]), 0
+    results = await d1.batch([(forget, []), ("SELECT changes() AS n", []), (choose, [removed_before, limit])])
+    return results[2], results[1][0]["n"]
+
+
+async def retention_blocked(d1) -> str | None:
+    """Why no sold vehicle's images may be deleted now (the last scrape failed, or refused to
+    deactivate: its view of what is sold cannot be trusted), or None."""
+    last, failure = await d1.batch(
+        [
+            ("SELECT finished_at, summary FROM runs WHERE kind = 'scrape' ORDER BY id DESC LIMIT 1", []),
+            ("SELECT failed_at, error FROM scrape_failures WHERE id = 1", []),
+        ]
+    )
+    scrape = last[0] if last else None
+    if failure and (scrape is None or failure[0]["failed_at"] >= scrape["finished_at"]):
+        return f"the last scrape failed ({failure[0]['error'][:120]})"
+    refused = json.loads(scrape["summary"]).get("deactivationRefused") if scrape else None
+    return f"the last scrape refused to deactivate ({refused[:120]})" if refused else None
+
+
+async def sold_vehicles_due(d1, inactive_before: str, limit: int) -> list[dict]:
+    """Vehicles inactive since before `inactive_before` whose images are still stored."""
+    return await d1.all(
+        "SELECT id, (SELECT COUNT(*) FROM json_each(images) WHERE value NOT LIKE 'http%') AS image_count "
+        "FROM vehicles WHERE status = 'inactive' AND images_released_at IS NULL AND inactive_since < ? "
+        "ORDER BY inactive_since LIMIT ?",
+        [inactive_before, limit],
+    )
+
+
+def release_statements(vehicle_id: int, now: str) -> list[tuple[str, list]]:
+    """A sold vehicle's images queued for deletion and its list put back to its vendor URLs, in one
+    batch; nothing happens if a scrape has brought the vehicle back meanwhile."""
+    still_sold = "v.id = ? AND v.status = 'inactive' AND v.images_released_at IS NULL"
+    queue = (
+        "INSERT INTO photo_removals (vehicle_id, source_url, image_id, removed_at, reason) "
+        "SELECT v.id, s.value, i.value, ?, 'retention' FROM vehicles v, json_each(v.images) i "
+        f"JOIN json_each(v.source_images) s ON s.key = i.key WHERE {still_sold} AND i.value NOT LIKE 'http%'",
+        [now, vehicle_id],
+    )
+    release = (
+        "UPDATE vehicles SET images = source_images, images_released_at = ?, updated_at = ? "
+        f"WHERE {still_sold.replace('v.', '')}",
+        [now, now, vehicle_id],
+    )
+    return [queue, release]
+
+
+async def unreferenced(d1, image_ids: list[str]) -> list[str]:
+    """Of these image ids, those no row of D1 names: no vehicle's list, no images row (an upload in
+    flight has one), no queued deletion."""
+    query = (
+        "SELECT c.value AS id FROM json_each(?) c WHERE c.value NOT IN (SELECT image_id FROM images) "
+        f"AND c.value NOT IN ({_HELD_IDS}) "
+        "AND c.value NOT IN (SELECT image_id FROM photo_removals WHERE image_id IS NOT NULL)"
+    )
+    chunks = [image_ids[i : i + 1000] for i in range(0, len(image_ids), 1000)]
+    results = await d1.batch([(query, [json.dumps(chunk)]) for chunk in chunks]) if chunks else []
+    return [row["id"] for rows in results for row in rows]
+
+
+async def reserve_deletions(d1, day: str, wanted: int, limit: int) -> int:
+    """Take up to `wanted` deletions from the day's shared cap (MAX_DELETIONS_PER_DAY)."""
+    results = await d1.batch(
+        [
+            ("INSERT INTO deletion_budget (day, used) VALUES (?, 0) ON CONFLICT(day) DO NOTHING", [day]),
+            ("SELECT used FROM deletion_budget WHERE day = ?", [day]),
+            (
+                "UPDATE deletion_budget SET used = min(used + ?, max(used, ?)) WHERE day = ? RETURNING used",
+                [wanted, limit, day],
+            ),
+            ("DELETE FROM deletion_budget WHERE day < date(?, '-30 days')", [day]),
+        ]
+    )
+    return max(0, results[2][0]["used"] - results[1][0]["used"])
+
+
+def deleted_statements(image_id: str, reason: str, vehicle_id, now: str) -> list[tuple[str, list]]:
+    """An image is gone: recorded, unqueued, and forgotten by the upload table; a list that took it
+    back meanwhile (a scrape racing the deletion) gets the vendor URL again, so it is uploaded anew."""
+    repair = (
+        "UPDATE vehicles SET images = (SELECT json_group_array(CASE WHEN j.value = ? "
+        "THEN COALESCE(s.value, j.value) ELSE j.value END) FROM json_each(vehicles.images) j "
+        "LEFT JOIN json_each(vehicles.source_images) s ON s.key = j.key) "
+        "WHERE EXISTS (SELECT 1 FROM json_each(vehicles.images) WHERE value = ?)"
+    )
+    return [
+        (
+            "INSERT OR REPLACE INTO image_deletions (image_id, reason, vehicle_id, deleted_at) "
+            "VALUES (?, ?, ?, ?)",
+            [image_id, reason, vehicle_id, now],
+        ),
+        ("DELETE FROM photo_removals WHERE image_id = ?", [image_id]),
+        (repair, [image_id, image_id]),
+        ("DELETE FROM images WHERE image_id = ?", [image_id]),
+    ]
+
+
+def deletion_failed_statement(image_id: str, error: str) -> tuple[str, list]:
+    return (
+        "UPDATE photo_removals SET attempts = attempts + 1, last_error = ? WHERE image_id = ?",
+        [error[:300], image_id],
+    )
+
+
+_STORAGE_COUNTS = [
+    "SELECT COUNT(*) AS n FROM images WHERE state = 'uploaded'",
+    "SELECT COUNT(DISTINCT image_id) AS n FROM photo_removals WHERE image_id IS NOT NULL",
+    "SELECT COUNT(*) AS n FROM image_deletions",
+    "SELECT COUNT(*) AS n FROM image_deletions WHERE deleted_at >= ?",
+    "SELECT COUNT(*) AS n FROM vehicles WHERE images_released_at IS NOT NULL",
+]
+
+
+async def storage_counts(d1, today: str) -> dict:
+    """Images stored by our records, deletions queued and done (all time and today), vehicles released."""
+    results = await d1.batch([(q, [today] if "?" in q else []) for q in _STORAGE_COUNTS])
+    stored, queued, done, done_today, released = (rows[0]["n"] for rows in results)
+    return {"stored": stored, "queued": queued, "done": done, "today": done_today, "released": released}
+
+
+async def last_run_finished(d1, kind: str) -> str | None:
+    rows = await d1.all("SELECT finished_at FROM runs WHERE kind = ? ORDER BY id DESC LIMIT 1", [kind])
+    return rows[0]["finished_at"] if rows else None

@@ -423,6 +423,58 @@ RUN_SCHEMA = _nullable(
     )
 )
 
+STORAGE_SCHEMA = _obj(
+    {
+        "imagesStored": {**COUNT, "description": "Images stored, by our records."},
+        "imagesStoredAtLastSweep": {
+            **_nullable(COUNT),
+            "description": "Images with our id prefix the last sweep listed in the account, if any.",
+        },
+        "deletionsQueued": COUNT,
+        "deletionsDone": COUNT,
+        "deletedToday": COUNT,
+        "maxDeletionsPerDay": COUNT,
+        "vehiclesReleased": {**COUNT, "description": "Sold vehicles whose images were deleted."},
+        "estimatedMonthlyCostUsd": NUMBER,
+        "pricePer100kImagesUsd": NUMBER,
+        "lastCleanup": {**RUN_SCHEMA, "description": "The last cleanup run (a sweep or not), if any."},
+        "lastSweep": {**RUN_SCHEMA, "description": "The last run that swept the account, if any."},
+    },
+    ["imagesStored", "deletionsQueued", "deletionsDone", "estimatedMonthlyCostUsd", "lastCleanup"],
+)
+
+CLEANUP_REQUEST_SCHEMA = _obj(
+    {
+        "dryRun": {**BOOLEAN, "description": "Report what would be deleted and delete nothing."},
+        "sweep": {**BOOLEAN, "description": "List the account for orphaned images too (default true)."},
+        "asOf": {
+            **STRING,
+            "description": "Local stack only (LOCAL_DEV_PROFILE): run as if it were this UTC time.",
+        },
+    },
+    extra=False,
+)
+
+CLEANUP_RESULT_SCHEMA = _obj(
+    {
+        "success": TRUE,
+        "dryRun": BOOLEAN,
+        "swept": BOOLEAN,
+        "due": _obj(
+            {"removed": COUNT, "retention": COUNT, "orphan": COUNT}, ["removed", "retention", "orphan"]
+        ),
+        "vehiclesReleased": COUNT,
+        "retentionBlocked": _nullable(STRING),
+        "accountImages": _nullable(COUNT),
+        "deleted": COUNT,
+        "alreadyGone": COUNT,
+        "failed": COUNT,
+        "overDailyCap": COUNT,
+        "apiRequests": COUNT,
+    },
+    ["success", "dryRun", "due", "deleted", "failed", "overDailyCap"],
+)
+
 IMAGE_STATUS_SCHEMA = _obj(
     {
         "success": TRUE,
@@ -450,6 +502,7 @@ IMAGE_STATUS_SCHEMA = _obj(
                     **RUN_SCHEMA,
                     "description": "The summary of the last run that read detail-page galleries, if any.",
                 },
+                "storage": STORAGE_SCHEMA,
             },
             [
                 "totalVehicles",
@@ -462,6 +515,7 @@ IMAGE_STATUS_SCHEMA = _obj(
                 "lastScrape",
                 "galleries",
                 "lastGalleryRun",
+                "storage",
             ],
         ),
     },
@@ -507,6 +561,9 @@ REQUEUE_RESULT_SCHEMA = _obj(
 PROCESS_BODY = optional_json_body(
     ref("ProcessRequest"), ("Either batchSize or vehicleIds (not both); an empty body means batchSize 10.")
 )
+CLEANUP_BODY = optional_json_body(
+    ref("CleanupRequest"), "Optional; an empty body deletes what is due and sweeps for orphans."
+)
 REQUEUE_BODY = optional_json_body(
     ref("RequeueRequest"), "Optional; an empty body requeues every failed photo."
 )
@@ -519,4 +576,6 @@ PROCESSOR_SCHEMAS = {
     "Failures": FAILURES_SCHEMA,
     "RequeueRequest": REQUEUE_REQUEST_SCHEMA,
     "RequeueResult": REQUEUE_RESULT_SCHEMA,
+    "CleanupRequest": CLEANUP_REQUEST_SCHEMA,
+    "CleanupResult": CLEANUP_RESULT_SCHEMA,
 }

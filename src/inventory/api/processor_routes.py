@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
-from .. import db
+from .. import db, iso_utc
+from ..photos.lifecycle import run_cleanup, storage_report
 from ..photos.run import process_batch
-from ..photos.wiring import enqueue_for, processor_for
+from ..photos.wiring import enqueue_for, lifecycle_for, processor_for
 from . import openapi
 from .checks import ApiError, id_list, int_in_range, only_fields
 from .routing import Call, Route
@@ -29,7 +31,39 @@ async def process_images(call: Call) -> dict:
 
 
 async def image_status(call: Call) -> dict:
-    return {"success": True, "stats": await db.image_status(call.worker.d1(), int(time.time() * 1000))}
+    d1, now = call.worker.d1(), time.time()
+    stats = await db.image_status(d1, int(now * 1000))
+    counts = await db.storage_counts(d1, iso_utc(now)[:10])
+    stats["storage"] = storage_report(counts, stats.pop("runsByKind"), lifecycle_for(call.worker))
+    return {"success": True, "stats": stats}
+
+
+def _flag(body: dict, name: str, default: bool) -> bool:
+    value = body.get(name, default)
+    if not isinstance(value, bool):
+        raise ApiError(400, f"{name} must be true or false")
+    return value
+
+
+def _as_of(call: Call) -> float | None:
+    """The `asOf` test knob: only the local stack may move the cleanup's clock."""
+    if "asOf" not in call.body:
+        return None
+    if not call.worker.setting("LOCAL_DEV_PROFILE"):
+        raise ApiError(400, "asOf is a test knob of the local stack (LOCAL_DEV_PROFILE) only")
+    try:
+        return datetime.fromisoformat(str(call.body["asOf"]).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise ApiError(400, "asOf must be an ISO 8601 time, e.g. 2027-01-31T12:00:00Z") from None
+
+
+async def cleanup(call: Call) -> dict:
+    only_fields(call.body, {"dryRun", "sweep", "asOf"})
+    dry_run, sweep, now = _flag(call.body, "dryRun", False), _flag(call.body, "sweep", True), _as_of(call)
+    settings = lifecycle_for(call.worker)
+    processor = processor_for(call.worker)
+    result = await run_cleanup(processor, settings, trigger="http", dry_run=dry_run, sweep=sweep, now=now)
+    return {"success": True, **result}
 
 
 async def failures(call: Call) -> dict:
@@ -94,6 +128,19 @@ ROUTES, SPEC = worker_routes(
             admin=True,
             errors=(401,),
             tag="admin",
+        ),
+        Route(
+            "POST",
+            "/api/cleanup",
+            cleanup,
+            "Delete images no list needs",
+            _answer("What was due, deleted and kept.", "CleanupResult"),
+            admin=True,
+            body=openapi.CLEANUP_BODY,
+            errors=(400, 401, 413, 503),
+            tag="admin",
+            description="Deletes the images of removed photos past their grace period and of sold "
+            "vehicles past retention, and sweeps the account for orphans; dryRun reports only.",
         ),
         Route(
             "POST",

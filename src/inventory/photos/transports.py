@@ -34,6 +34,12 @@ from .verdicts import (
 )
 
 MIN_ATTEMPT_S = 1.0  # a background run starts no request with less time than this left
+LIST_PAGE = 1000  # images per list request (list v2 takes 10 to 10,000)
+DELETE_TIMEOUT_S = 15.0
+
+
+class ListFailed(Exception):
+    """The account's images could not be listed (the sweep stops; nothing is deleted on a guess)."""
 
 
 class UploadTransport(Protocol):
@@ -53,6 +59,17 @@ class UploadTransport(Protocol):
 
     async def exists(self, image_id: str, timeout_s: float | None = None) -> bool:
         """Is an image stored under `image_id`? (Confirms an "already exists" answer.)"""
+
+    deletes_use_budget: bool  # do deletions and lists count against the account's API rate limit?
+
+    async def delete(self, image_id: str, timeout_s: float | None = None) -> Verdict:
+        """Delete one image; OK also when it is already gone (a 404 is done). Never raises."""
+
+    async def list_images(
+        self, cursor: str | None, per_page: int = LIST_PAGE
+    ) -> tuple[list[dict], str | None]:
+        """One page of the account's images ({"id", "uploaded"}) and the cursor of the next (None: the
+        last page); raises ListFailed."""
 
 
 def multipart(fields: dict, files: dict | None = None) -> tuple[bytes, str]:
@@ -175,6 +192,37 @@ class RestUrlTransport:
             return False
         return answer.ok
 
+    deletes_use_budget = True  # deletions and lists go through the account API, batch uploads or not
+
+    async def delete(self, image_id: str, timeout_s: float | None = None) -> Verdict:
+        try:
+            answer = await self.http.request(
+                "DELETE",
+                f"{self.images_url}/{quote(image_id, safe='')}",
+                headers=self._auth(),
+                timeout_s=min(DELETE_TIMEOUT_S, self._limit(timeout_s)),
+            )
+        except TransportError as error:
+            return Verdict(TRANSIENT, f"no answer from the Images API ({error})")
+        if 200 <= answer.status < 300 or answer.status == 404:
+            return Verdict(OK, "already gone" if answer.status == 404 else "", image_id=image_id)
+        return judge_api_answer(answer.status, answer.body, answer.headers)
+
+    async def list_images(
+        self, cursor: str | None, per_page: int = LIST_PAGE
+    ) -> tuple[list[dict], str | None]:
+        query = f"per_page={per_page}" + (f"&continuation_token={quote(cursor, safe='')}" if cursor else "")
+        url = f"{self.images_url[: -len('v1')]}v2?{query}"
+        try:
+            answer = await self.http.request("GET", url, headers=self._auth(), timeout_s=self.timeout_s)
+            result = answer.json()["result"] if answer.ok else None
+        except (TransportError, ValueError, KeyError, TypeError) as error:
+            raise ListFailed(f"listing the account's images failed ({error})") from None
+        if not isinstance(result, dict):
+            raise ListFailed(f"listing the account's images answered HTTP {answer.status}")
+        images = [{"id": i.get("id"), "uploaded": i.get("uploaded")} for i in result.get("images") or []]
+        return images, result.get("continuation_token") or None
+
 
 async def download_photo(http, source_url: str, timeout_s: float, check_url=public_hosts_only):
     """GET the vendor's photo and judge it: (the answer, OK) or (the answer or None, why not).
@@ -260,3 +308,26 @@ class BindingTransport:
             return bool(self.to_python(await image.details()))
         except Exception:
             return False
+
+    deletes_use_budget = False
+
+    async def delete(self, image_id: str, timeout_s: float | None = None) -> Verdict:
+        self.http.subrequests.spend()
+        try:
+            image = await self.hosted.image(image_id)
+            deleted = self.to_python(await image.delete())
+        except Exception as error:
+            return Verdict(TRANSIENT, f"Images binding: {str(error)[:200]}")
+        return Verdict(OK, "" if deleted else "already gone", image_id=image_id)
+
+    async def list_images(
+        self, cursor: str | None, per_page: int = LIST_PAGE
+    ) -> tuple[list[dict], str | None]:
+        self.http.subrequests.spend()
+        options = {"limit": per_page, **({"cursor": cursor} if cursor else {})}
+        try:
+            answer = self.to_python(await self.hosted.list(options)) or {}
+        except Exception as error:
+            raise ListFailed(f"Images binding list failed: {str(error)[:200]}") from None
+        images = [{"id": i.get("id"), "uploaded": i.get("uploaded")} for i in answer.get("images") or []]
+        return images, None if answer.get("listComplete", True) else answer.get("cursor")

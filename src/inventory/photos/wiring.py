@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..api.checks import ApiError
 from ..net.url_guard import refuse_url
+from .lifecycle import LifecycleSettings
 from .queue_jobs import enqueue_vehicles
 from .run import Processor, Settings
 from .transports import BindingTransport, RestFileTransport, RestUrlTransport
@@ -82,3 +83,15 @@ async def enqueue_for(worker, vehicle_ids: list[int] | None) -> int:
     hours = worker.setting("GALLERY_FALLBACK_HOURS")
     queue = worker.binding("IMAGE_JOBS")
     return await enqueue_vehicles(worker.d1(), queue, vehicle_ids, hours, worker.subrequests)
+
+
+def lifecycle_for(worker) -> LifecycleSettings:
+    """The photo lifecycle's settings (photos/lifecycle.py)."""
+    return LifecycleSettings(
+        removed_grace_days=worker.setting("REMOVED_PHOTO_GRACE_DAYS"),
+        retention_days=worker.setting("IMAGE_RETENTION_DAYS"),
+        orphan_grace_hours=worker.setting("ORPHAN_GRACE_HOURS"),
+        max_deletions_per_day=worker.setting("MAX_DELETIONS_PER_DAY"),
+        sweep_days=worker.setting("ORPHAN_SWEEP_DAYS"),
+        price_per_100k=worker.setting("IMAGES_PRICE_PER_100K"),
+    )

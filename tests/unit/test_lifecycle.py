@@ -1,0 +1,235 @@
+"""The photo lifecycle's logic on a real SQLite (schema.sql) with a scripted Images account: removed
+photos after their grace, sold vehicles past retention, orphans, the daily cap and every safety rule.
+The same code runs under workerd in tests/integration/test_lifecycle.py."""
+
+import asyncio
+import json
+
+from inventory import db, iso_utc
+from inventory.photos.lifecycle import LifecycleSettings, run_cleanup
+from inventory.photos.run import process_batch
+from inventory.photos.verdicts import OK, TRANSIENT, Verdict
+from inventory.subrequests import Subrequests
+from tests.sqlite_d1 import SqliteD1
+from tests.unit.test_processing import ScriptedTransport, lists, processor, seed
+
+DAY = 86_400
+LONG_AGO = "2020-01-01T00:00:00Z"
+
+
+class ScriptedAccount(ScriptedTransport):
+    """An Images account: uploads are stored, deletions remove them, list v2 pages through them."""
+
+    deletes_use_budget = True
+
+    def __init__(self, delete_script=None):
+        super().__init__()
+        self.delete_script = {key: list(value) for key, value in (delete_script or {}).items()}
+        self.uploaded_at, self.deleted, self.delete_calls = {}, [], []
+
+    async def upload(self, source_url, image_id, metadata, timeout_s=None):
+        verdict = await super().upload(source_url, image_id, metadata, timeout_s)
+        self.uploaded_at.setdefault(image_id, LONG_AGO)
+        return verdict
+
+    def plant(self, image_id, uploaded=LONG_AGO):
+        self.stored.add(image_id)
+        self.uploaded_at[image_id] = uploaded
+
+    async def delete(self, image_id, timeout_s=None):
+        self.delete_calls.append(image_id)
+        if queue := self.delete_script.get(image_id):
+            return queue.pop(0)
+        if image_id not in self.stored:
+            return Verdict(OK, "already gone", image_id=image_id)
+        self.stored.discard(image_id)
+        self.deleted.append(image_id)
+        return Verdict(OK, image_id=image_id)
+
+    async def list_images(self, cursor, per_page=1000):
+        ids, start = sorted(self.stored), int(cursor or 0)
+        page = [{"id": i, "uploaded": self.uploaded_at[i]} for i in ids[start : start + per_page]]
+        return page, (str(start + per_page) if start + per_page < len(ids) else None)
+
+
+def uploaded_stack(count=3, photos=3):
+    """SQLite with `count` vehicles whose photos are all uploaded to a scripted account."""
+    d1, account = SqliteD1(), ScriptedAccount()
+    seed(d1, count, photos)
+    p = processor(d1, account)
+    asyncio.run(process_batch(p, batch_size=10))
+    assert all(not entry.startswith("http") for images in lists(d1) for entry in images)
+    return d1, account, p
+
+
+def cleanup(p, now, settings=None, **options):
+    options.setdefault("sweep", True)  # as POST /api/cleanup
+    return asyncio.run(run_cleanup(p, settings or LifecycleSettings(), trigger="test", now=now, **options))
+
+
+def drop_photo(d1, vehicle_id: int, position: int, when: float) -> str:
+    """The dealer removed one photo: the list loses it and the removal is recorded (as a scrape does)."""
+    row = d1.rows("SELECT images, source_images FROM vehicles WHERE id = ?", [vehicle_id])[0]
+    images, sources = json.loads(row["images"]), json.loads(row["source_images"])
+    image_id, source = images.pop(position), sources.pop(position)
+    d1.con.execute(
+        "UPDATE vehicles SET images = ?, source_images = ? WHERE id = ?",
+        (json.dumps(images), json.dumps(sources), vehicle_id),
+    )
+    sql, params = db.photo_removal_statement(vehicle_id, [source], iso_utc(when))
+    d1.con.execute(sql, params)
+    return image_id
+
+
+def sell(d1, vehicle_id: int, when: float, refused: str | None = None):
+    """A scrape that deactivated the vehicle at `when` (and recorded itself, as run_scrape does)."""
+    for sql, params in db.deactivate_statements([vehicle_id], iso_utc(when)):
+        d1.con.execute(sql, params)
+    summary = json.dumps({"deactivationRefused": refused})
+    d1.con.execute(
+        "INSERT INTO runs (kind, trigger, started_at, finished_at, summary) "
+        "VALUES ('scrape', 'test', ?, ?, ?)",
+        (iso_utc(when), iso_utc(when), summary),
+    )
+
+
+def test_a_removed_photo_is_deleted_after_its_grace_period_not_before():
+    d1, account, p = uploaded_stack()
+    t0 = p.wall_clock()
+    gone = drop_photo(d1, 1, 1, t0)
+    early = cleanup(p, t0 + 6 * DAY, sweep=False)
+    assert (early["deleted"], early["due"]["removed"]) == (0, 0) and gone in account.stored
+    late = cleanup(p, t0 + 8 * DAY, sweep=False)
+    assert (late["deleted"], late["due"]["removed"]) == (1, 1)
+    assert account.deleted == [gone]
+    assert d1.rows("SELECT reason, vehicle_id FROM image_deletions WHERE image_id = ?", [gone]) == [
+        {"reason": "removed", "vehicle_id": 1}
+    ]
+    assert not d1.rows("SELECT 1 FROM images WHERE image_id = ?", [gone])  # re-added, it uploads anew
+    assert not d1.rows("SELECT 1 FROM photo_removals")
+
+
+def test_a_removed_photo_that_a_list_holds_again_is_never_deleted():
+    d1, account, p = uploaded_stack()
+    t0 = p.wall_clock()
+    image_id = drop_photo(d1, 1, 0, t0)
+    d1.con.execute("UPDATE vehicles SET images = json_insert(images, '$[#]', ?) WHERE id = 2", (image_id,))
+    result = cleanup(p, t0 + 30 * DAY, sweep=False)
+    assert result["deleted"] == 0 and result["cameBack"] == 1 and image_id in account.stored
+    assert not d1.rows("SELECT 1 FROM photo_removals")
+
+
+def test_a_vehicle_sold_past_retention_gets_its_vendor_urls_back_then_its_images_go():
+    d1, account, p = uploaded_stack()
+    t0 = p.wall_clock()
+    held = lists(d1)[1]
+    sell(d1, 2, t0)
+    assert cleanup(p, t0 + 29 * DAY, sweep=False)["deleted"] == 0
+    result = cleanup(p, t0 + 31 * DAY, sweep=False)
+    assert (result["vehiclesReleased"], result["deleted"], result["due"]["retention"]) == (1, 3, 3)
+    assert sorted(account.deleted) == sorted(held)
+    row = d1.rows("SELECT images, source_images, images_released_at FROM vehicles WHERE id = 2")[0]
+    assert json.loads(row["images"]) == json.loads(row["source_images"]) and row["images_released_at"]
+    # It comes back: the scrape reactivates it and the normal path uploads it again.
+    d1.con.execute("UPDATE vehicles SET status = 'active', inactive_since = NULL, images_released_at = NULL")
+    again = asyncio.run(process_batch(p, batch_size=10))
+    assert again["imagesUploaded"] == 3 and set(held) <= account.stored and lists(d1)[1] == held
+
+
+def test_retention_waits_while_the_last_scrape_refused_to_deactivate_or_failed():
+    d1, account, p = uploaded_stack()
+    t0 = p.wall_clock()
+    sell(d1, 2, t0)
+    sell(d1, 3, t0 + 1, refused="the site listed no vehicles; refusing to deactivate 1 known vehicles")
+    blocked = cleanup(p, t0 + 60 * DAY, sweep=False)
+    assert blocked["deleted"] == 0 and "refused to deactivate" in blocked["retentionBlocked"]
+    sell(d1, 3, t0 + 2)  # a good scrape since
+    sql, params = db.scrape_failure_statement(iso_utc(t0 + 3), "dealer site unavailable: HTTP 503")
+    d1.con.execute(sql, params)
+    failed = cleanup(p, t0 + 60 * DAY, sweep=False)
+    assert failed["deleted"] == 0 and "last scrape failed" in failed["retentionBlocked"]
+    sell(d1, 3, t0 + 4)
+    assert cleanup(p, t0 + 60 * DAY, sweep=False)["deleted"] == 6
+
+
+def test_the_sweep_deletes_old_unreferenced_images_of_ours_only():
+    d1, account, p = uploaded_stack()
+    t0 = p.wall_clock()
+    account.plant("lambert-orphan-old")
+    account.plant("lambert-orphan-young", uploaded=iso_utc(t0 - 3600))
+    account.plant("someone-elses-image")
+    held = {entry for images in lists(d1) for entry in images}
+    result = cleanup(p, t0)
+    assert result["swept"] and result["accountImages"] == len(held) + 2
+    assert account.deleted == ["lambert-orphan-old"]
+    assert {"lambert-orphan-young", "someone-elses-image"} | held <= account.stored
+
+
+def test_a_dry_run_reports_what_would_go_and_changes_nothing():
+    d1, account, p = uploaded_stack()
+    t0 = p.wall_clock()
+    drop_photo(d1, 1, 0, t0 - 10 * DAY)
+    sell(d1, 2, t0 - 40 * DAY)
+    account.plant("lambert-orphan")
+    before = d1.rows("SELECT * FROM vehicles ORDER BY id"), d1.rows("SELECT * FROM photo_removals")
+    result = cleanup(p, t0, dry_run=True)
+    assert result["due"] == {"removed": 1, "retention": 3, "orphan": 1} and result["deleted"] == 0
+    assert {"imageId": "lambert-orphan", "reason": "orphan"} in result["wouldDelete"]
+    assert account.delete_calls == []
+    assert (d1.rows("SELECT * FROM vehicles ORDER BY id"), d1.rows("SELECT * FROM photo_removals")) == before
+
+
+def test_no_deletion_path_touches_an_image_an_active_vehicle_holds():
+    d1, account, p = uploaded_stack()
+    t0 = p.wall_clock()
+    active = lists(d1)[0]
+    # Every cause names vehicle 1's images: removal rows, a sold vehicle sharing its photos, the sweep.
+    for image_id in active:
+        d1.con.execute(
+            "INSERT INTO photo_removals (vehicle_id, source_url, image_id, removed_at) VALUES (1, 'x', ?, ?)",
+            (image_id, LONG_AGO),
+        )
+    d1.con.execute("UPDATE vehicles SET images = (SELECT images FROM vehicles WHERE id = 1) WHERE id = 3")
+    sell(d1, 3, t0 - 90 * DAY)
+    result = cleanup(p, t0)
+    assert set(account.delete_calls).isdisjoint(active) and set(active) <= account.stored
+    assert result["swept"] and result["deleted"] == 0
+
+
+def test_the_daily_cap_holds_when_5000_images_are_due():
+    d1 = SqliteD1()
+    account = ScriptedAccount()
+    for n in range(5000):
+        account.plant(f"lambert-due-{n}")
+        d1.con.execute(
+            "INSERT INTO photo_removals (vehicle_id, source_url, image_id, removed_at) VALUES (1, ?, ?, ?)",
+            (f"http://cdn/{n}.png", f"lambert-due-{n}", LONG_AGO),
+        )
+    p = processor(d1, account)
+    p.subrequests = Subrequests(limit=100_000)
+    t0, deleted = p.wall_clock(), 0
+    for _ in range(12):  # more runs in one day than the cap needs
+        deleted += cleanup(p, t0, sweep=False)["deleted"]
+    assert deleted == 2000 == len(account.deleted)
+    assert cleanup(p, t0 + DAY, sweep=False)["deleted"] == 500  # a new day: the next run's share
+
+
+def test_a_404_counts_as_done_and_a_transient_error_is_tried_three_times():
+    d1, account, p = uploaded_stack(count=1, photos=2)
+    t0 = p.wall_clock()
+    first = drop_photo(d1, 1, 0, t0 - 30 * DAY)
+    second = drop_photo(d1, 1, 0, t0 - 30 * DAY)
+    account.stored.discard(first)  # someone deleted it already: the API answers 404
+    account.delete_script[second] = [Verdict(TRANSIENT, "Images API error: 500")] * 3
+    result = cleanup(p, t0, sweep=False)
+    assert (result["deleted"], result["alreadyGone"], result["failed"]) == (1, 1, 1)
+    assert account.delete_calls.count(second) == 3
+    row = d1.rows("SELECT attempts, last_error FROM photo_removals WHERE image_id = ?", [second])[0]
+    assert row == {"attempts": 1, "last_error": "Images API error: 500"}
+    assert cleanup(p, t0, sweep=False)["deleted"] == 1 and second in account.deleted  # the next run
+
+
+def test_the_storage_report_counts_what_is_stored_and_what_it_costs():
+    d1, account, p = uploaded_stack(count=2, photos=5)
+    counts = asyncio.run(db.storage_counts(d1, iso_utc(p.wall_clock())[:10]))
+    assert counts == {"stored": 10, "queued": 0, "done": 0, "today": 0, "released": 0}
