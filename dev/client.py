@@ -15,7 +15,17 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-TABLES = ("vehicles", "images", "runs", "api_budget")
+TABLES = (
+    "vehicles",
+    "images",
+    "runs",
+    "api_budget",
+    "listing_page_memo",
+    "photo_removals",
+    "image_deletions",
+    "deletion_budget",
+    "scrape_failures",
+)
 
 
 class Api:

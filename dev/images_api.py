@@ -5,7 +5,8 @@ envelope, bearer-token auth, multipart uploads by file or by URL (the server
 fetches the URL itself), custom ids, the batch host, the account rate limit
 with its long block, and delivery at /{account_hash}/{id}/{variant}.
 
-Tests steer it with POST /__control (knobs), POST /__reset and GET /__stats.
+Tests steer it with POST /__control (knobs), POST /__reset and GET /__stats, and plant an image no
+upload made with POST /__plant (the photo lifecycle's orphans).
 """
 
 import collections
@@ -23,7 +24,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from dev.standin_server import Standin, StandinHandler, read_body, send, send_json
+from dev.pngs import make_png
+from dev.standin_server import Standin, StandinHandler, json_object, read_body, send, send_json
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_METADATA_BYTES = 1024
@@ -71,6 +73,9 @@ class ApiError(Exception):
 
 class DropConnection(Exception):
     """Close the socket without sending any answer."""
+
+
+PLANTED_PNG = make_png(8, 8, (128, 128, 128), 1)
 
 
 @dataclass
@@ -194,6 +199,28 @@ class ImagesApi(Standin):
                 "uploads_by_id": dict(self._uploads_by_id),
                 "by_status": {str(k): v for k, v in sorted(self._by_status.items(), key=str)},
             }
+
+    def handle_control(self, request, method: str, path: str, body: bytes):
+        """Besides the shared controls: POST /__plant {"id", "uploaded"} stores an image no upload made
+        (an orphan for the photo lifecycle's sweep), uploaded at that ISO time (default: a year ago)."""
+        if (method, path) != ("POST", "/__plant"):
+            return super().handle_control(request, method, path, body)
+        try:
+            spec = json_object(body)
+            image_id = str(spec["id"])
+        except (ValueError, KeyError):
+            return send_json(request, 400, {"error": 'expected {"id": ..., "uploaded": ISO time}'})
+        uploaded = spec.get("uploaded") or utc_iso(datetime.now(UTC) - timedelta(days=365))
+        result = {
+            "id": image_id,
+            "filename": "planted.png",
+            "uploaded": uploaded,
+            "metadata": {},
+            "variants": [],
+        }
+        with self._lock:
+            self._images[image_id] = StoredImage(result, PLANTED_PNG, "image/png")
+        return send_json(request, 200, result)
 
     def _roll(self, rate: float) -> bool:
         with self._lock:

@@ -31,6 +31,7 @@ RETRY_DELAYS_S = (0.5, 1.0)  # three tries in all
 MAX_PER_RUN = 500  # images one run deletes at most (the rest are due in the next)
 TRIES = 1 + len(RETRY_DELAYS_S)
 KEPT_FOR_RECORD = 4  # the daily cap, the outcomes, the run record, a spare
+MIN_SUBREQUESTS = 16  # a run's D1 calls and a list page: a cron run after a long drain may not have them
 DAY_S = 86_400
 
 
@@ -205,6 +206,10 @@ async def run_cleanup(
     """One cleanup run with processor `p`'s D1, transport and budgets; `now` moves the clock (tests)."""
     now = p.wall_clock() if now is None else now
     run, started = Cleanup(trigger, dry_run), time.monotonic()
+    if not p.subrequests.allows(MIN_SUBREQUESTS):
+        run.stopped_because = SUBREQUESTS_SPENT
+        p.log(f"🧹 Cleanup ({trigger}) skipped: {SUBREQUESTS_SPENT}; the next run deletes what is due")
+        return run.to_json()
     budget = ApiBudget(p.d1, p.settings.api_requests_per_minute, clock=p.wall_clock)
     await _release_sold(p, s, run, now)
     removed_before = iso_utc(now - s.removed_grace_days * DAY_S)
