@@ -59,7 +59,15 @@ CREATE TABLE IF NOT EXISTS images (
   claimed_by TEXT,
   claim_expires_at INTEGER,                  -- epoch milliseconds; an expired claim is free
   uploaded_at TEXT,
-  updated_at TEXT NOT NULL
+  updated_at TEXT NOT NULL,
+  -- What the vendor's host said of the photo when last asked (photos/replacements.py): validators,
+  -- when, whether it gives none (then it is never asked again), and the upload's version (ID-vN).
+  etag TEXT,
+  last_modified TEXT,
+  content_length INTEGER,
+  checked_at TEXT,
+  no_validators INTEGER NOT NULL DEFAULT 0,
+  version INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS images_by_vehicle ON images (vehicle_id);
 CREATE INDEX IF NOT EXISTS images_by_claim ON images (claimed_by);
@@ -92,15 +100,16 @@ CREATE TABLE IF NOT EXISTS listing_page_memo (
 );
 
 -- The images to delete (photos/lifecycle.py): photos a re-scrape or gallery read no longer lists (the
--- dealer removed them: 'removed', deleted after REMOVED_PHOTO_GRACE_DAYS) and a sold vehicle's photos
--- ('retention', at once); never one that a vehicle's list holds.
+-- dealer removed them: 'removed', deleted after REMOVED_PHOTO_GRACE_DAYS), a sold vehicle's photos
+-- ('retention', at once) and the first upload of a replaced photo ('replaced', once the list shows the
+-- new one); never one that a vehicle's list holds.
 CREATE TABLE IF NOT EXISTS photo_removals (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   vehicle_id INTEGER NOT NULL,
   source_url TEXT NOT NULL,
   image_id TEXT,                             -- the uploaded image's id, or NULL if never uploaded
   removed_at TEXT NOT NULL,
-  reason TEXT NOT NULL DEFAULT 'removed' CHECK (reason IN ('removed', 'retention')),
+  reason TEXT NOT NULL DEFAULT 'removed' CHECK (reason IN ('removed', 'retention', 'replaced')),
   attempts INTEGER NOT NULL DEFAULT 0,       -- deletion tries
   last_error TEXT
 );
@@ -111,7 +120,7 @@ CREATE INDEX IF NOT EXISTS photo_removals_by_source ON photo_removals (source_ur
 -- failed (retention waits for a good scrape).
 CREATE TABLE IF NOT EXISTS image_deletions (
   image_id TEXT PRIMARY KEY,
-  reason TEXT NOT NULL CHECK (reason IN ('removed', 'retention', 'orphan')),
+  reason TEXT NOT NULL CHECK (reason IN ('removed', 'retention', 'orphan', 'replaced')),
   vehicle_id INTEGER,
   deleted_at TEXT NOT NULL
 );

@@ -9,6 +9,7 @@ Everything is deterministic: vehicle N is always the same car, and a given
 photo URL always returns the same bytes.
 """
 
+import hashlib
 import html
 import json
 import random
@@ -43,6 +44,7 @@ MALFORMED_ENTRY_POSITION = 5  # position of the broken JSON-LD entry on page 1
 HANG_SECONDS = 60
 SLOW_SECONDS = 3
 OVERSIZE_BYTES = 11 * 1024 * 1024
+PHOTOS_MODIFIED = "Mon, 01 Jun 2026 12:00:00 GMT"
 PHOTO_SIZE = (64, 48)
 
 DEFAULT_KNOBS = {
@@ -69,6 +71,8 @@ DEFAULT_KNOBS = {
     # Galleries that change: photo numbers dropped from a stock's gallery, stocks whose order is reversed.
     "drop_photos": {},
     "reverse_photos": [],
+    # Photos replaced at the same URL (a re-shot picture): other bytes, so another ETag.
+    "replace_photos": {},
     # A listing rendered in the browser (DealerInspire's shape): no vehicle on the page, every one in
     # the sitemap (/sitemap_index.xml) by its detail address /inventory/used-YEAR-MAKE-...-VIN/.
     "sitemap_only": False,
@@ -242,9 +246,9 @@ def photo_names(vehicle: Vehicle, knobs: dict) -> list:
     return names[::-1] if vehicle.stock in knobs["reverse_photos"] else names
 
 
-def photo_png(stock: str, name: str) -> bytes:
+def photo_png(stock: str, name: str, replaced: bool = False) -> bytes:
     vehicle = make_vehicle(index_from_stock(stock))
-    seed = zlib.crc32(f"{stock}/{name}".encode())
+    seed = zlib.crc32(f"{stock}/{name}{' re-shot' if replaced else ''}".encode())
     return make_png(*PHOTO_SIZE, COLOURS[vehicle.colour], seed)
 
 
@@ -313,6 +317,7 @@ class DealerSite(Standin):
             "api": 0,
             "sitemap": 0,
             "photo": 0,
+            "check": 0,  # HEAD requests: the processor asking whether a photo was replaced
             "other": 0,
         }
         self._total = 0
@@ -350,7 +355,7 @@ class DealerSite(Standin):
         if role == "site" and url.path.startswith("/__"):
             return self.handle_control(request, method, url.path, body)
 
-        kind = self._request_kind(role, url.path)
+        kind = "check" if method == "HEAD" else self._request_kind(role, url.path)  # HEAD: a photo check
         with self._lock:
             self._total += 1
             self._requests[kind] += 1
@@ -465,7 +470,8 @@ class DealerSite(Standin):
             return send(request, 404, "text/plain", "not found\n")
         if name not in photo_names(make_vehicle(index), knobs):
             return send(request, 404, "text/plain", "not found\n")
-        send(request, 200, "image/png", photo_png(stock, name))
+        replaced = name in {f"{n}.png" for n in knobs["replace_photos"].get(stock, [])}
+        send_photo(request, photo_png(stock, name, replaced))
 
     # ----- pages -----------------------------------------------------------
 
@@ -634,6 +640,21 @@ class DealerSite(Standin):
             f'<span class="vin">VIN {esc(vehicle.vin)}</span>\n'
             f'<div class="gallery">{images}</div>',
         )
+
+
+def send_photo(request: BaseHTTPRequestHandler, png: bytes) -> None:
+    """A photo with the validators a CDN gives (ETag, Last-Modified, Content-Length), answering a
+    matching If-None-Match with 304 (and a HEAD without the body, as send() does)."""
+    etag = '"' + hashlib.sha256(png).hexdigest()[:16] + '"'
+    headers = {"ETag": etag, "Last-Modified": PHOTOS_MODIFIED, "Cache-Control": "max-age=3600"}
+    if request.headers.get("If-None-Match") == etag:
+        request.send_response(304)
+        for name, value in headers.items():
+            request.send_header(name, value)
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+        return
+    send(request, 200, "image/png", png, headers)
 
 
 def page_html(title: str, body: str) -> str:

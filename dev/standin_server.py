@@ -52,6 +52,10 @@ class StandinHandler(BaseHTTPRequestHandler):
         self.server.standin.count_invocation(self)
         self.server.standin.handle(self, "POST")
 
+    def do_HEAD(self):
+        self.server.standin.count_invocation(self)
+        self.server.standin.handle(self, "HEAD")
+
 
 class Standin:
     """A stand-in's servers, its knobs and the lock that guards them with its other state."""
@@ -175,7 +179,8 @@ def send(
     for name, value in (headers or {}).items():
         request.send_header(name, value)
     request.end_headers()
-    request.wfile.write(body)
+    if request.command != "HEAD":  # a HEAD answer has the headers of the GET answer, no body
+        request.wfile.write(body)
 
 
 def send_json(request: BaseHTTPRequestHandler, status: int, data, headers: dict | None = None) -> None:

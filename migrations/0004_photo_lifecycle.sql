@@ -5,16 +5,28 @@ ALTER TABLE vehicles ADD COLUMN images_released_at TEXT;   -- its images deleted
 UPDATE vehicles SET inactive_since = updated_at WHERE status = 'inactive';
 
 -- photo_removals becomes the queue of images to delete: a photo that left its gallery ('removed', after
--- REMOVED_PHOTO_GRACE_DAYS) or a sold vehicle's ('retention', at once); attempts say how the tries went.
+-- REMOVED_PHOTO_GRACE_DAYS), a sold vehicle's ('retention', at once) or the first upload of a photo the
+-- dealer replaced at the same URL ('replaced', once the list shows the new one); attempts say how the
+-- tries went.
 ALTER TABLE photo_removals ADD COLUMN reason TEXT NOT NULL DEFAULT 'removed'
-  CHECK (reason IN ('removed', 'retention'));
+  CHECK (reason IN ('removed', 'retention', 'replaced'));
 ALTER TABLE photo_removals ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE photo_removals ADD COLUMN last_error TEXT;
+
+-- What the vendor's host said of each uploaded photo when last asked (photos/replacements.py): its
+-- validators, when, and the version of the upload (a replaced photo is uploaded as ID-vN). A host that
+-- gives no validators is never asked again (no_validators = 1).
+ALTER TABLE images ADD COLUMN etag TEXT;
+ALTER TABLE images ADD COLUMN last_modified TEXT;
+ALTER TABLE images ADD COLUMN content_length INTEGER;
+ALTER TABLE images ADD COLUMN checked_at TEXT;
+ALTER TABLE images ADD COLUMN no_validators INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE images ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 
 -- Every image the lifecycle deleted (a 404 counts: it is gone either way).
 CREATE TABLE IF NOT EXISTS image_deletions (
   image_id TEXT PRIMARY KEY,
-  reason TEXT NOT NULL CHECK (reason IN ('removed', 'retention', 'orphan')),
+  reason TEXT NOT NULL CHECK (reason IN ('removed', 'retention', 'orphan', 'replaced')),
   vehicle_id INTEGER,
   deleted_at TEXT NOT NULL
 );

@@ -18,7 +18,7 @@
 import { useCallback, useEffect, useState } from "react";
 
 import {
-  callApi, type ImageStats, PanelError, type ProcessResult, type RequeueResult, type Vehicle,
+  callApi, type ImageStats, PanelError, type ProcessResult, type RequeueResult, type Storage, type Vehicle,
   type VehicleList,
 } from "./api";
 
@@ -176,8 +176,22 @@ function StatusCard({ stats, running, busy }: { stats: ImageStats | null; runnin
             + `${last.imagesFailed ?? 0} failed.`
           : "No run recorded yet."}
       </p>
+      <p id="storage" className="notice">{stats?.storage ? storageLine(stats.storage) : ""}</p>
     </section>
   );
+}
+
+function storageLine(storage: Storage): string {
+  const cleanup = storage.lastCleanup;
+  const swept = storage.imagesStoredAtLastSweep;
+  return `Storage: ${storage.imagesStored} images stored`
+    + (swept == null ? "" : ` (${swept} at the last sweep)`)
+    + `, about $${storage.estimatedMonthlyCostUsd.toFixed(2)} a month · `
+    + `${storage.deletionsQueued} deletions queued, ${storage.deletionsDone} done · `
+    + (cleanup
+      ? `last cleanup (${cleanup.trigger}) ${cleanup.finishedAt}: ${cleanup.deleted ?? 0} deleted, `
+        + `${cleanup.failed ?? 0} failed, ${cleanup.overDailyCap ?? 0} over the daily cap.`
+      : "no cleanup yet.");
 }
 
 function RunResults({ result }: { result: ProcessResult }) {

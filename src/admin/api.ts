@@ -11,6 +11,22 @@ export interface RunSummary {
   imagesFailed?: number;
 }
 
+export interface CleanupSummary extends RunSummary {
+  deleted?: number;
+  failed?: number;
+  overDailyCap?: number;
+}
+
+export interface Storage {
+  imagesStored: number;
+  imagesStoredAtLastSweep?: number | null;
+  deletionsQueued: number;
+  deletionsDone: number;
+  deletedToday?: number;
+  estimatedMonthlyCostUsd: number;
+  lastCleanup: CleanupSummary | null;
+}
+
 export interface ImageStats {
   totalVehicles: number;
   needingProcessing: number;
@@ -20,6 +36,7 @@ export interface ImageStats {
   images: { total: number; uploaded: number; pending: number; failedPermanently: number; inProgress: number };
   lastRun: RunSummary | null;
   lastScrape: RunSummary | null;
+  storage?: Storage;
 }
 
 export interface VehicleResult {

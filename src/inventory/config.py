@@ -239,6 +239,20 @@ SETTINGS = (
         "images deleted per UTC day at most, whatever the cause (0: none)",
     ),
     Setting(
+        "PHOTO_CHECK_DAYS",
+        PROCESSOR,
+        "7",
+        decimal(0, 365),
+        "each uploaded photo's host is asked this often whether the photo was replaced (0: never)",
+    ),
+    Setting(
+        "PHOTO_CHECKS_PER_RUN",
+        PROCESSOR,
+        "100",
+        whole(0, 1000),
+        "photos one cleanup run asks about at most (the rest are asked in later runs)",
+    ),
+    Setting(
         "IMAGES_PRICE_PER_100K",
         PROCESSOR,
         "5",

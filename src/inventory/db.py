@@ -549,14 +549,15 @@ _RETURNED = (
 
 
 async def deletions_due(d1, removed_before: str, limit: int, dry_run: bool = False) -> tuple[list[dict], int]:
-    """The queued images to delete now (removed before `removed_before`; a sold vehicle's at once),
+    """The queued images to delete now (removed before `removed_before`; a sold vehicle's and a
+    replaced photo's first upload at once),
     one row per image id, none that a vehicle's list holds: checked in this query, the one that
     chooses. Also how many queued rows a list holds again (the photo came back): those are dropped,
     except in a dry run."""
     forget = f"DELETE FROM photo_removals WHERE image_id IS NULL OR image_id IN ({_HELD_IDS}) OR {_RETURNED}"
     choose = (
         "SELECT image_id, MIN(reason) AS reason, MIN(vehicle_id) AS vehicle_id FROM photo_removals "
-        f"WHERE image_id IS NOT NULL AND (reason = 'retention' OR removed_at < ?) "
+        f"WHERE image_id IS NOT NULL AND (reason IN ('retention', 'replaced') OR removed_at < ?) "
         f"AND image_id NOT IN ({_HELD_IDS}) AND NOT {_RETURNED} GROUP BY image_id ORDER BY MIN(id) LIMIT ?"
     )
     if dry_run:
@@ -638,15 +639,22 @@ async def reserve_deletions(d1, day: str, wanted: int, limit: int) -> int:
     return max(0, results[2][0]["used"] - results[1][0]["used"])
 
 
+_SWAP_ENTRY = (
+    "UPDATE vehicles SET images = (SELECT json_group_array(CASE WHEN j.value = ? "
+    "THEN COALESCE(?, s.value, j.value) ELSE j.value END) FROM json_each(vehicles.images) j "
+    "LEFT JOIN json_each(vehicles.source_images) s ON s.key = j.key) "
+    "WHERE EXISTS (SELECT 1 FROM json_each(vehicles.images) WHERE value = ?)"
+)
+
+
+def swap_entry_statement(image_id: str, new_entry: str | None = None) -> tuple[str, list]:
+    """Every list entry `image_id` becomes `new_entry`, or (None) the vendor URL of its position."""
+    return _SWAP_ENTRY, [image_id, new_entry, image_id]
+
+
 def deleted_statements(image_id: str, reason: str, vehicle_id, now: str) -> list[tuple[str, list]]:
     """An image is gone: recorded, unqueued, and forgotten by the upload table; a list that took it
     back meanwhile (a scrape racing the deletion) gets the vendor URL again, so it is uploaded anew."""
-    repair = (
-        "UPDATE vehicles SET images = (SELECT json_group_array(CASE WHEN j.value = ? "
-        "THEN COALESCE(s.value, j.value) ELSE j.value END) FROM json_each(vehicles.images) j "
-        "LEFT JOIN json_each(vehicles.source_images) s ON s.key = j.key) "
-        "WHERE EXISTS (SELECT 1 FROM json_each(vehicles.images) WHERE value = ?)"
-    )
     return [
         (
             "INSERT OR REPLACE INTO image_deletions (image_id, reason, vehicle_id, deleted_at) "
@@ -654,7 +662,7 @@ def deleted_statements(image_id: str, reason: str, vehicle_id, now: str) -> list
             [image_id, reason, vehicle_id, now],
         ),
         ("DELETE FROM photo_removals WHERE image_id = ?", [image_id]),
-        (repair, [image_id, image_id]),
+        swap_entry_statement(image_id),
         ("DELETE FROM images WHERE image_id = ?", [image_id]),
     ]
 
@@ -685,3 +693,66 @@ async def storage_counts(d1, today: str) -> dict:
 async def last_run_finished(d1, kind: str) -> str | None:
     rows = await d1.all("SELECT finished_at FROM runs WHERE kind = ? ORDER BY id DESC LIMIT 1", [kind])
     return rows[0]["finished_at"] if rows else None
+
+
+# --- replaced photos (photos/replacements.py) -----------------------------------------------
+
+
+async def photos_to_check(d1, checked_before: str, limit: int) -> list[dict]:
+    """Uploaded photos of active vehicles not asked about since `checked_before` (never asked
+    first), whose host gives validators."""
+    return await d1.all(
+        "SELECT i.source_url, i.image_id, v.id AS vehicle_id, i.etag, i.last_modified, i.content_length, "
+        "i.version FROM vehicles v, json_each(v.source_images) s JOIN images i ON i.source_url = s.value "
+        "WHERE v.status = 'active' AND i.state = 'uploaded' AND i.no_validators = 0 "
+        "AND (i.checked_at IS NULL OR i.checked_at < ?) "
+        "ORDER BY i.checked_at IS NOT NULL, i.checked_at LIMIT ?",
+        [checked_before, limit],
+    )
+
+
+def photo_checked_statement(source_url: str, validators: dict | None, now: str) -> tuple[str, list]:
+    """What the host said (None: no validators, so the photo is never asked about again)."""
+    v = validators or {}
+    return (
+        "UPDATE images SET etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), "
+        "content_length = COALESCE(?, content_length), checked_at = ?, no_validators = ? "
+        "WHERE source_url = ?",
+        [
+            v.get("etag"),
+            v.get("last_modified"),
+            v.get("content_length"),
+            now,
+            int(validators is None),
+            source_url,
+        ],
+    )
+
+
+def photo_replaced_statements(row: dict, new_id: str, validators: dict, now: str) -> list[tuple[str, list]]:
+    """The new upload takes the photo's place, in its row and at its positions in every list, and the
+    first upload is queued for deletion: all in one batch, so the old image goes only after the switch."""
+    return [
+        (
+            "UPDATE images SET image_id = ?, version = version + 1, etag = ?, last_modified = ?, "
+            "content_length = ?, checked_at = ?, uploaded_at = ?, updated_at = ? "
+            "WHERE source_url = ? AND image_id = ?",
+            [
+                new_id,
+                validators.get("etag"),
+                validators.get("last_modified"),
+                validators.get("content_length"),
+                now,
+                now,
+                now,
+                row["source_url"],
+                row["image_id"],
+            ],
+        ),
+        swap_entry_statement(row["image_id"], new_id),
+        (
+            "INSERT INTO photo_removals (vehicle_id, source_url, image_id, removed_at, reason) "
+            "VALUES (?, ?, ?, ?, 'replaced')",
+            [row["vehicle_id"], row["source_url"], row["image_id"], now],
+        ),
+    ]

@@ -120,6 +120,8 @@ def test_admin_panel_login_process_and_thumbnails(fresh, database, browser_page)
         f"{done} / {VEHICLES * PHOTOS} images uploaded ({pct}%)"
     )
     expect(page.locator("#error")).to_have_text("")
+    expect(page.locator("#storage")).to_contain_text(f"Storage: {done} images stored")
+    expect(page.locator("#storage")).to_contain_text("no cleanup yet")
 
     # 4. Thumbnails of uploaded photos come from the Images stand-in's delivery URLs and load.
     uploaded = page.locator("#vehicles img.uploaded")

@@ -137,3 +137,24 @@ def test_cleanup_refuses_bad_input_and_needs_the_admin_token(fresh, api, databas
     status, _ = api.call("POST", stack.processor_url + "/api/cleanup", {}, token=None)
     assert status == 401
     assert database.rows("SELECT * FROM runs") == []
+
+
+def test_a_replaced_photo_is_uploaded_again_and_its_first_upload_deleted_after_the_switch(
+    fresh, api, database
+):
+    stack = fresh
+    uploaded_inventory(stack, api, database)
+    first = cleanup(stack, api, sweep=False)  # every photo's validators, remembered
+    assert (first["photosChecked"], first["photosReplaced"]) == (VEHICLES * 3, 0)
+    stock = first_stock(database)
+    before = json.loads(vehicle(database, stock)["images"])
+    site_knobs(stack, api, replace_photos={stock: [2]})
+    assert cleanup(stack, api, days_later=3, sweep=False)["photosChecked"] == 0  # not due yet
+    result = cleanup(stack, api, days_later=8, sweep=False)
+    assert (result["photosChecked"], result["photosReplaced"], result["deleted"]) == (VEHICLES * 3, 1, 1)
+    after = json.loads(vehicle(database, stock)["images"])
+    assert after == [before[0], f"{before[1]}-v1", before[2]]  # the same position, a new id
+    stats = images_stats(stack, api)
+    assert stats["deleted_ids"] == [before[1]] and after[1] in stats["stored_ids"]
+    assert stats["uploads_by_id"][after[1]] == 1
+    assert stack.standins.site.stats()["requests"]["check"] == 2 * VEHICLES * 3  # HEADs, not downloads

@@ -6,6 +6,7 @@ import asyncio
 import json
 
 from inventory import db, iso_utc
+from inventory.net.http import HttpResponse
 from inventory.photos.lifecycle import LifecycleSettings, run_cleanup
 from inventory.photos.run import process_batch
 from inventory.photos.verdicts import OK, TRANSIENT, Verdict
@@ -173,7 +174,9 @@ def test_a_dry_run_reports_what_would_go_and_changes_nothing():
     account.plant("lambert-orphan")
     before = d1.rows("SELECT * FROM vehicles ORDER BY id"), d1.rows("SELECT * FROM photo_removals")
     result = cleanup(p, t0, dry_run=True)
-    assert result["due"] == {"removed": 1, "retention": 3, "orphan": 1} and result["deleted"] == 0
+    assert (
+        result["due"] == {"removed": 1, "retention": 3, "orphan": 1, "replaced": 0} and result["deleted"] == 0
+    )
     assert {"imageId": "lambert-orphan", "reason": "orphan"} in result["wouldDelete"]
     assert account.delete_calls == []
     assert (d1.rows("SELECT * FROM vehicles ORDER BY id"), d1.rows("SELECT * FROM photo_removals")) == before
@@ -233,3 +236,46 @@ def test_the_storage_report_counts_what_is_stored_and_what_it_costs():
     d1, account, p = uploaded_stack(count=2, photos=5)
     counts = asyncio.run(db.storage_counts(d1, iso_utc(p.wall_clock())[:10]))
     assert counts == {"stored": 10, "queued": 0, "done": 0, "today": 0, "released": 0}
+
+
+class PhotoHost:
+    """Vendor photo hosts answering HEAD with validators: an ETag per URL, 304 when it matches."""
+
+    def __init__(self, etags: dict | None = None, validators: bool = True):
+        self.etags, self.validators, self.asked = dict(etags or {}), validators, []
+
+    async def request(self, method, url, headers=None, body=None, timeout_s=15.0, max_bytes=None):
+        self.asked.append((method, url, dict(headers or {})))
+        if not self.validators:
+            return HttpResponse(200, b"", {"content-type": "image/png"})
+        etag = self.etags.setdefault(url, '"first"')
+        if (headers or {}).get("If-None-Match") == etag:
+            return HttpResponse(304, b"", {"etag": etag})
+        return HttpResponse(200, b"", {"etag": etag, "content-length": "68", "content-type": "image/png"})
+
+
+def test_a_replaced_photo_is_uploaded_again_switched_in_place_then_its_first_upload_deleted():
+    d1, account, p = uploaded_stack(count=2, photos=3)
+    p.http, t0 = PhotoHost(), p.wall_clock()
+    first = cleanup(p, t0, sweep=False)
+    assert (first["photosChecked"], first["photosReplaced"]) == (6, 0)  # the validators, remembered
+    replaced_url, old_id = "http://cdn/1/1.png", lists(d1)[1][1]
+    p.http.etags[replaced_url] = '"re-shot"'
+    assert cleanup(p, t0 + 3 * DAY, sweep=False)["photosChecked"] == 0  # not due yet
+    later = cleanup(p, t0 + 8 * DAY, sweep=False)
+    assert (later["photosChecked"], later["photosReplaced"], later["deleted"]) == (6, 1, 1)
+    assert [h for m, u, h in p.http.asked if u == replaced_url][-1] == {"If-None-Match": '"first"'}
+    new_id = lists(d1)[1][1]
+    assert new_id == f"{old_id}-v1" and new_id in account.stored and account.deleted == [old_id]
+    assert lists(d1)[1][0] != new_id and lists(d1)[1][2] != new_id  # the other positions kept
+    row = d1.rows("SELECT image_id, version, etag FROM images WHERE source_url = ?", [replaced_url])[0]
+    assert row == {"image_id": new_id, "version": 1, "etag": '"re-shot"'}
+    assert d1.rows("SELECT reason FROM image_deletions") == [{"reason": "replaced"}]
+
+
+def test_a_host_without_validators_is_never_asked_again():
+    d1, account, p = uploaded_stack(count=1, photos=2)
+    p.http, t0 = PhotoHost(validators=False), p.wall_clock()
+    assert cleanup(p, t0, sweep=False)["photosWithoutValidators"] == 2
+    assert cleanup(p, t0 + 30 * DAY, sweep=False)["photosChecked"] == 0
+    assert len(p.http.asked) == 2 and account.deleted == []

@@ -1,6 +1,8 @@
 """The photo lifecycle: images that no list needs any more are deleted from Cloudflare Images, safely.
 
-Three causes feed one deleter (run_cleanup: after every cron run, and POST /api/cleanup):
+Four causes feed one deleter (run_cleanup: after every cron run, and POST /api/cleanup):
+- replaced: a photo the dealer replaced at the same URL is uploaded again as ID-vN, and once the
+  lists show the new id its first upload goes (replacements.py);
 - removed: a photo that left its vehicle's gallery or listing, REMOVED_PHOTO_GRACE_DAYS after;
 - retention: a vehicle inactive for IMAGE_RETENTION_DAYS (0: never) has its list put back to its
   vendor URLs and its images queued, in one D1 batch; the images go next. A vehicle that comes back
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from .. import db, iso_utc
 from ..subrequests import SUBREQUESTS_SPENT
 from .budget import ApiBudget
+from .replacements import Checks, check_photos
 from .transports import ListFailed
 from .verdicts import OK, TRANSIENT, Verdict
 
@@ -43,6 +46,8 @@ class LifecycleSettings:
     max_deletions_per_day: int = 2000
     sweep_days: float = 7.0
     price_per_100k: float = 5.0  # USD a month per 100,000 stored images (Cloudflare Images' price)
+    photo_check_days: float = 7.0  # each uploaded photo's host is asked this often if it was replaced
+    photo_checks_per_run: int = 100
 
 
 @dataclass
@@ -59,7 +64,8 @@ class Cleanup:
     trigger: str
     dry_run: bool
     swept: bool = False
-    due: dict = field(default_factory=lambda: {"removed": 0, "retention": 0, "orphan": 0})
+    due: dict = field(default_factory=lambda: {"removed": 0, "retention": 0, "orphan": 0, "replaced": 0})
+    checks: Checks = field(default_factory=Checks)
     vehicles_released: int = 0
     retention_blocked: str | None = None
     account_images: int | None = None  # images with our prefix the sweep listed
@@ -88,6 +94,9 @@ class Cleanup:
             "failed": self.failed,
             "overDailyCap": self.over_daily_cap,
             "cameBack": self.came_back,
+            "photosChecked": self.checks.checked,
+            "photosReplaced": self.checks.replaced,
+            "photosWithoutValidators": self.checks.without_validators,
             "apiRequests": self.api_requests,
             "durationMs": self.duration_ms,
         }
@@ -212,6 +221,10 @@ async def run_cleanup(
         return run.to_json()
     budget = ApiBudget(p.d1, p.settings.api_requests_per_minute, clock=p.wall_clock)
     await _release_sold(p, s, run, now)
+    if not dry_run:
+        run.checks = await check_photos(
+            p, s.photo_check_days, s.photo_checks_per_run, budget, now, MIN_SUBREQUESTS
+        )
     removed_before = iso_utc(now - s.removed_grace_days * DAY_S)
     rows, run.came_back = await db.deletions_due(p.d1, removed_before, MAX_PER_RUN, dry_run)
     items = [Item(r["image_id"], r["reason"], r["vehicle_id"]) for r in rows]

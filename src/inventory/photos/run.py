@@ -53,6 +53,7 @@ class Processor:
     notify: object = None  # notify(payloads): hands webhook payloads to the background
     subrequests: Subrequests = field(default_factory=Subrequests)  # the invocation's budget
     keep_extra: int = 0  # subrequests the caller needs after the run (queue mode: resending jobs)
+    http: object = None  # the Worker's fetch, for asking photo hosts (replacements.py)
 
     def kept_after_uploads(self) -> int:
         return KEPT_FOR_WRITE_BACK + (KEPT_FOR_WEBHOOKS if self.notify else 0) + self.keep_extra

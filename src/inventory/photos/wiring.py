@@ -57,6 +57,7 @@ def processor_for(worker, attempts_per_run: int = 4) -> Processor:
         settings,
         notify=webhook_notifier(worker),
         subrequests=worker.subrequests,
+        http=worker.http(),
     )
 
 
@@ -94,4 +95,6 @@ def lifecycle_for(worker) -> LifecycleSettings:
         max_deletions_per_day=worker.setting("MAX_DELETIONS_PER_DAY"),
         sweep_days=worker.setting("ORPHAN_SWEEP_DAYS"),
         price_per_100k=worker.setting("IMAGES_PRICE_PER_100K"),
+        photo_check_days=worker.setting("PHOTO_CHECK_DAYS"),
+        photo_checks_per_run=worker.setting("PHOTO_CHECKS_PER_RUN"),
     )
