@@ -752,7 +752,98 @@ def cpu_benchmark() -> list[Row]:
     ]
 
 
-BENCHMARKS = [scraper_benchmark, processor_benchmark, backlog_benchmark, cpu_benchmark, gallery_benchmark]
+# --- 6. the photo lifecycle ------------------------------------------------------------------------
+
+LIFECYCLE_VEHICLES, LIFECYCLE_PHOTOS, ORPHANS = 50, 20, 1000  # 1,000 photos held, 1,000 orphans
+
+
+def _cleanup(l: Lab, **body) -> dict:
+    return l._post(l.stack.processor_url + "/api/cleanup", body)[1]
+
+
+def _account_requests(l: Lab) -> int:
+    stats = l.stack.standins.images.stats()
+    return stats["requests"] - stats["batch_requests"]
+
+
+def _uploaded_photos(l: Lab) -> None:
+    seed_vehicles(l.stack, l.database, LIFECYCLE_VEHICLES, LIFECYCLE_PHOTOS)
+    for _ in range(LIFECYCLE_VEHICLES // 10 + 5):
+        if l.image_status()["images"]["pending"] == 0:
+            return
+        l.process(10)
+    raise BenchError("the lifecycle benchmark's photos did not all upload")
+
+
+def _checks_until_every_photo_was_asked(l: Lab) -> tuple[int, int, int]:
+    """Cleanup runs (no sweep) until each uploaded photo was asked once: (photos, runs, subrequests)."""
+    asked, runs, subrequests = 0, 0, 0
+    while asked < LIFECYCLE_VEHICLES * LIFECYCLE_PHOTOS and runs < 50:
+        answer = _cleanup(l, sweep=False)
+        asked, runs, subrequests = (
+            asked + answer["photosChecked"],
+            runs + 1,
+            subrequests + answer["subrequests"],
+        )
+        if not answer["photosChecked"]:
+            raise BenchError(f"a cleanup run asked about no photo: {str(answer)[:300]}")
+    return asked, runs, subrequests
+
+
+def _sweeps_until_no_orphan_is_left(l: Lab) -> tuple[list[dict], int]:
+    requests_before, sweeps = _account_requests(l), []
+    while not sweeps or (sweeps[-1]["due"]["orphan"] and len(sweeps) < 20):
+        sweeps.append(_cleanup(l))
+    return sweeps, _account_requests(l) - requests_before
+
+
+def lifecycle_benchmark() -> list[Row]:
+    say("photo lifecycle: replaced-photo checks and the orphan sweep")
+    with lab(PROCESSOR_VARS) as l:
+        l.reset()
+        _uploaded_photos(l)
+        asked, runs, subrequests = _checks_until_every_photo_was_asked(l)
+        heads = l.api.call("GET", l.stack.site_url + "/__stats", token=None)[1]["requests"]["check"]
+        for n in range(ORPHANS):
+            l.api.call("POST", l.stack.images_url + "/__plant", {"id": f"lambert-orphan-{n:04d}"}, token=None)
+        sweeps, account_requests = _sweeps_until_no_orphan_is_left(l)
+        stored = l.stack.standins.images.stats()["stored"]
+    listed = sweeps[0]["accountImages"]
+    lists = sum(s["listRequests"] for s in sweeps)
+    deleted = sum(s["deleted"] for s in sweeps)
+    per_week = subrequests / asked * 1000
+    return [
+        Row(
+            "Replaced-photo checks: subrequests per week per 1,000 uploaded photos",
+            f"{per_week:.0f}",
+            f"`POST /api/cleanup` (no sweep) until each of {asked} uploaded photos was asked once (a "
+            f"week's checks at PHOTO_CHECK_DAYS=7): {runs} runs of at most PHOTO_CHECKS_PER_RUN=100, "
+            f"{subrequests} subrequests in all (their `subrequests`; D1 calls included), {heads} HEAD "
+            "requests seen by the demo CDN, 0 Images API requests for photos that did not change",
+            "informative (about 1,000 HEADs plus the runs' D1 calls)",
+            None,
+        ),
+        Row(
+            "Orphan sweep: account API list requests per 1,000 stored images",
+            f"{lists / (listed / 1000) / len(sweeps):.2f}",
+            f"{len(sweeps)} sweeps of {listed} images of ours (list v2, 1,000 a page): {lists} list "
+            f"requests; {deleted} of {ORPHANS} planted orphans deleted, {account_requests} account API "
+            f"requests in all ({(account_requests - lists) / max(1, deleted):.2f} per deleted orphan); "
+            f"{stored} images left stored (the {asked} held ones)",
+            "1 list request per 1,000 images (list v2's page); 1 request per deletion",
+            deleted == ORPHANS and stored == asked,
+        ),
+    ]
+
+
+BENCHMARKS = [
+    scraper_benchmark,
+    processor_benchmark,
+    backlog_benchmark,
+    cpu_benchmark,
+    gallery_benchmark,
+    lifecycle_benchmark,
+]
 
 
 # --- report ------------------------------------------------------------------------------------

@@ -79,6 +79,7 @@ class Cleanup:
     stopped_because: str | None = None
     would_delete: list = field(default_factory=list)
     duration_ms: int = 0
+    subrequests: int = 0  # this invocation's, up to and including the run record
 
     def to_json(self) -> dict:
         data = {
@@ -99,6 +100,7 @@ class Cleanup:
             "photosWithoutValidators": self.checks.without_validators,
             "apiRequests": self.api_requests,
             "durationMs": self.duration_ms,
+            "subrequests": self.subrequests,
         }
         if self.dry_run:
             data["wouldDelete"] = self.would_delete
@@ -237,6 +239,7 @@ async def run_cleanup(
     else:
         await _delete(p, s, run, items, budget, now)
     run.api_requests, run.duration_ms = budget.spent, int((time.monotonic() - started) * 1000)
+    run.subrequests = p.subrequests.used + 1
     kind = "sweep" if run.swept else "cleanup"
     await db.record_run(p.d1, kind, trigger, iso_utc(now), iso_utc(p.wall_clock()), run.to_json())
     p.log(_line(run))
