@@ -60,11 +60,13 @@ CREATE TABLE IF NOT EXISTS images (
   claim_expires_at INTEGER,                  -- epoch milliseconds; an expired claim is free
   uploaded_at TEXT,
   updated_at TEXT NOT NULL,
-  -- What the vendor's host said of the photo when last asked (photos/replacements.py): validators,
-  -- when, whether it gives none (then it is never asked again), and the upload's version (ID-vN).
+  -- What the vendor's host said of the photo (photos/replacements.py): validators (with the bytes'
+  -- SHA-256 where the processor downloads them), when last asked, whether it gives none (then it is
+  -- never asked again), and the upload's version (ID-vN).
   etag TEXT,
   last_modified TEXT,
   content_length INTEGER,
+  content_sha256 TEXT,
   checked_at TEXT,
   no_validators INTEGER NOT NULL DEFAULT 0,
   version INTEGER NOT NULL DEFAULT 0

@@ -13,12 +13,14 @@ ALTER TABLE photo_removals ADD COLUMN reason TEXT NOT NULL DEFAULT 'removed'
 ALTER TABLE photo_removals ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE photo_removals ADD COLUMN last_error TEXT;
 
--- What the vendor's host said of each uploaded photo when last asked (photos/replacements.py): its
--- validators, when, and the version of the upload (a replaced photo is uploaded as ID-vN). A host that
+-- What the vendor's host said of each uploaded photo (photos/replacements.py): its validators, given
+-- with the download in file and binding modes (with the bytes' SHA-256) or by the first check, when it
+-- was last asked, and the version of the upload (a replaced photo is uploaded as ID-vN). A host that
 -- gives no validators is never asked again (no_validators = 1).
 ALTER TABLE images ADD COLUMN etag TEXT;
 ALTER TABLE images ADD COLUMN last_modified TEXT;
 ALTER TABLE images ADD COLUMN content_length INTEGER;
+ALTER TABLE images ADD COLUMN content_sha256 TEXT;
 ALTER TABLE images ADD COLUMN checked_at TEXT;
 ALTER TABLE images ADD COLUMN no_validators INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE images ADD COLUMN version INTEGER NOT NULL DEFAULT 0;

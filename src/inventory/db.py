@@ -321,10 +321,14 @@ async def claim_images(
     return [row for rows in results[len(results) - len(chunks) :] for row in rows]
 
 
+# With the validators of the download (file and binding modes) the photo's first check is due a
+# PHOTO_CHECK_DAYS later; without (url mode), at once: it gives the validators (photos/replacements.py).
 _UPLOADED = (
     "UPDATE images SET state = 'uploaded', attempts = attempts + ?, last_error = NULL, permanent = 0, "
     "claimed_by = NULL, claim_expires_at = NULL, uploaded_at = datetime('now'), "
-    "updated_at = datetime('now') WHERE source_url = ? AND claimed_by = ?"
+    "updated_at = datetime('now'), etag = ?, last_modified = ?, content_length = ?, content_sha256 = ?, "
+    "checked_at = CASE WHEN ? THEN strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END "
+    "WHERE source_url = ? AND claimed_by = ?"
 )
 _NOT_UPLOADED = (
     "UPDATE images SET state = CASE WHEN ? THEN 'failed' ELSE 'pending' END, "
@@ -336,7 +340,9 @@ _NOT_UPLOADED = (
 
 def _outcome_statement(outcome: dict, run_id: str) -> tuple[str, list]:
     if outcome["ok"]:
-        return _UPLOADED, [outcome["attempts"], outcome["source_url"], run_id]
+        found = outcome.get("validators") or {}
+        validators = [found.get(k) for k in ("etag", "last_modified", "content_length", "content_sha256")]
+        return _UPLOADED, [outcome["attempts"], *validators, bool(found), outcome["source_url"], run_id]
     permanent = 1 if outcome["permanent"] else 0
     return _NOT_UPLOADED, [
         permanent,
@@ -703,7 +709,8 @@ async def photos_to_check(d1, checked_before: str, limit: int) -> list[dict]:
     first), whose host gives validators."""
     return await d1.all(
         "SELECT i.source_url, i.image_id, v.id AS vehicle_id, i.etag, i.last_modified, i.content_length, "
-        "i.version FROM vehicles v, json_each(v.source_images) s JOIN images i ON i.source_url = s.value "
+        "i.content_sha256, i.version "
+        "FROM vehicles v, json_each(v.source_images) s JOIN images i ON i.source_url = s.value "
         "WHERE v.status = 'active' AND i.state = 'uploaded' AND i.no_validators = 0 "
         "AND (i.checked_at IS NULL OR i.checked_at < ?) "
         "ORDER BY i.checked_at IS NOT NULL, i.checked_at LIMIT ?",

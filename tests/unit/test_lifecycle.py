@@ -3,6 +3,7 @@ photos after their grace, sold vehicles past retention, orphans, the daily cap a
 The same code runs under workerd in tests/integration/test_lifecycle.py."""
 
 import asyncio
+import hashlib
 import json
 
 from inventory import db, iso_utc
@@ -279,3 +280,55 @@ def test_a_host_without_validators_is_never_asked_again():
     assert cleanup(p, t0, sweep=False)["photosWithoutValidators"] == 2
     assert cleanup(p, t0 + 30 * DAY, sweep=False)["photosChecked"] == 0
     assert len(p.http.asked) == 2 and account.deleted == []
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 60  # what judge_vendor_download takes for an image
+
+
+class DownloadingAccount(ScriptedAccount):
+    """As the file and binding transports: the photo is downloaded, its validators come with it."""
+
+    downloads_photos = True
+
+    async def upload(self, source_url, image_id, metadata, timeout_s=None):
+        verdict = await super().upload(source_url, image_id, metadata, timeout_s)
+        validators = {"etag": '"first"', "last_modified": None, "content_length": len(PNG)}
+        verdict.validators = {**validators, "content_sha256": hashlib.sha256(PNG).hexdigest()}
+        return verdict
+
+
+class RenamingCdn(PhotoHost):
+    """A CDN that changed every ETag while serving the same bytes."""
+
+    async def request(self, method, url, headers=None, body=None, timeout_s=15.0, max_bytes=None):
+        self.asked.append((method, url, dict(headers or {})))
+        answer = {"etag": '"renamed"', "content-type": "image/png", "content-length": str(len(PNG))}
+        return HttpResponse(200, b"" if method == "HEAD" else PNG, answer)
+
+
+def test_validators_from_the_download_make_the_first_check_a_week_later():
+    d1, account = SqliteD1(), DownloadingAccount()
+    seed(d1, 1, 2)
+    p = processor(d1, account)
+    asyncio.run(process_batch(p, batch_size=10))
+    rows = d1.rows("SELECT etag, content_sha256, checked_at FROM images ORDER BY source_url")
+    assert all(r["etag"] == '"first"' and len(r["content_sha256"]) == 64 and r["checked_at"] for r in rows)
+    p.http, t0 = PhotoHost(), p.wall_clock()
+    assert cleanup(p, t0, sweep=False)["photosChecked"] == 0  # known since the upload
+    assert cleanup(p, t0 + 8 * DAY, sweep=False)["photosChecked"] == 2
+
+
+def test_a_changed_etag_over_the_same_bytes_is_not_uploaded_again():
+    d1, account = SqliteD1(), DownloadingAccount()
+    seed(d1, 1, 2)
+    p = processor(d1, account)
+    asyncio.run(process_batch(p, batch_size=10))
+    uploads = len(account.uploads)
+    p.http = RenamingCdn()
+    result = cleanup(p, p.wall_clock() + 8 * DAY, sweep=False)
+    assert (result["photosChecked"], result["photosReplaced"], result["deleted"]) == (2, 0, 0)
+    assert (
+        len(account.uploads) == uploads
+        and sorted(m for m, _, _ in p.http.asked) == ["GET"] * 2 + ["HEAD"] * 2
+    )
+    assert {r["etag"] for r in d1.rows("SELECT etag FROM images")} == {'"renamed"'}

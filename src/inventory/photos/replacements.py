@@ -13,6 +13,7 @@ no validators is never asked again.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass
 
 from .. import db, iso_utc
@@ -20,7 +21,8 @@ from ..net.http import TransportError
 from ..net.url_guard import refuse_url
 from .display import image_id_for
 from .retries import attempt_cost
-from .verdicts import EXISTS, OK
+from .transports import download_photo
+from .verdicts import EXISTS, OK, validators_of
 
 CHECK_TIMEOUT_S = 10.0
 MAX_IN_FLIGHT = 6
@@ -33,15 +35,6 @@ class Checks:
     replaced: int = 0
     without_validators: int = 0
     failed: int = 0  # no answer, or the new upload failed: asked again next run
-
-
-def validators_of(headers: dict) -> dict | None:
-    """The validators an answer gives, or None when it gives neither an ETag nor a Last-Modified."""
-    etag, modified = headers.get("etag"), headers.get("last-modified")
-    if not etag and not modified:
-        return None
-    length = headers.get("content-length")
-    return {"etag": etag, "last_modified": modified, "content_length": int(length) if length else None}
 
 
 def differs(found: dict, row: dict) -> bool:
@@ -74,6 +67,18 @@ async def ask(http, row: dict, settings) -> tuple[str, dict | None]:
     return (CHANGED if differs(found, row) else SAME), found
 
 
+async def _same_bytes(p, row: dict) -> bool:
+    """Where the photo's bytes were hashed at upload (file and binding modes): is the photo behind a
+    changed validator still the same picture (a CDN that renamed its ETags)? One download tells."""
+    if not row.get("content_sha256") or not getattr(p.transport, "downloads_photos", False):
+        return False
+    allowed, private = p.settings.allowed_hosts, p.settings.allow_private_hosts
+    photo, verdict = await download_photo(
+        p.http, row["source_url"], 30.0, lambda url: refuse_url(url, allowed, private)
+    )
+    return verdict.kind == OK and hashlib.sha256(photo.body).hexdigest() == row["content_sha256"]
+
+
 async def _upload_new_version(p, row: dict, budget) -> str | None:
     new_id = f"{image_id_for(row['source_url'], p.settings.id_prefix)}-v{row['version'] + 1}"
     if p.transport.uploads_use_budget and not await budget.take():
@@ -94,7 +99,7 @@ async def _check_one(p, row: dict, budget, checks: Checks, now: str) -> list:
     if outcome == NO_VALIDATORS:
         checks.without_validators += 1
         return [db.photo_checked_statement(row["source_url"], None, now)]
-    if outcome != CHANGED:
+    if outcome != CHANGED or await _same_bytes(p, row):
         return [db.photo_checked_statement(row["source_url"], found or {}, now)]
     new_id = await _upload_new_version(p, row, budget)
     if new_id is None:

@@ -26,6 +26,7 @@ class UploadOutcome:
     permanent: bool = False
     fatal: bool = False
     retry_after_s: float | None = None
+    validators: dict | None = None  # what the vendor's host said of the photo (file, binding modes)
 
     def as_row(self) -> dict:
         return {
@@ -34,6 +35,7 @@ class UploadOutcome:
             "attempts": self.attempts,
             "error": self.error,
             "permanent": self.permanent,
+            "validators": self.validators,
         }
 
 
@@ -153,7 +155,7 @@ async def upload_with_retries(
         if verdict.kind == OK:
             note = f", {verdict.reason}" if verdict.reason else ""
             log(f"    ✅ Uploaded: {image_id} (attempt {attempt}{note})")
-            return UploadOutcome(source_url, image_id, True, attempts)
+            return UploadOutcome(source_url, image_id, True, attempts, validators=verdict.validators)
         if verdict.kind in (PERMANENT, FATAL):
             break
         log(f"    ⚠️ Attempt {attempt} failed for {image_id}: {verdict.reason}")

@@ -31,6 +31,7 @@ from .verdicts import (
     Verdict,
     judge_api_answer,
     judge_vendor_download,
+    validators_of,
 )
 
 MIN_ATTEMPT_S = 1.0  # a background run starts no request with less time than this left
@@ -101,6 +102,7 @@ class RestUrlTransport:
     not count against the account's rate limit (only fetching the token and read-backs do)."""
 
     requests_per_attempt = 1  # Cloudflare fetches the photo itself
+    downloads_photos = False  # so the vendor's validators come from the first check (replacements.py)
 
     def __init__(
         self,
@@ -245,6 +247,7 @@ class RestFileTransport(RestUrlTransport):
     """Downloads the photo first: checks type and size before spending an API request on it."""
 
     requests_per_attempt = 1 + MAX_REDIRECTS + 1  # the download and its redirects, the upload
+    downloads_photos = True
 
     async def upload(
         self, source_url: str, image_id: str, metadata: dict, timeout_s: float | None = None
@@ -257,11 +260,13 @@ class RestFileTransport(RestUrlTransport):
         if left < MIN_ATTEMPT_S:
             return Verdict(TRANSIENT, "downloaded, but no time left to upload in this run")
         filename = urlsplit(source_url).path.rsplit("/", 1)[-1] or "photo"
-        return await self._post(
+        verdict = await self._post(
             {"id": image_id, "metadata": json.dumps(metadata), "requireSignedURLs": "false"},
             {"file": (filename, photo.body, photo.headers.get("content-type", "image/jpeg"))},
             timeout_s=left,
         )
+        verdict.validators = validators_of(photo.headers, photo.body)
+        return verdict
 
 
 class BindingTransport:
@@ -269,6 +274,7 @@ class BindingTransport:
 
     uploads_use_budget = False  # the binding is not the rate-limited REST API
     requests_per_attempt = 1 + MAX_REDIRECTS + 2  # the download and its redirects, exists(), upload()
+    downloads_photos = True
 
     def __init__(self, images_binding, http, to_python, check_url=public_hosts_only):
         self.hosted = images_binding.hosted
@@ -299,7 +305,8 @@ class BindingTransport:
                 PERMANENT if "too large" in message.lower() or "unsupported" in message.lower() else TRANSIENT
             )
             return Verdict(kind, f"Images binding: {message[:200]}")
-        return Verdict(OK, image_id=(result or {}).get("id", image_id))
+        found = validators_of(photo.headers, photo.body)
+        return Verdict(OK, image_id=(result or {}).get("id", image_id), validators=found)
 
     async def exists(self, image_id: str, timeout_s: float | None = None) -> bool:
         self.http.subrequests.spend()

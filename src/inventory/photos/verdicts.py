@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -23,6 +24,21 @@ class Verdict:
     reason: str = ""
     retry_after_s: float | None = None
     image_id: str | None = None
+    validators: dict | None = None  # what the vendor's host said of the photo it downloaded
+
+
+def validators_of(headers: dict, body: bytes | None = None) -> dict | None:
+    """An answer's validators (ETag, Last-Modified, Content-Length; with the body, its SHA-256), or
+    None when it gives neither an ETag nor a Last-Modified."""
+    etag, modified = headers.get("etag"), headers.get("last-modified")
+    if not etag and not modified:
+        return None
+    length = headers.get("content-length")
+    found = {"etag": etag, "last_modified": modified, "content_length": int(length) if length else None}
+    if body is not None:
+        found["content_length"] = len(body)
+        found["content_sha256"] = hashlib.sha256(body).hexdigest()
+    return found
 
 
 def _errors(body: bytes) -> list[dict]:
