@@ -547,29 +547,43 @@ async def record_dead_letters(d1, vehicle_ids: list[int]) -> int:
 
 # Every image id a vehicle's list holds, active or not: such an image is never deleted.
 _HELD_IDS = "SELECT hj.value FROM vehicles hv, json_each(hv.images) hj WHERE hj.value NOT LIKE 'http%'"
-# A sold vehicle's image waits no longer once it is active again: it is uploaded again (and so held).
-_RETURNED = (
-    "(photo_removals.reason = 'retention' AND EXISTS (SELECT 1 FROM vehicles rv "
-    "WHERE rv.id = photo_removals.vehicle_id AND rv.status = 'active'))"
+# A list entry that is stale: a deleted image, or the first upload of a replaced photo, that no
+# uploaded row names any more. A write that raced a cleanup (a gallery read or a scrape that loaded the
+# list before the switch or the deletion) can put one back; the repair gives each such entry its
+# photo's current id, or its vendor URL (then it is uploaded again).
+_STALE = (
+    "(j.value IN (SELECT image_id FROM photo_removals WHERE reason = 'replaced' "
+    "UNION SELECT image_id FROM image_deletions) "
+    "AND NOT EXISTS (SELECT 1 FROM images u WHERE u.image_id = j.value AND u.state = 'uploaded'))"
 )
+REPAIR_STALE_ENTRIES = (
+    "UPDATE vehicles SET images = (SELECT json_group_array(entry) FROM ("
+    f"SELECT CASE WHEN {_STALE} THEN COALESCE(i.image_id, s.value, j.value) ELSE j.value END AS entry "
+    "FROM json_each(vehicles.images) j LEFT JOIN json_each(vehicles.source_images) s ON s.key = j.key "
+    "LEFT JOIN images i ON i.source_url = s.value AND i.state = 'uploaded' ORDER BY j.key)) "
+    f"WHERE EXISTS (SELECT 1 FROM json_each(vehicles.images) j WHERE {_STALE})"
+)
+MAX_DELETION_ATTEMPTS = 10  # then a queued deletion waits for a requeue, not the cap of every run
 
 
 async def deletions_due(d1, removed_before: str, limit: int, dry_run: bool = False) -> tuple[list[dict], int]:
     """The queued images to delete now (removed before `removed_before`; a sold vehicle's and a
-    replaced photo's first upload at once),
-    one row per image id, none that a vehicle's list holds: checked in this query, the one that
-    chooses. Also how many queued rows a list holds again (the photo came back): those are dropped,
-    except in a dry run."""
-    forget = f"DELETE FROM photo_removals WHERE image_id IS NULL OR image_id IN ({_HELD_IDS}) OR {_RETURNED}"
+    replaced photo's first upload at once), one row per image id, none that a vehicle's list
+    holds: checked in this query, the one that chooses. Stale list entries are repaired first, and
+    queued rows that a list holds again (the photo came back) are dropped; how many, too. A dry run
+    changes nothing."""
+    forget = f"DELETE FROM photo_removals WHERE image_id IS NULL OR image_id IN ({_HELD_IDS})"
     choose = (
         "SELECT image_id, MIN(reason) AS reason, MIN(vehicle_id) AS vehicle_id FROM photo_removals "
         f"WHERE image_id IS NOT NULL AND (reason IN ('retention', 'replaced') OR removed_at < ?) "
-        f"AND image_id NOT IN ({_HELD_IDS}) AND NOT {_RETURNED} GROUP BY image_id ORDER BY MIN(id) LIMIT ?"
+        f"AND attempts < {MAX_DELETION_ATTEMPTS} AND image_id NOT IN ({_HELD_IDS}) "
+        "GROUP BY image_id ORDER BY MIN(id) LIMIT ?"
     )
     if dry_run:
         return await d1.all(choose, [removed_before, limit]), 0
-    results = await d1.batch([(forget, []), ("SELECT changes() AS n", []), (choose, [removed_before, limit])])
-    return results[2], results[1][0]["n"]
+    statements = [(REPAIR_STALE_ENTRIES, []), (forget, []), ("SELECT changes() AS n", [])]
+    results = await d1.batch([*statements, (choose, [removed_before, limit])])
+    return results[3], results[2][0]["n"]
 
 
 async def retention_blocked(d1) -> str | None:
@@ -646,15 +660,17 @@ async def reserve_deletions(d1, day: str, wanted: int, limit: int) -> int:
 
 
 _SWAP_ENTRY = (
-    "UPDATE vehicles SET images = (SELECT json_group_array(CASE WHEN j.value = ? "
-    "THEN COALESCE(?, s.value, j.value) ELSE j.value END) FROM json_each(vehicles.images) j "
-    "LEFT JOIN json_each(vehicles.source_images) s ON s.key = j.key) "
+    "UPDATE vehicles SET images = (SELECT json_group_array(entry) FROM ("
+    "SELECT CASE WHEN j.value = ? THEN COALESCE(?, s.value) ELSE j.value END AS entry "
+    "FROM json_each(vehicles.images) j LEFT JOIN json_each(vehicles.source_images) s ON s.key = j.key "
+    "ORDER BY j.key) WHERE entry IS NOT NULL) "
     "WHERE EXISTS (SELECT 1 FROM json_each(vehicles.images) WHERE value = ?)"
 )
 
 
 def swap_entry_statement(image_id: str, new_entry: str | None = None) -> tuple[str, list]:
-    """Every list entry `image_id` becomes `new_entry`, or (None) the vendor URL of its position."""
+    """Every list entry `image_id` becomes `new_entry`, or (None) the vendor URL of its position (an
+    entry with no vendor URL beside it is dropped: it would name a deleted image)."""
     return _SWAP_ENTRY, [image_id, new_entry, image_id]
 
 
@@ -713,7 +729,7 @@ async def photos_to_check(d1, checked_before: str, limit: int) -> list[dict]:
         "FROM vehicles v, json_each(v.source_images) s JOIN images i ON i.source_url = s.value "
         "WHERE v.status = 'active' AND i.state = 'uploaded' AND i.no_validators = 0 "
         "AND (i.checked_at IS NULL OR i.checked_at < ?) "
-        "ORDER BY i.checked_at IS NOT NULL, i.checked_at LIMIT ?",
+        "GROUP BY i.source_url ORDER BY i.checked_at IS NOT NULL, i.checked_at LIMIT ?",
         [checked_before, limit],
     )
 

@@ -332,3 +332,45 @@ def test_a_changed_etag_over_the_same_bytes_is_not_uploaded_again():
         and sorted(m for m, _, _ in p.http.asked) == ["GET"] * 2 + ["HEAD"] * 2
     )
     assert {r["etag"] for r in d1.rows("SELECT etag FROM images")} == {'"renamed"'}
+
+
+def test_a_stale_write_that_puts_a_replaced_or_deleted_id_back_is_repaired():
+    d1, account, p = uploaded_stack(count=1, photos=2)
+    p.http, t0 = PhotoHost(), p.wall_clock()
+    cleanup(p, t0, sweep=False)
+    old = lists(d1)[0][0]
+    p.http.etags["http://cdn/0/0.png"] = '"re-shot"'
+    stale = json.dumps(lists(d1)[0])  # a gallery read loaded the list before the switch...
+    assert cleanup(p, t0 + 8 * DAY, sweep=False)["photosReplaced"] == 1
+    d1.con.execute("UPDATE vehicles SET images = ?", (stale,))  # ...and wrote it back after the deletion
+    assert old in account.deleted and lists(d1)[0][0] == old
+    cleanup(p, t0 + 8 * DAY + 60, sweep=False)
+    assert lists(d1)[0][0] == f"{old}-v1"  # the photo's current id again, not a deleted one
+
+
+def test_a_host_refusing_head_is_asked_again_only_a_check_period_later():
+    class RefusingHost(PhotoHost):
+        async def request(self, method, url, headers=None, body=None, timeout_s=15.0, max_bytes=None):
+            self.asked.append((method, url, dict(headers or {})))
+            return HttpResponse(405, b"", {"content-length": "12, 12"})
+
+    d1, account, p = uploaded_stack(count=1, photos=2)
+    p.http, t0 = RefusingHost(), p.wall_clock()
+    assert cleanup(p, t0, sweep=False)["photosChecked"] == 0
+    assert cleanup(p, t0 + 60, sweep=False)["photosChecked"] == 0 and len(p.http.asked) == 2
+    cleanup(p, t0 + 8 * DAY, sweep=False)
+    assert len(p.http.asked) == 4
+
+
+def test_a_sold_vehicle_that_returns_with_other_photos_has_its_old_images_deleted():
+    d1, account, p = uploaded_stack(count=2, photos=2)
+    t0 = p.wall_clock()
+    old = lists(d1)[1]
+    sell(d1, 2, t0)
+    settings = LifecycleSettings(max_deletions_per_day=0)  # released, but the day's cap is spent
+    assert cleanup(p, t0 + 31 * DAY, settings, sweep=False)["vehiclesReleased"] == 1
+    d1.con.execute(
+        "UPDATE vehicles SET status = 'active', inactive_since = NULL, images_released_at = NULL, "
+        "images = '[\"http://cdn/1/new.png\"]', source_images = '[\"http://cdn/1/new.png\"]' WHERE id = 2"
+    )
+    assert cleanup(p, t0 + 32 * DAY, sweep=False)["deleted"] == 2 and sorted(account.deleted) == sorted(old)

@@ -26,7 +26,8 @@ from .verdicts import EXISTS, OK, validators_of
 
 CHECK_TIMEOUT_S = 10.0
 MAX_IN_FLIGHT = 6
-SAME, CHANGED, BASELINE, NO_VALIDATORS, SKIPPED = "same", "changed", "baseline", "none", "skipped"
+SAME, CHANGED, BASELINE, NO_VALIDATORS = "same", "changed", "baseline", "none"
+UNANSWERED, REFUSED = "unanswered", "refused"  # asked again next run / a PHOTO_CHECK_DAYS later
 
 
 @dataclass
@@ -47,18 +48,18 @@ def differs(found: dict, row: dict) -> bool:
 async def ask(http, row: dict, settings) -> tuple[str, dict | None]:
     """One conditional HEAD to the photo's host: what it says of the photo."""
     if refuse_url(row["source_url"], settings.allowed_hosts, settings.allow_private_hosts):
-        return SKIPPED, None
+        return REFUSED, None
     conditions = {"If-None-Match": row["etag"]} if row["etag"] else {}
     if row["last_modified"] and not row["etag"]:
         conditions = {"If-Modified-Since": row["last_modified"]}
     try:
         answer = await http.request("HEAD", row["source_url"], headers=conditions, timeout_s=CHECK_TIMEOUT_S)
     except TransportError:
-        return SKIPPED, None
+        return UNANSWERED, None
     if answer.status == 304:
         return SAME, None
     if not answer.ok:
-        return SKIPPED, None  # a photo that is gone is the scrape's business
+        return REFUSED, None  # a HEAD refused, a photo gone (the scrape's business): asked again later
     found = validators_of(answer.headers)
     if found is None:
         return NO_VALIDATORS, None
@@ -92,9 +93,9 @@ async def _upload_new_version(p, row: dict, budget) -> str | None:
 
 async def _check_one(p, row: dict, budget, checks: Checks, now: str) -> list:
     outcome, found = await ask(p.http, row, p.settings)
-    if outcome == SKIPPED:
+    if outcome in (UNANSWERED, REFUSED):
         checks.failed += 1
-        return []
+        return [db.photo_checked_statement(row["source_url"], {}, now)] if outcome == REFUSED else []
     checks.checked += 1
     if outcome == NO_VALIDATORS:
         checks.without_validators += 1
@@ -122,7 +123,12 @@ async def check_photos(p, check_days: float, per_run: int, budget, now: float, k
 
     async def one(row):
         async with gate:
-            return await _check_one(p, row, budget, checks, stamp)
+            try:
+                return await _check_one(p, row, budget, checks, stamp)
+            except Exception as error:  # one odd answer must not stop the cleanup: asked again later
+                p.log(f"  ⚠️ Checking {row['source_url'][:100]} failed: {error}")
+                checks.failed += 1
+                return [db.photo_checked_statement(row["source_url"], {}, stamp)]
 
     statements = [s for found in await asyncio.gather(*(one(row) for row in rows)) for s in found]
     if statements:

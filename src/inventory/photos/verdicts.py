@@ -33,8 +33,12 @@ def validators_of(headers: dict, body: bytes | None = None) -> dict | None:
     etag, modified = headers.get("etag"), headers.get("last-modified")
     if not etag and not modified:
         return None
-    length = headers.get("content-length")
-    found = {"etag": etag, "last_modified": modified, "content_length": int(length) if length else None}
+    length = str(headers.get("content-length") or "").strip()
+    found = {
+        "etag": etag,
+        "last_modified": modified,
+        "content_length": int(length) if length.isdigit() else None,
+    }
     if body is not None:
         found["content_length"] = len(body)
         found["content_sha256"] = hashlib.sha256(body).hexdigest()
