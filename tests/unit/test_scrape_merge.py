@@ -26,9 +26,7 @@ def save(d1, vehicles, guard=0.5):
     async def go():
         existing = await db.load_vehicles_for_merge(d1, content_hashes(vehicles))
         plan = plan_save(vehicles, existing, guard)
-        statements = []
-        for row in plan.rows:
-            statements += db.upsert_vehicle_statements(row, "2026-01-01T00:00:00Z")
+        statements = db.upsert_vehicle_statements(plan.rows, "2026-01-01T00:00:00Z")
         statements += db.deactivate_statements(plan.deactivate_ids, "2026-01-01T00:00:00Z")
         if statements:
             await d1.batch(statements)

@@ -226,13 +226,14 @@ async def save(d1, plan: SavePlan, memo: PageMemo | None = None) -> int:
     """Write the plan (and the pages' results) in one D1 batch, one transaction; how many vehicles
     were saved."""
     now = iso_utc(time.time())
-    statements = [s for row in plan.rows for s in db.upsert_vehicle_statements(row, now)]
+    statements = db.upsert_vehicle_statements(plan.rows, now)
     statements += db.deactivate_statements(plan.deactivate_ids, now)
     statements += [db.photo_removal_statement(i, urls, now) for i, urls in plan.removed_photos.items()]
     if memo:
         statements += db.page_memo_statements(memo.fresh, memo.keep(), now)
-    results = await d1.batch(statements) if statements else []
-    return len(results[0 : 2 * len(plan.rows) : 2])
+    if statements:
+        await d1.batch(statements)
+    return len(plan.rows)
 
 
 async def save_inventory(
