@@ -427,13 +427,15 @@ def _drain_backlog(l: Lab, mode: str, vehicles: int, photos: int, align: bool, l
         raise WorkerRestarted(f"processor during the {mode}-mode drain")
     stats = l.stack.standins.images.stats()
     batches = [tuple(int(n) for n in m.groups()) for m in QUEUE_LOG.finditer(log)]
+    lifecycle = _lifecycle_requests(l)  # the cron's cleanup: its weekly sweep lists the account once
     return {
         "mode": mode,
         "expected": expected,
         "wall_s": wall,
         "status": status["images"],
         "stats": stats,
-        "per_image": stats["requests"] / max(stats["stored"], 1),
+        "lifecycle_requests": lifecycle,
+        "per_image": (stats["requests"] - lifecycle) / max(stats["stored"], 1),
         "account_requests": stats["requests"] - stats["batch_requests"],
         "per_minute": sampler.account_requests_per_clock_minute(),
         "peak_5min": sampler.peak_account_requests(API_WINDOW_S),
@@ -449,6 +451,13 @@ def _drain_backlog(l: Lab, mode: str, vehicles: int, photos: int, align: bool, l
     }
 
 
+def _lifecycle_requests(l: Lab) -> int:
+    """Images API requests the photo lifecycle's cleanups made (lists and deletions), by their records."""
+    rows = l.database.rows("SELECT summary FROM runs WHERE kind IN ('cleanup', 'sweep')")
+    summaries = [json.loads(row["summary"]) for row in rows]
+    return sum(s.get("listRequests", 0) + s.get("deleted", 0) + s.get("failed", 0) for s in summaries)
+
+
 def _rate(run: dict) -> float:
     return run["stats"]["stored"] / run["wall_s"] * 60
 
@@ -457,7 +466,8 @@ def _describe(run: dict) -> str:
     s, st = run["stats"], run["status"]
     text = (
         f"{run['mode']}: {s['stored']}/{run['expected']} stored in {run['wall_s']:.1f} s "
-        f"(-> {_rate(run):.0f}/min), {s['requests']} API requests ({s['batch_uploads']} to the batch host), "
+        f"(-> {_rate(run):.0f}/min), {s['requests']} API requests ({s['batch_uploads']} to the batch host; "
+        f"{run['lifecycle_requests']} by the cron's cleanup, not counted per image), "
         f"account-API requests per clock minute {run['per_minute']}, peak in any 60 s {run['peak_60s']}, "
         f"in any 5 min {run['peak_5min']}, 429s {s['rate_limited']}, peak simultaneous uploads "
         f"{s['max_in_flight']}"
