@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS images (
 );
 CREATE INDEX IF NOT EXISTS images_by_vehicle ON images (vehicle_id);
 CREATE INDEX IF NOT EXISTS images_by_claim ON images (claimed_by);
+CREATE INDEX IF NOT EXISTS images_by_image_id ON images (image_id);  -- the lifecycle looks ids up
 
 -- Images API requests spent per minute, shared by every invocation of the processor, so the
 -- account's rate limit (1,200 requests per 5 minutes) is never crossed.

@@ -24,6 +24,7 @@ ALTER TABLE images ADD COLUMN content_sha256 TEXT;
 ALTER TABLE images ADD COLUMN checked_at TEXT;
 ALTER TABLE images ADD COLUMN no_validators INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE images ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS images_by_image_id ON images (image_id);  -- the lifecycle looks ids up
 
 -- Every image the lifecycle deleted (a 404 counts: it is gone either way).
 CREATE TABLE IF NOT EXISTS image_deletions (
