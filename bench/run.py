@@ -824,6 +824,7 @@ def lifecycle_benchmark() -> list[Row]:
         stored = l.stack.standins.images.stats()["stored"]
     listed = sum(s["accountImages"] for s in sweeps)  # images listed, over every sweep
     lists = sum(s["listRequests"] for s in sweeps)
+    pages = sum(-(-s["accountImages"] // 1000) for s in sweeps)  # a sweep's pages of 1,000
     deleted = sum(s["deleted"] for s in sweeps)
     per_week = subrequests / asked * 1000
     return [
@@ -841,12 +842,12 @@ def lifecycle_benchmark() -> list[Row]:
             "Orphan sweep: account API list requests per 1,000 stored images",
             f"{lists / (listed / 1000):.2f}",
             f"{len(sweeps)} sweeps (each deletes what its subrequest budget allows), {listed} images of "
-            f"ours listed in all (list v2, 1,000 a page): {lists} list "
+            f"ours listed in all (list v2, 1,000 a page: {pages} pages): {lists} list "
             f"requests; {deleted} of {ORPHANS} planted orphans deleted, {account_requests} account API "
             f"requests in all ({(account_requests - lists) / max(1, deleted):.2f} per deleted orphan); "
             f"{stored} images left stored (the {asked} held ones)",
-            "1 list request per 1,000 images (list v2's page); 1 request per deletion",
-            deleted == ORPHANS and stored == asked,
+            "one list request per started page of 1,000 images (list v2); 1 request per deletion",
+            deleted == ORPHANS and stored == asked and lists == pages,
         ),
     ]
 
