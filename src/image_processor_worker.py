@@ -20,13 +20,13 @@ class Default(RoutedEntrypoint):
 
     async def scheduled(self, controller, env=None, ctx=None):
         worker = self.worker()
+        processor, lifecycle = processor_for(worker), lifecycle_for(worker)
         await drain(
-            processor_for(worker),
+            processor,
             trigger="cron",
             batch_size=worker.setting("BATCH_SIZE"),
             time_budget_s=worker.setting("BACKGROUND_TIME_BUDGET_S"),
         )
-        processor, lifecycle = processor_for(worker), lifecycle_for(worker)
         sweep = await sweep_due(processor.d1, lifecycle, processor.wall_clock())
         await run_cleanup(processor, lifecycle, trigger="cron", sweep=sweep)
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from .. import db, iso_utc
 from ..net.http import TransportError
-from ..net.url_guard import refuse_url
 from .display import image_id_for
 from .retries import attempt_cost
 from .transports import download_photo
@@ -47,7 +46,7 @@ def differs(found: dict, row: dict) -> bool:
 
 async def ask(http, row: dict, settings) -> tuple[str, dict | None]:
     """One conditional HEAD to the photo's host: what it says of the photo."""
-    if refuse_url(row["source_url"], settings.allowed_hosts, settings.allow_private_hosts):
+    if settings.refuses(row["source_url"]):
         return REFUSED, None
     conditions = {"If-None-Match": row["etag"]} if row["etag"] else {}
     if row["last_modified"] and not row["etag"]:
@@ -73,10 +72,7 @@ async def _same_bytes(p, row: dict) -> bool:
     changed validator still the same picture (a CDN that renamed its ETags)? One download tells."""
     if not row.get("content_sha256") or not getattr(p.transport, "downloads_photos", False):
         return False
-    allowed, private = p.settings.allowed_hosts, p.settings.allow_private_hosts
-    photo, verdict = await download_photo(
-        p.http, row["source_url"], 30.0, lambda url: refuse_url(url, allowed, private)
-    )
+    photo, verdict = await download_photo(p.http, row["source_url"], 30.0, p.settings.refuses)
     return verdict.kind == OK and hashlib.sha256(photo.body).hexdigest() == row["content_sha256"]
 
 

@@ -40,6 +40,10 @@ class Settings:
     attempts_per_run: int = 4  # 1 in queue mode: the queue retries
     gallery_fallback_hours: float = 6.0  # then a vehicle's unread gallery no longer holds up its photos
 
+    def refuses(self, url: str) -> str | None:
+        """Why a photo URL (or a redirect hop) must not be fetched, or None: the photo hosts' rules."""
+        return refuse_url(url, self.allowed_hosts, self.allow_private_hosts)
+
 
 @dataclass
 class Processor:
@@ -178,7 +182,7 @@ async def _upload_one(run: Run, gate: asyncio.Semaphore, url: str, vehicle: dict
     async with gate:
         if run.stopped_because or (run.claim_deadline is not None and p.clock() > run.claim_deadline):
             return  # left claimed until write_back frees it: the next run takes it
-        refused = refuse_url(url, p.settings.allowed_hosts, p.settings.allow_private_hosts)
+        refused = p.settings.refuses(url)
         if refused:
             p.log(f"    🚫 Refused: {url[:120]} ({refused})")
             run.outcomes[url] = UploadOutcome(url, image_id, False, 0, f"refused: {refused}", permanent=True)

@@ -43,6 +43,11 @@ class ListFailed(Exception):
     """The account's images could not be listed (the sweep stops; nothing is deleted on a guess)."""
 
 
+def listed_images(images) -> list[dict]:
+    """What the sweep needs of a list answer's images, as both the REST API and the binding give them."""
+    return [{"id": i.get("id"), "uploaded": i.get("uploaded")} for i in images or []]
+
+
 class UploadTransport(Protocol):
     """What the processor needs of a transport. `timeout_s` (None: the transport's own) is how long
     a background run has left; no request may take longer."""
@@ -222,8 +227,7 @@ class RestUrlTransport:
             raise ListFailed(f"listing the account's images failed ({error})") from None
         if not isinstance(result, dict):
             raise ListFailed(f"listing the account's images answered HTTP {answer.status}")
-        images = [{"id": i.get("id"), "uploaded": i.get("uploaded")} for i in result.get("images") or []]
-        return images, result.get("continuation_token") or None
+        return listed_images(result.get("images")), result.get("continuation_token") or None
 
 
 async def download_photo(http, source_url: str, timeout_s: float, check_url=public_hosts_only):
@@ -336,5 +340,6 @@ class BindingTransport:
             answer = self.to_python(await self.hosted.list(options)) or {}
         except Exception as error:
             raise ListFailed(f"Images binding list failed: {str(error)[:200]}") from None
-        images = [{"id": i.get("id"), "uploaded": i.get("uploaded")} for i in answer.get("images") or []]
-        return images, None if answer.get("listComplete", True) else answer.get("cursor")
+        return listed_images(answer.get("images")), None if answer.get("listComplete", True) else answer.get(
+            "cursor"
+        )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..api.checks import ApiError
-from ..net.url_guard import refuse_url
 from .lifecycle import LifecycleSettings
 from .queue_jobs import enqueue_vehicles
 from .run import Processor, Settings
@@ -36,24 +35,19 @@ def transport_for(worker, check_url):
 
 
 def processor_for(worker, attempts_per_run: int = 4) -> Processor:
-    allowed_hosts, allow_private = worker.setting("ALLOWED_IMAGE_HOSTS"), worker.setting("LOCAL_DEV_PROFILE")
-
-    def check_url(url: str) -> str | None:  # every photo URL and every redirect hop
-        return refuse_url(url, allowed_hosts, allow_private)
-
     settings = Settings(
         id_prefix=worker.setting("IMAGE_ID_PREFIX"),
         claim_ttl_s=worker.setting("CLAIM_TTL_S"),
         api_requests_per_minute=worker.setting("IMAGES_API_REQUESTS_PER_MINUTE"),
         max_in_flight=worker.setting("MAX_IN_FLIGHT"),
-        allowed_hosts=allowed_hosts,
-        allow_private_hosts=allow_private,
+        allowed_hosts=worker.setting("ALLOWED_IMAGE_HOSTS"),
+        allow_private_hosts=worker.setting("LOCAL_DEV_PROFILE"),
         attempts_per_run=attempts_per_run,
         gallery_fallback_hours=worker.setting("GALLERY_FALLBACK_HOURS"),
     )
     return Processor(
         worker.d1(),
-        transport_for(worker, check_url),
+        transport_for(worker, settings.refuses),  # every photo URL and every redirect hop
         settings,
         notify=webhook_notifier(worker),
         subrequests=worker.subrequests,
