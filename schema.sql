@@ -136,3 +136,13 @@ CREATE TABLE IF NOT EXISTS scrape_failures (
   failed_at TEXT NOT NULL,
   error TEXT NOT NULL
 );
+
+-- The mapping discovery found for a site no built-in profile reads (dealer_site/discovery/): the
+-- next scrapes read with it, and discover again when it reads far fewer vehicles than last time.
+CREATE TABLE IF NOT EXISTS discovered_profiles (
+  site_url TEXT PRIMARY KEY,                 -- SCRAPE_URL
+  profile TEXT NOT NULL,                     -- JSON: the profile, as load_profile reads it
+  vehicles INTEGER NOT NULL,                 -- vehicles the last good scrape with it found
+  discovered_at TEXT NOT NULL,               -- when this mapping was first found
+  used_at TEXT NOT NULL                      -- the last scrape that used it
+);

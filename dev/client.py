@@ -25,6 +25,7 @@ TABLES = (
     "image_deletions",
     "deletion_budget",
     "scrape_failures",
+    "discovered_profiles",
 )
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
+from dev.custom_layouts import CUSTOM_LAYOUT, custom_detail, custom_listing
 from dev.platform_layouts import (
     PLATFORM_LAYOUTS,
     SITEMAP_PATHS,
@@ -52,7 +53,8 @@ DEFAULT_KNOBS = {
     "cdn_latency_ms": 0,
     "site_status": None,
     "fail_rate_5xx": 0.0,
-    # v1, v2, or a platform's shape: dealer-com, dealeron, nextjs, dealer-inspire (dev/platform_layouts.py)
+    # v1, v2, or a platform's shape: dealer-com, dealeron, nextjs, dealer-inspire (dev/platform_layouts.py),
+    # or custom-app: a dealer's own app that only discovery reads (dev/custom_layouts.py)
     "layout": "v1",
     # A bot wall instead of every page but robots.txt: "cloudflare" or "akamai", answered with this status.
     "challenge": None,
@@ -520,6 +522,9 @@ class DealerSite(Standin):
         has_next = page * size < len(vehicles)
         if knobs["layout"] == "v2":
             return self._listing_page_v2(page, on_page, has_next, knobs)
+        if knobs["layout"] == CUSTOM_LAYOUT:
+            first = lambda vehicle: next(iter(self.listing_photo_urls(vehicle, knobs)), None)  # noqa: E731
+            return custom_listing(page, on_page, has_next, first, page_html)
         if knobs["sitemap_only"]:
             return browser_rendered_listing()
         if knobs["layout"] in PLATFORM_LAYOUTS:
@@ -611,6 +616,8 @@ class DealerSite(Standin):
 
     def detail_page(self, vehicle: Vehicle, knobs: dict) -> str:
         esc = html.escape
+        if knobs["layout"] == CUSTOM_LAYOUT:
+            return custom_detail(vehicle, self._listed_photo_urls(vehicle, knobs, listing=False), page_html)
         if knobs["layout"] == "v2":
             images = "".join(
                 f'<li><img class="tile-img" data-lazy="{esc(u)}" alt=""></li>'

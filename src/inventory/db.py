@@ -87,6 +87,47 @@ async def load_page_memo(d1) -> dict[str, str]:
     return {row["digest"]: row["extract"] for row in rows}
 
 
+async def load_scrape_memory(d1, site_url: str) -> tuple[dict[str, str], dict | None]:
+    """What a scrape starts from, in one round trip: the page memo (as load_page_memo), and the
+    mapping discovery found for this site on an earlier scrape ({"profile", "vehicles",
+    "discovered_at"}, the profile checked again; None when there is none or it no longer loads)."""
+    pages, remembered = await d1.batch(
+        [
+            ("SELECT digest, extract FROM listing_page_memo", []),
+            (
+                "SELECT profile, vehicles, discovered_at FROM discovered_profiles WHERE site_url = ?",
+                [site_url],
+            ),
+        ]
+    )
+    return {row["digest"]: row["extract"] for row in pages}, _remembered(remembered)
+
+
+def _remembered(rows: list[dict]) -> dict | None:
+    from .dealer_site.profiles import normalise_profile
+
+    if not rows:
+        return None
+    try:
+        profile = normalise_profile(json.loads(rows[0]["profile"]))
+    except ValueError as error:
+        print(f"⚠️ The remembered site mapping no longer loads ({error}): discovering again")
+        return None
+    return {"profile": profile, "vehicles": rows[0]["vehicles"], "discovered_at": rows[0]["discovered_at"]}
+
+
+def remember_profile_statement(site_url: str, profile_json: str, vehicles: int, now: str):
+    """Remember (or refresh) the mapping that read the site; discovered_at moves only when it changed."""
+    return (
+        "INSERT INTO discovered_profiles (site_url, profile, vehicles, discovered_at, used_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (site_url) DO UPDATE SET "
+        "discovered_at = CASE WHEN discovered_profiles.profile = excluded.profile "
+        "THEN discovered_profiles.discovered_at ELSE excluded.discovered_at END, "
+        "profile = excluded.profile, vehicles = excluded.vehicles, used_at = excluded.used_at",
+        [site_url, profile_json, vehicles, now, now],
+    )
+
+
 def page_memo_statements(fresh: dict[str, tuple[str, str]], keep: list[str], now: str):
     """Store the pages read afresh and drop every row this scrape did not see."""
     store = "INSERT OR REPLACE INTO listing_page_memo (digest, page_url, extract, saved_at) VALUES (?,?,?,?)"

@@ -87,6 +87,7 @@ class PageExtract:
     next_url: str | None = None
     warnings: list[dict] = field(default_factory=list)  # {"reason", "entry"}: values dropped or doubted
     reports: list[VehicleReport] = field(default_factory=list)  # reports[i] describes vehicles[i]
+    discovery: object = None  # discovery.Discovery: the profile discovery found, when it read the page
 
 
 @dataclass
@@ -157,12 +158,26 @@ class _Page:
             result = SourceResult()
             if rank in self.api_answers:
                 result = read_sitemap_answers(self.api_answers[rank], source, label)
+        elif source["kind"] == "discover":
+            result = self._discovered(rank)
         elif source.get("if_page_has") and source["if_page_has"] not in self.html:
             result = SourceResult()
         else:
             result = read_cards(self.tree, source, label, self.page_url)
         for record in result.records:
             record.rank = rank
+        return result
+
+    def _discovered(self, rank: int) -> SourceResult:
+        """A `discover` source (a discovered profile's detail pages): what discovery finds here."""
+        from .discovery import detail_sources
+        from .profiles import normalise_profile
+
+        result, found = SourceResult(), detail_sources(self.html, self.page_url)
+        for source in normalise_profile({"sources": found})["sources"] if found else []:
+            part = self.read(rank, source)
+            result.records += part.records
+            result.skipped += part.skipped
         return result
 
     def next_url(self) -> str | None:
@@ -202,7 +217,22 @@ def _describe(vehicle: Vehicle) -> str:
     return vehicle.title or vehicle.detail_url or "(no name)"
 
 
-def _why_skipped(vehicle: Vehicle, seen: set) -> dict | None:
+NOT_EVIDENCED = (
+    "not shown to be a vehicle (a discovered profile needs a VIN with a valid check digit, "
+    "or a stock number with a price and a year or make)"
+)
+
+
+def evidenced(vehicle: Vehicle) -> bool:
+    """Whether a vehicle found by guessing is one: discovery must never invent vehicles."""
+    if vehicle.vin_valid:
+        return True
+    return bool(vehicle.stock_number and vehicle.price and (vehicle.year or vehicle.make))
+
+
+def _why_skipped(vehicle: Vehicle, seen: set, strict: bool = False) -> dict | None:
+    if strict and not evidenced(vehicle):
+        return {"reason": NOT_EVIDENCED, "entry": _describe(vehicle)}
     if not vehicle.vin and not vehicle.stock_number:
         return {"reason": "no VIN or stock number", "entry": _describe(vehicle)}
     if not (vehicle.make or vehicle.model or vehicle.year):
@@ -245,9 +275,9 @@ def extract_page(html: str, page_url: str, profile: dict, api_answers: dict | No
         profile, html, page_url, profile["sources"], profile["next_page"], api_answers
     )
     result = PageExtract([], skipped, page.next_url(), warnings)
-    seen = set()
+    seen, strict = set(), profile.get("strict_vehicles", False)
     for vehicle, report, notes in built:
-        why = _why_skipped(vehicle, seen)
+        why = _why_skipped(vehicle, seen, strict)
         if why:
             result.skipped.append(why)
             continue
@@ -255,7 +285,23 @@ def extract_page(html: str, page_url: str, profile: dict, api_answers: dict | No
         result.vehicles.append(vehicle)
         result.reports.append(report)
         result.warnings += [{"reason": note, "entry": vehicle.key} for note in notes]
+    if not result.vehicles and profile.get("discover"):
+        return _discovered_page(html, page_url, result) or result
     return result
+
+
+def _discovered_page(html: str, page_url: str, plain: PageExtract) -> PageExtract | None:
+    """The page read with the profile discovery finds, when its standard markup showed no vehicle."""
+    from .discovery import discover
+    from .profiles import normalise_profile
+
+    found = discover(html, page_url)
+    if found is None:
+        return None
+    page = extract_page(html, page_url, normalise_profile(found.profile))
+    page.next_url = page.next_url or plain.next_url
+    page.discovery = found
+    return page
 
 
 def _same_page(url: str | None, page_url: str) -> bool:

@@ -14,7 +14,12 @@ profile was chosen and on what evidence ("profileChosen").
 Prints JSON: {"vehicles": [...], "skipped": [{"reason", "entry"}], "warnings": [...], "nextPage": ...,
 "counts": {...}} for one page, {"pages": [{"page": NAME, "url", "profile", ...the same...}]} for a
 folder. --explain adds an "explain" key to each result: which source gave each field (counts, and
-per vehicle), how many vehicles lack each field, and what each gallery dropped and why.
+per vehicle), how many vehicles lack each field, and what each gallery dropped and why; for a page read
+by discovery, also which discovery rule found each field ("discovery").
+
+--suggest-profile prints, instead, the v2 profile discovery finds for the page (for a folder, one per
+page), ready to save as NAME.profile.json and edit; with --explain the rule behind each field goes to
+standard error. A page where discovery finds no vehicle is an error (exit code 2).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from pathlib import Path
 
 from ..net.urllib_transport import UrllibHttp
 from .bot_wall import wall_marker
+from .detection import detect_platform
+from .discovery import discover
 from .extract import PageExtract, extract_page
 from .extraction.fields import VEHICLE_VALUES
 from .fetching import USER_AGENT, BotWall, SiteError, choose_profile, fetch_inventory
@@ -52,6 +59,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--all-pages", action="store_true", help="for a URL: follow pagination, read the whole site"
+    )
+    parser.add_argument(
+        "--suggest-profile",
+        action="store_true",
+        help="print the profile discovery finds for the page, ready to save as a profile file",
     )
     parser.add_argument(
         "--explain",
@@ -129,7 +141,8 @@ def explain(page: PageExtract) -> dict:
 
 
 def page_result(page: PageExtract, with_explain: bool) -> dict:
-    result = {
+    result = {**({"discovered": page.discovery.to_json()} if page.discovery else {})}
+    result |= {
         "vehicles": [v.to_dict() for v in page.vehicles],
         "skipped": page.skipped,
         "warnings": page.warnings,
@@ -138,7 +151,24 @@ def page_result(page: PageExtract, with_explain: bool) -> dict:
     }
     if with_explain:
         result["explain"] = explain(page)
+        if page.discovery:
+            result["explain"]["discovery"] = page.discovery.to_json()
     return result
+
+
+def suggested_profile(html: str, url: str, args) -> dict:
+    """The profile discovery finds on the page; UsageError when it finds no vehicle."""
+    found = discover(html, url)
+    if found is None:
+        raise UsageError(f"{url}: discovery finds no vehicle on this page (no suggestion)")
+    detection = detect_platform(html)
+    if not detection.fell_back:
+        _to_stderr(f"note: SITE_PROFILE=auto reads this page with the built-in {detection.profile!r} profile")
+    _to_stderr(f"discovered: {found.how} ({found.where}), {found.vehicles} vehicles")
+    if args.explain:
+        for name, rule in found.rules.items():
+            _to_stderr(f"  {name}: {rule}")
+    return found.profile
 
 
 def _to_stderr(line: str) -> None:
@@ -154,8 +184,11 @@ def _read_with(profile: dict | None, html: str, url: str, args) -> dict:
 
 
 def _saved_page(path: Path, args, chosen, fallback: str) -> dict:
-    name, profile = _page_profile(path, chosen, fallback)
     url = _page_url(path, args.base_url)
+    if args.suggest_profile:
+        html = path.read_text(encoding="utf-8", errors="replace")
+        return {"page": path.name, "url": url, "profile": suggested_profile(html, url, args)}
+    name, profile = _page_profile(path, chosen, fallback)
     result = _read_with(profile, path.read_text(encoding="utf-8", errors="replace"), url, args)
     return {
         "page": path.name,
@@ -195,6 +228,8 @@ def _url(args, chosen) -> dict:
         raise BotWall(args.page, answer.status, marker)
     if not answer.ok:
         raise SiteError(f"{args.page} answered HTTP {answer.status}")
+    if args.suggest_profile:
+        return suggested_profile(answer.text(), args.page, args)
     return _read_with(profile, answer.text(), args.page, args)
 
 
@@ -202,12 +237,16 @@ def run(args) -> dict:
     chosen = _chosen_profile(args)
     if args.page.startswith(("http://", "https://")):
         return _url(args, chosen)
+    if args.suggest_profile and chosen:
+        raise UsageError("--suggest-profile discovers the profile: give no --profile or --profile-file")
     path = Path(args.page)
     if path.is_dir():
         return _folder(path, args, chosen)
     if not path.is_file():
         raise UsageError(f"{path}: no such file or folder")
     result = _saved_page(path, args, chosen, "lambert")
+    if args.suggest_profile:
+        return result["profile"]
     return {key: value for key, value in result.items() if key not in ("page", "url", "profile")}
 
 

@@ -21,10 +21,11 @@ from ..subrequests import SUBREQUESTS_SPENT
 from .api_reading import MAX_IN_FLIGHT, read_apis, read_sitemaps
 from .bot_wall import wall_marker
 from .detection import detect_platform, named_profile
+from .discovery import discover
 from .extract import Vehicle, extract_page, photos_from_detail
 from .gallery_rules import gallery_mode
 from .page_memo import PageMemo
-from .profiles import get_profile
+from .profiles import get_profile, normalise_profile
 from .site_errors import BotWall, SiteError, SubrequestsSpent
 
 USER_AGENT = "LambertInventorySync/0.1 (+inventory sync bot)"
@@ -56,6 +57,7 @@ class Inventory:
     pages_unchanged: int = 0  # pages whose stored result was used (page_memo.py)
     gallery_keys: set[str] = field(default_factory=set)  # vehicles whose detail page gives the photos
     rules: dict = field(default_factory=dict)  # the profile that read the site
+    discovered: dict | None = None  # a discovered profile worth remembering: {"profile", "vehicles"}
 
 
 class Site:
@@ -290,6 +292,48 @@ async def _read_detail_pages(site: Site, vehicles: list[Vehicle], profile: dict,
     log(f"  🔎 Read {len(need_detail)} detail pages for photos")
 
 
+REDISCOVER_BELOW = 0.5  # a remembered mapping reading under half the last good count is discovered again
+
+
+def _standard_markup(html: str) -> bool:
+    return "application/ld+json" in html or "itemtype" in html
+
+
+def discovered_profile(first_page: str, start_url: str, log=print):
+    """(profile, what the answer says) that discovery finds on the first page, or None."""
+    found = discover(first_page, start_url)
+    if found is None:
+        log("  🧭 Discovery found no vehicle on the first page either")
+        return None
+    log(
+        f"  🧭 Discovered where the site lists its vehicles: {found.how} ({found.where}), "
+        f"{found.vehicles} on page 1"
+    )
+    about = {"name": "discovered", "discovered": True, "remembered": False, **found.to_json()}
+    return normalise_profile(found.profile), about
+
+
+def apply_discovery(profile: dict, chosen: dict, first_page: str, start_url: str, remembered, log=print):
+    """For a profile that falls back to discovery (generic): the remembered mapping when there is
+    one, else the one discovered now when the page's standard markup shows no vehicle."""
+    if not profile.get("discover"):
+        return profile, chosen
+    if remembered:
+        log(
+            f"  🧭 Reading the site with the mapping discovered on {remembered['discovered_at'][:10]} "
+            "(remembered)"
+        )
+        about = {"name": "discovered", "discovered": True, "remembered": True, "evidence": chosen["evidence"]}
+        return remembered["profile"], {**chosen, **about}
+    if (
+        _standard_markup(first_page)
+        and extract_page(first_page, start_url, {**profile, "discover": False}).vehicles
+    ):
+        return profile, chosen
+    found = discovered_profile(first_page, start_url, log)
+    return (found[0], {**chosen, **found[1]}) if found else (profile, chosen)
+
+
 def choose_profile(profile: dict | None, first_page: str, log=print) -> tuple[dict, dict]:
     """The profile to read the site with, and what the answer says about it: `profile` itself, or
     (None: SITE_PROFILE=auto) the built-in one the first page's platform markers point to."""
@@ -311,17 +355,30 @@ async def fetch_inventory(
     respect_robots: bool = True,
     limits: ScrapeLimits | None = None,
     memo: PageMemo | None = None,
+    remembered: dict | None = None,
     log=print,
 ) -> Inventory:
     """Read the whole inventory; `profile` None detects the platform from the first page (auto);
-    `memo` gives the stored result of pages unchanged since the last scrape."""
+    `memo` gives the stored result of pages unchanged since the last scrape; `remembered` is the
+    mapping discovery found on an earlier scrape ({"profile", "vehicles", "discovered_at"})."""
     site = Site(http, start_url, profile or {}, limits or ScrapeLimits(), respect_robots, KEPT_AFTER_LISTING)
     if respect_robots and not await site.robots_allow(start_url):
         raise SiteError(f"robots.txt of {urlsplit(start_url).netloc} disallows {start_url}")
     first_page = await site.page(start_url)
     profile, chosen = choose_profile(profile, first_page, log)
+    profile, chosen = apply_discovery(profile, chosen, first_page, start_url, remembered, log)
     site.hosts = site_hosts(start_url, profile.get("hosts") or [])
     vehicles, skipped, warnings, pages, unread = await _read_listing(site, profile, first_page, memo, log)
+    if chosen.get("remembered") and len(vehicles) < REDISCOVER_BELOW * remembered["vehicles"]:
+        log(
+            f"  🧭 The remembered mapping read {len(vehicles)} vehicles, far fewer than the last good "
+            f"scrape's {remembered['vehicles']}: discovering again"
+        )
+        if found := discovered_profile(first_page, start_url, log):
+            profile, chosen = found[0], {**chosen, **found[1], "rediscovered": True}
+            vehicles, skipped, warnings, pages, unread = await _read_listing(
+                site, profile, first_page, memo, log
+            )
     if not vehicles and not unread:
         vehicles = await _from_sitemaps(site, profile, first_page, memo, warnings, log)
     unique = _unique(vehicles, skipped)
@@ -334,4 +391,6 @@ async def fetch_inventory(
     inventory.pages_unchanged = memo.reused if memo else 0
     inventory.gallery_keys = gallery_keys(site, unique, profile)
     inventory.rules = profile
+    if chosen.get("discovered") and unique and not unread:
+        inventory.discovered = {"site": start_url, "profile": profile, "vehicles": len(unique)}
     return inventory

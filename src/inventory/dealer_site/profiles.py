@@ -38,7 +38,7 @@ from .extraction.sitemap import DETAIL_GROUPS
 from .platforms import PLATFORM_PROFILES
 
 FORMAT_VERSION = 2
-SOURCE_KINDS = ("jsonld", "script_json", "cards", "json_api", "sitemap")
+SOURCE_KINDS = ("jsonld", "script_json", "cards", "json_api", "sitemap", "discover")
 SPEC_TYPES = ("text", "int", "number", "bool", "url")
 DETAIL_MODES = ("never", "if_no_photos", "always")
 GALLERY_MODES = ("listing", "detail", "auto")
@@ -57,6 +57,8 @@ PROFILE_KEYS = (
     "full_size",
     "hosts",
     "keep_store",
+    "discover",
+    "strict_vehicles",
 )
 _SOURCE_KEYS = {
     "jsonld": ("kind",),
@@ -64,9 +66,10 @@ _SOURCE_KEYS = {
     "cards": ("kind", "selector", "fields", "if_page_has"),
     "json_api": ("kind", "url", "method", "body", "values", "paging", "vehicles", "fields"),
     "sitemap": ("kind", "url", "children", "detail_url"),
+    "discover": ("kind",),
 }
 _PAGING_KEYS = ("by", "size", "total", "first")
-_FIELD_SPEC_KEYS = ("selector", "attr", "regex", "type", "all")
+_FIELD_SPEC_KEYS = ("selector", "attr", "regex", "type", "all", "label", "cell")
 _PATH_KEYS = ("path", "regex", "type")
 _FIRST_FORMAT_KEYS = ("jsonld", "card", "detail_photos")
 _ATTRIBUTE_NAME = r"(?:[A-Za-z_:][-\w:.]*|#text)"  # "#text": the element's text, e.g. after "content"
@@ -128,9 +131,11 @@ PROFILES = {
             {"kind": "cards", "selector": "div.gallery", "fields": {"photos": "img@data-src|src"}},
         ],
     },
-    # Any site that describes its vehicles the standard way: schema.org JSON-LD or microdata.
+    # Any site that describes its vehicles the standard way: schema.org JSON-LD or microdata; a page
+    # that shows none that way is read by discovery (discovery/), which finds where its vehicles are.
     "generic": {
         "name": "generic",
+        "discover": True,
         "sources": [{"kind": "jsonld"}, MICRODATA],
         "next_page": "a[rel~=next], link[rel~=next]@href",
         "max_pages": 40,
@@ -228,7 +233,21 @@ def field_spec(spec, where: str, is_photos: bool = False) -> dict:
         "regex": _check_regex(spec["regex"], where, max_groups=1) if spec.get("regex") else None,
         "type": _check_type(spec.get("type"), where),
         "all": True if is_photos else bool(spec.get("all", False)),
+        **_scope(spec, where),
     }
+
+
+def _scope(spec: dict, where: str) -> dict:
+    """A card spec's `label` (a regex: the value written after it) or `cell` (the card's n-th cell)."""
+    scope = {}
+    if spec.get("label") is not None:
+        scope["label"] = _check_regex(spec["label"], f"{where} label", max_groups=0)
+    if spec.get("cell") is not None:
+        cell = spec["cell"]
+        if isinstance(cell, bool) or not isinstance(cell, int) or not 1 <= cell <= 100:
+            raise _problem(where, f"cell must be a column number from 1 to 100, not {cell!r}")
+        scope["cell"] = cell
+    return scope
 
 
 def _path_spec(spec, where: str) -> dict:
@@ -355,8 +374,8 @@ def _source(source, where: str) -> dict:
         raise _problem(where, f"unknown source kind {kind!r} (known: {', '.join(SOURCE_KINDS)})")
     _check_keys(source, _SOURCE_KEYS[kind], f"{where} ({kind})")
     where = f"{where} ({kind})"
-    if kind == "jsonld":
-        return {"kind": "jsonld"}
+    if kind in ("jsonld", "discover"):
+        return {"kind": kind}
     if kind == "script_json":
         return _script_json_source(source, where)
     if kind == "json_api":
@@ -482,7 +501,15 @@ def _normalised(profile: dict) -> dict:
         "hosts": _hosts(profile.get("hosts", []), "hosts"),
         **({"description": str(profile["description"])} if profile.get("description") else {}),
         **({"keep_store": str(profile["keep_store"])} if profile.get("keep_store") else {}),
+        **{flag: True for flag in ("discover", "strict_vehicles") if _flag(profile, flag)},
     }
+
+
+def _flag(profile: dict, name: str) -> bool:
+    value = profile.get(name, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, not {value!r}")
+    return value
 
 
 def _source_is_normalised(source) -> bool:

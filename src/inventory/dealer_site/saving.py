@@ -222,15 +222,17 @@ class ScrapeSummary:
         }
 
 
-async def save(d1, plan: SavePlan, memo: PageMemo | None = None) -> int:
-    """Write the plan (and the pages' results) in one D1 batch, one transaction; how many vehicles
-    were saved."""
+async def save(d1, plan: SavePlan, memo: PageMemo | None = None, remember: tuple | None = None) -> int:
+    """Write the plan (and the pages' results, and a discovered mapping: (site, profile, vehicles))
+    in one D1 batch, one transaction; how many vehicles were saved."""
     now = iso_utc(time.time())
     statements = db.upsert_vehicle_statements(plan.rows, now)
     statements += db.deactivate_statements(plan.deactivate_ids, now)
     statements += [db.photo_removal_statement(i, urls, now) for i, urls in plan.removed_photos.items()]
     if memo:
         statements += db.page_memo_statements(memo.fresh, memo.keep(), now)
+    if remember:
+        statements.append(db.remember_profile_statement(*remember, now))
     if statements:
         await d1.batch(statements)
     return len(plan.rows)
@@ -245,7 +247,10 @@ async def save_inventory(
     existing = await db.load_vehicles_for_merge(d1, digests)
     complete, now = not inventory.truncated, iso_utc(time.time())
     plan = plan_save(found, existing, guard_ratio, complete, digests, gallery_keys=galleries, now=now)
-    saved = await save(d1, plan, memo)
+    remember = None
+    if inventory.discovered and not plan.deactivation_refused:
+        remember = (inventory.discovered["site"], json.dumps(inventory.discovered["profile"]), len(found))
+    saved = await save(d1, plan, memo, remember)
     for refusal in (plan.deactivation_refused, plan.photo_lists_kept):
         if refusal:
             log(f"  ⚠️ {refusal}")
@@ -282,9 +287,17 @@ async def run_scrape(
     answer's `rules` is the profile that read the site; its galleries are read afterwards."""
     started, trips_before = time.time(), d1.round_trips
     log(f"🚗 Starting scrape of {start_url} ({trigger})")
-    memo = PageMemo(await db.load_page_memo(d1))
+    stored_pages, remembered = await db.load_scrape_memory(d1, start_url)
+    memo = PageMemo(stored_pages)
     inventory = await fetch_inventory(
-        http, start_url, profile, respect_robots=respect_robots, limits=limits, memo=memo, log=log
+        http,
+        start_url,
+        profile,
+        respect_robots=respect_robots,
+        limits=limits,
+        memo=memo,
+        remembered=remembered,
+        log=log,
     )
     log(
         f"  ✅ Found {len(inventory.vehicles)} vehicles on {inventory.pages} pages "

@@ -148,18 +148,73 @@ def find_cards(tree, selector: str | None) -> list:
     return cards
 
 
+_VALUE_ENDS = re.compile(r"\s[·|•]\s|\s\|\s|;")
+
+
+@lru_cache(maxsize=256)
+def _label_pattern(label: str):
+    return re.compile(rf"^(?:{label})(?![\w])\s*[:#.]?\s*(.*)$", re.I | re.S)
+
+
+def _next_element(element):
+    siblings = element.parent.children if element.parent is not None else []
+    later = siblings[siblings.index(element) + 1 :] if element in siblings else []
+    return next((item for item in later if not isinstance(item, str)), None)
+
+
+def labelled_value(card, label: str) -> str | None:
+    """The value a card writes after a label: `<li>Stock #: A1</li>`, `<dt>Mileage</dt><dd>12,345</dd>`,
+    `<span>Mileage:</span> 12,345 mi`; the smallest element that holds the label and a value wins."""
+    pattern, best, best_length = _label_pattern(label), None, 10**9
+    for element in descendant_elements(card):
+        text = clean_text(element.get_text(" ")) or ""
+        if not text or len(text) > 160 or len(text) >= best_length:
+            continue
+        match = pattern.match(text)
+        if not match:
+            continue
+        value = match[1].strip()
+        if not value and (after := _next_element(element)) is not None:
+            value = clean_text(after.get_text(" ")) or ""
+        value = _VALUE_ENDS.split(value)[0].strip() if value else ""
+        if value:
+            best, best_length = value, len(text)
+    return best
+
+
+def _cell(card, number: int):
+    cells = [child for child in card.children if not isinstance(child, str) and child.name in ("td", "th")]
+    return cells[number - 1] if 0 < number <= len(cells) else None
+
+
+def _scoped_values(card, spec: dict, page_url: str, many: bool) -> list:
+    """A spec that names a label or a table cell (discovery writes them)."""
+    if spec.get("label"):
+        value = labelled_value(card, spec["label"])
+        value = apply_spec(value, spec, page_url)
+        return [value] if value not in (None, "") else []
+    scope = _cell(card, spec["cell"])
+    if scope is None:
+        return []
+    elements = select(scope, spec["selector"], first_only=not many) if spec.get("selector") else [scope]
+    return _values(elements, spec, page_url, many)
+
+
 def record_from_card(card, source: dict, label: str, page_url: str) -> Record:
     record = Record(label)
     fields = source["fields"]
     wanted = {
         name: (spec["selector"], not (spec["all"] or name == "photos" or _alternatives(spec)))
         for name, spec in fields.items()
-        if spec.get("selector")
+        if spec.get("selector") and not (spec.get("label") or spec.get("cell"))
     }
     matched = select_each(card, wanted, descendant_elements(card)) if wanted else {}
     for name, spec in fields.items():
         many = spec["all"] or name == "photos"
-        values = _values(matched.get(name, [card]), spec, page_url, many)
+        if spec.get("label") or spec.get("cell"):
+            values = _scoped_values(card, spec, page_url, many)
+        else:
+            values = _values(matched.get(name, [card]), spec, page_url, many)
         if name == "photos":
             record.photos = values
         else:

@@ -79,11 +79,25 @@ MAKES = (
     "Triumph",
     "Yamaha",
     "Freightliner",
+    # European makes a dealer outside North America lists.
+    "Peugeot",
+    "Renault",
+    "Citroën",
+    "Dacia",
+    "Seat",
+    "Cupra",
+    "Skoda",
+    "Opel",
+    "Vauxhall",
+    "Lancia",
+    "Abarth",
 )
 
 # Other spellings found in titles -> the make's name above.
 MAKE_ALIASES = {
     "chevy": "Chevrolet",
+    "citroen": "Citroën",
+    "škoda": "Skoda",
     "vw": "Volkswagen",
     "mercedes": "Mercedes-Benz",
     "mercedes benz": "Mercedes-Benz",

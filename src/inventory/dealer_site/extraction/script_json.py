@@ -178,15 +178,40 @@ def vehicle_objects(data, expression: str) -> list:
     return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
 
 
-def _field_value(vehicle: dict, spec: dict):
+MAX_REF_DEPTH = 8  # links followed inside one another (a cache's links may go round in circles)
+
+
+def resolve_refs(data):
+    """A normalised cache (Apollo `{"__ref": "Vehicle:1"}`, Relay `__ref`/`__refs`) with each link
+    replaced by the entry it names, so paths read through it as through plain JSON."""
+    if not isinstance(data, dict):
+        return data
+
+    def follow(value, depth):
+        if isinstance(value, list):
+            return [follow(item, depth) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1 and isinstance(value.get("__ref"), str):
+            target = data.get(value["__ref"])
+            return follow(target, depth + 1) if isinstance(target, dict) and depth < MAX_REF_DEPTH else value
+        if len(value) == 1 and isinstance(value.get("__refs"), list):
+            return [follow({"__ref": ref}, depth) for ref in value["__refs"] if isinstance(ref, str)]
+        return {key: follow(item, depth) for key, item in value.items()}
+
+    return {key: follow(value, 0) for key, value in data.items()}
+
+
+def field_value(vehicle: dict, spec: dict, name: str):
+    """One field's value in a vehicle object: a photo list as it is, an object by its name or value."""
     try:
         value = compiled_path(spec["path"]).search(vehicle)
     except jmespath.exceptions.JMESPathError:  # e.g. a function given the wrong type
         return None
-    if spec["name"] == "photos":
+    if name == "photos":
         return value
     if isinstance(value, dict):
-        value = value.get("name", value.get("value", value.get("label")))
+        value = value.get("name", value.get("value", value.get("label", value.get("amount"))))
     if isinstance(value, list):
         value = next((item for item in value if isinstance(item, (str, int, float))), None)
     return None if isinstance(value, (dict, list)) else value
@@ -206,7 +231,7 @@ def _photo_values(value) -> list:
 def record_from_object(vehicle: dict, source: dict, label: str, page_url: str) -> Record:
     record = Record(label)
     for name, spec in source["fields"].items():
-        value = _field_value(vehicle, {**spec, "name": name})
+        value = field_value(vehicle, spec, name)
         if name == "photos":
             found = (apply_spec(url, spec, page_url) for url in _photo_values(value))
             record.photos = [url for url in found if url]
@@ -233,6 +258,7 @@ def read_script_json(html: str, source: dict, label: str, page_url: str) -> Sour
     for raw in raws:
         try:
             data = parse_json_value(raw)
+            data = resolve_refs(data) if '"__ref"' in raw else data
         except ValueError as error:
             reason = f"script JSON does not parse: {str(error)[:120]}"
             result.skipped.append({"reason": reason, "entry": where})
