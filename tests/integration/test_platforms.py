@@ -78,11 +78,12 @@ def test_auto_reads_the_lambert_site_with_the_lambert_profile(fresh, api, databa
     assert body["found"] == 150
 
 
-def test_an_unknown_layout_falls_back_to_generic_and_says_so(fresh, api, database):
+def test_an_unknown_layout_falls_back_to_discovery_and_says_so(fresh, api, database):
     stack = fresh
     site_knobs(stack, api, layout="v2")
     body = scrape(stack, api)
-    assert body["profile"]["name"] == "generic" and body["profile"]["fallback"] is True
+    assert body["profile"]["name"] == "discovered" and body["profile"]["fallback"] is True
+    assert body["profile"]["how"] == "repeated cards" and body["found"] == 150
     assert "falling back to generic" in body["profile"]["evidence"][0]
 
 

@@ -132,13 +132,14 @@ def test_removed_vehicles_are_deactivated_exactly_and_an_empty_listing_deactivat
     assert not database.rows("SELECT 1 FROM vehicles WHERE status='inactive'")
 
 
-def test_changed_layout_wipes_nothing(fresh, api, database):
+def test_a_redesigned_site_is_read_by_discovery_and_wipes_nothing(fresh, api, database):
     stack = fresh
     site_knobs(stack, api, photos_per_vehicle=0)
     scrape(stack, api)
-    site_knobs(stack, api, layout="v2")
+    site_knobs(stack, api, layout="v2")  # new markup, no JSON-LD: only discovery reads it
     body = scrape(stack, api)
-    assert body["found"] == 0 and body["deactivationRefused"]
+    assert (body["found"], body["new"], body["deactivated"]) == (150, 0, 0)
+    assert body["profile"]["discovered"] is True
     assert len(database.rows("SELECT 1 FROM vehicles WHERE status='active'")) == 150
 
 

@@ -304,6 +304,30 @@ SCRAPE_RESULT_SCHEMA = _obj(
                     STRING, description="The platform markers seen (or why the profile was chosen)."
                 ),
                 "fallback": {"type": "boolean", "description": "No platform recognised: `generic` was used."},
+                "discovered": {
+                    "type": "boolean",
+                    "description": "Read with a mapping discovery found (name `discovered`).",
+                },
+                "remembered": {
+                    "type": "boolean",
+                    "description": "The mapping an earlier scrape discovered, read from D1.",
+                },
+                "rediscovered": {
+                    "type": "boolean",
+                    "description": "The remembered mapping read far fewer vehicles: discovered again.",
+                },
+                "how": {"type": "string", "enum": ["inline state", "repeated cards", "single vehicle page"]},
+                "where": {"type": "string", "description": "The JSON path or card selector found."},
+                "vehicles": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Vehicles discovery read on page 1.",
+                },
+                "fieldRules": {
+                    "type": "object",
+                    "additionalProperties": STRING,
+                    "description": "Per field, the discovery rule that found it.",
+                },
             },
             ["name", "detected", "evidence", "fallback"],
         ),

@@ -20,15 +20,18 @@ FIRST_YEAR = 1900
 _MINUS_SIGNS = "-\u2212\u2012\u2013"
 _GROUP_MARKS = "'\u00a0\u202f\u2009"  # apostrophe, no-break and thin spaces between digit groups
 _SIGN = f"[{re.escape('+' + _MINUS_SIGNS)}]"
+# "19 995 €", "45 000 km", "21 490,00": plain spaces between groups of exactly three digits (so
+# "2019 45 000 km" stays a year, then a mileage)
+_SPACE_GROUPED = r"\d{1,3}(?: \d{3})+(?:[.,]\d{1,2})?(?![\d.,])"
 NUMBER_PATTERN = re.compile(
     rf"(?:(?<![\d.,])(?P<sign>{_SIGN}))?[ \t]*(?:[$€£][ \t]*)?(?P<sign2>{_SIGN})?"
-    rf"(?P<digits>\d+(?:[.,{_GROUP_MARKS}]\d+)*)(?P<exponent>[eE][+-]?\d+)?"
+    rf"(?P<digits>{_SPACE_GROUPED}|\d+(?:[.,{_GROUP_MARKS}]\d+)*)(?P<exponent>[eE][+-]?\d+)?"
 )
 
 
 def _plain_digits(digits: str) -> str:
     """'1.234,56' -> '1234.56', '19,995' -> '19995', '41.230' -> '41230', '19995.00' -> '19995.00'."""
-    for mark in _GROUP_MARKS:
+    for mark in _GROUP_MARKS + " ":
         digits = digits.replace(mark, "")
     dots, commas = digits.count("."), digits.count(",")
     if dots and commas:  # the last of the two is the decimal mark

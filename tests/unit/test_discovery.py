@@ -1,0 +1,184 @@
+"""Discovery (dealer_site/discovery/): where a page no profile knows keeps its vehicles, what it will
+not guess, and the mapping a scrape remembers."""
+
+import asyncio
+import json
+
+import pytest
+
+from dev.custom_layouts import CUSTOM_LAYOUT
+from dev.dealer_site import DEFAULT_KNOBS, make_vehicle
+from inventory.dealer_site.discovery import discover
+from inventory.dealer_site.discovery.synonyms import field_for_class, field_for_key, fold
+from inventory.dealer_site.extract import extract_page
+from inventory.dealer_site.extraction.cards import labelled_value
+from inventory.dealer_site.extraction.html_tree import parse_html
+from inventory.dealer_site.extraction.numbers import parse_number
+from inventory.dealer_site.extraction.script_json import resolve_refs
+from inventory.dealer_site.profiles import get_profile, load_profile
+from inventory.dealer_site.saving import run_scrape
+from inventory.net.urllib_transport import UrllibHttp
+from tests.sqlite_d1 import SqliteD1
+
+URL = "https://cars.dealer.example/inventory"
+VINS = ("1HGCM82633A004352", "2T1BURHEXJC034567", "5YJ3E1EA2KF317000")  # valid check digits
+
+
+def card(vin, price="$18,750", extra=""):
+    return (
+        f'<div class="unit" data-vin="{vin}"><h3><a href="/cars/{vin}">2019 Honda Civic EX</a></h3>'
+        f'<span class="unit-price">{price}</span><ul><li>Mileage: 41,230 mi</li><li>Stock #: B{vin[-4:]}</li>'
+        f'{extra}</ul><img src="data:image/gif;base64,R0lGOD" data-src="/p/{vin}/1.jpg"></div>'
+    )
+
+
+def page(body: str) -> str:
+    return f"<html><head><title>Cars</title></head><body>{body}</body></html>"
+
+
+def read(html: str):
+    return extract_page(html, URL, get_profile("generic"))
+
+
+def test_keys_and_class_names_meet_the_synonym_table():
+    assert fold("vehicleVin") == "vin" and fold("data-ext-color") == "extcolor" and fold("año") == "ano"
+    assert field_for_key("stockNo")[0] == "stock_number" and field_for_key("make_name")[0] == "make"
+    assert field_for_key("internetPrice")[1] < field_for_key("price")[1]  # the sale price preferred
+    assert field_for_key("msrp") is None and field_for_class("price-was") is None
+    assert field_for_class("car-result__price")[0] == "price" and field_for_class("now")[0] == "price"
+
+
+def test_numbers_as_european_and_north_american_pages_write_them():
+    assert parse_number("19.995 €") == 19995 and parse_number("21 490,00 €") == 21490
+    assert parse_number("19\u202f995 $") == 19995 and parse_number("45 000 km") == 45000
+    assert parse_number("2019 45 000 km") == 2019  # a year before a mileage is not one number
+
+
+def test_repeated_cards_are_found_with_labelled_values_and_lazy_photos():
+    result = read(page("".join(card(vin) for vin in VINS)))
+    assert [v.vin for v in result.vehicles] == list(VINS)
+    first = result.vehicles[0]
+    assert (first.price, first.mileage, first.stock_number) == (18750, 41230, "B4352")
+    assert (first.year, first.make, first.model, first.trim) == (2019, "Honda", "Civic", "EX")
+    assert first.detail_url == f"https://cars.dealer.example/cars/{VINS[0]}"
+    assert first.photos == [f"https://cars.dealer.example/p/{VINS[0]}/1.jpg"]
+    assert result.discovery.how == "repeated cards" and "mileage" in result.discovery.rules
+
+
+def test_inline_state_with_apollo_links_and_an_id_keyed_map():
+    cache = {
+        "ROOT_QUERY": {"search": {"vehicles": [{"__ref": "Vehicle:1"}, {"__ref": "Vehicle:2"}]}},
+        "Vehicle:1": {
+            "vin": VINS[0],
+            "year": 2003,
+            "make": {"__ref": "Make:h"},
+            "model": "Accord",
+            "pricing": {"salePrice": 6900, "msrp": 9000},
+            "images": [{"url": "https://i.example/1.jpg"}],
+        },
+        "Vehicle:2": {
+            "vin": VINS[1],
+            "year": 2018,
+            "make": {"__ref": "Make:t"},
+            "model": "Corolla",
+            "pricing": {"salePrice": 15900, "msrp": 19000},
+            "images": [],
+        },
+        "Make:h": {"name": "Honda"},
+        "Make:t": {"name": "Toyota"},
+    }
+    assert resolve_refs(cache)["ROOT_QUERY"]["search"]["vehicles"][0]["make"] == {"name": "Honda"}
+    html = page(f"<script>window.__APOLLO_STATE__ = {json.dumps(cache)};</script>")
+    result = read(html)
+    assert [(v.vin, v.make, v.price) for v in result.vehicles] == [
+        (VINS[0], "Honda", 6900),
+        (VINS[1], "Toyota", 15900),
+    ]
+    assert result.vehicles[0].photos == ["https://i.example/1.jpg"]
+    assert result.discovery.where.endswith("ROOT_QUERY.search.vehicles")
+
+
+def test_a_cyclic_cache_does_not_loop():
+    cache = {"A:1": {"next": {"__ref": "A:2"}}, "A:2": {"next": {"__ref": "A:1"}}}
+    resolved = resolve_refs(cache)
+    depth, node = 0, resolved["A:1"]
+    while isinstance(node, dict) and "next" in node:
+        node, depth = node["next"], depth + 1
+    assert depth < 20
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a blog post naming one VIN, cards of service coupons with prices and links, parts with SKUs
+        f"<article><h1>How to read a VIN</h1><p>Take <code>{VINS[0]}</code>: a 2003 Honda Accord.</p></article>",
+        "".join(
+            f'<div class="coupon"><h3>Oil change</h3><span class="price">$49.95</span><a href="/s?c={i}">Book</a></div>'
+            for i in range(5)
+        ),
+        "".join(
+            f'<div class="part"><h3>2019 Honda Civic floor mats</h3><p>SKU: 08P17-TBA-11{i}</p><a href="/p/{i}">$129.95</a></div>'
+            for i in range(5)
+        ),
+        '<form><label>Year <input name="year"></label><label>Make <input name="make"></label><label>Price $ <input name="price"></label></form>',
+    ],
+)
+def test_a_page_without_inventory_gives_no_vehicle(body):
+    result = read(page(body))
+    assert result.vehicles == [] and result.discovery is None
+
+
+def test_a_vehicle_needs_a_valid_vin_or_a_stock_number_a_price_and_a_year_or_make():
+    wrong = "1HGCM82643A004352"  # check digit wrong, and no price on the card
+    result = read(page(card(VINS[0]) + card(VINS[1]) + card(wrong, price="Call for price")))
+    assert [v.vin for v in result.vehicles] == list(VINS[:2])
+    assert any("not shown to be a vehicle" in s["reason"] for s in result.skipped)
+
+
+def test_labelled_values_read_lists_definition_lists_and_spans():
+    tree = parse_html(
+        "<div><dl><dt>Mileage</dt><dd>23,410 mi</dd></dl><li><b>Stock #:</b> A1</li><p>Année : 2019 · Couleur : Gris</p></div>"
+    )
+    assert labelled_value(tree, "mileage") == "23,410 mi"
+    assert labelled_value(tree, r"stock(?:\s*#)?") == "A1"
+    assert labelled_value(tree, "ann[ée]e") == "2019"
+
+
+def test_the_suggested_profile_loads_and_reads_the_page_it_came_from():
+    html = page("".join(card(vin) for vin in VINS))
+    found = discover(html, URL)
+    profile = load_profile(json.loads(json.dumps(found.profile)))
+    assert [v.vin for v in extract_page(html, URL, profile).vehicles] == list(VINS)
+
+
+def test_a_platform_profile_never_discovers():
+    assert read(page("")).vehicles == []
+    assert extract_page(page("".join(card(v) for v in VINS)), URL, get_profile("jsonld-only")).vehicles == []
+
+
+def _scrape(site, d1):
+    return asyncio.run(
+        run_scrape(UrllibHttp(), d1, site.site_url + "/inventory", None, trigger="http", log=lambda *_: None)
+    )
+
+
+def test_a_scrape_remembers_the_mapping_and_the_next_one_reads_with_it(site):
+    site.set_knobs({**json.loads(json.dumps(DEFAULT_KNOBS)), "layout": CUSTOM_LAYOUT, "vehicle_count": 30})
+    d1 = SqliteD1()
+    first = _scrape(site, d1)["summary"]
+    assert first["found"] == 30 and first["profile"]["remembered"] is False
+    [row] = d1.con.execute("SELECT profile, vehicles FROM discovered_profiles").fetchall()
+    assert row["vehicles"] == 30
+    second = _scrape(site, d1)["summary"]
+    assert second["profile"]["remembered"] is True and second["found"] == 30
+    assert second["d1RoundTrips"] == first["d1RoundTrips"]  # the mapping comes with the page memo
+
+
+def test_a_remembered_mapping_reading_under_half_is_discovered_again(site):
+    site.set_knobs({**json.loads(json.dumps(DEFAULT_KNOBS)), "layout": CUSTOM_LAYOUT, "vehicle_count": 30})
+    d1 = SqliteD1()
+    _scrape(site, d1)
+    site.set_knobs({**json.loads(json.dumps(DEFAULT_KNOBS)), "layout": "v2", "vehicle_count": 30})
+    summary = _scrape(site, d1)["summary"]
+    assert summary["profile"]["rediscovered"] is True and summary["found"] == 30
+    assert make_vehicle(0).vin in {v for (v,) in d1.con.execute("SELECT vin FROM vehicles").fetchall()}
