@@ -31,7 +31,8 @@ from pathlib import Path
 # wrangler dev watches src/ and reloads a Worker when a file there changes: never write .pyc there.
 sys.dont_write_bytecode = True
 
-from dev.client import Api, Database, reset, seed_vehicles, wait_until_quiet  # noqa: E402
+from dev.client import TABLES, Api, Database, reset, seed_vehicles, wait_until_quiet  # noqa: E402
+from dev.custom_layouts import CUSTOM_LAYOUT  # noqa: E402
 from dev.launcher import Stack  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -762,6 +763,65 @@ def cpu_benchmark() -> list[Row]:
     ]
 
 
+# --- discovery: what finding the mapping costs, against reading with the remembered one ---------
+
+
+def _scrape_custom_app(l: Lab, scraper) -> tuple[dict, float]:
+    """A scrape of the custom-app demo (only discovery reads it); its gallery reads wait until the CPU
+    is taken, so only the scrape itself is counted."""
+    l.site(layout=CUSTOM_LAYOUT, hold_detail_pages=True)
+    body, cpu = _cpu_ms(scraper, l.scrape)
+    l.site(layout=CUSTOM_LAYOUT, hold_detail_pages=False)
+    l.settle()
+    if body["found"] != 150 or not body["profile"].get("discovered"):
+        raise BenchError(f"the custom-app scrape was not read by discovery: {str(body)[:300]}")
+    return body, cpu / body["found"]
+
+
+def discovery_benchmark() -> list[Row]:
+    say("Discovery: CPU per vehicle of a first scrape that discovers, and of one reusing the mapping")
+    with lab(PROCESSOR_VARS) as l:
+        scraper = l.stack.workers["scraper"]
+        l.stack.stop_worker("processor")  # no hand-off: only the scrape's own CPU is counted
+        discovering, reusing = [], []
+        for attempt in range(REPEATS + 1):  # the first pair warms the Worker up
+            l.reset()
+            body, first = _scrape_custom_app(l, scraper)
+            for table in TABLES:  # everything but the mapping: the same pages are parsed again
+                if table != "discovered_profiles":
+                    l.database.execute(f"DELETE FROM {table}")
+            again, second = _scrape_custom_app(l, scraper)
+            if body["profile"]["remembered"] or not again["profile"]["remembered"]:
+                raise BenchError(f"expected discovery, then the remembered mapping: {again['profile']}")
+            if attempt:
+                discovering.append(first)
+                reusing.append(second)
+    fmt = lambda values: "[" + ", ".join(f"{v:.2f}" for v in values) + "] ms"
+    m_first, m_reuse = statistics.median(discovering), statistics.median(reusing)
+    how = (
+        "user + system CPU of the scraper's workerd processes around one scrape of the 150-vehicle "
+        "custom-app demo (7 pages, empty DB, gallery reads held until after), per vehicle; median of "
+        "{n} runs after a warm-up: {values}"
+    )
+    return [
+        Row(
+            "Scrape CPU per vehicle, first scrape that discovers the mapping (custom-app demo)",
+            f"{m_first:.2f} ms",
+            how.format(n=REPEATS, values=fmt(discovering)),
+            "informative",
+            None,
+        ),
+        Row(
+            "Scrape CPU per vehicle, the next scrape reading with the remembered mapping (same pages)",
+            f"{m_reuse:.2f} ms ({m_first / m_reuse:.2f}x less)",
+            how.format(n=REPEATS, values=fmt(reusing))
+            + "; every table but discovered_profiles emptied first",
+            "informative",
+            None,
+        ),
+    ]
+
+
 # --- 6. the photo lifecycle ------------------------------------------------------------------------
 
 LIFECYCLE_VEHICLES, LIFECYCLE_PHOTOS, ORPHANS = 50, 20, 1000  # 1,000 photos held, 1,000 orphans
@@ -858,6 +918,7 @@ BENCHMARKS = [
     backlog_benchmark,
     cpu_benchmark,
     gallery_benchmark,
+    discovery_benchmark,
     lifecycle_benchmark,
 ]
 
