@@ -211,6 +211,20 @@ def test_a_next_link_to_another_host_is_not_followed(fresh, api, database):
     assert paths["site:/inventory"] == 1
 
 
+def test_a_next_link_to_the_dealers_host_on_another_port_is_not_followed(fresh, api, database):
+    """Same site means same origin: the vendor CDN stand-in runs on the dealer's host (127.0.0.1) on
+    another port, another server; its /inventory is never asked for."""
+    stack = fresh
+    cdn_port = urlsplit(stack.standins.site.cdn_url).port
+    other = f"http://127.0.0.1:{cdn_port}/inventory?page=2"
+    site_knobs(stack, api, photos_per_vehicle=0, next_page_url=other)
+    answer = scrape(stack, api)
+    assert (answer["pages"], answer["found"]) == (1, 24)
+    assert any("next page" in w["reason"] and str(cdn_port) in w["entry"] for w in answer["warningEntries"])
+    paths = api.call("GET", stack.site_url + "/__stats", token=None)[1]["paths"]
+    assert not [path for path in paths if path.startswith("cdn:/inventory")], paths
+
+
 # --- 5. a linear JSON-LD scan ------------------------------------------------------------------
 
 

@@ -261,8 +261,11 @@ START = "https://dealer.example/inventory?page=1"
     "url, extra_hosts, expected",
     [
         ("https://dealer.example/inventory?page=2", (), True),
-        ("http://DEALER.example./detail/7", (), True),
-        ("https://dealer.example:8443/detail/7", (), True),
+        ("https://DEALER.example./detail/7", (), True),
+        ("https://dealer.example:443/detail/7", (), True),  # the default port, written
+        ("http://dealer.example/detail/7", (), False),  # a downgrade is another origin
+        ("https://dealer.example:8443/detail/7", (), False),  # another port: another server
+        ("https://www.dealer.example:8443/detail/7", ["www.dealer.example"], False),
         ("https://dealer.ex%61mple/detail/7", (), True),
         ("https://www.dealer.example/detail/7", (), False),
         ("https://www.dealer.example/detail/7", ["*.dealer.example"], True),
@@ -278,6 +281,13 @@ START = "https://dealer.example/inventory?page=1"
 )
 def test_same_site_compares_whatwg_hosts(url, extra_hosts, expected):
     assert same_site(url, START, extra_hosts) is expected
+
+
+def test_same_site_admits_the_https_upgrade_of_an_http_start_url_only():
+    assert same_site("https://dealer.example/inventory", "http://dealer.example/inventory") is True
+    assert same_site("https://dealer.example:8443/x", "http://dealer.example/inventory") is False
+    assert same_site("http://dealer.example:8080/x", "http://dealer.example:8081/inventory") is False
+    assert same_site("http://dealer.example:8080/x", "http://dealer.example:8080/inventory") is True
 
 
 def test_same_site_is_false_when_the_start_url_does_not_parse():

@@ -349,13 +349,22 @@ def refuse_url(url: str, allowed_hosts: Sequence[str], allow_private: bool = Fal
 
 
 def same_site(url: str, start_url: str, extra_hosts: Sequence[str] = ()) -> bool:
-    """`url` is on the start URL's host (any port or scheme) or on one of `extra_hosts` (`*.` patterns too).
+    """`url` has the start URL's origin (scheme, host and port, compared as WHATWG compares them), or is
+    its https upgrade (http on port 80 to https on 443, as sites redirect), or is on one of
+    `extra_hosts` (`*.` patterns too) at its scheme's default port. Another port of the dealer's
+    host is another origin: another server, never the dealer's site.
 
     False when either URL does not parse as http(s).
     """
     try:
-        host = _bare_host(parse_host(url).host)
-        start_host = _bare_host(parse_host(start_url).host)
+        target, start = parse_host(url), parse_host(start_url)
     except UrlRefused:
         return False
-    return bool(host) and (host == start_host or _host_matches(host, extra_hosts))
+    host, start_host = _bare_host(target.host), _bare_host(start.host)
+    if not host:
+        return False
+    if host == start_host:
+        same_origin = (target.scheme, target.port) == (start.scheme, start.port)
+        upgrade = (start.scheme, start.port, target.scheme, target.port) == ("http", None, "https", None)
+        return same_origin or upgrade
+    return target.port is None and _host_matches(host, extra_hosts)
