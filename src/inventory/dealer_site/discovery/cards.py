@@ -95,8 +95,9 @@ def is_evidenced(node) -> bool:
     return bool(_links(node)) and bool(_CURRENCY.search(text))
 
 
-def _groups(tree) -> list[tuple[Node, list]]:
-    """(parent, members): children of one parent sharing a tag and first class."""
+def _groups(tree) -> list[tuple[Node, list, bool]]:
+    """(parent, members, mixed): children of one parent sharing a tag and first class; and, where
+    such children of one tag differ in class (table rows `odd`/`even`), all of that tag (mixed)."""
     found = []
     pending = [tree]
     while pending:
@@ -104,13 +105,20 @@ def _groups(tree) -> list[tuple[Node, list]]:
         children = _elements(parent)
         pending += children
         by_shape: dict[tuple, list] = {}
+        by_tag: dict[str, list] = {}
         for child in children:
-            if child.name in ("script", "style", "noscript", "option", "br", "img", "input", "meta", "link"):
+            if child.name in _NOT_CARDS:
                 continue
             classes = _classes(child)
             by_shape.setdefault((child.name, classes[0] if classes else None), []).append(child)
-        found += [(parent, members) for members in by_shape.values() if len(members) >= MIN_MEMBERS]
+            by_tag.setdefault(child.name, []).append(child)
+        found += [(parent, members, False) for members in by_shape.values() if len(members) >= MIN_MEMBERS]
+        shapes = Counter(name for name, _ in by_shape)
+        found += [(parent, by_tag[name], True) for name, count in shapes.items() if count > 1]
     return found
+
+
+_NOT_CARDS = frozenset(("script", "style", "noscript", "option", "br", "img", "input", "meta", "link"))
 
 
 def _ancestor_selector(node) -> str | None:
@@ -129,10 +137,10 @@ def _ancestor_selector(node) -> str | None:
     return None
 
 
-def _selector(parent, members: list) -> str | None:
+def _selector(parent, members: list, mixed: bool = False) -> str | None:
     first = members[0]
     classes = _classes(first)
-    if classes:
+    if classes and not mixed:
         return f"{first.name}.{classes[0]}"
     common = set.intersection(*(set(m.attrs) for m in members)) - {"class", "style", "id"}
     data = sorted(a for a in common if a.startswith("data-") and _CLASS_OK.fullmatch(a))
@@ -349,14 +357,14 @@ def repeated_photos(members: list, spec: dict | None, page_address: str) -> list
 def card_groups(tree, page_address: str) -> list[CardGroup]:
     """The best groups of cards on the page, with their selectors and field specs."""
     scored = []
-    for parent, members in _groups(tree):
+    for parent, members, mixed in _groups(tree):
         evidenced = sum(1 for member in members if is_evidenced(member))
         if evidenced >= MIN_MEMBERS:
-            scored.append((evidenced, _depth(parent), parent, members))
-    scored.sort(key=lambda entry: (-entry[0], -entry[1]))
+            scored.append((evidenced, _depth(parent), mixed, parent, members))
+    scored.sort(key=lambda entry: (-entry[0], -entry[1], entry[2]))
     groups = []
-    for evidenced, _, parent, members in scored[: GROUPS_TRIED * 2]:
-        selector = _selector(parent, members)
+    for evidenced, _, mixed, parent, members in scored[: GROUPS_TRIED * 2]:
+        selector = _selector(parent, members, mixed)
         if not selector or simple_selector(selector) is None:
             continue
         group = CardGroup(selector, members, evidenced)
