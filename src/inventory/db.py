@@ -319,12 +319,27 @@ async def vehicles_with_work(
     )
 
 
+async def released_vehicle_ids(d1, ids: list[int]) -> list[int]:
+    """Those of `ids` that are sold and whose images the lifecycle released (photos/lifecycle.py)."""
+    rows = await d1.all(
+        f"SELECT id FROM vehicles WHERE id IN ({_marks(len(ids))}) AND status = 'inactive' "
+        "AND images_released_at IS NOT NULL ORDER BY id",
+        list(ids),
+    )
+    return [row["id"] for row in rows]
+
+
+_NOT_RELEASED = "(v.images_released_at IS NULL OR v.status = 'active')"
+
+
 async def vehicles_by_ids(d1, ids: list[int], gallery_cutoff: str = "") -> list[dict]:
-    """The vehicles asked for; one whose gallery is still to be read comes with no photos to upload."""
+    """The vehicles asked for; one whose gallery is still to be read, or a sold one whose images were
+    released, comes with no photos to upload."""
     rows = []
     for chunk in _chunks(ids):
         rows += await d1.all(
-            f"SELECT v.id, v.year, v.make, v.model, CASE WHEN {_GALLERY_SETTLED} THEN v.images ELSE '[]' END "
+            f"SELECT v.id, v.year, v.make, v.model, CASE WHEN {_GALLERY_SETTLED} AND {_NOT_RELEASED} "
+            "THEN v.images ELSE '[]' END "
             f"AS images FROM vehicles v WHERE v.id IN ({_marks(len(chunk))})",
             [gallery_cutoff, *chunk],
         )

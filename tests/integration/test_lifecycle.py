@@ -87,6 +87,14 @@ def test_a_vehicle_sold_past_retention_loses_its_images_and_gets_them_back_when_
     # Every other vehicle keeps every image.
     others = [e for e in all_entries(database) if not e.startswith("http")]
     assert len(others) == (VEHICLES - 1) * 3 and set(others) <= set(images_stats(stack, api)["stored_ids"])
+    # Released photos stay released: naming the sold vehicle is a 409 that uploads nothing.
+    uploads_before = images_stats(stack, api)["stored_ids"]
+    other = database.rows("SELECT id FROM vehicles WHERE status = 'active' ORDER BY id LIMIT 1")[0]["id"]
+    body = {"vehicleIds": [other, sold["id"]]}
+    status, answer = api.call("POST", stack.processor_url + "/api/process-images", body)
+    assert status == 409 and answer["released"] == [sold["id"]] and "released" in answer["error"], answer
+    assert images_stats(stack, api)["stored_ids"] == uploads_before
+    assert json.loads(vehicle(database, stock)["images"]) == json.loads(sold["source_images"])
     site_knobs(stack, api, remove_stocks=[])
     assert scrape(stack, api)["reactivated"] == 1
     wait_for(lambda: every_photo_uploaded(database), 90, "the returned vehicle uploaded again")

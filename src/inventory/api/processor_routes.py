@@ -25,6 +25,13 @@ async def process_images(call: Call) -> dict:
         raise ApiError(400, "give either batchSize or vehicleIds, not both")
     if "vehicleIds" in body:
         ids = id_list(body["vehicleIds"], "vehicleIds", limit=50)
+        if released := await db.released_vehicle_ids(call.worker.d1(), ids):
+            raise ApiError(
+                409,
+                f"vehicles {', '.join(map(str, released))} are sold and their images were released: "
+                "they are uploaded again only when they come back to the listing; nothing was uploaded",
+                released=released,
+            )
         return await process_batch(processor_for(call.worker), vehicle_ids=ids, trigger="http")
     size = int_in_range(body.get("batchSize", 10), "batchSize", 1, 50)
     return await process_batch(processor_for(call.worker), batch_size=size, trigger="http")
@@ -108,7 +115,7 @@ ROUTES, SPEC = worker_routes(
             _answer("The run's summary.", "ProcessResult"),
             admin=True,
             body=openapi.PROCESS_BODY,
-            errors=(400, 401, 413, 503),
+            errors=(400, 401, 409, 413, 503),
             tag="admin",
             description="One processing run: claims the photos, uploads them and writes the ids back.",
         ),
