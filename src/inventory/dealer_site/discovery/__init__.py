@@ -93,7 +93,7 @@ def candidates(html: str, page_url: str) -> list[Discovery]:
     found = [_from_collection(c, html, next_page) for c in collections(html)[:CANDIDATES_TRIED]]
     groups = card_groups(tree, page_url)
     found += [_from_cards(group, html, next_page) for group in groups]
-    if not found and (page := single_vehicle(tree, page_url)):
+    if page := single_vehicle(tree, page_url):  # a detail page: its "similar vehicles" are cards too
         found.append(_from_cards(page, html))
     return found
 

@@ -105,10 +105,15 @@ def split_url(url: str) -> SplitResult:
     return SplitResult(scheme, netloc, path, query, fragment)
 
 
+_NOT_PHOTOS = (".mp4", ".m4v", ".mov", ".webm", ".m3u8", ".pdf", ".html", ".htm")
+
+
 def _rejection(url: str, parts, rules: GalleryRules) -> str | None:
     path = parts.path.lower()
     if path.endswith((".svg", ".svgz")):
         return "SVG image"
+    if path.endswith(_NOT_PHOTOS):
+        return "not a photo (a video or a document)"
     if _PLACEHOLDER.search(path) or _any_match(rules.placeholders, url):
         return "placeholder"
     if _any_match(rules.stock_art, url):
