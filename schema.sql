@@ -114,7 +114,8 @@ CREATE TABLE IF NOT EXISTS photo_removals (
   removed_at TEXT NOT NULL,
   reason TEXT NOT NULL DEFAULT 'removed' CHECK (reason IN ('removed', 'retention', 'replaced')),
   attempts INTEGER NOT NULL DEFAULT 0,       -- deletion tries
-  last_error TEXT
+  last_error TEXT,
+  last_attempt_at TEXT                       -- stuck after MAX_DELETION_ATTEMPTS: tried again a day later
 );
 CREATE INDEX IF NOT EXISTS photo_removals_by_source ON photo_removals (source_url);
 

@@ -177,6 +177,7 @@ function StatusCard({ stats, running, busy }: { stats: ImageStats | null; runnin
           : "No run recorded yet."}
       </p>
       <p id="storage" className="notice">{stats?.storage ? storageLine(stats.storage) : ""}</p>
+      {stats?.storage?.stuckDeletions ? <StuckDeletions storage={stats.storage} /> : null}
     </section>
   );
 }
@@ -192,6 +193,34 @@ function storageLine(storage: Storage): string {
       ? `last cleanup (${cleanup.trigger}) ${cleanup.finishedAt}: ${cleanup.deleted ?? 0} deleted, `
         + `${cleanup.failed ?? 0} failed, ${cleanup.overDailyCap ?? 0} over the daily cap.`
       : "no cleanup yet.");
+}
+
+/** Deletions that failed 10 times: each image, its last error, and when it is tried again. */
+function StuckDeletions({ storage }: { storage: Storage }) {
+  return (
+    <div id="stuck-deletions">
+      <p className="notice warn">
+        {`${storage.stuckDeletions} ${storage.stuckDeletions === 1 ? "deletion" : "deletions"} failed `
+          + "10 times and are tried again once a day:"}
+      </p>
+      <table>
+        <thead>
+          <tr><th>Image</th><th>Why queued</th><th className="num">Tries</th><th>Last error</th><th>Next try</th></tr>
+        </thead>
+        <tbody>
+          {(storage.stuck ?? []).map((d) => (
+            <tr key={d.imageId}>
+              <td>{d.imageId}</td>
+              <td>{d.reason}</td>
+              <td className="num">{d.attempts}</td>
+              <td className="reasons">{d.lastError ?? "unknown"}</td>
+              <td>{d.nextAttemptAfter ?? "next run"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
 }
 
 function RunResults({ result }: { result: ProcessResult }) {

@@ -17,8 +17,19 @@ export interface CleanupSummary extends RunSummary {
   overDailyCap?: number;
 }
 
+export interface StuckDeletion {
+  imageId: string;
+  reason: string;
+  attempts: number;
+  lastError: string | null;
+  lastAttemptAt?: string | null;
+  nextAttemptAfter?: string | null;
+}
+
 export interface Storage {
   imagesStored: number;
+  stuckDeletions?: number;
+  stuck?: StuckDeletion[];
   imagesStoredAtLastSweep?: number | null;
   deletionsQueued: number;
   deletionsDone: number;

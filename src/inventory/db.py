@@ -624,10 +624,15 @@ REPAIR_STALE_ENTRIES = (
     "LEFT JOIN images i ON i.source_url = s.value AND i.state = 'uploaded' ORDER BY j.key)) "
     f"WHERE EXISTS (SELECT 1 FROM json_each(vehicles.images) j WHERE {_STALE})"
 )
-MAX_DELETION_ATTEMPTS = 10  # then a queued deletion waits for a requeue, not the cap of every run
+MAX_DELETION_ATTEMPTS = 10  # then a queued deletion is stuck: shown, and tried again once a day
+# A queued deletion is tried on every run until it is stuck, then once a day (retry_before: a day ago).
+_TRY_NOW = f"(attempts < {MAX_DELETION_ATTEMPTS} OR last_attempt_at IS NULL OR last_attempt_at < ?)"
+_STUCK = f"attempts >= {MAX_DELETION_ATTEMPTS}"
 
 
-async def deletions_due(d1, removed_before: str, limit: int, dry_run: bool = False) -> tuple[list[dict], int]:
+async def deletions_due(
+    d1, removed_before: str, limit: int, dry_run: bool = False, retry_before: str = ""
+) -> tuple[list[dict], int]:
     """The queued images to delete now (removed before `removed_before`; a sold vehicle's and a
     replaced photo's first upload at once), one row per image id, none that a vehicle's list
     holds: checked in this query, the one that chooses. Stale list entries are repaired first, and
@@ -637,13 +642,14 @@ async def deletions_due(d1, removed_before: str, limit: int, dry_run: bool = Fal
     choose = (
         "SELECT image_id, MIN(reason) AS reason, MIN(vehicle_id) AS vehicle_id FROM photo_removals "
         f"WHERE image_id IS NOT NULL AND (reason IN ('retention', 'replaced') OR removed_at < ?) "
-        f"AND attempts < {MAX_DELETION_ATTEMPTS} AND image_id NOT IN ({_HELD_IDS}) "
+        f"AND {_TRY_NOW} AND image_id NOT IN ({_HELD_IDS}) "
         "GROUP BY image_id ORDER BY MIN(id) LIMIT ?"
     )
+    params = [removed_before, retry_before, limit]
     if dry_run:
-        return await d1.all(choose, [removed_before, limit]), 0
+        return await d1.all(choose, params), 0
     statements = [(REPAIR_STALE_ENTRIES, []), (forget, []), ("SELECT changes() AS n", [])]
-    results = await d1.batch([*statements, (choose, [removed_before, limit])])
+    results = await d1.batch([*statements, (choose, params)])
     return results[3], results[2][0]["n"]
 
 
@@ -693,11 +699,13 @@ def release_statements(vehicle_id: int, now: str) -> list[tuple[str, list]]:
 
 async def unreferenced(d1, image_ids: list[str]) -> list[str]:
     """Of these image ids, those no row of D1 names: no vehicle's list, no images row (an upload in
-    flight has one), no queued deletion."""
+    flight has one), no queued deletion (a stuck one waits a day between tries: the sweep judges its
+    image meanwhile, as it would any other)."""
     query = (
         "SELECT c.value AS id FROM json_each(?) c WHERE c.value NOT IN (SELECT image_id FROM images) "
         f"AND c.value NOT IN ({_HELD_IDS}) "
-        "AND c.value NOT IN (SELECT image_id FROM photo_removals WHERE image_id IS NOT NULL)"
+        "AND c.value NOT IN (SELECT image_id FROM photo_removals "
+        f"WHERE image_id IS NOT NULL AND NOT {_STUCK})"
     )
     chunks = [image_ids[i : i + 1000] for i in range(0, len(image_ids), 1000)]
     results = await d1.batch([(query, [json.dumps(chunk)]) for chunk in chunks]) if chunks else []
@@ -750,10 +758,11 @@ def deleted_statements(image_id: str, reason: str, vehicle_id, now: str) -> list
     ]
 
 
-def deletion_failed_statement(image_id: str, error: str) -> tuple[str, list]:
+def deletion_failed_statement(image_id: str, error: str, now: str) -> tuple[str, list]:
     return (
-        "UPDATE photo_removals SET attempts = attempts + 1, last_error = ? WHERE image_id = ?",
-        [error[:300], image_id],
+        "UPDATE photo_removals SET attempts = attempts + 1, last_error = ?, last_attempt_at = ? "
+        "WHERE image_id = ?",
+        [error[:300], now, image_id],
     )
 
 
@@ -763,14 +772,24 @@ _STORAGE_COUNTS = [
     "SELECT COUNT(*) AS n FROM image_deletions",
     "SELECT COUNT(*) AS n FROM image_deletions WHERE deleted_at >= ?",
     "SELECT COUNT(*) AS n FROM vehicles WHERE images_released_at IS NOT NULL",
+    f"SELECT COUNT(DISTINCT image_id) AS n FROM photo_removals WHERE {_STUCK}",
 ]
+STUCK_SHOWN = 20
+_STUCK_ROWS = (
+    "SELECT image_id, MIN(reason) AS reason, MAX(attempts) AS attempts, MAX(last_error) AS last_error, "
+    f"MAX(last_attempt_at) AS last_attempt_at FROM photo_removals WHERE {_STUCK} "
+    f"GROUP BY image_id ORDER BY MIN(id) LIMIT {STUCK_SHOWN}"
+)
 
 
 async def storage_counts(d1, today: str) -> dict:
-    """Images stored by our records, deletions queued and done (all time and today), vehicles released."""
-    results = await d1.batch([(q, [today] if "?" in q else []) for q in _STORAGE_COUNTS])
-    stored, queued, done, done_today, released = (rows[0]["n"] for rows in results)
-    return {"stored": stored, "queued": queued, "done": done, "today": done_today, "released": released}
+    """Images stored by our records, deletions queued and done (all time and today), vehicles released,
+    and the stuck deletions (failed MAX_DELETION_ATTEMPTS times): how many, and the oldest STUCK_SHOWN."""
+    queries = [(q, [today] if "?" in q else []) for q in _STORAGE_COUNTS]
+    *results, stuck_rows = await d1.batch([*queries, (_STUCK_ROWS, [])])
+    stored, queued, done, done_today, released, stuck = (rows[0]["n"] for rows in results)
+    counts = {"stored": stored, "queued": queued, "done": done, "today": done_today, "released": released}
+    return {**counts, "stuck": stuck, "stuckRows": stuck_rows}
 
 
 async def last_run_finished(d1, kind: str) -> str | None:

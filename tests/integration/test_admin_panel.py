@@ -159,11 +159,24 @@ def test_admin_panel_errors_in_words_and_escaped_text(fresh, database, browser_p
     ids = seed_vehicles(stack, database, 2, 1)
     hostile = '<img src=x onerror="window.__pwned=1">'
     database.execute("UPDATE vehicles SET model = ? WHERE id = ?", (hostile, ids[0]))
+    # A deletion that failed 10 times (issue 23): shown with its last error, as text.
+    database.execute(
+        "INSERT INTO photo_removals (vehicle_id, source_url, image_id, removed_at, reason, attempts, "
+        "last_error, last_attempt_at) VALUES (?, 'http://cdn/x.png', 'lambert-stuck-1', "
+        "'2026-01-01T00:00:00Z', 'removed', 10, ?, '2026-01-02T00:00:00Z')",
+        (ids[0], f"Images API error: 500 {hostile}"),
+    )
 
     page.goto(f"{stack.processor_url}/admin")
     log_in(page, stack.secrets["ADMIN_TOKEN"])
     expect(page.locator("#panel")).to_be_visible()
     expect(page.locator("#vehicles h3", has_text=hostile)).to_have_count(1)
+    stuck = page.locator("#stuck-deletions")
+    expect(stuck).to_contain_text("1 deletion failed 10 times and are tried again once a day")
+    expect(stuck.locator("tbody tr")).to_have_count(1)
+    expect(stuck.locator("td", has_text="lambert-stuck-1")).to_have_count(1)
+    expect(stuck.locator("td.reasons")).to_have_text(f"Images API error: 500 {hostile}")
+    expect(stuck).to_contain_text("2026-01-03T00:00:00Z")
     assert page.evaluate("window.__pwned") is None
 
     page.route(

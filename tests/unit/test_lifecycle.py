@@ -8,7 +8,7 @@ import json
 
 from inventory import db, iso_utc
 from inventory.net.http import HttpResponse
-from inventory.photos.lifecycle import LifecycleSettings, run_cleanup
+from inventory.photos.lifecycle import LifecycleSettings, run_cleanup, storage_report
 from inventory.photos.run import process_batch
 from inventory.photos.verdicts import OK, TRANSIENT, Verdict
 from inventory.subrequests import Subrequests
@@ -236,7 +236,57 @@ def test_a_404_counts_as_done_and_a_transient_error_is_tried_three_times():
 def test_the_storage_report_counts_what_is_stored_and_what_it_costs():
     d1, account, p = uploaded_stack(count=2, photos=5)
     counts = asyncio.run(db.storage_counts(d1, iso_utc(p.wall_clock())[:10]))
-    assert counts == {"stored": 10, "queued": 0, "done": 0, "today": 0, "released": 0}
+    assert counts == {
+        "stored": 10,
+        "queued": 0,
+        "done": 0,
+        "today": 0,
+        "released": 0,
+        "stuck": 0,
+        "stuckRows": [],
+    }
+
+
+def test_a_deletion_failing_ten_times_is_shown_with_its_error_and_tried_again_a_day_later():
+    d1, account, p = uploaded_stack(count=1, photos=2)
+    t0 = p.wall_clock()
+    stuck = drop_photo(d1, 1, 0, t0 - 30 * DAY)
+    account.delete_script[stuck] = [Verdict(TRANSIENT, "Images API error: 503")] * 30
+    for run in range(10):  # ten runs within the hour: ten failed tries
+        assert cleanup(p, t0 + run * 60, sweep=False)["failed"] == 1
+    calls = account.delete_calls.count(stuck)
+    assert cleanup(p, t0 + 3600, sweep=False)["due"]["removed"] == 0  # stuck: not tried on every run
+    assert account.delete_calls.count(stuck) == calls
+    report = lifecycle_report(d1, p, t0 + 3600)
+    assert report["stuckDeletions"] == 1 and report["deletionsQueued"] == 1
+    (entry,) = report["stuck"]
+    assert (entry["imageId"], entry["reason"], entry["attempts"]) == (stuck, "removed", 10)
+    assert entry["lastError"] == "Images API error: 503"
+    assert entry["nextAttemptAfter"] == iso_utc(t0 + 9 * 60 + DAY)
+    account.delete_script[stuck] = []  # the API works again: a day after the last try it goes
+    assert cleanup(p, t0 + 9 * 60 + DAY + 1, sweep=False)["deleted"] == 1 and stuck in account.deleted
+    assert lifecycle_report(d1, p, t0 + 2 * DAY)["stuckDeletions"] == 0
+
+
+def test_a_stuck_deletion_does_not_keep_the_sweep_from_judging_its_image():
+    d1, account, p = uploaded_stack(count=1, photos=2)
+    t0 = p.wall_clock()
+    stuck = drop_photo(d1, 1, 0, t0 - 30 * DAY)
+    d1.con.execute("DELETE FROM images WHERE image_id = ?", (stuck,))  # no row names it but the queue
+    d1.con.execute(
+        "UPDATE photo_removals SET attempts = 10, last_error = 'x', last_attempt_at = ? WHERE image_id = ?",
+        (iso_utc(t0 - 3600), stuck),
+    )
+    account.plant("lambert-orphan-old")
+    result = cleanup(p, t0)  # not due again for 23 hours, but the sweep judges it as an orphan
+    assert result["due"] == {"removed": 0, "retention": 0, "orphan": 2, "replaced": 0}
+    assert {stuck, "lambert-orphan-old"} <= set(account.deleted)
+    assert d1.rows("SELECT * FROM photo_removals WHERE image_id = ?", [stuck]) == []
+
+
+def lifecycle_report(d1, p, now):
+    counts = asyncio.run(db.storage_counts(d1, iso_utc(now)[:10]))
+    return storage_report(counts, {}, LifecycleSettings())
 
 
 class PhotoHost:

@@ -462,6 +462,25 @@ STORAGE_SCHEMA = _obj(
         "deletedToday": COUNT,
         "maxDeletionsPerDay": COUNT,
         "vehiclesReleased": {**COUNT, "description": "Sold vehicles whose images were deleted."},
+        "stuckDeletions": {
+            **COUNT,
+            "description": "Queued deletions that failed 10 times: tried again once a day, shown in `stuck`.",
+        },
+        "stuck": {
+            "type": "array",
+            "description": "The oldest 20 stuck deletions, each with its last error.",
+            "items": _obj(
+                {
+                    "imageId": STRING,
+                    "reason": STRING,
+                    "attempts": COUNT,
+                    "lastError": _nullable(STRING),
+                    "lastAttemptAt": _nullable(STRING),
+                    "nextAttemptAfter": _nullable(STRING),
+                },
+                ["imageId", "reason", "attempts", "lastError"],
+            ),
+        },
         "estimatedMonthlyCostUsd": NUMBER,
         "pricePer100kImagesUsd": NUMBER,
         "lastCleanup": {**RUN_SCHEMA, "description": "The last cleanup run (a sweep or not), if any."},

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from .. import db, iso_utc
 from ..subrequests import SUBREQUESTS_SPENT
@@ -36,6 +37,7 @@ TRIES = 1 + len(RETRY_DELAYS_S)
 KEPT_FOR_RECORD = 4  # the daily cap, the outcomes, the run record, a spare
 MIN_SUBREQUESTS = 16  # a run's D1 calls and a list page: a cron run after a long drain may not have them
 DAY_S = 86_400
+STUCK_RETRY_S = DAY_S  # a deletion that failed MAX_DELETION_ATTEMPTS times is tried again a day later
 
 
 @dataclass
@@ -200,7 +202,7 @@ async def _delete(p, s: LifecycleSettings, run: Cleanup, items: list[Item], budg
         else:
             run.failed += 1
             p.log(f"  ⚠️ Could not delete image {item.image_id}: {verdict.reason}")
-            statements.append(db.deletion_failed_statement(item.image_id, verdict.reason))
+            statements.append(db.deletion_failed_statement(item.image_id, verdict.reason, stamp))
     if statements:
         await p.d1.batch(statements)
 
@@ -228,7 +230,8 @@ async def run_cleanup(
             p, s.photo_check_days, s.photo_checks_per_run, budget, now, MIN_SUBREQUESTS
         )
     removed_before = iso_utc(now - s.removed_grace_days * DAY_S)
-    rows, run.came_back = await db.deletions_due(p.d1, removed_before, MAX_PER_RUN, dry_run)
+    retry_before = iso_utc(now - STUCK_RETRY_S)
+    rows, run.came_back = await db.deletions_due(p.d1, removed_before, MAX_PER_RUN, dry_run, retry_before)
     items = [Item(r["image_id"], r["reason"], r["vehicle_id"]) for r in rows]
     if sweep:
         items += await _orphans(p, s, run, now, budget, {item.image_id for item in items})
@@ -275,8 +278,28 @@ def storage_report(counts: dict, runs: dict, s: LifecycleSettings) -> dict:
         "deletedToday": counts["today"],
         "maxDeletionsPerDay": s.max_deletions_per_day,
         "vehiclesReleased": counts["released"],
+        "stuckDeletions": counts["stuck"],
+        "stuck": [_stuck(row) for row in counts["stuckRows"]],
         "estimatedMonthlyCostUsd": round(counts["stored"] / 100_000 * s.price_per_100k, 2),
         "pricePer100kImagesUsd": s.price_per_100k,
         "lastCleanup": latest,
         "lastSweep": sweep,
+    }
+
+
+def _stuck(row: dict) -> dict:
+    """A deletion that failed MAX_DELETION_ATTEMPTS times: what failed, and when it is tried again."""
+    last = row["last_attempt_at"]
+    again = (
+        iso_utc(datetime.fromisoformat(last.replace("Z", "+00:00")).timestamp() + STUCK_RETRY_S)
+        if last
+        else None
+    )
+    return {
+        "imageId": row["image_id"],
+        "reason": row["reason"],
+        "attempts": row["attempts"],
+        "lastError": row["last_error"],
+        "lastAttemptAt": last,
+        "nextAttemptAfter": again,
     }
