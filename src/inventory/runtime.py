@@ -123,13 +123,32 @@ async def serve(routes: list, request, worker: Worker) -> Response:
 
     async def run(request):
         url = urlsplit(request.url)
-        route = resolve(routes, request.method, url.path.rstrip("/") or "/")
+        try:
+            route = resolve(routes, request.method, url.path.rstrip("/") or "/")
+        except ApiError as error:
+            if error.status == 404 and worker.has_binding("ASSETS"):
+                return await static_asset(request, worker.binding("ASSETS"), url.path)
+            raise
         if route.admin:
             check_admin(request.headers.get("authorization"), worker.config.raw.get("ADMIN_TOKEN"))
         body = parse_json_body(await read_body(request, route.body_limit)) if route.body is not None else {}
         return to_response(await route.endpoint(Call(worker, dict(parse_qsl(url.query)), body)))
 
     return await answer(run, request)
+
+
+async def static_asset(request, assets, path: str) -> Response:
+    """A path no route has, on a Worker with static assets (run_worker_first = true): GET and HEAD get
+    the asset; any other method on an asset, and a path with no asset, get our JSON 405 and 404
+    (the asset server's own answers are not JSON)."""
+    if request.method in ("GET", "HEAD"):
+        found = await assets.fetch(request.js_object)  # the binding's fetch answers a workers FetchResponse
+        if found.status != 404:
+            return Response(found.js_object)
+    elif (await assets.fetch(request.url)).status != 404:
+        allowed = ["GET", "HEAD"]
+        raise ApiError(405, f"method {request.method} not allowed here; use GET or HEAD", allow=allowed)
+    raise ApiError(404, f"no such endpoint: {path}")
 
 
 async def answer(route, request) -> Response:
@@ -139,7 +158,8 @@ async def answer(route, request) -> Response:
     try:
         response = await route(request)
     except ApiError as error:
-        response = json_response(error.body(), error.status)
+        allow = {"allow": ", ".join(error.extra["allow"])} if error.status == 405 else None
+        response = json_response(error.body(), error.status, allow)
     except SettingError as error:
         response = json_response({"success": False, "error": f"not configured: {error}"}, 503)
     except Exception as error:

@@ -1,6 +1,9 @@
 """The foundation: both Workers are real Python Workers under workerd, with their bindings."""
 
+import json
 import subprocess
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -34,6 +37,39 @@ def test_unknown_paths_and_wrong_methods_answer_json(stack, api, url_attr):
     assert status == 404 and body["success"] is False and "/nope" in body["error"]
     status, body = api.call("DELETE", base + "/", token=None)
     assert status == 405 and "GET" in body["error"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+@pytest.mark.parametrize("path", ["/admin", "/admin.js", "/admin.css"])
+def test_a_wrong_method_on_a_static_asset_is_our_json_405_with_allow(stack, path, method):
+    """Issue 23: the asset server's own answers are not JSON; every request reaches the Worker first."""
+    request = urllib.request.Request(stack.processor_url + path, data=b"{}", method=method)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    answer = refused.value
+    assert answer.code == 405 and answer.headers["allow"] == "GET, HEAD", answer.headers
+    assert answer.headers["content-type"].startswith("application/json")
+    body = json.loads(answer.read())
+    assert body == {
+        "success": False,
+        "error": f"method {method} not allowed here; use GET or HEAD",
+        "allow": ["GET", "HEAD"],
+    }
+
+
+def test_the_panel_is_still_served_as_static_assets(stack, api):
+    with urllib.request.urlopen(stack.processor_url + "/admin", timeout=30) as page:
+        assert page.status == 200 and page.headers["content-type"].startswith("text/html")
+        assert b"admin.js" in page.read()
+    with urllib.request.urlopen(stack.processor_url + "/admin.js", timeout=30) as script:
+        assert script.status == 200 and "javascript" in script.headers["content-type"]
+    head = urllib.request.Request(stack.processor_url + "/admin.css", method="HEAD")
+    with urllib.request.urlopen(head, timeout=30) as sheet:
+        assert sheet.status == 200 and sheet.headers["content-type"].startswith("text/css")
+    status, body = api.call("POST", stack.processor_url + "/nope", token=None)
+    assert status == 404 and body["error"] == "no such endpoint: /nope"  # no asset there either
+    status, body = api.call("DELETE", stack.processor_url + "/api/image-status", token=None)
+    assert status == 405 and body["allow"] == ["GET"]
 
 
 @pytest.mark.parametrize("config", ["wrangler-scraper.toml", "wrangler-image-processor.toml"])
