@@ -284,6 +284,42 @@ def test_a_stuck_deletion_does_not_keep_the_sweep_from_judging_its_image():
     assert d1.rows("SELECT * FROM photo_removals WHERE image_id = ?", [stuck]) == []
 
 
+class CountingAccount(ScriptedAccount):
+    """Each delete and list page is one subrequest of the invocation, as the REST transport's fetches are."""
+
+    def __init__(self, subrequests):
+        super().__init__()
+        self.subrequests = subrequests
+
+    async def delete(self, image_id, timeout_s=None):
+        self.subrequests.spend()
+        return await super().delete(image_id, timeout_s)
+
+    async def list_images(self, cursor, per_page=1000):
+        self.subrequests.spend()
+        return await super().list_images(cursor, per_page=2)  # small pages: several list requests
+
+
+def test_a_cleanup_reports_the_subrequests_it_made_not_those_of_the_drain_before_it():
+    """Issue 23: a cron sweep after a long drain reported the invocation's 985 subrequests as its own."""
+    spent = Subrequests(limit=1000)
+    d1, account = SqliteD1(subrequests=spent), CountingAccount(spent)
+    seed(d1, 2, 2)
+    p = processor(d1, account)
+    p.subrequests = spent
+    asyncio.run(process_batch(p, batch_size=10))  # the cron's drain: uploads and their D1 writes
+    for n in range(5):
+        account.plant(f"lambert-orphan-{n}")
+    spent.spend(600 - spent.used)  # the drain made 600 in all
+    result = cleanup(p, p.wall_clock())
+    assert result["deleted"] == 5 and result["listRequests"] == 5  # 9 images, 2 a page
+    assert result["invocationSubrequests"] == spent.used
+    assert result["subrequests"] == spent.used - 600
+    assert result["subrequests"] >= result["listRequests"] + result["deleted"]  # D1 calls on top
+    record = json.loads(d1.rows("SELECT summary FROM runs WHERE kind = 'sweep'")[0]["summary"])
+    assert record["subrequests"] == result["subrequests"]
+
+
 def lifecycle_report(d1, p, now):
     counts = asyncio.run(db.storage_counts(d1, iso_utc(now)[:10]))
     return storage_report(counts, {}, LifecycleSettings())

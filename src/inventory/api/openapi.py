@@ -517,6 +517,15 @@ CLEANUP_RESULT_SCHEMA = _obj(
         "failed": COUNT,
         "overDailyCap": COUNT,
         "apiRequests": COUNT,
+        "listRequests": COUNT,
+        "subrequests": {
+            **COUNT,
+            "description": "Subrequests this cleanup made: D1 calls, photo checks, list pages, deletions.",
+        },
+        "invocationSubrequests": {
+            **COUNT,
+            "description": "The whole invocation's (a cron run drains uploads before its cleanup).",
+        },
     },
     ["success", "dryRun", "due", "deleted", "failed", "overDailyCap"],
 )

@@ -81,7 +81,8 @@ class Cleanup:
     stopped_because: str | None = None
     would_delete: list = field(default_factory=list)
     duration_ms: int = 0
-    subrequests: int = 0  # this invocation's, up to and including the run record
+    subrequests: int = 0  # this run's own, up to and including its record
+    invocation_subrequests: int = 0  # the invocation's (a cron run drains uploads before its cleanup)
 
     def to_json(self) -> dict:
         data = {
@@ -103,6 +104,7 @@ class Cleanup:
             "apiRequests": self.api_requests,
             "durationMs": self.duration_ms,
             "subrequests": self.subrequests,
+            "invocationSubrequests": self.invocation_subrequests,
         }
         if self.dry_run:
             data["wouldDelete"] = self.would_delete
@@ -218,7 +220,7 @@ async def run_cleanup(
 ) -> dict:
     """One cleanup run with processor `p`'s D1, transport and budgets; `now` moves the clock (tests)."""
     now = p.wall_clock() if now is None else now
-    run, started = Cleanup(trigger, dry_run), time.monotonic()
+    run, started, spent_before = Cleanup(trigger, dry_run), time.monotonic(), p.subrequests.used
     if not p.subrequests.allows(MIN_SUBREQUESTS):
         run.stopped_because = SUBREQUESTS_SPENT
         p.log(f"🧹 Cleanup ({trigger}) skipped: {SUBREQUESTS_SPENT}; the next run deletes what is due")
@@ -242,7 +244,8 @@ async def run_cleanup(
     else:
         await _delete(p, s, run, items, budget, now)
     run.api_requests, run.duration_ms = budget.spent, int((time.monotonic() - started) * 1000)
-    run.subrequests = p.subrequests.used + 1
+    run.invocation_subrequests = p.subrequests.used + 1  # the record's write is the last
+    run.subrequests = run.invocation_subrequests - spent_before
     kind = "sweep" if run.swept else "cleanup"
     await db.record_run(p.d1, kind, trigger, iso_utc(now), iso_utc(p.wall_clock()), run.to_json())
     p.log(_line(run))
