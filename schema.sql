@@ -147,3 +147,37 @@ CREATE TABLE IF NOT EXISTS discovered_profiles (
   discovered_at TEXT NOT NULL,               -- when this mapping was first found
   used_at TEXT NOT NULL                      -- the last scrape that used it
 );
+
+-- The stamp the read API and the feeds cache by (storefront/): moved on by these triggers on every
+-- change a reader could see, in the same statement as the change.
+CREATE TABLE IF NOT EXISTS inventory_version (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  version INTEGER NOT NULL,
+  changed_at TEXT NOT NULL
+);
+INSERT OR IGNORE INTO inventory_version (id, version, changed_at)
+  VALUES (1, abs(random() % 1000000000), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+CREATE TRIGGER IF NOT EXISTS inventory_version_on_insert AFTER INSERT ON vehicles
+BEGIN
+  INSERT INTO inventory_version (id, version, changed_at)
+    VALUES (1, abs(random() % 1000000000), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    ON CONFLICT (id) DO UPDATE SET version = version + 1, changed_at = excluded.changed_at;
+END;
+CREATE TRIGGER IF NOT EXISTS inventory_version_on_delete AFTER DELETE ON vehicles
+BEGIN
+  INSERT INTO inventory_version (id, version, changed_at)
+    VALUES (1, abs(random() % 1000000000), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    ON CONFLICT (id) DO UPDATE SET version = version + 1, changed_at = excluded.changed_at;
+END;
+CREATE TRIGGER IF NOT EXISTS inventory_version_on_update AFTER UPDATE ON vehicles
+WHEN OLD.vin IS NOT NEW.vin OR OLD.stock_number IS NOT NEW.stock_number OR OLD.year IS NOT NEW.year
+  OR OLD.make IS NOT NEW.make OR OLD.model IS NOT NEW.model OR OLD.trim IS NOT NEW.trim
+  OR OLD.price IS NOT NEW.price OR OLD.mileage IS NOT NEW.mileage
+  OR OLD.exterior_color IS NOT NEW.exterior_color OR OLD.detail_url IS NOT NEW.detail_url
+  OR OLD.featured IS NOT NEW.featured OR OLD.images IS NOT NEW.images OR OLD.status IS NOT NEW.status
+  OR OLD.updated_at IS NOT NEW.updated_at
+BEGIN
+  INSERT INTO inventory_version (id, version, changed_at)
+    VALUES (1, abs(random() % 1000000000), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    ON CONFLICT (id) DO UPDATE SET version = version + 1, changed_at = excluded.changed_at;
+END;

@@ -16,7 +16,7 @@ import random
 import threading
 import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
@@ -62,6 +62,8 @@ DEFAULT_KNOBS = {
     "page_size": 24,
     "vehicle_count": 150,
     "remove_stocks": [],
+    # New asking prices by stock number (a price cut between two scrapes).
+    "prices": {},
     "empty": False,
     "photos_per_vehicle": None,
     "extra_photos": {},
@@ -345,7 +347,8 @@ class DealerSite(Standin):
     def visible_vehicles(self, knobs: dict) -> list:
         removed = set(knobs["remove_stocks"])
         vehicles = (make_vehicle(i) for i in range(int(knobs["vehicle_count"])))
-        return [v for v in vehicles if v.stock not in removed]
+        prices = knobs["prices"]
+        return [replace(v, price=prices.get(v.stock, v.price)) for v in vehicles if v.stock not in removed]
 
     # ----- request handling ------------------------------------------------
 

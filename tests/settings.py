@@ -6,5 +6,10 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 # Settings of the test stack: production defaults, except a wider API budget (the suite uploads
-# thousands of images within minutes) and a short claim expiry (the crash-and-resume tests).
-TEST_PROCESSOR_VARS = {"IMAGES_API_REQUESTS_PER_MINUTE": "1000", "CLAIM_TTL_S": "15"}
+# thousands of images within minutes), a short claim expiry (the crash-and-resume tests) and a
+# dealer origin allowed to read the read API from a browser (the CORS tests).
+TEST_PROCESSOR_VARS = {
+    "IMAGES_API_REQUESTS_PER_MINUTE": "1000",
+    "CLAIM_TTL_S": "15",
+    "ALLOWED_ORIGINS": "https://www.dealer.example",
+}

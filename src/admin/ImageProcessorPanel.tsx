@@ -59,7 +59,7 @@ export function ImageProcessorPanel(
   const loadVehicles = useCallback(async () => {
     try {
       setList(await callApi<VehicleList>(
-        baseUrl, "GET", `/api/vehicles?page=${page}&pageSize=${pageSize}&variant=thumbnail`));
+        baseUrl, "GET", `/api/vehicle-images?page=${page}&pageSize=${pageSize}&variant=thumbnail`));
     } catch (e) {
       setError(inWords(e));
     }

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from .api.cors import parse_origins
+
 SCRAPER, PROCESSOR, BOTH = ("scraper",), ("processor",), ("scraper", "processor")
 HANDOFF_MODES = ("binding", "queue", "none")  # HANDOFF_MODE and the scrape body's `handoff`
 UPLOAD_MODES = ("url", "file", "binding")
@@ -67,6 +69,13 @@ def one_of(*choices: str) -> Callable[[str], str]:
 
 def host_list(value: str) -> list[str]:
     return [h.strip().lower() for h in value.split(",") if h.strip()]
+
+
+def origin_list(value: str) -> list[str]:
+    try:
+        return parse_origins(value)
+    except ValueError as error:
+        raise SettingError(str(error)) from None
 
 
 @dataclass(frozen=True)
@@ -265,6 +274,13 @@ SETTINGS = (
         "false",
         flag,
         "allow private photo hosts (set only by the local launcher)",
+    ),
+    Setting(
+        "ALLOWED_ORIGINS",
+        BOTH,
+        "",
+        origin_list,
+        "the dealer's site origins whose pages may read the read API and feeds (CORS); none by default",
     ),
     Setting("ADMIN_TOKEN", BOTH, None, text, "Bearer token of every state-changing endpoint", secret=True),
     Setting("CF_IMAGES_TOKEN", PROCESSOR, None, text, "Cloudflare API token with Images: Edit", secret=True),

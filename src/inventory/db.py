@@ -859,3 +859,96 @@ def photo_replaced_statements(row: dict, new_id: str, validators: dict, now: str
             [row["vehicle_id"], row["source_url"], row["image_id"], now],
         ),
     ]
+
+
+# --- the storefront: the read API and the feeds (storefront/) ----------------------------------
+
+# Columns a reader sees. A change to one of them bumps inventory_version (migration 0007's triggers).
+STOREFRONT_COLUMNS = (
+    "id, vin, stock_number, year, make, model, trim, price, mileage, exterior_color, detail_url, "
+    "featured, images, status, first_seen_at, updated_at"
+)
+# The sort key of each sort: a missing value sorts last either way (sentinels), so keyset pages
+# never skip a vehicle whose price or mileage is unknown.
+_LAST_UP, _LAST_DOWN = 1e18, -1e18
+_SORT_KEYS = {
+    ("price", False): f"COALESCE(price, {_LAST_UP})",
+    ("price", True): f"COALESCE(price, {_LAST_DOWN})",
+    ("year", False): f"COALESCE(year, {_LAST_UP})",
+    ("year", True): f"COALESCE(year, {_LAST_DOWN})",
+    ("mileage", False): f"COALESCE(mileage, {_LAST_UP})",
+    ("mileage", True): f"COALESCE(mileage, {_LAST_DOWN})",
+    ("updated", False): "updated_at",
+    ("updated", True): "updated_at",
+}
+_SEARCHED = (
+    "(COALESCE(year, '') || ' ' || COALESCE(make, '') || ' ' || COALESCE(model, '') || ' ' || "
+    "COALESCE(trim, '') || ' ' || COALESCE(stock_number, '') || ' ' || COALESCE(vin, ''))"
+)
+
+
+def _like(word: str) -> str:
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _storefront_where(query) -> tuple[str, list]:
+    """The WHERE of a storefront query (inventory.storefront.query.VehicleQuery), without its cursor."""
+    conditions, params = ["status = ?"], [query.status]
+    for column, value in (("make", query.make), ("model", query.model)):
+        if value is not None:
+            conditions.append(f"lower({column}) = lower(?)")
+            params.append(value)
+    bounds = (
+        ("year >= ?", query.year_min),
+        ("year <= ?", query.year_max),
+        ("price >= ?", query.price_min),
+        ("price <= ?", query.price_max),
+        ("mileage <= ?", query.mileage_max),
+    )
+    for condition, value in bounds:
+        if value is not None:
+            conditions.append(condition)
+            params.append(value)
+    for word in query.words:
+        conditions.append(f"{_SEARCHED} LIKE ? ESCAPE '\\'")
+        params.append(_like(word))
+    return " AND ".join(conditions), params
+
+
+async def storefront_page(d1, query) -> tuple[list[dict], int]:
+    """One page of the read API (and its total), in one round trip: `query.limit` + 1 rows, so the
+    caller knows whether a next page exists. Each row carries its `sort_key` for the next cursor."""
+    where, params = _storefront_where(query)
+    key = _SORT_KEYS[(query.sort, query.descending)]
+    direction, beyond = ("DESC", "<") if query.descending else ("ASC", ">")
+    page_where, page_params = where, list(params)
+    if query.after is not None:
+        page_where += f" AND ({key}, id) {beyond} (?, ?)"
+        page_params += list(query.after)
+    rows, count = await d1.batch(
+        [
+            (
+                f"SELECT {STOREFRONT_COLUMNS}, {key} AS sort_key FROM vehicles WHERE {page_where} "
+                f"ORDER BY sort_key {direction}, id {direction} LIMIT ?",
+                [*page_params, query.limit + 1],
+            ),
+            (f"SELECT COUNT(*) AS n FROM vehicles WHERE {where}", params),
+        ]
+    )
+    return rows, count[0]["n"]
+
+
+async def storefront_vehicle(d1, vin: str | None, vehicle_id: int | None) -> dict | None:
+    """One vehicle by VIN (any letter case) or by id, whatever its status."""
+    column, value = ("upper(vin)", vin.upper()) if vin else ("id", vehicle_id)
+    rows = await d1.all(f"SELECT {STOREFRONT_COLUMNS} FROM vehicles WHERE {column} = ? LIMIT 1", [value])
+    return rows[0] if rows else None
+
+
+async def inventory_version(d1) -> str:
+    """The stamp every change a reader could see moves on (migration 0007's triggers): its number and
+    when it moved, so a database restored to an older number still gets a stamp of its own."""
+    rows = await d1.all("SELECT version, changed_at FROM inventory_version WHERE id = 1", [])
+    if not rows:
+        return "0"
+    return f"{rows[0]['version']}-" + "".join(c for c in rows[0]["changed_at"] if c.isdigit())

@@ -4,24 +4,28 @@ Worker            one invocation's view of a Worker: settings, bindings, D1, bac
 serve             a request through a route table (inventory.api.routing) to its answer
 WorkersHttp       inventory.net.http's transport over the Workers fetch
 D1                inventory.db's interface over a D1 binding, counting round trips
+EdgeCache         the Workers Cache API (caches.default) as text by key, for inventory.storefront
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import js
 from pyodide.ffi import jsnull, to_js
 from workers import Response, WorkerEntrypoint, fetch
 
 from .api.checks import MAX_BODY_BYTES, ApiError, check_admin, parse_json_body
-from .api.routing import Answer, Call, resolve
+from .api.cors import cors_headers
+from .api.routing import Answer, Call, path_parameters, resolve
 from .config import Config, SettingError, settings_of
 from .db import retry_when_busy
 from .net.http import CountingTransport, HttpResponse, ResponseTooLarge, TransportError, declared_length
 from .settings_check import check_settings, problems_line
+from .storefront.freshness import VERSION_KEY
 from .subrequests import INVOCATION_HEADER, Subrequests
 
 
@@ -33,16 +37,37 @@ def json_response(data, status: int = 200, headers: dict | None = None) -> Respo
     )
 
 
-def to_response(result) -> Response:
+def to_response(result, worker=None, extra_headers: dict | None = None) -> Response:
     if not isinstance(result, Answer):
-        return json_response(result)
+        return json_response(result, headers=extra_headers)
+    headers = {**result.headers, **(extra_headers or {})}
     if result.content_type == "application/json":
-        return json_response(result.body, result.status)
-    return Response(
-        result.body,
-        status=result.status,
-        headers={"content-type": result.content_type, "cache-control": "no-store"},
-    )
+        return json_response(result.body, result.status, headers)
+    headers = {"content-type": result.content_type, "cache-control": "no-store", **headers}
+    if hasattr(result.body, "__aiter__"):
+        return streamed_response(result.body, result.status, headers, worker)
+    return Response(result.body, status=result.status, headers=headers)
+
+
+def streamed_response(chunks, status: int, headers: dict, worker) -> Response:
+    """An answer whose body is written while it is sent: the text chunks go through a TransformStream,
+    pumped in the background, so a large feed is never held whole in memory."""
+    stream = js.TransformStream.new()
+    writer = stream.writable.getWriter()
+    encoder = js.TextEncoder.new()
+
+    async def pump():
+        try:
+            async for chunk in chunks:
+                await writer.write(encoder.encode(chunk))
+            await writer.close()
+        except Exception as error:  # the client went away, or D1 failed mid-feed: cut the answer short
+            print(f"💥 Streamed answer cut short: {type(error).__name__}: {error}")
+            await writer.abort(str(type(error).__name__))
+
+    worker.wait_until(pump())
+    init = to_js({"status": status, "headers": headers}, dict_converter=js.Object.fromEntries)
+    return Response(js.Response.new(stream.readable, init))
 
 
 def to_python(value):
@@ -83,7 +108,10 @@ class Worker:
         return getattr(self.env, name)
 
     def d1(self) -> D1:
-        return D1(self.env.DB, self.subrequests)
+        return D1(self.env.DB, self.subrequests, on_vehicles_written=self.edge_cache().forget_version)
+
+    def edge_cache(self) -> EdgeCache:
+        return EdgeCache(self.subrequests)
 
     def http(self) -> WorkersHttp:
         return WorkersHttp(self.subrequests, self.invocation)
@@ -123,18 +151,39 @@ async def serve(routes: list, request, worker: Worker) -> Response:
 
     async def run(request):
         url = urlsplit(request.url)
+        p = url.path.rstrip("/") or "/"
+        headers = {k.lower(): v for k, v in request.headers.items()}
         try:
-            route = resolve(routes, request.method, url.path.rstrip("/") or "/")
+            route, path = resolve(routes, request.method, p)
         except ApiError as error:
+            if request.method == "OPTIONS" and any(
+                r.cors and path_parameters(r.path, p) is not None for r in routes
+            ):
+                return preflight_response(worker, headers.get("origin"))
             if error.status == 404 and worker.has_binding("ASSETS"):
                 return await static_asset(request, worker.binding("ASSETS"), url.path)
             raise
         if route.admin:
-            check_admin(request.headers.get("authorization"), worker.config.raw.get("ADMIN_TOKEN"))
+            check_admin(headers.get("authorization"), worker.config.raw.get("ADMIN_TOKEN"))
         body = parse_json_body(await read_body(request, route.body_limit)) if route.body is not None else {}
-        return to_response(await route.endpoint(Call(worker, dict(parse_qsl(url.query)), body)))
+        path = {name: unquote(value) for name, value in path.items()}
+        call = Call(worker, dict(parse_qsl(url.query)), body, path, headers, request.url)
+        cors = cors_headers(headers.get("origin"), worker.setting("ALLOWED_ORIGINS")) if route.cors else {}
+        try:
+            return to_response(await route.endpoint(call), worker, cors)
+        except ApiError as error:
+            if not cors:
+                raise
+            return json_response(error.body(), error.status, cors)  # the dealer's page may read why
 
     return await answer(run, request)
+
+
+def preflight_response(worker, origin: str | None) -> Response:
+    """OPTIONS on a public read-only path: the CORS preflight (allowed origins only; others get no
+    Access-Control-Allow-Origin, which the browser reads as a refusal)."""
+    headers = cors_headers(origin, worker.setting("ALLOWED_ORIGINS"), preflight=True)
+    return Response(None, status=204, headers={"allow": "GET, OPTIONS", **headers})
 
 
 async def static_asset(request, assets, path: str) -> Response:
@@ -276,11 +325,49 @@ def _rows(result) -> list[dict]:
     return [dict(to_python(r)) for r in (to_python(rows) or [])]
 
 
+class EdgeCache:
+    """Text kept in this data centre's Workers cache under a URL key. On *.workers.dev the Cache API
+    does nothing (every lookup misses), so a reader must always be able to do without it."""
+
+    def __init__(self, subrequests: Subrequests | None = None):
+        self.subrequests = subrequests or Subrequests()
+
+    async def get(self, key: str) -> str | None:
+        self.subrequests.spend()
+        found = await js.caches.default.match(key)
+        return None if found is None or found is jsnull or not _present(found) else await found.text()
+
+    async def put(self, key: str, text: str, max_age_s: int) -> None:
+        self.subrequests.spend()
+        headers = {"content-type": "text/plain; charset=utf-8", "cache-control": f"max-age={max_age_s}"}
+        init = to_js({"headers": headers}, dict_converter=js.Object.fromEntries)
+        await js.caches.default.put(key, js.Response.new(text, init))
+
+    async def delete(self, key: str) -> None:
+        self.subrequests.spend()
+        await js.caches.default.delete(key)
+
+    async def forget_version(self) -> None:
+        """After a write to vehicles: the next reader here asks D1 for the inventory version."""
+        try:
+            await self.delete(VERSION_KEY)
+        except Exception as error:  # never fail a scrape or an upload over a cache
+            print(f"⚠️ Could not drop the cached inventory version: {type(error).__name__}")
+
+
+_WRITES_VEHICLES = re.compile(r"^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+vehicles\b", re.IGNORECASE)
+
+
 class D1:
-    def __init__(self, binding, subrequests: Subrequests | None = None):
+    def __init__(self, binding, subrequests: Subrequests | None = None, on_vehicles_written=None):
         self.binding = binding
         self.round_trips = 0
         self.subrequests = subrequests or Subrequests()
+        self.on_vehicles_written = on_vehicles_written  # async () -> None, after a write to vehicles
+
+    async def _after(self, sqls) -> None:
+        if self.on_vehicles_written and any(_WRITES_VEHICLES.match(sql) for sql in sqls):
+            await self.on_vehicles_written()
 
     def _statement(self, sql: str, params: list):
         statement = self.binding.prepare(sql)
@@ -289,7 +376,9 @@ class D1:
     async def all(self, sql: str, params: list) -> list[dict]:
         self.round_trips += 1
         self.subrequests.spend()
-        return _rows(await retry_when_busy(lambda: self._statement(sql, params).all()))
+        rows = _rows(await retry_when_busy(lambda: self._statement(sql, params).all()))
+        await self._after([sql])
+        return rows
 
     async def batch(self, statements: list[tuple[str, list]]) -> list[list[dict]]:
         self.round_trips += 1
@@ -299,4 +388,5 @@ class D1:
                 lambda: self.binding.batch([self._statement(sql, params) for sql, params in statements])
             )
         )
+        await self._after([sql for sql, _ in statements])
         return [_rows(r) for r in results]

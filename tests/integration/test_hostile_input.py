@@ -339,5 +339,5 @@ def test_a_listing_that_lost_every_photo_keeps_the_photo_lists(fresh, api, datab
 
 @pytest.mark.parametrize("query", ["page=%D9%A5", "page=5_0", "pageSize=%EF%BC%95", "variant=caf%C3%A9"])
 def test_non_ascii_query_values_are_a_400(fresh, api, query):
-    status, answer = api.call("GET", fresh.processor_url + f"/api/vehicles?{query}")
+    status, answer = api.call("GET", fresh.processor_url + f"/api/vehicle-images?{query}")
     assert status == 400 and answer["success"] is False, answer

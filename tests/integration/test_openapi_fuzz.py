@@ -64,8 +64,25 @@ VEHICLE_QUERIES = [
     {"variant": "a/b"},
 ]
 TOO_LARGE = {"sourceUrls": ["x" * 70_000]}  # over the 64 KiB body limit
+STOREFRONT_QUERIES = [
+    {"limit": "100"},
+    {"limit": "101"},
+    {"limit": "0"},
+    {"yearMin": "2030", "yearMax": "2020"},
+    {"priceMax": str(10**12 + 1)},
+    {"q": "x" * 81},
+    {"cursor": "x" * 401},
+    {"cursor": "W10"},
+    {"status": "inactive"},
+    {"unknown": "1"},
+]
 EDGE_CASES = {
-    "GET /api/vehicles": [{"query": q} for q in VEHICLE_QUERIES],
+    "GET /api/vehicles": [{"query": q, "headers": NO_TOKEN} for q in STOREFRONT_QUERIES],
+    "GET /api/vehicles/{vehicle}": [
+        {"path_parameters": {"vehicle": v}, "headers": NO_TOKEN}
+        for v in ("1", "0", "999999999999999", "1HGCM82633A004352", "SHORT", "abcdefghijklmnopq")
+    ],
+    "GET /api/vehicle-images": [{"query": q} for q in VEHICLE_QUERIES],
     "POST /api/scrape": [{"headers": NO_TOKEN}],
     "POST /api/process-images": [
         {"body": b}

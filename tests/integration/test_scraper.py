@@ -202,7 +202,7 @@ def test_vehicles_endpoint_resolves_each_image_for_display(fresh, api, database)
 
     seed_vehicles(stack, database, 2, 2, images=lambda v, urls: ["img-a", urls[1]])
     status, body = api.call(
-        "GET", stack.scraper_url + "/api/vehicles?variant=thumbnail&pageSize=1", token=None
+        "GET", stack.scraper_url + "/api/vehicle-images?variant=thumbnail&pageSize=1", token=None
     )
     assert status == 200 and body["total"] == 2 and len(body["vehicles"]) == 1
     images = body["vehicles"][0]["images"]
@@ -212,5 +212,5 @@ def test_vehicles_endpoint_resolves_each_image_for_display(fresh, api, database)
         "uploaded": True,
     }
     assert images[1]["url"] == images[1]["entry"] and images[1]["uploaded"] is False
-    status, body = api.call("GET", stack.scraper_url + "/api/vehicles?status=bogus", token=None)
+    status, body = api.call("GET", stack.scraper_url + "/api/vehicle-images?status=bogus", token=None)
     assert status == 400 and "status" in body["error"]

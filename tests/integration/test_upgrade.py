@@ -245,7 +245,7 @@ def workers_read_the_older_data(stack, api, cdn: str) -> None:
         "inProgress": 1,
     }
     assert stats["lastScrape"]["trigger"] == "cron" and stats["lastScrape"]["found"] == 5
-    status, listed = api.call("GET", stack.scraper_url + "/api/vehicles?status=all", token=None)
+    status, listed = api.call("GET", stack.scraper_url + "/api/vehicle-images?status=all", token=None)
     assert status == 200 and sorted(v["id"] for v in listed["vehicles"]) == [7, 8, 9, 12, 15]
     golf8 = next(v for v in listed["vehicles"] if v["id"] == 8)
     assert golf8["images"][0] == {

@@ -67,7 +67,7 @@ def _operation(route) -> dict:
     operation = {
         "summary": route.summary,
         "operationId": _operation_id(route.summary),
-        "responses": {"200": route.answer, **_errors(*route.errors)},
+        "responses": {"200": route.answer, **dict(route.other_answers), **_errors(*route.errors)},
         "tags": [route.tag],
     }
     if route.description:
@@ -251,12 +251,116 @@ HEALTH_DESCRIPTION = (
 OPENAPI_ANSWER = json_answer(
     "The OpenAPI 3.0.3 document.", {"type": "object", "required": ["openapi", "paths"]}
 )
-VEHICLES_ANSWER = json_answer("One page of vehicles.", ref("VehicleList"))
-VEHICLES_DESCRIPTION = "Vehicles with every image entry resolved for display, featured first."
+VEHICLE_IMAGES_ANSWER = json_answer("One page of vehicles with their image entries.", ref("VehicleList"))
+VEHICLE_IMAGES_DESCRIPTION = (
+    "Every vehicle row with each image entry, its display URL and whether it is uploaded, featured "
+    "first (the admin panel's view; the storefront reads GET /api/vehicles)."
+)
+
+# --- the storefront (inventory.storefront): the public read API ------------------------------
+
+PHOTO_SCHEMA = _obj(
+    {
+        "url": {"type": "string", "description": "A Cloudflare delivery URL, or the vendor's URL."},
+        "onCloudflare": {
+            "type": "boolean",
+            "description": "False: still the vendor's URL (not yet uploaded).",
+        },
+    },
+    ["url", "onCloudflare"],
+)
+_TEXT = _nullable(STRING)
+PUBLIC_VEHICLE_SCHEMA = _obj(
+    {
+        "id": INTEGER,
+        "vin": _TEXT,
+        "stockNumber": _TEXT,
+        "title": STRING,
+        "year": _nullable(INTEGER),
+        "make": _TEXT,
+        "model": _TEXT,
+        "trim": _TEXT,
+        "price": _nullable(NUMBER),
+        "mileage": _nullable(INTEGER),
+        "exteriorColor": _TEXT,
+        "url": _TEXT,
+        "featured": BOOLEAN,
+        "status": {"type": "string", "enum": ["active", "sold"]},
+        "firstSeenAt": STRING,
+        "updatedAt": STRING,
+        "photos": _array(ref("Photo")),
+    },
+    ["id", "title", "featured", "status", "photos"],
+)
+PUBLIC_VEHICLE_LIST_SCHEMA = _obj(
+    {
+        "success": TRUE,
+        "total": COUNT,
+        "count": COUNT,
+        "limit": INTEGER,
+        "nextCursor": _nullable(STRING),
+        "vehicles": _array(ref("PublicVehicle")),
+    },
+    ["success", "total", "count", "limit", "nextCursor", "vehicles"],
+)
+_WHOLE = {"type": "integer", "minimum": 0, "maximum": 10**12}
+_YEAR = {"type": "integer", "minimum": 1900, "maximum": 2100}
+_WORDS = {"type": "string", "minLength": 1, "maxLength": 80}
+VARIANT_PARAMETER = query(
+    "variant",
+    {
+        "type": "string",
+        "pattern": "^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$",
+        "maxLength": 40,
+        "default": "public",
+    },
+    "Cloudflare Images variant of the delivery URLs.",
+)
+STOREFRONT_PARAMETERS = [
+    query("make", _WORDS, "Only this make (any letter case)."),
+    query("model", _WORDS, "Only this model (any letter case)."),
+    query("yearMin", _YEAR, "Model year at least."),
+    query("yearMax", _YEAR, "Model year at most."),
+    query("priceMin", _WHOLE, "Price at least."),
+    query("priceMax", _WHOLE, "Price at most."),
+    query("mileageMax", _WHOLE, "Mileage at most."),
+    query("q", _WORDS, "Words that must all appear in year, make, model, trim, stock number or VIN."),
+    query("status", {"type": "string", "enum": ["active", "sold"], "default": "active"}, "Listed or sold."),
+    query(
+        "sort",
+        {"type": "string", "enum": ["price", "year", "mileage", "updated"], "default": "updated"},
+        "Sort key; vehicles without it come last.",
+    ),
+    query("order", {"type": "string", "enum": ["asc", "desc"], "default": "desc"}, "Sort direction."),
+    query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 24}, "Vehicles per page."),
+    query("cursor", {"type": "string", "maxLength": 400}, "nextCursor of the previous page (opaque)."),
+    VARIANT_PARAMETER,
+]
+VEHICLE_PATH_PARAMETER = {
+    "name": "vehicle",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9]{1,17}$"},
+    "description": "The vehicle's VIN, or its id.",
+}
+STOREFRONT_LIST_ANSWER = json_answer(
+    "One page of vehicles, with a cursor to the next.", ref("PublicVehicleList")
+)
+STOREFRONT_VEHICLE_ANSWER = json_answer(
+    "One vehicle.", _obj({"success": TRUE, "vehicle": ref("PublicVehicle")}, ["success", "vehicle"])
+)
+NOT_MODIFIED = (("304", {"description": "Not modified: the ETag given in If-None-Match still holds."}),)
+STOREFRONT_DESCRIPTION = (
+    "Public and read-only. Answers carry an ETag (If-None-Match gets a 304), Cache-Control with a short "
+    "max-age, X-Cache (HIT: the Workers cache answered), X-Inventory-Version and X-D1-Round-Trips."
+)
 VEHICLE_SCHEMAS = {
     "ImageEntry": IMAGE_ENTRY_SCHEMA,
     "Vehicle": VEHICLE_SCHEMA,
     "VehicleList": VEHICLE_LIST_SCHEMA,
+    "Photo": PHOTO_SCHEMA,
+    "PublicVehicle": PUBLIC_VEHICLE_SCHEMA,
+    "PublicVehicleList": PUBLIC_VEHICLE_LIST_SCHEMA,
 }
 
 # --- the scraper -----------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""The routes both Workers serve: GET / (health), GET /api/vehicles, GET /openapi.json."""
+"""The routes both Workers serve: GET / (health), the storefront's read API (GET /api/vehicles,
+GET /api/vehicles/{vehicle}), GET /api/vehicle-images (every row with its image entries, for the
+admin panel) and GET /openapi.json."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from .. import VERSION, db
 from ..config import BY_NAME
 from ..photos.display import display_url
 from ..settings_check import check_settings
+from ..storefront import routes as storefront
 from . import openapi
 from .checks import ApiError, plain_name, query_int
 from .routing import Call, Route
@@ -54,15 +57,16 @@ def worker_routes(
             description=openapi.HEALTH_DESCRIPTION,
         ),
         *routes,
+        *STOREFRONT_ROUTES,
         Route(
             "GET",
-            "/api/vehicles",
+            "/api/vehicle-images",
             vehicles,
-            "List vehicles",
-            openapi.VEHICLES_ANSWER,
+            "List vehicles with their image entries",
+            openapi.VEHICLE_IMAGES_ANSWER,
             errors=(400,),
             parameters=tuple(openapi.VEHICLE_LIST_PARAMETERS),
-            description=openapi.VEHICLES_DESCRIPTION,
+            description=openapi.VEHICLE_IMAGES_DESCRIPTION,
         ),
         Route(
             "GET", "/openapi.json", document, "This OpenAPI document", openapi.OPENAPI_ANSWER, tag="health"
@@ -70,6 +74,34 @@ def worker_routes(
     ]
     spec = openapi.document(service, description, table, schemas)
     return table, spec
+
+
+STOREFRONT_ROUTES = (
+    Route(
+        "GET",
+        "/api/vehicles",
+        storefront.list_vehicles,
+        "List vehicles for display",
+        openapi.STOREFRONT_LIST_ANSWER,
+        errors=(400,),
+        parameters=tuple(openapi.STOREFRONT_PARAMETERS),
+        description=openapi.STOREFRONT_DESCRIPTION,
+        cors=True,
+        other_answers=openapi.NOT_MODIFIED,
+    ),
+    Route(
+        "GET",
+        "/api/vehicles/{vehicle}",
+        storefront.one_vehicle,
+        "One vehicle for display",
+        openapi.STOREFRONT_VEHICLE_ANSWER,
+        errors=(400, 404),
+        parameters=(openapi.VEHICLE_PATH_PARAMETER, openapi.VARIANT_PARAMETER),
+        description=openapi.STOREFRONT_DESCRIPTION,
+        cors=True,
+        other_answers=openapi.NOT_MODIFIED,
+    ),
+)
 
 
 def config_summary(config) -> dict:

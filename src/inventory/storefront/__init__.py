@@ -1,0 +1,1 @@
+"""Inventory out: the public read API and the listing feeds."""
