@@ -18,7 +18,7 @@
 import { useCallback, useEffect, useState } from "react";
 
 import {
-  callApi, type ImageStats, PanelError, type ProcessResult, type RequeueResult, type Storage, type Vehicle,
+  callApi, type FeedsStatus, type ImageStats, PanelError, type ProcessResult, type RequeueResult, type Storage, type Vehicle,
   type VehicleList,
 } from "./api";
 
@@ -42,6 +42,7 @@ export function ImageProcessorPanel(
 ) {
   const [stats, setStats] = useState<ImageStats | null>(null);
   const [list, setList] = useState<VehicleList | null>(null);
+  const [feeds, setFeeds] = useState<FeedsStatus | null>(null);
   const [page, setPage] = useState(1);
   const [result, setResult] = useState<ProcessResult | null>(null);
   const [running, setRunning] = useState(false);
@@ -65,6 +66,14 @@ export function ImageProcessorPanel(
     }
   }, [baseUrl, page, pageSize]);
 
+  const loadFeeds = useCallback(async () => {
+    try {
+      setFeeds(await callApi<FeedsStatus>(baseUrl, "GET", "/api/feeds/status"));
+    } catch (e) {
+      setError(inWords(e));
+    }
+  }, [baseUrl]);
+
   const busy = running || (stats?.images.inProgress ?? 0) > 0;
   useEffect(() => { void refreshStatus(); }, [refreshStatus]);
   useEffect(() => {
@@ -72,6 +81,7 @@ export function ImageProcessorPanel(
     return () => clearInterval(timer);
   }, [refreshStatus, busy]);
   useEffect(() => { void loadVehicles(); }, [loadVehicles]);
+  useEffect(() => { void loadFeeds(); }, [loadFeeds]);
 
   /** One run from a button: optionally requeue the failed photos, then process a batch. */
   const run = async (batchSize: number, requeueFirst: boolean) => {
@@ -101,6 +111,7 @@ export function ImageProcessorPanel(
       if (!refused) {
         void refreshStatus();
         void loadVehicles();
+        void loadFeeds();
       }
     }
   };
@@ -128,6 +139,7 @@ export function ImageProcessorPanel(
         {result && <RunResults result={result} />}
       </section>
 
+      <FeedsCard baseUrl={baseUrl} status={feeds} />
       <VehiclesCard list={list} page={page} pageSize={pageSize} onPage={setPage} />
     </div>
   );
@@ -220,6 +232,40 @@ function StuckDeletions({ storage }: { storage: Storage }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+const FEED_NAMES: { key: "google" | "meta"; label: string }[] = [
+  { key: "google", label: "Google vehicle ads (XML)" },
+  { key: "meta", label: "Meta automotive catalog (CSV)" },
+];
+
+/** Each listing feed: its link, how many vehicles it lists, and why the others are left out. */
+function FeedsCard({ baseUrl, status }: { baseUrl: string; status: FeedsStatus | null }) {
+  return (
+    <section className="card" id="feeds">
+      <h2>Listing feeds</h2>
+      {!status ? <p className="notice">Loading…</p> : (
+        <table>
+          <thead><tr><th>Feed</th><th className="num">Listed</th><th className="num">Left out</th><th>Why</th></tr></thead>
+          <tbody>
+            {FEED_NAMES.map(({ key, label }) => {
+              const feed = status.feeds[key];
+              return (
+                <tr key={key} id={`feed-${key}`}>
+                  <td><a href={baseUrl.replace(/\/+$/, "") + feed.path} target="_blank" rel="noreferrer">{label}</a></td>
+                  <td className="num">{feed.included}</td>
+                  <td className="num">{feed.leftOut}</td>
+                  <td className="reasons">
+                    {Object.entries(feed.reasons).map(([reason, r]) => `${reason}: ${r.vehicles}`).join("; ") || "none"}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }
 

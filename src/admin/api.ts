@@ -100,6 +100,20 @@ export interface VehicleList {
   vehicles: Vehicle[];
 }
 
+/** One listing feed's counts (GET /api/feeds/status): included, and left out per reason. */
+export interface FeedCounts {
+  path: string;
+  included: number;
+  leftOut: number;
+  reasons: Record<string, { vehicles: number; examples: number[] }>;
+}
+
+export interface FeedsStatus {
+  vendorPhotos: boolean;
+  variant: string;
+  feeds: { google: FeedCounts; meta: FeedCounts };
+}
+
 /** A failed call, in words; `status` is the HTTP status, 0 when the Worker could not be reached. */
 export class PanelError extends Error {
   constructor(public readonly status: number, message: string) {

@@ -71,6 +71,16 @@ def host_list(value: str) -> list[str]:
     return [h.strip().lower() for h in value.split(",") if h.strip()]
 
 
+def address_parts(value: str) -> tuple[str, ...]:
+    """DEALER_ADDRESS: street; city; region; postal code; country code (empty: not set)."""
+    if not value.strip():
+        return ()
+    parts = tuple(part.strip() for part in value.split(";"))
+    if len(parts) != 5 or not all(parts):
+        raise SettingError(f"expected 'street; city; region; postal code; country', got {value[:60]!r}")
+    return parts
+
+
 def origin_list(value: str) -> list[str]:
     try:
         return parse_origins(value)
@@ -281,6 +291,16 @@ SETTINGS = (
         "",
         origin_list,
         "the dealer's site origins whose pages may read the read API and feeds (CORS); none by default",
+    ),
+    Setting("FEED_VENDOR_PHOTOS", BOTH, "false", flag, "feeds may show photos still on the vendor's CDN"),
+    Setting("FEED_PHOTO_VARIANT", BOTH, "public", text, "the Cloudflare Images variant of the feeds' photos"),
+    Setting("FEED_CONDITION", BOTH, "used", one_of("used", "new"), "the condition feeds give every vehicle"),
+    Setting("FEED_CURRENCY", BOTH, "USD", text, "the ISO 4217 currency of the feeds' prices"),
+    Setting("FEED_MILEAGE_UNIT", BOTH, "miles", one_of("miles", "km"), "the unit of the feeds' mileage"),
+    Setting("GOOGLE_STORE_CODE", BOTH, "", text, "the store code of the Google feed (its Business Profile)"),
+    Setting("DEALER_NAME", BOTH, "", text, "the dealer's name, in the feeds"),
+    Setting(
+        "DEALER_ADDRESS", BOTH, "", address_parts, "street; city; region; postal code; country (Meta's feed)"
     ),
     Setting("ADMIN_TOKEN", BOTH, None, text, "Bearer token of every state-changing endpoint", secret=True),
     Setting("CF_IMAGES_TOKEN", PROCESSOR, None, text, "Cloudflare API token with Images: Edit", secret=True),

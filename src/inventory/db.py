@@ -865,7 +865,7 @@ def photo_replaced_statements(row: dict, new_id: str, validators: dict, now: str
 
 # Columns a reader sees. A change to one of them bumps inventory_version (migration 0007's triggers).
 STOREFRONT_COLUMNS = (
-    "id, vin, stock_number, year, make, model, trim, price, mileage, exterior_color, detail_url, "
+    "id, vin, vin_valid, stock_number, year, make, model, trim, price, mileage, exterior_color, detail_url, "
     "featured, images, status, first_seen_at, updated_at"
 )
 # The sort key of each sort: a missing value sorts last either way (sentinels), so keyset pages
@@ -952,3 +952,12 @@ async def inventory_version(d1) -> str:
     if not rows:
         return "0"
     return f"{rows[0]['version']}-" + "".join(c for c in rows[0]["changed_at"] if c.isdigit())
+
+
+async def storefront_rows_after(d1, after_id: int, limit: int) -> list[dict]:
+    """Active vehicles by id after `after_id`: the feeds read D1 in such pages, one round trip each,
+    so a feed of thousands never holds more than a page."""
+    return await d1.all(
+        f"SELECT {STOREFRONT_COLUMNS} FROM vehicles WHERE status = 'active' AND id > ? ORDER BY id LIMIT ?",
+        [after_id, limit],
+    )

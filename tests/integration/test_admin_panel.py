@@ -123,6 +123,14 @@ def test_admin_panel_login_process_and_thumbnails(fresh, database, browser_page)
     expect(page.locator("#storage")).to_contain_text(f"Storage: {done} images stored")
     expect(page.locator("#storage")).to_contain_text("no cleanup yet")
 
+    # The listing feeds: a link to each and its counts (the seeded vehicles have no price, so none is listed).
+    for feed, path in (("google", "/api/feeds/google.xml"), ("meta", "/api/feeds/meta.csv")):
+        row = page.locator(f"#feed-{feed}")
+        expect(row.locator("td").nth(1)).to_have_text("0")
+        expect(row.locator("td").nth(2)).to_have_text(str(VEHICLES))
+        expect(row).to_contain_text(f"no price: {VEHICLES}")
+        assert row.locator("a").get_attribute("href") == stack.processor_url + path
+
     # 4. Thumbnails of uploaded photos come from the Images stand-in's delivery URLs and load.
     uploaded = page.locator("#vehicles img.uploaded")
     expect(uploaded).to_have_count(done)

@@ -354,6 +354,44 @@ STOREFRONT_DESCRIPTION = (
     "Public and read-only. Answers carry an ETag (If-None-Match gets a 304), Cache-Control with a short "
     "max-age, X-Cache (HIT: the Workers cache answered), X-Inventory-Version and X-D1-Round-Trips."
 )
+FEED_DESCRIPTION = (
+    "Every active vehicle the feed's specification can list (README, 'Listing feeds'), streamed from D1; "
+    "GET /api/feeds/status says which were left out and why. An ETag and If-None-Match (304) as above."
+)
+GOOGLE_FEED_ANSWER = {
+    "description": "RSS 2.0 with the g: namespace, one item per vehicle.",
+    "content": {"application/xml": {"schema": {"type": "string"}}},
+}
+META_FEED_ANSWER = {
+    "description": "CSV with a header row, one row per vehicle.",
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+}
+_FEED_COUNTS = _obj(
+    {
+        "path": STRING,
+        "included": COUNT,
+        "leftOut": COUNT,
+        "reasons": {
+            "type": "object",
+            "additionalProperties": _obj(
+                {"vehicles": COUNT, "examples": _array(INTEGER, maxItems=5)}, ["vehicles", "examples"]
+            ),
+        },
+    },
+    ["path", "included", "leftOut", "reasons"],
+)
+FEED_STATUS_ANSWER = json_answer(
+    "For each feed: vehicles included, and left out per reason (with a few of their ids).",
+    _obj(
+        {
+            "success": TRUE,
+            "vendorPhotos": BOOLEAN,
+            "variant": STRING,
+            "feeds": _obj({"google": _FEED_COUNTS, "meta": _FEED_COUNTS}, ["google", "meta"]),
+        },
+        ["success", "vendorPhotos", "variant", "feeds"],
+    ),
+)
 VEHICLE_SCHEMAS = {
     "ImageEntry": IMAGE_ENTRY_SCHEMA,
     "Vehicle": VEHICLE_SCHEMA,

@@ -101,6 +101,36 @@ STOREFRONT_ROUTES = (
         cors=True,
         other_answers=openapi.NOT_MODIFIED,
     ),
+    Route(
+        "GET",
+        "/api/feeds/google.xml",
+        storefront.feed_endpoint("google"),
+        "Google vehicle ads feed",
+        openapi.GOOGLE_FEED_ANSWER,
+        errors=(400,),
+        description=openapi.FEED_DESCRIPTION,
+        other_answers=openapi.NOT_MODIFIED,
+    ),
+    Route(
+        "GET",
+        "/api/feeds/meta.csv",
+        storefront.feed_endpoint("meta"),
+        "Meta automotive catalog feed",
+        openapi.META_FEED_ANSWER,
+        errors=(400,),
+        description=openapi.FEED_DESCRIPTION,
+        other_answers=openapi.NOT_MODIFIED,
+    ),
+    Route(
+        "GET",
+        "/api/feeds/status",
+        storefront.feeds_status,
+        "What each feed includes and leaves out",
+        openapi.FEED_STATUS_ANSWER,
+        errors=(400,),
+        cors=True,
+        other_answers=openapi.NOT_MODIFIED,
+    ),
 )
 
 

@@ -1,18 +1,21 @@
-"""The read API: GET /api/vehicles and GET /api/vehicles/{vehicle}, public, read-only, cached.
+"""The read API and the listing feeds, public and read-only: GET /api/vehicles, GET /api/vehicles/{vehicle},
+GET /api/feeds/google.xml, GET /api/feeds/meta.csv and GET /api/feeds/status.
 
-Each answer carries an ETag (a 304 answers If-None-Match), a short Cache-Control, `X-Cache` (HIT
-when the Workers cache answered), `X-Inventory-Version` and `X-D1-Round-Trips` (0 on a cached read).
+Each answer (a feed's too) carries an ETag (a 304 answers If-None-Match), a short Cache-Control,
+`X-Inventory-Version`, and on JSON answers `X-Cache` (HIT when the Workers cache answered) and
+`X-D1-Round-Trips` (0 on a cached read). Feeds are streamed, not cached whole.
 Reads take no lock and open no write transaction: a scrape or an upload run never waits on them.
 """
 
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from .. import db
 from ..api.checks import ApiError
 from ..api.routing import Answer, Call
-from . import freshness
+from . import feeds, freshness
 from .catalog import public_vehicle
 from .query import VehicleQuery, parse_query
 
@@ -23,7 +26,7 @@ def display_settings(worker) -> tuple[str, str]:
 
 async def list_vehicles(call: Call) -> Answer:
     query = parse_query(call.query)  # every 400 before any D1 or cache call
-    return await cached(call, "/api/vehicles", query.variant, lambda d1: vehicle_page(d1, call, query))
+    return await cached(call, "/api/vehicles", (query.variant,), lambda d1: vehicle_page(d1, call, query))
 
 
 async def one_vehicle(call: Call) -> Answer:
@@ -40,7 +43,7 @@ async def one_vehicle(call: Call) -> Answer:
             raise ApiError(404, f"no vehicle {wanted[:40]!r}: give its VIN or its id")
         return {"success": True, "vehicle": public_vehicle(row, *_display(call, variant))}
 
-    return await cached(call, f"/api/vehicles/{vin or vehicle_id}", variant, produce)
+    return await cached(call, f"/api/vehicles/{vin or vehicle_id}", (variant,), produce)
 
 
 def vehicle_reference(wanted: str) -> tuple[str | None, int | None]:
@@ -72,22 +75,14 @@ async def vehicle_page(d1, call: Call, query: VehicleQuery) -> dict:
     }
 
 
-async def cached(call: Call, path: str, variant: str, produce) -> Answer:
-    """The answer of `produce(d1)` through the version-keyed cache, with its ETag and headers."""
-    worker = call.worker
-    d1, cache = worker.d1(), worker.edge_cache()
-    version, _ = await freshness.inventory_version(d1, cache)
-    key = freshness.answer_key(path, call.query, version, (*display_settings(worker), variant))
-    etag = freshness.etag_for(key)
-    headers = {
-        "etag": etag,
-        "cache-control": f"public, max-age={freshness.MAX_AGE_S}",
-        "x-inventory-version": version,
-    }
-    if freshness.not_modified(call.headers.get("if-none-match"), etag):
-        return Answer(
-            None, 304, "application/json; charset=utf-8", {**headers, "x-d1-round-trips": str(d1.round_trips)}
-        )
+async def cached(call: Call, path: str, output: tuple, produce) -> Answer:
+    """The answer of `produce(d1)` through the version-keyed cache, with its ETag and headers.
+    `output` is what else shapes the answer besides the path and the query (a variant, settings)."""
+    d1, cache = call.worker.d1(), call.worker.edge_cache()
+    versioned = await conditional(call, path, output, d1, cache)
+    if isinstance(versioned, Answer):
+        return versioned
+    key, headers = versioned
     text = await freshness.cached_answer(cache, key)
     hit = text is not None
     if not hit:
@@ -95,3 +90,91 @@ async def cached(call: Call, path: str, variant: str, produce) -> Answer:
         await freshness.keep_answer(cache, key, text)
     headers.update({"x-cache": "HIT" if hit else "MISS", "x-d1-round-trips": str(d1.round_trips)})
     return Answer(text, 200, "application/json; charset=utf-8", headers)
+
+
+async def conditional(call: Call, path: str, output: tuple, d1, cache) -> Answer | tuple[str, dict]:
+    """The inventory version's cache key and headers of an answer, or the 304 when the client's
+    If-None-Match still holds."""
+    version, _ = await freshness.inventory_version(d1, cache)
+    key = freshness.answer_key(path, call.query, version, (*display_settings(call.worker), *output))
+    headers = {
+        "etag": freshness.etag_for(key),
+        "cache-control": f"public, max-age={freshness.MAX_AGE_S}",
+        "x-inventory-version": version,
+    }
+    if freshness.not_modified(call.headers.get("if-none-match"), headers["etag"]):
+        headers["x-d1-round-trips"] = str(d1.round_trips)
+        return Answer(None, 304, "application/json; charset=utf-8", headers)
+    return key, headers
+
+
+# --- the listing feeds --------------------------------------------------------------------------
+
+FEED_PAGE = 200  # vehicles per D1 read while a feed is written
+FEED_TYPES = {"google": "application/xml; charset=utf-8", "meta": "text/csv; charset=utf-8"}
+
+
+def feed_settings(call: Call) -> feeds.FeedSettings:
+    setting = call.worker.setting
+    account_hash, delivery_base = display_settings(call.worker)
+    return feeds.FeedSettings(
+        account_hash=account_hash,
+        delivery_base=delivery_base,
+        variant=setting("FEED_PHOTO_VARIANT"),
+        vendor_photos=setting("FEED_VENDOR_PHOTOS"),
+        condition=setting("FEED_CONDITION"),
+        currency=setting("FEED_CURRENCY"),
+        mileage_unit=setting("FEED_MILEAGE_UNIT"),
+        store_code=setting("GOOGLE_STORE_CODE"),
+        dealer_name=setting("DEALER_NAME"),
+        address=setting("DEALER_ADDRESS"),
+        site_url=f"{urlsplit(call.url).scheme}://{urlsplit(call.url).netloc}" if call.url else "",
+    )
+
+
+async def active_rows(d1):
+    """Every active vehicle, read from D1 a page at a time."""
+    after = 0
+    while True:
+        rows = await db.storefront_rows_after(d1, after, FEED_PAGE)
+        for row in rows:
+            yield row
+        if len(rows) < FEED_PAGE:
+            return
+        after = rows[-1]["id"]
+
+
+def no_parameters(call: Call) -> None:
+    if call.query:
+        raise ApiError(400, f"unknown parameter(s): {', '.join(sorted(call.query))[:200]}; this takes none")
+
+
+def feed_endpoint(name: str):
+    async def feed(call: Call) -> Answer:
+        no_parameters(call)
+        settings = feed_settings(call)
+        d1, cache = call.worker.d1(), call.worker.edge_cache()
+        versioned = await conditional(call, feeds.FEEDS[name]["path"], (repr(settings),), d1, cache)
+        if isinstance(versioned, Answer):
+            return versioned
+        _, headers = versioned
+        chunks = feeds.FEEDS[name]["write"](active_rows(d1), settings)
+        return Answer(chunks, 200, FEED_TYPES[name], headers)
+
+    return feed
+
+
+async def feeds_status(call: Call) -> Answer:
+    no_parameters(call)
+    settings = feed_settings(call)
+
+    async def produce(d1) -> dict:
+        counts = await feeds.feed_counts(active_rows(d1), settings)
+        return {
+            "success": True,
+            "vendorPhotos": settings.vendor_photos,
+            "variant": settings.variant,
+            "feeds": counts,
+        }
+
+    return await cached(call, "/api/feeds/status", (repr(settings),), produce)
