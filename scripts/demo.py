@@ -3,8 +3,10 @@
 Starts the stack (demo dealer site with 150 vehicles and their photos on a vendor CDN, the
 Cloudflare Images stand-in, both Workers under workerd), runs a scrape, watches the hand-off
 upload the photos, lets the processor's cron drain what is left, and prints the final
-`GET /api/image-status` JSON as its last line. One photo is broken at the vendor (404) on
-purpose: it stays a vendor URL and is listed as a permanent failure.
+`GET /api/image-status` JSON as its last line. Before it, phase 3 shows the inventory coming out:
+a page of the read API (and the same page again, from the Workers cache) and the listing feeds.
+One photo is broken at the vendor (404) on purpose: it stays a vendor URL and is listed as a
+permanent failure.
 
 The demo site has the shape most dealer platforms have: 100 ms per page, one thumbnail per vehicle
 in the listing and the gallery on each detail page, which the scraper reads after it answers.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 
 from dev.client import Api
 from dev.launcher import Stack, photo_vars_for, site_vars_from_environment
@@ -23,6 +26,12 @@ DEMO_PROCESSOR_VARS = {"IMAGES_BATCH_UPLOADS": "true"}
 BROKEN_PHOTO = "/photos/L10005/2.png"
 REALISTIC_SITE = {"thumbnails_only": True, "latency_ms": 100, "photo_faults": {BROKEN_PHOTO: 404}}
 TIMEOUT_S = 600
+# The made-up demo dealer's details, which the listing feeds need (your own in production).
+DEMO_DEALER_VARS = {
+    "GOOGLE_STORE_CODE": "DEMO-1",
+    "DEALER_NAME": "Lambert Motors (demo)",
+    "DEALER_ADDRESS": "100 Example Avenue; Springfield; IL; 62701; US",
+}
 
 
 def progress_line(stats: dict) -> str:
@@ -82,9 +91,39 @@ def show_failures(stack, api: Api) -> None:
         print(f"  kept as vendor URL: {failure['source_url']} ({failure['last_error']})")
 
 
+def read_api(url: str) -> tuple[dict, dict]:
+    with urllib.request.urlopen(url, timeout=60) as answer:
+        return json.loads(answer.read()), {k.lower(): v for k, v in answer.headers.items()}
+
+
+def show_inventory_out(stack) -> None:
+    print("\nPhase 3: inventory out (the read API and the listing feeds)")
+    url = stack.scraper_url + "/api/vehicles?sort=price&order=asc&limit=100"
+    page, first = read_api(url)
+    _, again = read_api(url)
+    cheapest = page["vehicles"][0] if page["vehicles"] else None
+    print(
+        f"  GET /api/vehicles: {page['count']} of {page['total']} active vehicles on the first page "
+        f"(X-Cache {first.get('x-cache')}, {first.get('x-d1-round-trips')} D1 round trips; the same page "
+        f"again: X-Cache {again.get('x-cache')}, {again.get('x-d1-round-trips')} D1 round trips)"
+    )
+    if cheapest:
+        photo = cheapest["photos"][0]["url"] if cheapest["photos"] else "no photo"
+        print(f"  cheapest: {cheapest['title']} at {cheapest['price']}, first photo {photo}")
+    status, _ = read_api(stack.scraper_url + "/api/feeds/status")
+    for feed in status["feeds"].values():
+        reasons = "; ".join(f"{reason}: {r['vehicles']}" for reason, r in feed["reasons"].items()) or "none"
+        print(
+            f"  {stack.scraper_url}{feed['path']}: {feed['included']} vehicles listed, "
+            f"{feed['leftOut']} left out ({reasons})"
+        )
+
+
 def main() -> None:
     site_vars = site_vars_from_environment()  # SCRAPE_URL / SITE_PROFILE: try your own dealer's site
-    processor_vars = {**DEMO_PROCESSOR_VARS, **photo_vars_for(site_vars)}
+    dealer = {} if site_vars.get("SCRAPE_URL") else DEMO_DEALER_VARS  # your own site: your own details
+    site_vars = {**dealer, **site_vars}
+    processor_vars = {**DEMO_PROCESSOR_VARS, **dealer, **photo_vars_for(site_vars)}
     with Stack(processor_vars=processor_vars, scraper_vars=site_vars, quiet=False) as stack:
         stack.standins.site.set_knobs(REALISTIC_SITE)
         api = Api(stack.secrets["ADMIN_TOKEN"])
@@ -92,6 +131,7 @@ def main() -> None:
         scrape(stack, api)
         upload_images(stack, api)
         show_failures(stack, api)
+        show_inventory_out(stack)
         print(json.dumps(image_status(stack, api)))
 
 

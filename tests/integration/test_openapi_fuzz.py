@@ -78,6 +78,10 @@ STOREFRONT_QUERIES = [
 ]
 EDGE_CASES = {
     "GET /api/vehicles": [{"query": q, "headers": NO_TOKEN} for q in STOREFRONT_QUERIES],
+    **{
+        f"GET /api/feeds/{name}": [{"query": {"since": "1"}, "headers": NO_TOKEN}]
+        for name in ("google.xml", "meta.csv", "status")
+    },
     "GET /api/vehicles/{vehicle}": [
         {"path_parameters": {"vehicle": v}, "headers": NO_TOKEN}
         for v in ("1", "0", "999999999999999", "1HGCM82633A004352", "SHORT", "abcdefghijklmnopq")
