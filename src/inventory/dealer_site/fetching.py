@@ -25,6 +25,7 @@ from .discovery import discover
 from .extract import Vehicle, extract_page, photos_from_detail
 from .gallery_rules import gallery_mode
 from .page_memo import PageMemo
+from .page_numbers import PageNumbers, page_numbers
 from .profiles import get_profile, normalise_profile
 from .site_errors import BotWall, SiteError, SubrequestsSpent
 
@@ -34,6 +35,7 @@ USER_AGENT = "LambertInventorySync/0.1 (+inventory sync bot)"
 KEPT_AFTER_LISTING = 5 + 1 + 4
 TRY_COST = 1 + MAX_REDIRECTS  # the most one try of a page can spend: its redirect chain
 PAGE_RETRIES = (0.5, 1.0)  # waits before the second and third try of a failed page
+PAGES_AHEAD = 4  # listing pages asked for ahead of their turn (with the page read now: 5 connections)
 
 
 @dataclass
@@ -194,9 +196,55 @@ async def _page_within_budget(site: Site, url: str, warnings: list, log) -> str 
     try:
         return await site.page(url)
     except SubrequestsSpent as error:
-        warnings.append({"reason": f"listing cut off: {error}", "entry": url[:200]})
-        log(f"  ⚠️ Listing cut off at {url[:120]}: the subrequest budget leaves no room for more pages")
-        return None
+        return _cut_off(url, error, warnings, log)
+
+
+class PagesAhead:
+    """Listing pages asked for before their turn (page_numbers.py guesses their URLs from pages 1 and
+    2), PAGES_AHEAD at a time, once two pages were full (a listing of two pages or less costs no
+    extra request) and after every full page: a long listing's answer time then grows with its
+    slowest pages, not with their number. A guessed page is used only when the page before it links
+    to it; those never used (at most PAGES_AHEAD, past the end) are cancelled when the listing ends."""
+
+    def __init__(self, site: Site, max_pages: int):
+        self.site, self.max_pages = site, max_pages
+        self.numbers: PageNumbers | None = None
+        self.asked: dict[str, asyncio.Task] = {}
+
+    def ask_after(self, page: int, next_url: str | None, full: bool) -> None:
+        """After reading page `page` (1-based) whose next link is `next_url`."""
+        if page == 1 and next_url:
+            self.numbers = page_numbers(self.site.start_url, next_url)
+        if not (self.numbers and next_url and full and page >= 2):
+            return
+        for later in range(page + 2, min(page + 2 + PAGES_AHEAD, self.max_pages + 1)):
+            url = self.numbers.url_of(later)
+            if url not in self.asked and not self.site.refuse(url):
+                self.asked[url] = asyncio.ensure_future(self.site.page(url))
+
+    async def page(self, url: str, warnings: list, log) -> str | None:
+        """The page at `url`: the answer asked for ahead, or a request now."""
+        asked = self.asked.pop(url, None)
+        if asked is None:
+            return await _page_within_budget(self.site, url, warnings, log)
+        try:
+            return await asked
+        except SubrequestsSpent as error:
+            return _cut_off(url, error, warnings, log)
+
+    async def cancel_the_rest(self, log) -> None:
+        if not self.asked:
+            return
+        for task in self.asked.values():
+            task.cancel()
+        await asyncio.gather(*self.asked.values(), return_exceptions=True)
+        log(f"  ⏩ {len(self.asked)} listing pages asked for ahead lay past the end: not used")
+        self.asked.clear()
+
+
+def _cut_off(url: str, error: Exception, warnings: list, log) -> None:
+    warnings.append({"reason": f"listing cut off: {error}", "entry": url[:200]})
+    log(f"  ⚠️ Listing cut off at {url[:120]}: the subrequest budget leaves no room for more pages")
 
 
 async def _read_listing(
@@ -204,31 +252,38 @@ async def _read_listing(
 ) -> tuple[list, list, list, int, str | None]:
     api_answers, warnings = await read_apis(site, first_page, site.start_url, profile)
     read_page = memo.extract if memo else extract_page
-    vehicles, skipped = [], []
+    vehicles, skipped, first_count = [], [], 0
     seen_pages, url = set(), site.start_url
-    while url and url not in seen_pages and len(seen_pages) < profile.get("max_pages", 40):
-        seen_pages.add(url)
-        html = first_page if url == site.start_url else await _page_within_budget(site, url, warnings, log)
-        if html is None:  # the rest of the listing is unread: the scrape counts as cut off
-            seen_pages.discard(url)
-            break
-        reused = memo.reused if memo else 0
-        page = read_page(html, url, profile, api_answers if url == site.start_url else None)
-        same = ", unchanged since the last scrape" if memo and memo.reused > reused else ""
-        log(f"  📄 Page {len(seen_pages)}: {len(page.vehicles)} vehicles ({len(page.skipped)} skipped{same})")
-        vehicles += page.vehicles
-        skipped += page.skipped
-        warnings += page.warnings
-        if len(vehicles) > site.limits.max_vehicles:
-            raise SiteError(
-                f"the site listed more than MAX_VEHICLES ({site.limits.max_vehicles}) vehicles "
-                f"by page {len(seen_pages)}; nothing saved"
-            )
-        url = page.next_url
-        if url and (reason := site.refuse(url)):
-            warnings.append({"reason": f"next page link not followed: {reason}", "entry": url[:200]})
-            log(f"  ⚠️ Next page {url[:120]} is not on the dealer's site: not followed")
-            url = None
+    ahead = PagesAhead(site, profile.get("max_pages", 40))
+    try:
+        while url and url not in seen_pages and len(seen_pages) < ahead.max_pages:
+            seen_pages.add(url)
+            html = first_page if url == site.start_url else await ahead.page(url, warnings, log)
+            if html is None:  # the rest of the listing is unread: the scrape counts as cut off
+                seen_pages.discard(url)
+                break
+            reused = memo.reused if memo else 0
+            page = read_page(html, url, profile, api_answers if url == site.start_url else None)
+            same = ", unchanged since the last scrape" if memo and memo.reused > reused else ""
+            counts = f"{len(page.vehicles)} vehicles ({len(page.skipped)} skipped{same})"
+            log(f"  📄 Page {len(seen_pages)}: {counts}")
+            first_count = first_count or len(page.vehicles)
+            vehicles += page.vehicles
+            skipped += page.skipped
+            warnings += page.warnings
+            if len(vehicles) > site.limits.max_vehicles:
+                raise SiteError(
+                    f"the site listed more than MAX_VEHICLES ({site.limits.max_vehicles}) vehicles "
+                    f"by page {len(seen_pages)}; nothing saved"
+                )
+            url = page.next_url
+            if url and (reason := site.refuse(url)):
+                warnings.append({"reason": f"next page link not followed: {reason}", "entry": url[:200]})
+                log(f"  ⚠️ Next page {url[:120]} is not on the dealer's site: not followed")
+                url = None
+            ahead.ask_after(len(seen_pages), url, full=0 < first_count <= len(page.vehicles))
+    finally:
+        await ahead.cancel_the_rest(log)
     return vehicles, skipped, warnings, len(seen_pages), url if url not in seen_pages else None
 
 
