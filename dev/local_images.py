@@ -61,25 +61,37 @@ class LocalImagesStore:
     def plant(self, image_id: str, uploaded: str | None = None) -> None:
         """Store an image no upload made (an orphan for the sweep), uploaded at that ISO time
         (default: a year ago), as the binding's upload() would have stored it."""
+        self.plant_many([image_id], uploaded)
+
+    def plant_many(self, image_ids: list[str], uploaded: str | None = None) -> None:
         con = self._connect()
         assert con is not None, "the local Images binding has stored nothing yet: no store to plant in"
+        when = uploaded or iso_ms(datetime.now(UTC) - timedelta(days=365))
+        with con:
+            con.executemany(
+                "INSERT OR REPLACE INTO _mf_entries (key, blob_id, expiration, metadata) "
+                "VALUES (?, ?, NULL, ?)",
+                [(image_id, self._new_blob(), json.dumps(planted(image_id, when))) for image_id in image_ids],
+            )
+        con.close()
+
+    def _new_blob(self) -> str:
+        """A blob of a small PNG, under an id like miniflare's (32 random bytes, then the time)."""
         blob_id = secrets.token_hex(32) + f"{int(datetime.now(UTC).timestamp() * 1000):016x}"
         blobs = self.root / "images-data" / "blobs"
         blobs.mkdir(parents=True, exist_ok=True)
         (blobs / blob_id).write_bytes(PLANTED_PNG)
-        details = {
-            "id": image_id,
-            "filename": "planted.png",
-            "uploaded": uploaded or iso_ms(datetime.now(UTC) - timedelta(days=365)),
-            "requireSignedURLs": False,
-            "meta": {},
-            "variants": ["public"],
-            "draft": False,
-        }
-        with con:
-            con.execute(
-                "INSERT OR REPLACE INTO _mf_entries (key, blob_id, expiration, metadata) "
-                "VALUES (?, ?, NULL, ?)",
-                (image_id, blob_id, json.dumps(details)),
-            )
-        con.close()
+        return blob_id
+
+
+def planted(image_id: str, uploaded: str) -> dict:
+    """A planted image's details, shaped as the binding's upload() stores them."""
+    return {
+        "id": image_id,
+        "filename": "planted.png",
+        "uploaded": uploaded,
+        "requireSignedURLs": False,
+        "meta": {},
+        "variants": ["public"],
+        "draft": False,
+    }

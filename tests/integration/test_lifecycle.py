@@ -13,6 +13,7 @@ import pytest
 from dev.client import all_entries, images_stats, site_knobs, wait_for, wait_until_quiet
 from dev.local_images import LocalImagesStore
 from inventory import iso_utc
+from inventory.photos.transports import LIST_PAGE
 
 DAY = 86_400
 VEHICLES = 6
@@ -65,6 +66,10 @@ class RestImages(Images):
         status, _ = self.api.call("POST", self.stack.images_url + "/__plant", body, token=None)
         assert status == 200
 
+    def plant_many(self, image_ids: list[str]) -> None:
+        for image_id in image_ids:
+            self.plant(image_id)
+
 
 class BindingImages(Images):
     """The local Images binding's store, which the processor in UPLOAD_MODE=binding uses."""
@@ -83,6 +88,9 @@ class BindingImages(Images):
 
     def plant(self, image_id: str, uploaded: str | None = None) -> None:
         self.store.plant(image_id, uploaded)
+
+    def plant_many(self, image_ids: list[str]) -> None:
+        self.store.plant_many(image_ids)
 
 
 @pytest.fixture(scope="module", params=["rest", "binding"])
@@ -238,6 +246,20 @@ def test_the_sweep_deletes_a_planted_orphan_and_keeps_what_vehicles_hold(fresh, 
     assert set(all_entries(database)) <= images.stored()
     status, answer = api.call("GET", stack.processor_url + "/api/image-status", token=None)
     assert answer["stats"]["storage"]["imagesStoredAtLastSweep"] == VEHICLES * 3 + 2
+
+
+def test_the_sweep_reads_every_page_of_the_listing(fresh, images, api, database):
+    """A full page of someone else's images first (a year old): the orphan, two days old, is listed
+    after them, on the second page in either transport's order (upload order; the binding's sorts
+    by upload time)."""
+    stack = fresh
+    uploaded_inventory(stack, api, database, images)
+    images.plant_many([f"someone-else-{n}" for n in range(LIST_PAGE)])
+    images.plant("lambert-planted-orphan", uploaded=iso_utc(time.time() - 2 * DAY))
+    stored = images.stored()
+    result = cleanup(stack, api)
+    assert (result["listRequests"], result["accountImages"]) == (2, VEHICLES * 3 + 1), result
+    images.assert_only_deleted(stored, {"lambert-planted-orphan"})
 
 
 def test_cleanup_refuses_bad_input_and_needs_the_admin_token(fresh, api, database):
