@@ -58,6 +58,14 @@ class LocalImagesStore:
             con.execute("DELETE FROM _mf_entries")
         con.close()
 
+    def forget(self, image_id: str) -> None:
+        """Drop one image (as a deletion outside the processor would)."""
+        con = self._connect()
+        assert con is not None, "the local Images binding has stored nothing yet"
+        with con:
+            con.execute("DELETE FROM _mf_entries WHERE key = ?", (image_id,))
+        con.close()
+
     def plant(self, image_id: str, uploaded: str | None = None) -> None:
         """Store an image no upload made (an orphan for the sweep), uploaded at that ISO time
         (default: a year ago), as the binding's upload() would have stored it."""

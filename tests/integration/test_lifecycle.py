@@ -70,6 +70,9 @@ class RestImages(Images):
         for image_id in image_ids:
             self.plant(image_id)
 
+    def forget(self, image_id: str) -> None:
+        self.stack.standins.images.forget(image_id)
+
 
 class BindingImages(Images):
     """The local Images binding's store, which the processor in UPLOAD_MODE=binding uses."""
@@ -91,6 +94,9 @@ class BindingImages(Images):
 
     def plant_many(self, image_ids: list[str]) -> None:
         self.store.plant_many(image_ids)
+
+    def forget(self, image_id: str) -> None:
+        self.store.forget(image_id)
 
 
 @pytest.fixture(scope="module", params=["rest", "binding"])
@@ -212,6 +218,22 @@ def test_a_vehicle_sold_past_retention_loses_its_images_and_gets_them_back_when_
     wait_for(lambda: every_photo_uploaded(database), 90, "the returned vehicle uploaded again")
     assert json.loads(vehicle(database, stock)["images"]) == held  # the same deterministic ids, stored anew
     assert set(held) <= images.stored()
+
+
+def test_an_image_deleted_by_hand_counts_as_deleted_not_failed(fresh, images, api, database):
+    stack = fresh
+    uploaded_inventory(stack, api, database, images)
+    stock = first_stock(database)
+    held = json.loads(vehicle(database, stock)["images"])
+    images.forget(held[0])  # someone deleted it in the dashboard
+    site_knobs(stack, api, remove_stocks=[stock])
+    assert scrape(stack, api)["deactivated"] == 1
+    stored = images.stored()
+    result = cleanup(stack, api, days_later=31, sweep=False)
+    assert (result["deleted"], result["alreadyGone"], result["failed"]) == (3, 1, 0)
+    images.assert_only_deleted(stored, set(held[1:]))
+    status, answer = api.call("GET", stack.processor_url + "/api/image-status", token=None)
+    assert answer["stats"]["storage"]["deletionsQueued"] == 0  # nothing left to try again
 
 
 def test_an_empty_listing_blocks_retention_deletions(fresh, images, api, database):
