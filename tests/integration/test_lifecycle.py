@@ -284,6 +284,21 @@ def test_the_sweep_reads_every_page_of_the_listing(fresh, images, api, database)
     images.assert_only_deleted(stored, {"lambert-planted-orphan"})
 
 
+def test_the_cron_run_sweeps_once_within_the_sweep_interval(fresh, images, api, database):
+    stack = fresh
+    uploaded_inventory(stack, api, database, images)
+    images.plant("lambert-planted-orphan")
+    stored = images.stored()
+    assert api.call("GET", stack.cron_url, token=None, timeout=120)[0] == 200
+    images.assert_only_deleted(stored, {"lambert-planted-orphan"})
+    # The next cron run has swept within ORPHAN_SWEEP_DAYS: it cleans up without listing.
+    images.plant("lambert-planted-later")
+    assert api.call("GET", stack.cron_url, token=None, timeout=120)[0] == 200
+    assert "lambert-planted-later" in images.stored()
+    runs = database.rows("SELECT kind, trigger FROM runs WHERE kind IN ('sweep', 'cleanup') ORDER BY id")
+    assert runs == [{"kind": "sweep", "trigger": "cron"}, {"kind": "cleanup", "trigger": "cron"}]
+
+
 def test_cleanup_refuses_bad_input_and_needs_the_admin_token(fresh, api, database):
     stack = fresh
     for body, wanted in (({"dryRun": "yes"}, "dryRun"), ({"asOf": "soon"}, "asOf"), ({"force": 1}, "force")):
