@@ -200,6 +200,12 @@ class ImagesApi(Standin):
                 "by_status": {str(k): v for k, v in sorted(self._by_status.items(), key=str)},
             }
 
+    def forget(self, image_id: str) -> None:
+        """Drop a stored image as a deletion outside the processor would (by hand, in the dashboard):
+        not in the deletion record."""
+        with self._lock:
+            self._images.pop(image_id, None)
+
     def handle_control(self, request, method: str, path: str, body: bytes):
         """Besides the shared controls: POST /__plant {"id", "uploaded"} stores an image no upload made
         (an orphan for the photo lifecycle's sweep), uploaded at that ISO time (default: a year ago)."""

@@ -40,6 +40,8 @@ DEV_SLOT_FLAGS = [
     "no_python_workers_314",
 ]
 ACCOUNT_ID, ACCOUNT_HASH = "local-account", "local-hash"
+# Default inspector ports (moved by PROCESSOR_INSPECTOR_PORT, SCRAPER_INSPECTOR_PORT and port_offset).
+INSPECTOR_PORTS = {"processor": 9230, "scraper": 9231}
 
 
 def _port(name: str, default: int) -> int:
@@ -187,11 +189,13 @@ class Stack:
         )
         # One after the other: two workerd processes opening a fresh local D1 database at the same
         # moment can fail to start with "database is locked: SQLITE_BUSY".
-        self._start_answering("processor", self.processor_config(), 9230, self.local_processor_vars)
+        self._start_answering(
+            "processor", self.processor_config(), INSPECTOR_PORTS["processor"], self.local_processor_vars
+        )
         self._start_answering(
             "scraper",
             "wrangler-scraper.toml",
-            9231,
+            INSPECTOR_PORTS["scraper"],
             {
                 "SCRAPE_URL": f"{self.site_url}/inventory",
                 "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,
@@ -219,6 +223,15 @@ class Stack:
         )
         return self.workers[name].url
 
+    def restart_processor(self, variables: dict | None = None) -> None:
+        """Start the image processor again with `variables` over its settings (e.g. UPLOAD_MODE), or
+        as it started; the scraper's service binding and the cron route reach it as before."""
+        self.stop_worker("processor")
+        settings = {**self.local_processor_vars, **(variables or {})}
+        self._start_answering(
+            "processor", self.processor_config(), INSPECTOR_PORTS["processor"], settings, append_log=True
+        )
+
     def processor_config(self) -> str:
         """The image processor's config: in queue mode the generated one that declares its queues."""
         if not self.queue_mode:
@@ -226,11 +239,18 @@ class Stack:
         return wrangler_config.write_queue_config().name
 
     def _start_answering(
-        self, name: str, config: str, inspector_port: int, variables: dict, registry: Path | None = None
+        self,
+        name: str,
+        config: str,
+        inspector_port: int,
+        variables: dict,
+        registry: Path | None = None,
+        append_log: bool = False,
     ) -> None:
-        """Start a Worker and wait until it answers; once more if its start met a busy database."""
+        """Start a Worker and wait until it answers; once more if its start met a busy database.
+        `append_log`: a restart, whose log goes on after the earlier run's."""
         for attempt in (1, 2):
-            self._start_worker(name, config, inspector_port, variables, registry)
+            self._start_worker(name, config, inspector_port, variables, registry, append_log)
             try:
                 self._wait_until_answering(self.workers[name])
                 return
@@ -241,7 +261,13 @@ class Stack:
                 self.stop_worker(name)
 
     def _start_worker(
-        self, name: str, config: str, inspector_port: int, variables: dict, registry: Path | None = None
+        self,
+        name: str,
+        config: str,
+        inspector_port: int,
+        variables: dict,
+        registry: Path | None = None,
+        append_log: bool = False,
     ) -> None:
         log_path = self.state_dir / f"{name}.log"
         command = [
@@ -268,7 +294,7 @@ class Stack:
             cwd=ROOT,
             env=self._worker_env(registry),
             stdin=subprocess.DEVNULL,
-            stdout=log_path.open("wb"),
+            stdout=log_path.open("ab" if append_log else "wb"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
