@@ -101,25 +101,21 @@ STOREFRONT_ROUTES = (
         cors=True,
         other_answers=openapi.NOT_MODIFIED,
     ),
-    Route(
-        "GET",
-        "/api/feeds/google.xml",
-        storefront.feed_endpoint("google"),
-        "Google vehicle ads feed",
-        openapi.GOOGLE_FEED_ANSWER,
-        errors=(400,),
-        description=openapi.FEED_DESCRIPTION,
-        other_answers=openapi.NOT_MODIFIED,
-    ),
-    Route(
-        "GET",
-        "/api/feeds/meta.csv",
-        storefront.feed_endpoint("meta"),
-        "Meta automotive catalog feed",
-        openapi.META_FEED_ANSWER,
-        errors=(400,),
-        description=openapi.FEED_DESCRIPTION,
-        other_answers=openapi.NOT_MODIFIED,
+    *(
+        Route(
+            "GET",
+            f"/api/feeds/{name}",
+            storefront.feed_endpoint(name.split(".")[0]),
+            summary,
+            answer,
+            errors=(400,),
+            description=openapi.FEED_DESCRIPTION,
+            other_answers=openapi.NOT_MODIFIED,
+        )
+        for name, summary, answer in (
+            ("google.xml", "Google vehicle ads feed", openapi.GOOGLE_FEED_ANSWER),
+            ("meta.csv", "Meta automotive catalog feed", openapi.META_FEED_ANSWER),
+        )
     ),
     Route(
         "GET",
