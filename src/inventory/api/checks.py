@@ -58,6 +58,14 @@ def only_fields(body: dict, allowed: set[str]) -> None:
         raise ApiError(400, f"unknown field(s): {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
 
 
+def only_parameters(params: dict, allowed) -> None:
+    """A 400 naming the query parameters an endpoint does not take."""
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        named = ", ".join(sorted(allowed)) or "none"
+        raise ApiError(400, f"unknown parameter(s): {', '.join(unknown)[:200]}; allowed: {named}")
+
+
 def int_in_range(value, name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ApiError(400, f"{name} must be an integer from {low} to {high}, got {json.dumps(value)[:40]}")
@@ -95,3 +103,11 @@ def query_int(params: dict, name: str, default: int, low: int, high: int) -> int
 def plain_name(value: str) -> bool:
     """ASCII letters, digits, '-' and '_' only (str.isalnum() alone accepts any script's letters)."""
     return value.isascii() and value.replace("-", "").replace("_", "").isalnum()
+
+
+def query_variant(params: dict) -> str:
+    """The Cloudflare Images variant a query asks for (default `public`), checked as a plain name."""
+    variant = params.get("variant", "public")
+    if not variant or not plain_name(variant) or len(variant) > 40:
+        raise ApiError(400, "variant must be a plain name like public or thumbnail")
+    return variant

@@ -194,6 +194,12 @@ VEHICLE_LIST_SCHEMA = _obj(
     ["success", "page", "pageSize", "total", "status", "vehicles"],
 )
 
+VARIANT_SCHEMA = {  # what api.checks.query_variant accepts
+    "type": "string",
+    "pattern": "^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$",
+    "maxLength": 40,
+    "default": "public",
+}
 VEHICLE_LIST_PARAMETERS = [
     query(
         "status",
@@ -203,14 +209,7 @@ VEHICLE_LIST_PARAMETERS = [
     query("page", {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}, "Page number, from 1."),
     query("pageSize", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "Vehicles per page."),
     query(
-        "variant",
-        {
-            "type": "string",
-            "pattern": "^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$",
-            "maxLength": 40,
-            "default": "public",
-        },
-        "Cloudflare Images variant used in the display URLs of uploaded photos.",
+        "variant", VARIANT_SCHEMA, "Cloudflare Images variant used in the display URLs of uploaded photos."
     ),
 ]
 
@@ -306,16 +305,7 @@ PUBLIC_VEHICLE_LIST_SCHEMA = _obj(
 _WHOLE = {"type": "integer", "minimum": 0, "maximum": 10**12}
 _YEAR = {"type": "integer", "minimum": 1900, "maximum": 2100}
 _WORDS = {"type": "string", "minLength": 1, "maxLength": 80}
-VARIANT_PARAMETER = query(
-    "variant",
-    {
-        "type": "string",
-        "pattern": "^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$",
-        "maxLength": 40,
-        "default": "public",
-    },
-    "Cloudflare Images variant of the delivery URLs.",
-)
+VARIANT_PARAMETER = query("variant", VARIANT_SCHEMA, "Cloudflare Images variant of the delivery URLs.")
 STOREFRONT_PARAMETERS = [
     query("make", _WORDS, "Only this make (any letter case)."),
     query("model", _WORDS, "Only this model (any letter case)."),

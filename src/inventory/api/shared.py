@@ -13,7 +13,7 @@ from ..photos.display import display_url
 from ..settings_check import check_settings
 from ..storefront import routes as storefront
 from . import openapi
-from .checks import ApiError, plain_name, query_int
+from .checks import ApiError, query_int, query_variant
 from .routing import Call, Route
 
 SHOWN_SETTINGS = ("SITE_PROFILE", "HANDOFF_MODE", "UPLOAD_MODE", "IMAGES_BATCH_UPLOADS")
@@ -153,9 +153,7 @@ async def list_vehicles_response(d1, query: dict, account_hash: str, delivery_ba
         raise ApiError(400, f"status must be active, inactive or all, got {status[:20]!r}")
     page = query_int(query, "page", 1, 1, 100000)
     size = query_int(query, "pageSize", 50, 1, 200)
-    variant = query.get("variant", "public")
-    if not variant or not plain_name(variant) or len(variant) > 40:
-        raise ApiError(400, "variant must be a plain name like public or thumbnail")
+    variant = query_variant(query)
     rows, total = await db.list_vehicles(d1, None if status == "all" else status, size, (page - 1) * size)
     vehicles = []
     for row in rows:

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from ..photos.display import display_url
 from .catalog import title_of
 
 GOOGLE_NS = "http://base.google.com/ns/1.0"
@@ -54,15 +55,11 @@ class Judged:
 def feed_photos(images_json: str, settings: FeedSettings) -> list[str]:
     """The URLs a feed may show: Cloudflare delivery URLs in the feed's variant, and vendor URLs only
     when FEED_VENDOR_PHOTOS allows them."""
-    urls = []
-    for entry in json.loads(images_json):
-        if entry.startswith("http"):
-            if settings.vendor_photos:
-                urls.append(entry)
-        else:
-            base = settings.delivery_base.rstrip("/")
-            urls.append(f"{base}/{settings.account_hash}/{entry.replace('%', '%25')}/{settings.variant}")
-    return urls
+    return [
+        display_url(entry, settings.account_hash, settings.variant, settings.delivery_base)
+        for entry in json.loads(images_json)
+        if settings.vendor_photos or not entry.startswith("http")
+    ]
 
 
 def _common_reason(row: dict, photos: list[str]) -> str | None:

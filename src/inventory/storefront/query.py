@@ -14,7 +14,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, replace
 
-from ..api.checks import ApiError, plain_name, query_int
+from ..api.checks import ApiError, only_parameters, query_int, query_variant
 
 SORTS = {"price": "price", "year": "year", "mileage": "mileage", "updated": "updated_at"}
 STATUSES = {"active": "active", "sold": "inactive"}
@@ -70,10 +70,7 @@ class VehicleQuery:
 
 def parse_query(params: dict) -> VehicleQuery:
     """A VehicleQuery from the request's query parameters; ApiError 400 naming the first problem."""
-    unknown = sorted(set(params) - PARAMETERS)
-    if unknown:
-        allowed = ", ".join(sorted(PARAMETERS))
-        raise ApiError(400, f"unknown parameter(s): {', '.join(unknown)[:200]}; allowed: {allowed}")
+    only_parameters(params, PARAMETERS)
     year_min = query_int(params, "yearMin", None, 1900, 2100)
     year_max = query_int(params, "yearMax", None, 1900, 2100)
     price_min = query_int(params, "priceMin", None, 0, MAX_NUMBER)
@@ -94,7 +91,7 @@ def parse_query(params: dict) -> VehicleQuery:
         sort=_choice(params, "sort", {name: name for name in SORTS}, "updated"),
         descending=_choice(params, "order", {"asc": False, "desc": True}, "desc"),
         limit=query_int(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-        variant=_variant(params),
+        variant=query_variant(params),
     )
     cursor = params.get("cursor")
     if cursor is None:
@@ -117,13 +114,6 @@ def _choice(params: dict, name: str, choices: dict, default: str):
     if value not in choices:
         raise ApiError(400, f"{name} must be one of {', '.join(choices)}, got {value[:20]!r}")
     return choices[value]
-
-
-def _variant(params: dict) -> str:
-    variant = params.get("variant", "public")
-    if not variant or not plain_name(variant) or len(variant) > 40:
-        raise ApiError(400, "variant must be a plain name like public or thumbnail")
-    return variant
 
 
 def _position(cursor: str, query: VehicleQuery) -> tuple:

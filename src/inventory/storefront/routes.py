@@ -13,7 +13,7 @@ import json
 from urllib.parse import urlsplit
 
 from .. import db
-from ..api.checks import ApiError
+from ..api.checks import ApiError, only_parameters, query_variant
 from ..api.routing import Answer, Call
 from . import feeds, freshness
 from .catalog import public_vehicle
@@ -32,10 +32,8 @@ async def list_vehicles(call: Call) -> Answer:
 async def one_vehicle(call: Call) -> Answer:
     wanted = call.path["vehicle"]
     vin, vehicle_id = vehicle_reference(wanted)
-    unknown = sorted(set(call.query) - {"variant"})
-    if unknown:
-        raise ApiError(400, f"unknown parameter(s): {', '.join(unknown)[:200]}; allowed: variant")
-    variant = parse_query({k: v for k, v in call.query.items() if k == "variant"}).variant
+    only_parameters(call.query, {"variant"})
+    variant = query_variant(call.query)
 
     async def produce(d1) -> dict:
         row = await db.storefront_vehicle(d1, vin, vehicle_id)
@@ -144,14 +142,9 @@ async def active_rows(d1):
         after = rows[-1]["id"]
 
 
-def no_parameters(call: Call) -> None:
-    if call.query:
-        raise ApiError(400, f"unknown parameter(s): {', '.join(sorted(call.query))[:200]}; this takes none")
-
-
 def feed_endpoint(name: str):
     async def feed(call: Call) -> Answer:
-        no_parameters(call)
+        only_parameters(call.query, ())
         settings = feed_settings(call)
         d1, cache = call.worker.d1(), call.worker.edge_cache()
         versioned = await conditional(call, feeds.FEEDS[name]["path"], (repr(settings),), d1, cache)
@@ -165,7 +158,7 @@ def feed_endpoint(name: str):
 
 
 async def feeds_status(call: Call) -> Answer:
-    no_parameters(call)
+    only_parameters(call.query, ())
     settings = feed_settings(call)
 
     async def produce(d1) -> dict:
