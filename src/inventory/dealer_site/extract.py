@@ -10,7 +10,7 @@ only as far as its sources need: no HTML tree at all for a profile without cards
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from urllib.parse import urldefrag
 
@@ -69,7 +69,13 @@ class Vehicle:
         return " ".join(str(p) for p in (self.year, self.make, self.model, self.trim) if p)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # dataclasses.asdict deep-copies every value: a fifth of a scrape's CPU, for plain values
+        values = {name: getattr(self, name) for name in _VEHICLE_FIELDS}
+        values["photos"] = list(self.photos)
+        return values
+
+
+_VEHICLE_FIELDS = tuple(f.name for f in fields(Vehicle))
 
 
 @dataclass

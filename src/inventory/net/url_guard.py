@@ -22,6 +22,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote_to_bytes
 
 DEFAULT_PORTS = {"http": 80, "https": 443}  # the special schemes we follow; every other one is refused
@@ -89,6 +90,7 @@ def _invalid(why: str) -> UrlRefused:
 # --- the URL around the host ------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)  # a scrape asks about each detail page's URL, and the start URL every time
 def parse_host(url: str) -> ParsedUrl:
     """The scheme, host and port a WHATWG parser finds in an http(s) URL; UrlRefused when it finds none."""
     text = url.strip(C0_CONTROL_OR_SPACE).translate(TAB_OR_NEWLINE)
