@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -83,8 +84,11 @@ def keep_photo_lists(found: list[Vehicle], by_key: dict, share: float = 0.5) -> 
 
 
 def _d1_value(value):
-    """D1 binds Python ints as JavaScript numbers: beyond 2**53 they would become BigInt, which it refuses."""
+    """D1 binds Python ints as JavaScript numbers: beyond 2**53 they would become BigInt, which it refuses;
+    JSON (how the rows travel, db.upsert_vehicle_statements) has no NaN or infinity."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53 - 1:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
 
