@@ -98,3 +98,32 @@ def test_photo_lists_the_guard_kept_are_saved_with_their_own_hash():
     emptied = [car(f"S{i}", []) for i in range(4)]
     plan = save(d1, emptied)
     assert plan.photo_lists_kept and plan.unchanged == 4 and plan.rows == []
+
+
+def test_many_vehicles_travel_in_a_few_json_statements_and_keep_their_values(monkeypatch):
+    monkeypatch.setattr(db, "UPSERT_JSON_CHARS", 2_000)  # a few rows a statement: several statements
+    d1 = SqliteD1()
+    photos = [f"https://cdn.example/p/{n}.jpg" for n in range(3)]
+    vehicles = [
+        car(f"S{i}", photos, price=19995.5 + i, mileage=1000 * i, trim="Sport 'SE'") for i in range(40)
+    ]
+    vehicles[7].price, vehicles[8].price = float("nan"), float("inf")  # JSON has neither
+    plan = plan_save(vehicles, [])
+    statements = db.upsert_vehicle_statements(plan.rows, "2026-01-01T00:00:00Z")
+    upserts = [sql for sql, _ in statements if sql.startswith("INSERT INTO vehicles")]
+    assert 5 < len(upserts) < 40  # neither one per vehicle nor one statement over the size
+    asyncio.run(d1.batch(statements))
+    rows = d1.rows("SELECT * FROM vehicles ORDER BY id")
+    assert [r["stock_number"] for r in rows] == [f"S{i}" for i in range(40)]  # in listing order
+    assert rows[3]["price"] == 19998.5 and rows[3]["mileage"] == 3000 and rows[3]["trim"] == "Sport 'SE'"
+    assert (rows[7]["price"], rows[8]["price"]) == (None, None)
+    assert json.loads(rows[0]["images"]) == photos and rows[0]["status"] == "active"
+    assert d1.rows("SELECT typeof(year) AS t, typeof(price) AS p FROM vehicles LIMIT 1") == [
+        {"t": "integer", "p": "real"}
+    ]
+    vehicles[3].price = 15000.0  # a second scrape updates in place, keeping the row's id
+    again = plan_save(vehicles, asyncio.run(db.load_vehicles_for_merge(d1, content_hashes(vehicles))))
+    asyncio.run(d1.batch(db.upsert_vehicle_statements(again.rows, "2026-01-02T00:00:00Z")))
+    row = d1.rows("SELECT id, price, first_seen_at, updated_at FROM vehicles WHERE stock_number = 'S3'")[0]
+    assert (row["id"], row["price"]) == (rows[3]["id"], 15000.0)
+    assert (row["first_seen_at"], row["updated_at"]) == ("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z")
