@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from functools import lru_cache
 
 from .extraction.makes import WMI_MAKES
 
@@ -52,7 +53,10 @@ def _is_invisible(char: str) -> bool:
 
 
 def normalize_vin(raw) -> str:
-    text = unicodedata.normalize("NFKC", str(raw or ""))
+    text = str(raw or "")
+    if text.isascii():  # NFKC leaves ASCII as it is, and its only invisible characters are spaces
+        return "".join(text.split()).upper()
+    text = unicodedata.normalize("NFKC", text)
     return "".join(ch for ch in text if not _is_invisible(ch)).upper()
 
 
@@ -65,6 +69,7 @@ def vin_identity(vin: str) -> str:
     return vin.translate(_LOOK_ALIKES)
 
 
+@lru_cache(maxsize=4096)  # each listed VIN is checked by several sources and fields
 def check_digit(vin: str) -> str | None:
     """The check character a 17-character VIN should carry, or None if it has illegal letters."""
     if len(vin) != 17 or any(ch not in _TRANSLITERATION for ch in vin):
