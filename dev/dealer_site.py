@@ -17,6 +17,7 @@ import threading
 import time
 import zlib
 from dataclasses import dataclass, replace
+from functools import cache
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
@@ -192,6 +193,7 @@ class Vehicle:
         return f"{self.year} {self.make} {self.model} {self.trim}"
 
 
+@cache  # a listing page otherwise costs the size of the whole inventory to serve
 def make_vehicle(index: int) -> Vehicle:
     """Vehicle number `index`, always the same whatever the inventory size."""
     rng = random.Random(f"lambert-vehicle-{index}")
@@ -348,7 +350,8 @@ class DealerSite(Standin):
         removed = set(knobs["remove_stocks"])
         vehicles = (make_vehicle(i) for i in range(int(knobs["vehicle_count"])))
         prices = knobs["prices"]
-        return [replace(v, price=prices.get(v.stock, v.price)) for v in vehicles if v.stock not in removed]
+        visible = (v for v in vehicles if v.stock not in removed)
+        return [replace(v, price=prices[v.stock]) if v.stock in prices else v for v in visible]
 
     # ----- request handling ------------------------------------------------
 
