@@ -377,16 +377,18 @@ async def claim_images(
     """
     claim = (
         "INSERT INTO images (source_url, image_id, vehicle_id, claimed_by, claim_expires_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, datetime('now')) "
+        "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+        "?2, ?3, datetime('now') FROM json_each(?1) WHERE true "  # WHERE: SQLite's upsert rule
         "ON CONFLICT(source_url) DO UPDATE SET claimed_by = excluded.claimed_by, image_id = "
         "excluded.image_id, "
         "claim_expires_at = excluded.claim_expires_at, vehicle_id = excluded.vehicle_id "
         "WHERE images.state != 'uploaded' AND images.permanent = 0 "
-        "AND (images.claim_expires_at IS NULL OR images.claim_expires_at < ?)"
+        "AND (images.claim_expires_at IS NULL OR images.claim_expires_at < ?4)"
     )
+    rows = [json.dumps(list(photo)) for photo in wanted]  # as JSON: a statement per photo costs more
     statements = [
-        (claim, [url, image_id, vehicle_id, run_id, expires_ms, now_ms])
-        for url, image_id, vehicle_id in wanted
+        (claim, ["[" + ",".join(part) + "]", run_id, expires_ms, now_ms])
+        for part in _by_size(rows, UPSERT_JSON_CHARS)
     ]
     urls = list(dict.fromkeys(url for url, _, _ in wanted))
     chunks = list(_chunks(urls))
@@ -404,35 +406,51 @@ async def claim_images(
 
 # With the validators of the download (file and binding modes) the photo's first check is due a
 # PHOTO_CHECK_DAYS later; without (url mode), at once: it gives the validators (photos/replacements.py).
+# The outcomes travel as one JSON parameter (rows `o`, one per photo); this run's claims only (?2).
+def _from_outcomes(names: str) -> str:
+    columns = ", ".join(f"json_extract(value, '$[{i}]') AS {name}" for i, name in enumerate(names.split()))
+    return (
+        f"FROM (SELECT {columns} FROM json_each(?1)) AS o "
+        "WHERE images.source_url = o.url AND images.claimed_by = ?2"
+    )
+
+
 _UPLOADED = (
-    "UPDATE images SET state = 'uploaded', attempts = attempts + ?, last_error = NULL, permanent = 0, "
-    "claimed_by = NULL, claim_expires_at = NULL, uploaded_at = datetime('now'), "
-    "updated_at = datetime('now'), etag = ?, last_modified = ?, content_length = ?, content_sha256 = ?, "
-    "checked_at = CASE WHEN ? THEN strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END "
-    "WHERE source_url = ? AND claimed_by = ?"
+    "UPDATE images SET state = 'uploaded', attempts = images.attempts + o.attempts, last_error = NULL, "
+    "permanent = 0, claimed_by = NULL, claim_expires_at = NULL, uploaded_at = datetime('now'), "
+    "updated_at = datetime('now'), etag = o.etag, last_modified = o.last_modified, "
+    "content_length = o.content_length, content_sha256 = o.content_sha256, "
+    "checked_at = CASE WHEN o.validated THEN strftime('%Y-%m-%dT%H:%M:%SZ', 'now') END "
+    + _from_outcomes("url attempts etag last_modified content_length content_sha256 validated")
 )
 _NOT_UPLOADED = (
-    "UPDATE images SET state = CASE WHEN ? THEN 'failed' ELSE 'pending' END, "
-    "attempts = attempts + ?, last_error = ?, permanent = ?, claimed_by = NULL, "
-    "claim_expires_at = NULL, updated_at = datetime('now') "
-    "WHERE source_url = ? AND claimed_by = ? AND state != 'uploaded'"
+    "UPDATE images SET state = CASE WHEN o.permanent THEN 'failed' ELSE 'pending' END, "
+    "attempts = images.attempts + o.attempts, last_error = o.error, permanent = o.permanent, "
+    "claimed_by = NULL, claim_expires_at = NULL, updated_at = datetime('now') "
+    + _from_outcomes("url attempts error permanent")
+    + " AND images.state != 'uploaded'"
 )
 
 
-def _outcome_statement(outcome: dict, run_id: str) -> tuple[str, list]:
+def _outcome_row(outcome: dict) -> list:
     if outcome["ok"]:
         found = outcome.get("validators") or {}
         validators = [found.get(k) for k in ("etag", "last_modified", "content_length", "content_sha256")]
-        return _UPLOADED, [outcome["attempts"], *validators, bool(found), outcome["source_url"], run_id]
-    permanent = 1 if outcome["permanent"] else 0
-    return _NOT_UPLOADED, [
-        permanent,
-        outcome["attempts"],
-        outcome["error"],
-        permanent,
-        outcome["source_url"],
-        run_id,
-    ]
+        return [outcome["source_url"], outcome["attempts"], *validators, 1 if found else 0]
+    return [outcome["source_url"], outcome["attempts"], outcome["error"], 1 if outcome["permanent"] else 0]
+
+
+def _outcome_statements(outcomes: list[dict], run_id: str) -> list[tuple[str, list]]:
+    """The uploaded photos in one statement, the others in another (more when very many); a photo named
+    twice keeps its first outcome, as when each had its own statement."""
+    first = list({o["source_url"]: o for o in reversed(outcomes)}.values())[::-1]
+    statements = []
+    for sql, wanted in ((_UPLOADED, True), (_NOT_UPLOADED, False)):
+        rows = [json.dumps(_outcome_row(o)) for o in first if bool(o["ok"]) is wanted]
+        statements += [
+            (sql, ["[" + ",".join(part) + "]", run_id]) for part in _by_size(rows, UPSERT_JSON_CHARS)
+        ]
+    return statements
 
 
 async def write_back(d1, outcomes: list[dict], vehicle_ids: list[int], run_id: str) -> None:
@@ -443,7 +461,7 @@ async def write_back(d1, outcomes: list[dict], vehicle_ids: list[int], run_id: s
 
     outcome: {"source_url", "ok": bool, "attempts": n, "error": str|None, "permanent": bool}
     """
-    statements = [_outcome_statement(o, run_id) for o in outcomes]
+    statements = _outcome_statements(outcomes, run_id)
     statements += [
         (_REWRITE_IMAGES + f" WHERE id IN ({_marks(len(chunk))})", chunk) for chunk in _chunks(vehicle_ids)
     ]

@@ -258,6 +258,39 @@ def test_a_run_whose_claim_expired_does_not_overwrite_the_next_holder():
     assert row == {"state": "uploaded", "last_error": None} and lists(d1) == [["id-x"]]
 
 
+def test_a_batch_claims_and_records_every_photo_in_a_few_json_statements():
+    d1 = SqliteD1()
+    seed(d1, 2, 3)
+    urls = [f"http://cdn/{v}/{n}.png" for v in range(2) for n in range(3)]
+    wanted = [(url, f"id-{i}", 1 + i // 3) for i, url in enumerate(urls)]
+    rows = asyncio.run(db.claim_images(d1, wanted, "run-a", 0, 10_000))
+    assert {r["source_url"] for r in rows if r["claimed_by"] == "run-a"} == set(urls)
+    assert asyncio.run(db.claim_images(d1, wanted[:1], "run-b", 5, 20_000))[0]["claimed_by"] == "run-a"
+    validators = {"etag": '"e1"', "last_modified": None, "content_length": 1234, "content_sha256": "ab"}
+    outcomes = [
+        {"source_url": urls[0], "ok": True, "attempts": 2, "validators": validators},
+        {"source_url": urls[1], "ok": True, "attempts": 1},
+        {"source_url": urls[2], "ok": False, "attempts": 4, "error": "HTTP 415", "permanent": True},
+        {"source_url": urls[3], "ok": False, "attempts": 3, "error": "HTTP 503", "permanent": False},
+        {"source_url": urls[3], "ok": True, "attempts": 9},  # named twice: the first outcome stands
+    ]
+    statements = db._outcome_statements(outcomes, "run-a")
+    assert len(statements) == 2  # the uploaded, the others: not one statement per photo
+    asyncio.run(db.write_back(d1, outcomes, [1, 2], "run-a"))
+    got = {r["source_url"]: r for r in d1.rows("SELECT * FROM images")}
+    assert (got[urls[0]]["state"], got[urls[0]]["attempts"], got[urls[0]]["etag"]) == ("uploaded", 2, '"e1"')
+    assert got[urls[0]]["content_length"] == 1234 and got[urls[0]]["checked_at"] is not None
+    assert (got[urls[1]]["state"], got[urls[1]]["checked_at"]) == ("uploaded", None)  # no validators
+    assert (got[urls[2]]["state"], got[urls[2]]["permanent"], got[urls[2]]["last_error"]) == (
+        "failed",
+        1,
+        "HTTP 415",
+    )
+    assert (got[urls[3]]["state"], got[urls[3]]["attempts"], got[urls[3]]["permanent"]) == ("pending", 3, 0)
+    assert all(r["claimed_by"] is None for r in got.values())  # every claim of the run let go
+    assert lists(d1) == [["id-0", "id-1", urls[2]], [urls[3], urls[4], urls[5]]]
+
+
 def test_a_background_run_gives_no_request_more_time_than_it_has_left():
     """A request started near the end of the waitUntil window must not outlive it (it would be cut
     off before the write-back): each attempt's timeout is the time left, and no attempt starts
