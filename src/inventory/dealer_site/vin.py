@@ -66,7 +66,7 @@ def has_foreign_characters(vin: str) -> bool:
 
 def vin_identity(vin: str) -> str:
     """The VIN two listings of the same car share, look-alike letters mapped onto Latin ones."""
-    return vin.translate(_LOOK_ALIKES)
+    return vin if vin.isascii() else vin.translate(_LOOK_ALIKES)  # every look-alike is beyond ASCII
 
 
 @lru_cache(maxsize=4096)  # each listed VIN is checked by several sources and fields
