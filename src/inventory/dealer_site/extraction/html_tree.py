@@ -59,6 +59,22 @@ class Node:
         return separator.join(pieces)
 
 
+class Document(Node):
+    """The root: it lists its elements once, for every selector run on the whole page."""
+
+    __slots__ = ("_elements",)
+
+    def __init__(self):
+        super().__init__("#document", {}, None)
+        self._elements = None
+
+    @property
+    def descendants(self):
+        if self._elements is None:
+            self._elements = list(Node.descendants.fget(self))
+        return self._elements
+
+
 def _add_text(parent: Node, text: str) -> None:
     if text and not text.isspace():
         parent.children.append(unescape(text) if "&" in text else text)
@@ -91,9 +107,8 @@ class _OpenElements(list):
 
 def _open(stack: _OpenElements, name: str, attribute_text: str) -> Node:
     attrs = parse_attributes(attribute_text)
-    for key, value in attrs.items():
-        if "&" in value:
-            attrs[key] = unescape(value)
+    if "&" in attribute_text:
+        attrs = {key: unescape(value) if "&" in value else value for key, value in attrs.items()}
     node = Node(name, attrs, stack[-1])
     stack[-1].children.append(node)
     if name not in VOID_ELEMENTS and not attribute_text.rstrip().endswith("/"):
@@ -101,9 +116,9 @@ def _open(stack: _OpenElements, name: str, attribute_text: str) -> Node:
     return node
 
 
-def parse_html(html: str) -> Node:
+def parse_html(html: str) -> Document:
     """The page as a tree of Nodes under a document node (named "#document")."""
-    root = Node("#document", {}, None)
+    root = Document()
     stack, position, length = _OpenElements(root), 0, len(html)
     while (start := html.find("<", position)) >= 0:
         if start > position:

@@ -196,7 +196,7 @@ def descendant_elements(scope) -> list:
 
 
 def _elements(scope):
-    if type(scope) is Node:
+    if isinstance(scope, Node):
         return scope.descendants
     from bs4 import Tag
 
