@@ -136,7 +136,7 @@ def page_memo_statements(fresh: dict[str, tuple[str, str]], keep: list[str], now
     return [*statements, (forget, [json.dumps(keep)])]
 
 
-UPSERT_JSON_CHARS = 500_000  # rows per upsert statement: D1 takes strings of up to 2 MB
+JSON_ROWS_CHARS = 500_000  # characters of rows per JSON parameter: D1 takes strings of up to 2 MB
 
 
 def upsert_vehicle_statements(rows: list[dict], now: str) -> list[tuple[str, list]]:
@@ -152,8 +152,8 @@ def upsert_vehicle_statements(rows: list[dict], now: str) -> list[tuple[str, lis
         f"ON CONFLICT(vehicle_key) DO UPDATE SET {updates}, status = 'active', updated_at = "
         "excluded.updated_at, inactive_since = NULL, images_released_at = NULL"
     )
-    lists = [json.dumps([row[c] for c in _VEHICLE_COLUMNS], allow_nan=False) for row in rows]
-    statements = [(upsert, ["[" + ",".join(part) + "]", now]) for part in _by_size(lists, UPSERT_JSON_CHARS)]
+    lists = [[row[c] for c in _VEHICLE_COLUMNS] for row in rows]
+    statements = [(upsert, [rows_json, now]) for rows_json in _json_rows(lists)]
     if rows:
         keys = json.dumps([row["vehicle_key"] for row in rows])
         statements.append(
@@ -162,17 +162,16 @@ def upsert_vehicle_statements(rows: list[dict], now: str) -> list[tuple[str, lis
     return statements
 
 
-def _by_size(texts: list[str], max_chars: int):
-    """The texts in runs of at most `max_chars` characters (a longer text is a run of its own)."""
-    run, size = [], 0
+def _json_rows(rows) -> list[str]:
+    """The rows as JSON arrays of rows, each at most about JSON_ROWS_CHARS long (one parameter each)."""
+    texts, runs, run, size = [json.dumps(row, allow_nan=False) for row in rows], [], [], 0
     for text in texts:
-        if run and size + len(text) > max_chars:
-            yield run
+        if run and size + len(text) > JSON_ROWS_CHARS:
+            runs.append(run)
             run, size = [], 0
         run.append(text)
         size += len(text) + 1
-    if run:
-        yield run
+    return [f"[{','.join(run)}]" for run in (*runs, run) if run]
 
 
 def deactivate_statements(ids: list[int], now: str) -> list[tuple[str, list]]:
@@ -385,11 +384,8 @@ async def claim_images(
         "WHERE images.state != 'uploaded' AND images.permanent = 0 "
         "AND (images.claim_expires_at IS NULL OR images.claim_expires_at < ?4)"
     )
-    rows = [json.dumps(list(photo)) for photo in wanted]  # as JSON: a statement per photo costs more
-    statements = [
-        (claim, ["[" + ",".join(part) + "]", run_id, expires_ms, now_ms])
-        for part in _by_size(rows, UPSERT_JSON_CHARS)
-    ]
+    # as JSON: a statement per photo costs more
+    statements = [(claim, [rows, run_id, expires_ms, now_ms]) for rows in _json_rows(wanted)]
     urls = list(dict.fromkeys(url for url, _, _ in wanted))
     chunks = list(_chunks(urls))
     for chunk in chunks:
@@ -446,10 +442,8 @@ def _outcome_statements(outcomes: list[dict], run_id: str) -> list[tuple[str, li
     first = list({o["source_url"]: o for o in reversed(outcomes)}.values())[::-1]
     statements = []
     for sql, wanted in ((_UPLOADED, True), (_NOT_UPLOADED, False)):
-        rows = [json.dumps(_outcome_row(o)) for o in first if bool(o["ok"]) is wanted]
-        statements += [
-            (sql, ["[" + ",".join(part) + "]", run_id]) for part in _by_size(rows, UPSERT_JSON_CHARS)
-        ]
+        rows = [_outcome_row(o) for o in first if bool(o["ok"]) is wanted]
+        statements += [(sql, [rows_json, run_id]) for rows_json in _json_rows(rows)]
     return statements
 
 

@@ -101,7 +101,7 @@ def test_photo_lists_the_guard_kept_are_saved_with_their_own_hash():
 
 
 def test_many_vehicles_travel_in_a_few_json_statements_and_keep_their_values(monkeypatch):
-    monkeypatch.setattr(db, "UPSERT_JSON_CHARS", 2_000)  # a few rows a statement: several statements
+    monkeypatch.setattr(db, "JSON_ROWS_CHARS", 2_000)  # a few rows a statement: several statements
     d1 = SqliteD1()
     photos = [f"https://cdn.example/p/{n}.jpg" for n in range(3)]
     vehicles = [
