@@ -404,10 +404,13 @@ async def claim_images(
 # PHOTO_CHECK_DAYS later; without (url mode), at once: it gives the validators (photos/replacements.py).
 # The outcomes travel as one JSON parameter (rows `o`, one per photo); this run's claims only (?2).
 def _from_outcomes(names: str) -> str:
+    """Each outcome finds its row by primary key. The unary + keeps SQLite off the claimed_by index:
+    with it, the plan walked the run's claimed rows and read the whole JSON for each (a batch of 120
+    photos spent 11 ms of CPU there instead of 0.3)."""
     columns = ", ".join(f"json_extract(value, '$[{i}]') AS {name}" for i, name in enumerate(names.split()))
     return (
         f"FROM (SELECT {columns} FROM json_each(?1)) AS o "
-        "WHERE images.source_url = o.url AND images.claimed_by = ?2"
+        "WHERE images.source_url = o.url AND +images.claimed_by = ?2"
     )
 
 
