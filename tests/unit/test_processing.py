@@ -6,6 +6,7 @@ import json
 import time
 
 from inventory import db
+from inventory.gathered_log import MAX_GATHERED, GatheredLog
 from inventory.photos.budget import ApiBudget
 from inventory.photos.retries import upload_with_retries
 from inventory.photos.run import Processor, Settings, drain, process_batch
@@ -385,3 +386,39 @@ def test_a_batch_that_cannot_afford_its_overhead_claims_nothing():
     result = asyncio.run(process_batch(p, batch_size=5))
     assert result["processed"] == 0 and "subrequest budget" in result["stoppedBecause"]
     assert not d1.rows("SELECT 1 FROM images")
+
+
+def test_a_batch_logs_the_seeds_lines_in_order_in_a_few_writes():
+    """Under workerd each write is a console.log costing more CPU than the upload it reports: the
+    run's lines are gathered, and every one is written by the time the run answers."""
+    d1, transport, writes = SqliteD1(), ScriptedTransport(), []
+    seed(d1, 3, 4)
+    p = processor(d1, transport)
+    p.log = writes.append
+    asyncio.run(process_batch(p, batch_size=10))
+    lines = "\n".join(writes).split("\n")
+    assert lines[0] == "📸 Starting image processing for 3 vehicles (http)"
+    assert lines[1] == "🔄 Processing 3 vehicles (12 photos claimed)"
+    assert sum(line.startswith("  📤 Uploading 4 vendor URLs for ") for line in lines) == 3
+    uploaded = [line for line in lines if line.startswith("    ✅ Uploaded: lambert-")]
+    assert len(uploaded) == 12 and all(line.endswith("(attempt 1)") for line in uploaded)
+    assert lines[-1].startswith("✅ Completed: 3 succeeded, 0 failed (12 images uploaded")
+    assert len(writes) < len(lines) / 4
+
+
+def test_gathered_lines_are_written_when_enough_time_passed_or_when_flushed():
+    now, writes = [0.0], []
+    log = GatheredLog(writes.append, clock=lambda: now[0], every_s=0.5)
+    log("a")
+    log("b")
+    assert writes == []
+    now[0] = 0.6
+    log("c")
+    assert writes == ["a\nb\nc"]
+    log("d")
+    log.flush()
+    log.flush()
+    assert writes == ["a\nb\nc", "d"]
+    for n in range(MAX_GATHERED):
+        log(str(n))
+    assert len(writes) == 3 and writes[-1].count("\n") == MAX_GATHERED - 1

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from .. import db, iso_utc
+from ..gathered_log import GatheredLog
 from ..net.url_guard import refuse_url
 from ..subrequests import SUBREQUESTS_SPENT, Subrequests
 from .budget import ApiBudget, BudgetSpent
@@ -92,6 +93,7 @@ class Run:
     settled: set = field(default_factory=set)  # uploaded already, or failed for good
     outcomes: dict = field(default_factory=dict)  # vendor URL -> UploadOutcome
     stopped_because: str | None = None
+    log: GatheredLog | None = None  # the run's lines, a few per write (set by process_batch)
 
 
 @dataclass
@@ -173,7 +175,7 @@ async def _claim_photos(run: Run, now_ms: int) -> None:
     try:
         await p.transport.prepare(run.budget)
     except BudgetSpent as error:
-        p.log(f"⏸ {error}; photos left for the next run")
+        run.log(f"⏸ {error}; photos left for the next run")
         run.claimed = set()
 
 
@@ -184,7 +186,7 @@ async def _upload_one(run: Run, gate: asyncio.Semaphore, url: str, vehicle: dict
             return  # left claimed until write_back frees it: the next run takes it
         refused = p.settings.refuses(url)
         if refused:
-            p.log(f"    🚫 Refused: {url[:120]} ({refused})")
+            run.log(f"    🚫 Refused: {url[:120]} ({refused})")
             run.outcomes[url] = UploadOutcome(url, image_id, False, 0, f"refused: {refused}", permanent=True)
             return
         metadata = {"vehicleId": vehicle["id"], "source": url[:500]}
@@ -197,7 +199,7 @@ async def _upload_one(run: Run, gate: asyncio.Semaphore, url: str, vehicle: dict
             sleep=p.sleep,
             clock=p.clock,
             deadline=run.hard_deadline,
-            log=p.log,
+            log=run.log,
             max_attempts=p.settings.attempts_per_run,
             subrequests=p.subrequests,
             keep=p.kept_after_uploads(),
@@ -214,7 +216,7 @@ async def _upload_claimed(run: Run) -> None:
     for vehicle in run.vehicles:
         mine = [u for u in run.photos[vehicle["id"]] if u in run.claimed and u not in started]
         if mine:
-            run.p.log(f"  📤 Uploading {len(mine)} vendor URLs for {_title(vehicle)}")
+            run.log(f"  📤 Uploading {len(mine)} vendor URLs for {_title(vehicle)}")
         started.update(mine)
         jobs += [_upload_one(run, gate, url, vehicle) for url in mine]
     await asyncio.gather(*jobs)
@@ -282,17 +284,26 @@ async def process_batch(
     skip_ids: list[int] = (),
 ) -> dict:
     """One processing run. `time_budget_s`: stop starting uploads after this long (background runs)."""
-    started_wall, started = p.wall_clock(), p.clock()
     run = Run(p, trigger, budget or ApiBudget(p.d1, p.settings.api_requests_per_minute, clock=p.wall_clock))
+    run.log = GatheredLog(p.log, p.clock)
+    try:
+        return await _run_batch(run, vehicle_ids, batch_size, time_budget_s, skip_ids)
+    finally:
+        run.log.flush()
+
+
+async def _run_batch(run: Run, vehicle_ids, batch_size: int, time_budget_s, skip_ids) -> dict:
+    p, trigger = run.p, run.trigger
+    started_wall, started = p.wall_clock(), p.clock()
     if time_budget_s:  # retries may run a little past the claim deadline, never past the window's end
         run.claim_deadline, run.hard_deadline = started + time_budget_s, started + time_budget_s + 8
     trips_before, spent_before, now_ms = p.d1.round_trips, run.budget.spent, int(p.wall_clock() * 1000)
     if not p.can_start_batch():
         return _out_of_subrequests(run, started, trips_before, spent_before)
     await _choose_vehicles(run, vehicle_ids, batch_size, skip_ids, now_ms)
-    p.log(f"📸 Starting image processing for {len(run.vehicles)} vehicles ({trigger})")
+    run.log(f"📸 Starting image processing for {len(run.vehicles)} vehicles ({trigger})")
     await _claim_photos(run, now_ms)
-    p.log(f"🔄 Processing {len(run.vehicles)} vehicles ({len(run.claimed)} photos claimed)")
+    run.log(f"🔄 Processing {len(run.vehicles)} vehicles ({len(run.claimed)} photos claimed)")
     await _upload_claimed(run)
     await db.write_back(
         p.d1, [o.as_row() for o in run.outcomes.values()], [v["id"] for v in run.vehicles], run.run_id
@@ -303,7 +314,7 @@ async def process_batch(
         await db.record_run(p.d1, "process", trigger, iso_utc(started_wall), iso_utc(p.wall_clock()), summary)
         if p.notify:
             p.notify(run_payloads(trigger, summary, results))
-    p.log(
+    run.log(
         f"✅ Completed: {summary['succeeded']} succeeded, {summary['failed']} failed "
         f"({summary['imagesUploaded']} images uploaded, {summary['imagesFailed']} failed, "
         f"{summary['imagesNotAttempted']} left for later, {summary['apiRequests']} API requests)"

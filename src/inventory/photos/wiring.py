@@ -50,6 +50,7 @@ def processor_for(worker, attempts_per_run: int = 4) -> Processor:
         transport_for(worker, settings.refuses),  # every photo URL and every redirect hop
         settings,
         notify=webhook_notifier(worker),
+        log=worker.log,
         subrequests=worker.subrequests,
         http=worker.http(),
     )
