@@ -87,6 +87,9 @@ DEFAULT_KNOBS = {
     # of page 1 pointing anywhere, and page 1 padded to this many bytes, sent without a length.
     "inject_html": "",
     "next_page_url": None,
+    # Numbered page links beside Next (v1 layout), as most dealer sites show: the scraper asks for
+    # the pages they name ahead. Off: a Next link only, so later pages are guessed.
+    "pager": True,
     "pad_page_bytes": 0,
 }
 
@@ -544,6 +547,7 @@ class DealerSite(Standin):
                 self.site_url,
             )
 
+        last_page = max(1, -(-len(vehicles) // size))
         cars = [self.car_json(v, knobs) for v in on_page]
         if page == 1 and cars:
             broken = {
@@ -564,9 +568,9 @@ class DealerSite(Standin):
                 ],
             }
         cards = "\n".join(self._card_v1(v, knobs) for v in on_page)
-        nav = ""
+        nav = pager(page, last_page) if knobs["pager"] else ""
         if has_next:
-            nav = f'<a rel="next" href="/inventory?page={page + 1}">Next</a>'
+            nav += f'<a rel="next" href="/inventory?page={page + 1}">Next</a>'
         if page == 1 and knobs["next_page_url"]:
             nav = f'<a rel="next" href="{html.escape(knobs["next_page_url"])}">Next</a>'
         injected = knobs["inject_html"] if page == 1 else ""
@@ -668,6 +672,16 @@ def send_photo(request: BaseHTTPRequestHandler, png: bytes) -> None:
         request.end_headers()
         return
     send(request, 200, "image/png", png, headers)
+
+
+def pager(page: int, last_page: int) -> str:
+    """Numbered links as most dealer sites show them: two pages either side, the first and the last."""
+    shown = sorted({1, last_page, *range(max(1, page - 2), min(last_page, page + 2) + 1)})
+    links = [
+        f'<span class="current">{n}</span>' if n == page else f'<a href="/inventory?page={n}">{n}</a>'
+        for n in shown
+    ]
+    return " ".join(links) + " "
 
 
 def page_html(title: str, body: str) -> str:

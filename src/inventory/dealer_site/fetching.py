@@ -25,7 +25,7 @@ from .discovery import discover
 from .extract import Vehicle, extract_page, photos_from_detail
 from .gallery_rules import gallery_mode
 from .page_memo import PageMemo
-from .page_numbers import PageNumbers, page_numbers
+from .page_numbers import PageNumbers, linked_pages, page_numbers
 from .profiles import get_profile, normalise_profile
 from .site_errors import BotWall, SiteError, SubrequestsSpent
 
@@ -200,24 +200,37 @@ async def _page_within_budget(site: Site, url: str, warnings: list, log) -> str 
 
 
 class PagesAhead:
-    """Listing pages asked for before their turn (page_numbers.py guesses their URLs from pages 1 and
-    2), PAGES_AHEAD at a time, once two pages were full (a listing of two pages or less costs no
-    extra request) and after every full page: a long listing's answer time then grows with its
-    slowest pages, not with their number. A guessed page is used only when the page before it links
-    to it; those never used (at most PAGES_AHEAD, past the end) are cancelled when the listing ends."""
+    """Listing pages asked for before their turn, at most PAGES_AHEAD at a time, so that a long
+    listing's answer time grows with its slowest pages, not with their number. page_numbers.py
+    reads how pages are numbered from page 1's URL and its next link. When the pages link to
+    numbered pages (a pager's "1 2 3 ... 6"), those are asked for from page 1 on: the site says
+    they exist. Without such links they are guessed, once two pages were full and after every full
+    page (a listing of two pages or less costs no extra request). A page is used only when the page
+    before it links to it; those never used (guesses past the end) are cancelled when the listing ends."""
 
     def __init__(self, site: Site, max_pages: int):
         self.site, self.max_pages = site, max_pages
         self.numbers: PageNumbers | None = None
         self.asked: dict[str, asyncio.Task] = {}
+        self.pager = False  # has a page linked to numbered pages past its next one?
+        self.last_linked = 0  # the highest numbered page any page read so far links to
 
-    def ask_after(self, page: int, next_url: str | None, full: bool) -> None:
-        """After reading page `page` (1-based) whose next link is `next_url`."""
+    def ask_after(self, page: int, next_url: str | None, full: bool, html: str, page_url: str) -> None:
+        """After reading page `page` (1-based) at `page_url`, whose next link is `next_url`."""
         if page == 1 and next_url:
             self.numbers = page_numbers(self.site.start_url, next_url)
-        if not (self.numbers and next_url and full and page >= 2):
+        if not (self.numbers and next_url):
             return
-        for later in range(page + 2, min(page + 2 + PAGES_AHEAD, self.max_pages + 1)):
+        linked = linked_pages(html, page_url, self.numbers)
+        self.pager = self.pager or any(number > page + 1 for number in linked)  # past the next link
+        self.last_linked = max(self.last_linked, *linked, 0)
+        if self.pager:
+            last = min(self.last_linked, page + 1 + PAGES_AHEAD)
+        elif full and page >= 2:
+            last = page + 1 + PAGES_AHEAD
+        else:
+            return
+        for later in range(page + 2, min(last, self.max_pages) + 1):
             url = self.numbers.url_of(later)
             if url not in self.asked and not self.site.refuse(url):
                 self.asked[url] = asyncio.ensure_future(self.site.page(url))
@@ -258,6 +271,7 @@ async def _read_listing(
     try:
         while url and url not in seen_pages and len(seen_pages) < ahead.max_pages:
             seen_pages.add(url)
+            page_url = url
             html = first_page if url == site.start_url else await ahead.page(url, warnings, log)
             if html is None:  # the rest of the listing is unread: the scrape counts as cut off
                 seen_pages.discard(url)
@@ -281,7 +295,7 @@ async def _read_listing(
                 warnings.append({"reason": f"next page link not followed: {reason}", "entry": url[:200]})
                 log(f"  ⚠️ Next page {url[:120]} is not on the dealer's site: not followed")
                 url = None
-            ahead.ask_after(len(seen_pages), url, full=0 < first_count <= len(page.vehicles))
+            ahead.ask_after(len(seen_pages), url, 0 < first_count <= len(page.vehicles), html, page_url)
     finally:
         await ahead.cancel_the_rest(log)
     return vehicles, skipped, warnings, len(seen_pages), url if url not in seen_pages else None

@@ -7,7 +7,9 @@ prefetch: a page is used only when the page before it really links to it.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import re
+from html import unescape
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 
 class PageNumbers:
@@ -27,6 +29,51 @@ class PageNumbers:
         segments = parts.path.split("/")
         segments[key] = value
         return urlunsplit(parts._replace(path="/".join(segments)))
+
+    def page_of(self, url: str) -> int | None:
+        """The page number of `url` when it is one of this listing's numbered pages, else None."""
+        parts = urlsplit(url)
+        kind, key = self.where
+        if kind == "query":
+            value = dict(parse_qsl(parts.query, True)).get(key, "")
+        else:
+            segments = parts.path.split("/")
+            value = segments[key] if key < len(segments) else ""
+        number = _number(value)
+        if number is None or (number - self.second_value) % self.step:
+            return None
+        page = 2 + (number - self.second_value) // self.step
+        return page if page >= 1 and _same_url(self.url_of(page), url) else None
+
+    def hint(self) -> str:
+        """Text every link to a numbered page holds (a cheap test before parsing a link)."""
+        return f"{self.where[1]}=" if self.where[0] == "query" else "/"
+
+
+_HREF = re.compile(r"""href\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+
+
+def linked_pages(html: str, page_url: str, numbers: PageNumbers) -> set[int]:
+    """The numbered pages of the listing that this page links to (a pager's "1 2 3 ... 25"): pages
+    the site says exist, so asking for them ahead is no guess."""
+    found, hint = set(), numbers.hint()
+    for match in _HREF.finditer(html):
+        href = match.group(1) or match.group(2) or ""
+        if hint not in href or href.startswith("#"):
+            continue
+        page = numbers.page_of(urljoin(page_url, unescape(href.strip()) if "&" in href else href.strip()))
+        if page:
+            found.add(page)
+    return found
+
+
+def _same_url(a: str, b: str) -> bool:
+    one, two = urlsplit(a), urlsplit(b)
+    return (one.scheme, one.netloc.lower(), one.path or "/") == (
+        two.scheme,
+        two.netloc.lower(),
+        two.path or "/",
+    ) and sorted(parse_qsl(one.query, True)) == sorted(parse_qsl(two.query, True))
 
 
 def _number(text: str) -> int | None:
