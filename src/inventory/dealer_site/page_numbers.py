@@ -50,7 +50,9 @@ class PageNumbers:
         return f"{self.where[1]}=" if self.where[0] == "query" else "/"
 
 
-_HREF = re.compile(r"""href\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+# Lower-case `href` only: a case-insensitive scan of a whole page is slow in Pyodide, and a pager
+# missed (an old page's HREF) only means its pages are guessed instead.
+_HREF = re.compile(r"""href\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
 def linked_pages(html: str, page_url: str, numbers: PageNumbers) -> set[int]:
