@@ -10,6 +10,7 @@ from ..dealer_site.fetching import BotWall, ScrapeLimits, SiteError
 from ..dealer_site.galleries import GalleryReader, read_galleries
 from ..dealer_site.profiles import AUTO, get_profile
 from ..dealer_site.saving import run_scrape
+from ..gathered_log import GatheredLog
 from ..photos.handoff import hand_off, handoff_route
 from . import openapi
 from .checks import ApiError, only_fields
@@ -59,6 +60,7 @@ async def _record_failure(worker, error: SiteError) -> None:
 async def scrape(worker, trigger: str, handoff: str) -> Answer:
     """Scrape the dealer's site into D1 and hand the photos on; a site error is a 502, nothing saved."""
     start_url, profile, limits = _site_settings(worker)
+    log = GatheredLog(worker.log)  # a scrape's lines in a few writes (inventory/gathered_log.py)
     try:
         result = await run_scrape(
             worker.http(),
@@ -70,10 +72,14 @@ async def scrape(worker, trigger: str, handoff: str) -> Answer:
             guard_ratio=worker.setting("DEACTIVATION_GUARD_RATIO"),
             limits=limits,
             gallery_max_age_hours=worker.setting("GALLERY_MAX_AGE_HOURS"),
+            log=log,
         )
     except SiteError as error:
+        log.flush()
         await _record_failure(worker, error)
         return _site_error_answer(error)
+    finally:
+        log.flush()
     if result["summary"]["galleriesDue"]:
         reader = _gallery_reader(worker, start_url, result["rules"], limits, trigger)
         triggered, send = handoff_route(worker, handoff)
@@ -102,6 +108,7 @@ def _gallery_reader(worker, start_url: str, rules: dict, limits: ScrapeLimits, t
         max_age_hours=worker.setting("GALLERY_MAX_AGE_HOURS"),
         max_reads=worker.setting("GALLERY_READS_PER_RUN"),
         trigger=trigger,
+        log=GatheredLog(worker.log),
     )
 
 
@@ -112,6 +119,8 @@ async def _galleries_then_hand_off(worker, reader: GalleryReader, send) -> None:
         await read_galleries(reader)
     except Exception as error:
         print(f"🖼️ Galleries: the run failed (the scrape is saved): {type(error).__name__}: {error}")
+    finally:
+        reader.log.flush()
     if send is None:
         return
     vehicle_ids, _ = await db.active_vendor_urls(reader.d1)

@@ -179,47 +179,54 @@ async def _claim_photos(run: Run, now_ms: int) -> None:
         run.claimed = set()
 
 
-async def _upload_one(run: Run, gate: asyncio.Semaphore, url: str, vehicle: dict) -> None:
+async def _upload_one(run: Run, url: str, vehicle: dict) -> None:
     p, image_id = run.p, run.image_ids[url]
-    async with gate:
-        if run.stopped_because or (run.claim_deadline is not None and p.clock() > run.claim_deadline):
-            return  # left claimed until write_back frees it: the next run takes it
-        refused = p.settings.refuses(url)
-        if refused:
-            run.log(f"    🚫 Refused: {url[:120]} ({refused})")
-            run.outcomes[url] = UploadOutcome(url, image_id, False, 0, f"refused: {refused}", permanent=True)
-            return
-        metadata = {"vehicleId": vehicle["id"], "source": url[:500]}
-        outcome = await upload_with_retries(
-            p.transport,
-            run.budget,
-            url,
-            image_id,
-            metadata,
-            sleep=p.sleep,
-            clock=p.clock,
-            deadline=run.hard_deadline,
-            log=run.log,
-            max_attempts=p.settings.attempts_per_run,
-            subrequests=p.subrequests,
-            keep=p.kept_after_uploads(),
-        )
-        if outcome.fatal:
-            run.stopped_because = outcome.error
-        if outcome.attempts:
-            run.outcomes[url] = outcome
+    if run.stopped_because or (run.claim_deadline is not None and p.clock() > run.claim_deadline):
+        return  # left claimed until write_back frees it: the next run takes it
+    refused = p.settings.refuses(url)
+    if refused:
+        run.log(f"    🚫 Refused: {url[:120]} ({refused})")
+        run.outcomes[url] = UploadOutcome(url, image_id, False, 0, f"refused: {refused}", permanent=True)
+        return
+    metadata = {"vehicleId": vehicle["id"], "source": url[:500]}
+    outcome = await upload_with_retries(
+        p.transport,
+        run.budget,
+        url,
+        image_id,
+        metadata,
+        sleep=p.sleep,
+        clock=p.clock,
+        deadline=run.hard_deadline,
+        log=run.log,
+        max_attempts=p.settings.attempts_per_run,
+        subrequests=p.subrequests,
+        keep=p.kept_after_uploads(),
+    )
+    if outcome.fatal:
+        run.stopped_because = outcome.error
+    if outcome.attempts:
+        run.outcomes[url] = outcome
 
 
 async def _upload_claimed(run: Run) -> None:
-    """At most max_in_flight uploads at once; a photo shared by two vehicles is uploaded once."""
-    gate, jobs, started = asyncio.Semaphore(run.p.settings.max_in_flight), [], set()
+    """At most max_in_flight uploads at once, each uploader taking the next photo when its last is
+    done (fewer tasks and wake-ups than one task per photo behind a semaphore: CPU in Pyodide); a
+    photo shared by two vehicles is uploaded once."""
+    photos, started = [], set()
     for vehicle in run.vehicles:
         mine = [u for u in run.photos[vehicle["id"]] if u in run.claimed and u not in started]
         if mine:
             run.log(f"  📤 Uploading {len(mine)} vendor URLs for {_title(vehicle)}")
         started.update(mine)
-        jobs += [_upload_one(run, gate, url, vehicle) for url in mine]
-    await asyncio.gather(*jobs)
+        photos += [(url, vehicle) for url in mine]
+    queue = iter(photos)  # shared: each photo is taken by one uploader
+
+    async def uploader():
+        for url, vehicle in queue:
+            await _upload_one(run, url, vehicle)
+
+    await asyncio.gather(*(uploader() for _ in range(min(run.p.settings.max_in_flight, len(photos)))))
 
 
 def _vehicle_result(run: Run, vehicle: dict) -> dict:
