@@ -233,6 +233,22 @@ def test_a_404_counts_as_done_and_a_transient_error_is_tried_three_times():
     assert cleanup(p, t0, sweep=False)["deleted"] == 1 and second in account.deleted  # the next run
 
 
+def test_a_cleanup_logs_its_failed_deletions_in_a_few_writes_in_order():
+    d1, account, p = uploaded_stack(count=4, photos=5)
+    t0, writes = p.wall_clock(), []
+    gone = [drop_photo(d1, vehicle, 0, t0 - 30 * DAY) for vehicle in (1, 2, 3, 4) for _ in range(5)]
+    for image_id in gone:
+        account.delete_script[image_id] = [Verdict(TRANSIENT, "Images API error: 500")] * 3
+    p.log = writes.append
+    result = cleanup(p, t0, sweep=False)
+    lines = [line for write in writes for line in write.split("\n")]
+    failed = [line for line in lines if "Could not delete image" in line]
+    assert result["failed"] == 20 and len(failed) == 20
+    assert [line.split("image ")[1].split(":")[0] for line in failed] == gone  # the order they were tried
+    assert lines[-1].startswith("🧹 Cleanup (test)")  # the summary still comes last
+    assert len(writes) <= 3  # one console.log costs ~2 ms of CPU under workerd (gathered_log.py)
+
+
 def test_the_storage_report_counts_what_is_stored_and_what_it_costs():
     d1, account, p = uploaded_stack(count=2, photos=5)
     counts = asyncio.run(db.storage_counts(d1, iso_utc(p.wall_clock())[:10]))

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .. import db, iso_utc
+from ..gathered_log import GatheredLog
 from ..subrequests import SUBREQUESTS_SPENT
 from .budget import ApiBudget
 from .replacements import Checks, check_photos
@@ -219,6 +220,14 @@ async def run_cleanup(
     now: float | None = None,
 ) -> dict:
     """One cleanup run with processor `p`'s D1, transport and budgets; `now` moves the clock (tests)."""
+    log = GatheredLog(p.log, p.clock)  # a line per failed deletion or replaced photo: a few writes
+    try:
+        return await _cleanup(replace(p, log=log), s, trigger, dry_run, sweep, now)
+    finally:
+        log.flush()
+
+
+async def _cleanup(p, s: LifecycleSettings, trigger: str, dry_run: bool, sweep: bool, now) -> dict:
     now = p.wall_clock() if now is None else now
     run, started, spent_before = Cleanup(trigger, dry_run), time.monotonic(), p.subrequests.used
     if not p.subrequests.allows(MIN_SUBREQUESTS):
