@@ -36,3 +36,30 @@ def loads(text: str | bytes, max_depth: int = MAX_JSON_DEPTH):
     if depth > max_depth:
         raise JsonTooDeep(f"nested {depth} levels deep (limit {max_depth})")
     return json.loads(text)
+
+
+_TRAILING_COMMA = re.compile(r",(\s*[\]}])")
+
+
+def loads_forgiving(text: str, max_depth: int = MAX_JSON_DEPTH):
+    """`loads`, forgiving what hand-edited JSON in pages often has: a raw newline or tab inside a
+    string, a comma before `]` or `}`. A document still broken after that raises the first error."""
+    try:
+        return loads(text, max_depth)
+    except JsonTooDeep:
+        raise
+    except ValueError as first:
+        try:
+            return json.loads(_without_trailing_commas(text), strict=False)
+        except ValueError:
+            raise first from None
+
+
+def _without_trailing_commas(text: str) -> str:
+    """The text with every comma that closes an array or object removed, strings left untouched."""
+    pieces, position = [], 0
+    for string in _STRINGS.finditer(text):
+        pieces += [_TRAILING_COMMA.sub(r"\1", text[position : string.start()]), string[0]]
+        position = string.end()
+    pieces.append(_TRAILING_COMMA.sub(r"\1", text[position:]))
+    return "".join(pieces)

@@ -16,6 +16,8 @@ SNIPPETS = [
     '</div></section><!-- <div class="card">comment</div> --><div class="card" data-x="2"></div>',
     '<div class="card"><img alt="a > b" data-src="/x.jpg" class="lazy photo"></div>'
     '<DIV CLASS="card">UP</DIV>',
+    '<DIV ITEMSCOPE ITEMTYPE="HTTP://Schema.org/Car" class="card"><A REL="Next" HREF="/p2">n</A></DIV>'
+    '<a rel="nofollow next" href="/p3">m</a>',
 ]
 SELECTORS = [
     "div.card",
@@ -33,6 +35,9 @@ SELECTORS = [
     "span, b",
     "div[class~=a]",
     "a[href^='/p']",
+    "a[rel~=next], link[rel~=next]",  # rel is matched in any case (HTML), itemtype with the `i` flag
+    "[itemtype*='schema.org/car' i]",
+    "div[itemtype*='schema.org/car']",
 ]
 
 

@@ -74,10 +74,16 @@ def test_what_is_dropped_and_why():
             "https://cdn.example/x/placeholder-car.webp",
             "https://cdn.example/image-unavailable.png",
             "https://cdn.example/casino-photo.jpg",
+            "https://cdn.example/images/loading.gif",  # what a lazy page shows until the photo loads
+            "https://cdn.example/img/spacer-1x1.png",
+            "https://cdn.example/photos/loading-dock.jpg",
         ],
         PAGE,
     )
-    assert gallery.photos == ["https://cdn.example/casino-photo.jpg"]  # "no-photo" only as a word
+    assert gallery.photos == [  # "no-photo" and "loading" only as words
+        "https://cdn.example/casino-photo.jpg",
+        "https://cdn.example/photos/loading-dock.jpg",
+    ]
     assert [d["reason"] for d in gallery.dropped] == [
         "data: URL",
         "javascript: URL",
@@ -85,6 +91,8 @@ def test_what_is_dropped_and_why():
         "placeholder",
         "placeholder",
         "not an http(s) URL",
+        "placeholder",
+        "placeholder",
         "placeholder",
         "placeholder",
     ]

@@ -151,6 +151,19 @@ def test_json_depth_counts_no_brackets_inside_strings():
         safe_json.loads("[" * 100_000 + "]" * 100_000)
 
 
+def test_page_json_forgives_raw_newlines_and_trailing_commas_but_not_a_broken_string():
+    text = '{"name": "a, ]", "description": "Lifted,\n one owner.", "image": ["1.jpg", "2.jpg",],}'
+    assert safe_json.loads_forgiving(text) == {
+        "name": "a, ]",  # a comma inside a string is the dealer's text: kept
+        "description": "Lifted,\n one owner.",
+        "image": ["1.jpg", "2.jpg"],
+    }
+    with pytest.raises(ValueError, match="delimiter"):  # an unescaped quote is not guessed at
+        safe_json.loads_forgiving('{"bed": "6.5" box"}')
+    with pytest.raises(safe_json.JsonTooDeep):
+        safe_json.loads_forgiving("[" * 1000 + "]" * 1000 + ",")
+
+
 def test_the_masked_busy_error_of_wrangler_dev_is_retried():
     calls = []
 

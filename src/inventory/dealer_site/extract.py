@@ -121,11 +121,16 @@ def _ensure_normalised(profile: dict) -> dict:
     return _normalised_from_json(json.dumps(profile, sort_keys=True))
 
 
+def page_has(html: str, text: str) -> bool:
+    """Whether the page holds `text` as written or upper-cased (`ITEMTYPE` in an old page's markup)."""
+    return text in html or text.upper() in html
+
+
 def _page_selectors(html: str, sources: list[dict], next_page: dict | None) -> list[str]:
     """Every selector that will run on the page's HTML tree (empty: no tree is needed)."""
     selectors = [next_page["selector"]] if next_page and next_page.get("selector") else []
     for source in sources:
-        if source["kind"] == "cards" and source.get("if_page_has", "") in html:
+        if source["kind"] == "cards" and page_has(html, source.get("if_page_has", "")):
             selectors += [source["selector"]] if source.get("selector") else []
             selectors += [spec["selector"] for spec in source["fields"].values() if spec.get("selector")]
     return selectors
@@ -166,7 +171,7 @@ class _Page:
                 result = read_sitemap_answers(self.api_answers[rank], source, label)
         elif source["kind"] == "discover":
             result = self._discovered(rank)
-        elif source.get("if_page_has") and source["if_page_has"] not in self.html:
+        elif source.get("if_page_has") and not page_has(self.html, source["if_page_has"]):
             result = SourceResult()
         else:
             result = read_cards(self.tree, source, label, self.page_url)
@@ -306,6 +311,7 @@ def _discovered_page(html: str, page_url: str, plain: PageExtract) -> PageExtrac
         return None
     page = extract_page(html, page_url, normalise_profile(found.profile))
     page.next_url = page.next_url or plain.next_url
+    page.skipped = plain.skipped + page.skipped  # a JSON-LD block that did not parse, say
     page.discovery = found
     return page
 

@@ -22,7 +22,7 @@ from .api_reading import MAX_IN_FLIGHT, read_apis, read_sitemaps
 from .bot_wall import wall_marker
 from .detection import detect_platform, named_profile
 from .discovery import discover
-from .extract import Vehicle, extract_page, photos_from_detail
+from .extract import Vehicle, extract_page, page_has, photos_from_detail
 from .gallery_rules import gallery_mode
 from .page_memo import PageMemo
 from .page_numbers import PageNumbers, linked_pages, page_numbers
@@ -365,7 +365,7 @@ REDISCOVER_BELOW = 0.5  # a remembered mapping reading under half the last good 
 
 
 def _standard_markup(html: str) -> bool:
-    return "application/ld+json" in html or "itemtype" in html
+    return "application/ld+json" in html or page_has(html, "itemtype")
 
 
 def discovered_profile(first_page: str, start_url: str, log=print):

@@ -81,8 +81,8 @@ _VALUE = "@content|href|#text"
 MICRODATA = {
     "kind": "cards",
     "if_page_has": "itemtype",  # a page without microdata is read without an HTML tree
-    "selector": "[itemtype*='schema.org/Car'], [itemtype*='schema.org/Vehicle'], "
-    "[itemtype*='schema.org/Motorcycle'], [itemtype$='schema.org/Product']",
+    "selector": "[itemtype*='schema.org/Car' i], [itemtype*='schema.org/Vehicle' i], "
+    "[itemtype*='schema.org/Motorcycle' i], [itemtype$='schema.org/Product' i]",
     "fields": {
         "vin": f"[itemprop=vehicleIdentificationNumber]{_VALUE}",
         "stock_number": f"[itemprop=sku]{_VALUE}",
@@ -101,7 +101,7 @@ MICRODATA = {
         "detail_url": {"selector": "[itemprop=url]", "attr": ["href", "content"], "type": "url"},
         "photos": {
             "selector": "[itemprop=image]",
-            "attr": ["content", "href", "src", "data-src"],
+            "attr": ["content", "href", "data-src", "data-lazy-src", "src"],  # a lazy image's src waits
             "all": True,
         },
     },

@@ -156,29 +156,47 @@ def _label_pattern(label: str):
     return re.compile(rf"^(?:{label})(?![\w])\s*[:#.]?\s*(.*)$", re.I | re.S)
 
 
-def _next_element(element):
-    siblings = element.parent.children if element.parent is not None else []
-    later = siblings[siblings.index(element) + 1 :] if element in siblings else []
-    return next((item for item in later if not isinstance(item, str)), None)
+def _value_after(element) -> str:
+    """What follows a label element: the text right after it (`<b>Stock #:</b> A1<br>`), else the
+    next element's text (`<dt>Stock</dt><dd>A1</dd>`); nothing past a line break."""
+    siblings = list(element.parent.children) if element.parent is not None else []
+    index = next((i for i, item in enumerate(siblings) if item is element), len(siblings))
+    for item in siblings[index + 1 :]:
+        if isinstance(item, str):
+            if item.strip():
+                return clean_text(item) or ""
+        elif item.name == "br":
+            return ""
+        else:
+            return clean_text(item.get_text(" ")) or ""
+    return ""
+
+
+def _labelled_texts(element):
+    """(text, whether a value may follow the element) to try a label on: the element's own text, and
+    each line of text directly inside it (`Miles: 88,000<br>Stock #: 3301<br>`)."""
+    yield clean_text(element.get_text(" ")) or "", True
+    for piece in element.children:
+        if isinstance(piece, str) and piece.strip():
+            yield clean_text(piece) or "", False
 
 
 def labelled_value(card, label: str) -> str | None:
     """The value a card writes after a label: `<li>Stock #: A1</li>`, `<dt>Mileage</dt><dd>12,345</dd>`,
-    `<span>Mileage:</span> 12,345 mi`; the smallest element that holds the label and a value wins."""
+    `<span>Mileage:</span> 12,345 mi`, `<b>Stock #:</b> A1<br>`; the smallest text that holds the label
+    and a value wins."""
     pattern, best, best_length = _label_pattern(label), None, 10**9
     for element in descendant_elements(card):
-        text = clean_text(element.get_text(" ")) or ""
-        if not text or len(text) > 160 or len(text) >= best_length:
-            continue
-        match = pattern.match(text)
-        if not match:
-            continue
-        value = match[1].strip()
-        if not value and (after := _next_element(element)) is not None:
-            value = clean_text(after.get_text(" ")) or ""
-        value = _VALUE_ENDS.split(value)[0].strip() if value else ""
-        if value:
-            best, best_length = value, len(text)
+        for text, own in _labelled_texts(element):
+            if not text or len(text) > 160 or len(text) >= best_length:
+                continue
+            match = pattern.match(text)
+            if not match:
+                continue
+            value = match[1].strip() or (_value_after(element) if own else "")
+            value = _VALUE_ENDS.split(value)[0].strip() if value else ""
+            if value:
+                best, best_length = value, len(text)
     return best
 
 

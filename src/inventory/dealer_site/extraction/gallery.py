@@ -4,8 +4,8 @@ Size variants of one photo (`?w=640`, `/640x480/`, WordPress `-300x200.jpg`, `th
 share an identity: the URL with its size markers taken out. They collapse to one entry at the
 position of the first, holding the largest variant (a URL without size markers is the original,
 so the largest). Dropped: `data:` and `javascript:` values, non-http(s) URLs, SVG files,
-placeholders ("coming soon", "no photo", ...) and what the profile lists as placeholders or
-stock art. Every drop is recorded with its reason, for `extract --explain`.
+placeholders ("coming soon", "no photo", a lazy page's `loading.gif`, ...) and what the profile
+lists as placeholders or stock art. Every drop is recorded with its reason, for `extract --explain`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ SIZE_PARAMETERS = frozenset(("w", "width", "h", "height", "impolicy", "size", "r
 _PLACEHOLDER = re.compile(
     r"(?<![a-z])coming[-_]?soon|(?<![a-z0-9])no[-_]?(?:photo|image)|placeholder|image[-_]?unavailable"
     r"|photo[-_]?coming"
+)
+# What a lazy-loading page shows until the real photo loads: `loading.gif`, `spacer.png`, `blank-1x1.gif`.
+_LOADER_FILE = re.compile(
+    r"(?:loading|loader|spinner|blank|spacer|pixel|transparent|lazy|lazyload)(?:[-_.][a-z0-9]+)?"
+    r"\.(?:gif|png|svg|webp)$"
 )
 _DIMENSIONS = re.compile(r"(\d{2,5})[x×](\d{2,5})")
 _WORDPRESS_SIZE = re.compile(r"-(\d{2,5})x(\d{2,5})(?=\.[A-Za-z0-9]{2,5}$)")
@@ -116,7 +121,9 @@ def _rejection(url: str, parts, rules: GalleryRules) -> str | None:
         return "SVG image"
     if path.endswith(_NOT_PHOTOS):
         return "not a photo (a video or a document)"
-    if _PLACEHOLDER.search(path) or _any_match(rules.placeholders, url):
+    if _PLACEHOLDER.search(path) or _LOADER_FILE.match(path, path.rfind("/") + 1):
+        return "placeholder"
+    if _any_match(rules.placeholders, url):
         return "placeholder"
     if _any_match(rules.stock_art, url):
         return "stock art"

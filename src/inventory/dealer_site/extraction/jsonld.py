@@ -60,6 +60,7 @@ _PAYMENT_UNITS = frozenset(("MON", "ANN", "WEE", "DAY", "MTH"))
 _PAYMENT_WORDS = re.compile(r"month|lease|payment|/\s*mo\b|weekly|installment|finance", re.I)
 _TOTAL_WORDS = re.compile(r"\btotal\b|with\s+fees|out[\s-]the[\s-]door|drive[\s-]?off", re.I)
 _NOT_LETTERS = re.compile(r"[^a-z0-9]")
+_NOT_ASKED = frozenset(("listprice", "msrp", "strikethroughprice", "invoiceprice", "minimumadvertisedprice"))
 
 
 def types_of(node: dict) -> set[str]:
@@ -76,7 +77,7 @@ def jsonld_blocks(html: str) -> tuple[list, list[dict]]:
             continue
         text = unwrap(script.text)
         try:
-            blocks.append(safe_json.loads(text))
+            blocks.append(safe_json.loads_forgiving(text))
         except ValueError as error:
             unclosed = "" if script.closed else " (its script is never closed)"
             skipped.append(
@@ -220,14 +221,21 @@ def _specified_as_payment(specifications, price) -> str | None:
 
 
 def _specification_price(specifications) -> tuple[object, str | None]:
-    passed_over = None
+    """The price the specifications ask: a SalePrice over a ListPrice, MSRP or struck-through price
+    (schema.org's priceType), else the first plain one."""
+    passed_over, plain = None, []
     for specification in _dicts(specifications):
         why = _payment_or_total(specification)
         if why:
             passed_over = passed_over or why
         elif specification.get("price") not in (None, ""):
-            return specification["price"], None
-    return None, passed_over
+            plain.append(specification)
+    if not plain:
+        return None, passed_over
+    kinds = [str(spec.get("priceType", "")).rsplit("/", 1)[-1].lower() for spec in plain]
+    asked = [spec for spec, kind in zip(plain, kinds, strict=True) if kind == "saleprice"]
+    asked = asked or [spec for spec, kind in zip(plain, kinds, strict=True) if kind not in _NOT_ASKED]
+    return (asked or plain)[0]["price"], None
 
 
 def _properties(record: Record, node: dict) -> None:

@@ -21,9 +21,17 @@ _IDENT = r"-?[_a-zA-Z][-_a-zA-Z0-9]*"
 _PART = re.compile(
     rf"(?P<tag>{_IDENT}|\*)|#(?P<id>{_IDENT})|\.(?P<cls>{_IDENT})"
     rf"|\[\s*(?P<attr>{_IDENT})\s*(?:(?P<op>[~^$*]?=)\s*"
-    rf"(?:\"(?P<dq>[^\"\\]*)\"|'(?P<sq>[^'\\]*)'|(?P<bare>[-_a-zA-Z0-9]+))\s*)?\]"
+    rf"(?:\"(?P<dq>[^\"\\]*)\"|'(?P<sq>[^'\\]*)'|(?P<bare>[-_a-zA-Z0-9]+))(?:\s+(?P<flag>[iI]))?\s*)?\]"
 )
-_COMBINATOR = re.compile(r"\s*>\s*|\s+")
+# Attributes whose values HTML matches in any case (WHATWG, "case-sensitivity of selectors"): `REL=Next`
+# is a next link. Any other value needs the `i` flag (`[itemtype*='schema.org/car' i]`).
+ANY_CASE_VALUES = frozenset(
+    "accept accept-charset align alink axis bgcolor charset checked clear codetype color compact declare "
+    "defer dir direction disabled enctype face frame hreflang http-equiv lang language link media method "
+    "multiple nohref noresize noshade nowrap readonly rel rev rules scope scrolling selected shape target "
+    "text type valign valuetype vlink".split()
+)
+_COMBINATOR = re.compile(r"\s*>\s*|\s+(?![^\[]*\])")  # not the space before an `i` flag
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,7 @@ class Compound:
     tag: str | None
     id: str | None
     classes: tuple[str, ...]
-    attrs: tuple[tuple[str, str | None, str | None], ...]  # (name, operator, value)
+    attrs: tuple[tuple[str, str | None, str | None, bool], ...]  # (name, operator, value, `i` flag)
 
     def matches(self, name: str, attrs: dict) -> bool:
         if self.tag is not None and name != self.tag:
@@ -46,16 +54,18 @@ class Compound:
             for cls in self.classes:
                 if cls not in present:
                     return False
-        return not self.attrs or all(_attribute_matches(attrs.get(a), op, v) for a, op, v in self.attrs)
+        return not self.attrs or all(_attribute_matches(attrs.get(a), *test) for a, *test in self.attrs)
 
 
-def _attribute_matches(value, operator: str | None, expected: str | None) -> bool:
+def _attribute_matches(value, operator: str | None, expected: str | None, any_case: bool = False) -> bool:
     if value is None:
         return False
     if isinstance(value, list):
         value = " ".join(value)
     if operator is None:
         return True
+    if any_case:
+        value, expected = value.lower(), expected.lower()
     if operator == "=":
         return value == expected
     if operator == "~=":
@@ -82,7 +92,8 @@ def _parse_compound(text: str) -> Compound | None:
             classes.append(match["cls"])
         else:
             value = next((v for v in (match["dq"], match["sq"], match["bare"]) if v is not None), None)
-            attrs.append((match["attr"].lower(), match["op"], value))
+            name = match["attr"].lower()
+            attrs.append((name, match["op"], value, bool(match["flag"]) or name in ANY_CASE_VALUES))
     return Compound(tag, ident, tuple(classes), tuple(attrs)) if text else None
 
 
