@@ -15,8 +15,10 @@ from inventory.dealer_site.extraction.cards import labelled_value
 from inventory.dealer_site.extraction.html_tree import parse_html
 from inventory.dealer_site.extraction.numbers import parse_number
 from inventory.dealer_site.extraction.script_json import resolve_refs
+from inventory.dealer_site.fetching import fetch_inventory
 from inventory.dealer_site.profiles import get_profile, load_profile
 from inventory.dealer_site.saving import run_scrape
+from inventory.net.http import CountingTransport, HttpResponse
 from inventory.net.urllib_transport import UrllibHttp
 from tests.sqlite_d1 import SqliteD1
 
@@ -162,6 +164,29 @@ def test_the_suggested_profile_loads_and_reads_the_page_it_came_from():
 def test_a_platform_profile_never_discovers():
     assert read(page("")).vehicles == []
     assert extract_page(page("".join(card(v) for v in VINS)), URL, get_profile("jsonld-only")).vehicles == []
+
+
+class OnePage(CountingTransport):
+    def __init__(self, html: str):
+        super().__init__()
+        self.html = html
+
+    async def request(self, method, url, headers=None, body=None, timeout_s=15.0, max_bytes=None):
+        self.count_request()
+        found = url == URL
+        return HttpResponse(200 if found else 404, self.html.encode() if found else b"", {})
+
+
+def test_a_platform_page_its_profile_reads_nothing_of_is_read_by_discovery():
+    wordpress = '<meta name="generator" content="WordPress 6.5"><link href="/wp-content/themes/x.css">'
+    html = page(wordpress + "".join(card(vin) for vin in VINS))  # a theme's cards, no JSON-LD
+    assert extract_page(html, URL, {**get_profile("wordpress"), "discover": False}).vehicles == []
+    inventory = asyncio.run(
+        fetch_inventory(OnePage(html), URL, None, respect_robots=False, log=lambda *_: None)
+    )
+    assert [v.vin for v in inventory.vehicles] == list(VINS)
+    assert inventory.profile["discovered"] and "generator meta WordPress" in inventory.profile["evidence"]
+    assert [v.vin for v in extract_page(html, URL, get_profile("wordpress")).vehicles] == list(VINS)
 
 
 def _scrape(site, d1):

@@ -364,8 +364,16 @@ async def _read_detail_pages(site: Site, vehicles: list[Vehicle], profile: dict,
 REDISCOVER_BELOW = 0.5  # a remembered mapping reading under half the last good count is discovered again
 
 
-def _standard_markup(html: str) -> bool:
-    return "application/ld+json" in html or page_has(html, "itemtype")
+def _sources_may_find(profile: dict, html: str) -> bool:
+    """Whether the profile's own sources could find a vehicle on the page (generic's JSON-LD and
+    microdata cannot on a page without either: no need to read it before discovery does)."""
+    for source in profile.get("sources", []):
+        if source["kind"] == "jsonld":
+            if "application/ld+json" in html:
+                return True
+        elif not source.get("if_page_has") or page_has(html, source["if_page_has"]):
+            return True
+    return False
 
 
 def discovered_profile(first_page: str, start_url: str, log=print):
@@ -383,8 +391,9 @@ def discovered_profile(first_page: str, start_url: str, log=print):
 
 
 def apply_discovery(profile: dict, chosen: dict, first_page: str, start_url: str, remembered, log=print):
-    """For a profile that falls back to discovery (generic): the remembered mapping when there is
-    one, else the one discovered now when the page's standard markup shows no vehicle."""
+    """For a profile that falls back to discovery (generic, and the platforms read from the page
+    alone): the remembered mapping when there is one, else the one discovered now when the
+    profile's own sources find no vehicle on the first page."""
     if not profile.get("discover"):
         return profile, chosen
     if remembered:
@@ -395,7 +404,7 @@ def apply_discovery(profile: dict, chosen: dict, first_page: str, start_url: str
         about = {"name": "discovered", "discovered": True, "remembered": True, "evidence": chosen["evidence"]}
         return remembered["profile"], {**chosen, **about}
     if (
-        _standard_markup(first_page)
+        _sources_may_find(profile, first_page)
         and extract_page(first_page, start_url, {**profile, "discover": False}).vehicles
     ):
         return profile, chosen

@@ -169,6 +169,7 @@ DEALERON = {
         _SD_DATA_LAYER,
         _DEALERON_SPEC_LIST,
     ],
+    "discover": True,  # a theme or page shape the sources miss: read by discovery
     "next_page": f"ul.pagination a[rel=next], {_NEXT_LINK}",
     "detail_pages": "if_no_photos",
     "stock_art": [r"cdn\.dlron\.us/static/"],
@@ -308,6 +309,7 @@ NEXTJS = {
         },
         {"kind": "jsonld"},
     ],
+    "discover": True,  # a theme or page shape the sources miss: read by discovery
     "next_page": _NEXT_LINK,
     "detail_pages": "if_no_photos",
 }
@@ -316,6 +318,7 @@ WORDPRESS = {
     "name": "wordpress",
     "description": "WordPress inventory plugins: per-card Vehicle JSON-LD beside SEO-plugin Product nodes",
     "sources": [{"kind": "jsonld"}],
+    "discover": True,  # a theme or page shape the sources miss: read by discovery
     "next_page": f"a.next.page-numbers, {_NEXT_LINK}",
     "detail_pages": "never",
 }

@@ -18,7 +18,7 @@ from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin
 SIZE_PARAMETERS = frozenset(("w", "width", "h", "height", "impolicy", "size", "resize", "quality", "q"))
 _PLACEHOLDER = re.compile(
     r"(?<![a-z])coming[-_]?soon|(?<![a-z0-9])no[-_]?(?:photo|image)|placeholder|image[-_]?unavailable"
-    r"|photo[-_]?coming"
+    r"|photo[-_]?coming|plchldr"
 )
 # What a lazy-loading page shows until the real photo loads: `loading.gif`, `spacer.png`, `blank-1x1.gif`.
 _LOADER_FILE = re.compile(
