@@ -30,7 +30,9 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _JSON_SCRIPT_TYPES = ("application/json", "text/json", "application/x-json")
 MAX_DOCUMENTS = 40
 MIN_ATTRIBUTE_JSON = 40  # shorter JSON in an attribute is a tracking tag, not inventory
-MAX_DEPTH = 6
+MAX_DEPTH = 9  # props.pageProps.dehydratedState.queries[].state.data.vehicles is 7 deep
+SAMPLED_ITEMS = 5
+MAX_VISITS = 5_000  # containers looked into per document, whatever its shape
 SAMPLE = 25
 FIELD_DEPTH = 3
 
@@ -125,27 +127,33 @@ def _is_id_map(value: dict) -> bool:
     return len(objects) >= 2 and len(objects) >= 0.6 * len(value)
 
 
-def collection_paths(document, path: str = "@", depth: int = 0):
-    """The JMESPath of every array of objects and every id-keyed map of objects in the document."""
-    if depth > MAX_DEPTH:
+def collection_paths(document, path: str = "@", depth: int = 0, budget: list | None = None):
+    """The JMESPath of every array of objects and every id-keyed map of objects in the document
+    (a path may come more than once). A few objects of each array are looked into, not only the
+    first: the inventory can be the second query's data (`queries[].state.data.vehicles`)."""
+    budget = [MAX_VISITS] if budget is None else budget
+    budget[0] -= 1
+    if depth > MAX_DEPTH or budget[0] < 0:
         return
     if isinstance(document, list):
         objects = [item for item in document if isinstance(item, dict)]
         if objects:
             yield path
-            for item in objects[:3]:
+            for item in objects[:SAMPLED_ITEMS]:
                 for key, value in item.items():
-                    if isinstance(value, (dict, list)):
+                    if value and isinstance(value, (dict, list)):
                         child = f"{path}[].{_quoted(key)}" if path != "@" else f"[].{_quoted(key)}"
                         suffix = "[]" if isinstance(value, list) else ""
-                        yield from collection_paths(value, child + suffix, depth + 1)
-                break
+                        yield from collection_paths(value, child + suffix, depth + 1, budget)
     elif isinstance(document, dict):
         if _is_id_map(document):
             yield "*" if path == "@" else f"{path}.*"
         for key, value in document.items():
             if isinstance(value, (dict, list)):
-                yield from collection_paths(value, _join(path, key), depth + 1)
+                child = _join(path, key)
+                if isinstance(value, list) and ("[]" in path or "*" in path):
+                    child += "[]"  # under a projection: the arrays flattened into one
+                yield from collection_paths(value, child, depth + 1, budget)
 
 
 def _leaves(obj: dict, parts: tuple = (), depth: int = 1):
