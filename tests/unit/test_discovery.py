@@ -166,6 +166,26 @@ def test_a_platform_profile_never_discovers():
     assert extract_page(page("".join(card(v) for v in VINS)), URL, get_profile("jsonld-only")).vehicles == []
 
 
+@pytest.mark.parametrize(
+    "pager",
+    [
+        '<ul class="pagination"><li class="page-item"><a class="page-link" href="#">Previous</a></li>'
+        '<li class="page-item"><a class="page-link" href="?page=1">1</a></li>'
+        '<li class="page-item"><a class="page-link" href="?page=2">Next</a></li></ul>',  # Bootstrap
+        '<div class="paging"><a href="?page=1" class="current">1</a> <a href="?page=2">2</a> '
+        '<a href="?page=2">Next Page &rsaquo;</a></div>',  # no class at all
+        '<nav><a href="?page=1">1</a><a href="?page=2" aria-label="Next page">›</a></nav>',
+        '<DIV CLASS="pagination">Page 1 of 3 <A HREF="?page=2">Next &raquo;</A> '
+        '<A HREF="?page=3">Last</A></DIV>',
+        '<div class="blaettern"><a href="?page=1">Zurück</a> '
+        '<a href="?page=2" class="weiter">Weiter</a></div>',
+    ],
+)
+def test_the_next_page_is_the_link_that_says_next_not_its_neighbours(pager):
+    result = read(page("".join(card(vin) for vin in VINS) + pager))
+    assert len(result.vehicles) == 3 and result.next_url == URL + "?page=2"
+
+
 class OnePage(CountingTransport):
     def __init__(self, html: str):
         super().__init__()

@@ -38,6 +38,9 @@ SELECTORS = [
     "a[rel~=next], link[rel~=next]",  # rel is matched in any case (HTML), itemtype with the `i` flag
     "[itemtype*='schema.org/car' i]",
     "div[itemtype*='schema.org/car']",
+    "a:-soup-contains('Next')",  # soupsieve's text test, also served by the fast matcher
+    'div.card :-soup-contains("t < u")',
+    "li:-soup-contains('tw') , a:-soup-contains('n')",
 ]
 
 

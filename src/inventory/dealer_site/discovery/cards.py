@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from ..extraction.cards import labelled_value, record_from_card
 from ..extraction.fields import absolute_url
 from ..extraction.html_tree import Node
-from ..extraction.selectors import simple_selector
+from ..extraction.selectors import select, simple_selector
 from .synonyms import LABELS, field_for_class, field_for_key
 from .values import good, image_url, page_url, valid_vin
 
@@ -402,25 +402,39 @@ def single_vehicle(tree, page_address: str) -> CardGroup | None:
     return CardGroup(None, [tree], 1, fields, rules)
 
 
+# A next link's text: "Next", "Next Page ›", "Next »", "Weiter", a lone "›" (arrows and all, in any case).
 _NEXT_WORDS = re.compile(
-    r"^(?:next(?: page)?|more(?: vehicles| results)?|suivant(?:e)?|siguiente|weiter|›|»|>)$", re.I
+    r"^(?P<words>next(?:\s+page)?|more(?:\s+vehicles|\s+results)?|suivant(?:e)?|siguiente|weiter"
+    r"|n[aä]chste(?:\s+seite)?)\s*[›»>→]*$|^[›»>→]{1,2}$",
+    re.I,
 )
+_NEXT_CLASS = re.compile(r"(?:^|[-_])next(?:$|[-_])", re.I)
 
 
 def next_page_spec(tree) -> str | None:
-    """How the listing links its next page, when not by rel=next: a link whose class says next, or
-    whose text is "Next" (or a translation)."""
+    """How the listing links its next page, when not by rel=next: the first link whose class,
+    label or text says next, told apart from the page's other links by that class, its
+    aria-label or title, or its words (`a:-soup-contains("Next")`): the selector must pick it
+    out first, not "Previous" or page 1 beside it."""
     for element in tree.descendants:
         if element.name != "a" or not page_url(element.attrs.get("href")):
             continue
-        classes = _classes(element)
-        named = [c for c in classes if re.search(r"(?:^|[-_])next(?:$|[-_])", c, re.I)]
-        if named:
-            return f"a.{named[0]}@href"
-        text = " ".join(element.get_text(" ").split())
-        if _NEXT_WORDS.match(text) and classes:
-            return f"a.{classes[0]}@href"
+        for selector in _next_link_selectors(element):
+            if selector and select(tree, selector, first_only=True) == [element]:
+                return f"{selector}@href"
     return None
+
+
+def _next_link_selectors(link):
+    named = [c for c in _classes(link) if _NEXT_CLASS.search(c)]
+    yield f"a.{named[0]}" if named else None
+    for attribute in ("aria-label", "title"):
+        label = " ".join(str(link.attrs.get(attribute, "")).split())
+        if _NEXT_WORDS.match(label) and "'" not in label:
+            yield f"a[{attribute}='{label}']"
+    words = _NEXT_WORDS.match(" ".join(link.get_text(" ").split()))
+    if words and words["words"]:
+        yield f"a:-soup-contains('{words['words']}')"
 
 
 def gallery_container(tree):

@@ -111,7 +111,11 @@ def reads_a_start_tag(spec: dict) -> bool:
     start tags alone answer it, without a tree: `a[rel=next]@href`)."""
     chains = simple_selector(spec["selector"]) if spec.get("selector") else None
     attrs = spec.get("attr") or []
-    return bool(chains and attrs) and TEXT not in attrs and all(len(chain) == 1 for chain in chains)
+    return (
+        bool(chains and attrs)
+        and TEXT not in attrs
+        and all(len(chain) == 1 and not chain[0][1].texts for chain in chains)  # no text in a start tag
+    )
 
 
 def start_tag_value(html: str, spec: dict, page_url: str):

@@ -1,10 +1,11 @@
 """CSS selectors for profiles: a fast matcher for the simple forms, soupsieve for everything else.
 
 Profiles mostly say `div.srp-card`, `.price`, `a.link`, `[data-vin]`, `.photos img`, `ul > li`:
-compounds of a tag, `#id`, `.class` and `[attr]` / `[attr=value]` (also `~=`, `^=`, `$=`, `*=`)
-joined by descendant or child combinators. Those are matched here directly on the parsed tree,
-which is several times faster than the general engine under Pyodide; any other selector goes to
-soupsieve (on BeautifulSoup's tree). The fast matcher works on both trees (html_tree.Node, bs4.Tag).
+compounds of a tag, `#id`, `.class`, `[attr]` / `[attr=value]` (also `~=`, `^=`, `$=`, `*=`, and the
+`i` flag) and soupsieve's `:-soup-contains("text")`, joined by descendant or child combinators.
+Those are matched here directly on the parsed tree, which is several times faster than the general
+engine under Pyodide; any other selector goes to soupsieve (on BeautifulSoup's tree). The fast
+matcher works on both trees (html_tree.Node, bs4.Tag).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ _PART = re.compile(
     rf"(?P<tag>{_IDENT}|\*)|#(?P<id>{_IDENT})|\.(?P<cls>{_IDENT})"
     rf"|\[\s*(?P<attr>{_IDENT})\s*(?:(?P<op>[~^$*]?=)\s*"
     rf"(?:\"(?P<dq>[^\"\\]*)\"|'(?P<sq>[^'\\]*)'|(?P<bare>[-_a-zA-Z0-9]+))(?:\s+(?P<flag>[iI]))?\s*)?\]"
+    r"|:-soup-contains\(\s*(?:\"(?P<text_dq>[^\"\\]*)\"|'(?P<text_sq>[^'\\]*)')\s*\)"
 )
 # Attributes whose values HTML matches in any case (WHATWG, "case-sensitivity of selectors"): `REL=Next`
 # is a next link. Any other value needs the `i` flag (`[itemtype*='schema.org/car' i]`).
@@ -31,7 +33,7 @@ ANY_CASE_VALUES = frozenset(
     "multiple nohref noresize noshade nowrap readonly rel rev rules scope scrolling selected shape target "
     "text type valign valuetype vlink".split()
 )
-_COMBINATOR = re.compile(r"\s*>\s*|\s+(?![^\[]*\])")  # not the space before an `i` flag
+_COMBINATOR = re.compile(r"\s*>\s*|\s+(?![^\[(]*[\])])")  # no space inside [...] or (...)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,11 @@ class Compound:
     id: str | None
     classes: tuple[str, ...]
     attrs: tuple[tuple[str, str | None, str | None, bool], ...]  # (name, operator, value, `i` flag)
+    texts: tuple[str, ...] = ()  # `:-soup-contains("Next")` (soupsieve's): text the element holds
+
+    def holds_texts(self, element) -> bool:
+        text = element.get_text()
+        return all(wanted in text for wanted in self.texts)
 
     def matches(self, name: str, attrs: dict) -> bool:
         if self.tag is not None and name != self.tag:
@@ -78,7 +85,7 @@ def _attribute_matches(value, operator: str | None, expected: str | None, any_ca
 
 
 def _parse_compound(text: str) -> Compound | None:
-    tag, ident, classes, attrs, position = None, None, [], [], 0
+    tag, ident, classes, attrs, texts, position = None, None, [], [], [], 0
     while position < len(text):
         match = _PART.match(text, position)
         if not match or (match["tag"] and position):
@@ -90,11 +97,13 @@ def _parse_compound(text: str) -> Compound | None:
             ident = match["id"]
         elif match["cls"]:
             classes.append(match["cls"])
+        elif match["text_dq"] is not None or match["text_sq"] is not None:
+            texts.append(match["text_dq"] if match["text_dq"] is not None else match["text_sq"])
         else:
             value = next((v for v in (match["dq"], match["sq"], match["bare"]) if v is not None), None)
             name = match["attr"].lower()
             attrs.append((name, match["op"], value, bool(match["flag"]) or name in ANY_CASE_VALUES))
-    return Compound(tag, ident, tuple(classes), tuple(attrs)) if text else None
+    return Compound(tag, ident, tuple(classes), tuple(attrs), tuple(texts)) if text else None
 
 
 def _chain(text: str):
@@ -132,7 +141,7 @@ def compiled(selector: str):
 
 
 def _tag_matches(tag, compound: Compound) -> bool:
-    return compound.matches(tag.name, tag.attrs)
+    return compound.matches(tag.name, tag.attrs) and (not compound.texts or compound.holds_texts(tag))
 
 
 def _chain_matches(element, chain, scope) -> bool:
@@ -172,7 +181,7 @@ def select(scope, selector: str, first_only: bool = False, elements: list | None
 
 def _element_matches(element, chains, scope) -> bool:
     for chain in chains:
-        if chain[-1][1].matches(element.name, element.attrs) and _chain_matches(element, chain, scope):
+        if _tag_matches(element, chain[-1][1]) and _chain_matches(element, chain, scope):
             return True
     return False
 
