@@ -213,6 +213,10 @@ def _heading_candidates(member):
                 _spec(element.name),
                 f"the card's {element.name}",
             )
+    # An old or hand-made card titles the vehicle in bold, in its link, or only in its photo's alt.
+    yield "title", (3, 0), _spec("b, strong"), "the card's bold text"
+    yield "title", (3, 1), _spec("a"), "the text of the card's first link"
+    yield "title", (4, 1), _spec("img[alt]", ["alt"]), "the alt text of the card's image"
 
 
 def _link_candidates(member, page_address: str):

@@ -179,15 +179,16 @@ NOT_OUR_FIELD = re.compile(
 
 # Labels a page writes before a value ("Mileage: 12,345 mi", "Stock #", "Kilométrage :").
 LABELS: dict[str, str] = {
-    "vin": r"vin(?:\s*(?:#|no\.?|number))?|n°\s*de\s*s[ée]rie|bastidor|n[úu]mero\s+de\s+bastidor",
+    "vin": r"vin(?:\s*(?:#|no\.?|number))?|n°\s*de\s*s[ée]rie|bastidor|n[úu]mero\s+de\s+bastidor|fin",
     "stock_number": r"stock(?:\s*(?:#|no\.?|number|num\.?))?|stk\.?\s*#?|r[ée]f(?:[ée]rence)?\.?"
-    r"|referencia|ref\.?",
-    "year": r"(?:model\s+)?year|ann[ée]e|a[ñn]o|millésime",
-    "make": r"make|brand|marque|marca",
+    r"|referencia|ref\.?|interne\s+nummer|fahrzeugnummer|angebotsnummer|bestandsnummer",
+    "year": r"(?:model\s+)?year|ann[ée]e|a[ñn]o|millésime|baujahr",
+    "make": r"make|brand|marque|marca|marke|hersteller",
     "model": r"model|mod[èe]le|modelo",
     "trim": r"trim(?:\s+level)?|finition|versi[óo]n",
-    "price": r"(?:our|sale|internet|selling|your|special|final|asking)?\s*price|prix|precio",
-    "mileage": r"mileage|odometer|miles|kilom[ée]trage|kilometraje|kil[óo]metros|km",
+    "price": r"(?:our|sale|internet|selling|your|special|final|asking)?\s*price|prix|precio|preis",
+    "mileage": r"mileage|odometer|miles|kilom[ée]trage|kilometraje|kil[óo]metros|km"
+    r"|kilometerstand|laufleistung",
     "exterior_color": r"ext(?:erior|\.)?\s*(?:colou?r)?|"
     r"colou?r(?:\s+ext(?:erior|\.)?)?|couleur(?:\s+ext[ée]rieure)?|color\s+exterior",
 }
