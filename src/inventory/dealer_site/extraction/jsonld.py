@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 
 from ... import safe_json
+from ..vin import is_valid_vin
+from .makes import known_make
 from .records import Record, SourceResult
 from .scripts import iter_scripts, unwrap
 
@@ -256,18 +258,45 @@ def record_from_node(node: dict, context: dict, label: str) -> Record:
         "trim": _name(node.get("vehicleConfiguration")),
         "mileage": _quantity(node.get("mileageFromOdometer")),
         "exterior_color": _name(node.get("color")),
-        "detail_url": _name(node.get("url")) or context.get("url"),
+        "detail_url": _name(node.get("url")) or context.get("url") or _offer_url(node.get("offers")),
         "title": _name(node.get("name")),
     }
+    if direct["make"] and _is_product_only(node) and not known_make(str(direct["make"])):
+        direct["make"] = None  # a shop's Product names the shop as its brand: the title has the make
     for name, value in direct.items():
         record.set(name, value)
     _properties(record, node)
+    _from_description(record, node.get("description"))
     price, why = offer_price(node.get("offers") if node.get("offers") is not None else context.get("offer"))
     record.set("price", price)
     if why and "price" not in record.values:
         record.notes.append(f"the offer {why}: no price")
     record.photos = _images(node.get("image"))
     return record
+
+
+_PRODUCT_TYPES = frozenset(("product", "individualproduct", "someproducts"))
+_VIN_IN_TEXT = re.compile(r"\b[A-HJ-NPR-Z0-9]{17}\b")
+_MILES_IN_TEXT = re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d{1,6})\s*(?:miles|mi)\b", re.I)
+
+
+def _offer_url(offers) -> str | None:
+    """The page an offer is made on (a detail page's Car often has its URL only there)."""
+    return next((offer["url"] for offer in _dicts(offers) if isinstance(offer.get("url"), str)), None)
+
+
+def _is_product_only(node: dict) -> bool:
+    return bool(types_of(node)) and types_of(node) <= _PRODUCT_TYPES
+
+
+def _from_description(record: Record, description) -> None:
+    """A VIN (with a valid check digit) and the miles a description states, where no field gave them."""
+    if not isinstance(description, str) or not description:
+        return
+    if "vin" not in record.values:
+        record.set("vin", next((v for v in _VIN_IN_TEXT.findall(description) if is_valid_vin(v)), None))
+    if "mileage" not in record.values and (miles := _MILES_IN_TEXT.search(description)):
+        record.set("mileage", miles[1])
 
 
 def read_jsonld(html: str, label: str) -> SourceResult:

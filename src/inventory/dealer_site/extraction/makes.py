@@ -249,3 +249,10 @@ _WMI_GROUPS = {
     ("Volvo",): "YV1 YV4 7JR LYV",
 }
 WMI_MAKES = {wmi: makes for makes, wmis in _WMI_GROUPS.items() for wmi in wmis.split()}
+
+_KNOWN_MAKES = frozenset(make.lower() for make in (*MAKES, *MAKE_ALIASES))
+
+
+def known_make(name: str) -> bool:
+    """Whether `name` is a car maker we know ("Toyota", "chevy"), not a store or a seller."""
+    return name.strip().lower().replace("-", " ") in _KNOWN_MAKES or name.strip().lower() in _KNOWN_MAKES
