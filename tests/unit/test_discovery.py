@@ -186,6 +186,27 @@ def test_the_next_page_is_the_link_that_says_next_not_its_neighbours(pager):
     assert len(result.vehicles) == 3 and result.next_url == URL + "?page=2"
 
 
+def _special(vin: str, url: str) -> str:
+    node = {
+        "@type": "Car",
+        "name": "Special: 2019 Honda Civic EX",
+        "vehicleIdentificationNumber": vin,
+        "url": url,
+    }
+    return f'<script type="application/ld+json">{json.dumps(node)}</script>'
+
+
+def test_a_listing_s_one_jsonld_special_does_not_hide_its_cards_but_a_detail_page_stays_one_vehicle():
+    cards = "".join(card(vin) for vin in VINS)
+    listing = read(page(_special(VINS[0], "https://cars.dealer.example/cars/special") + cards))
+    assert [v.vin for v in listing.vehicles] == list(VINS) and listing.discovery is not None
+    detail_url = "https://cars.dealer.example/cars/1HGCM82633A004352"
+    other = "5YJ3E1EA2KF317000"
+    similar = "".join(card(vin) for vin in ("2T1BURHEXJC034567", other, "1HGCM82633A004352"))
+    detail = extract_page(page(_special(VINS[0], detail_url) + similar), detail_url, get_profile("generic"))
+    assert [v.vin for v in detail.vehicles] == [VINS[0]] and detail.discovery is None  # its similar cars
+
+
 class OnePage(CountingTransport):
     def __init__(self, html: str):
         super().__init__()

@@ -296,13 +296,25 @@ def extract_page(html: str, page_url: str, profile: dict, api_answers: dict | No
         result.vehicles.append(vehicle)
         result.reports.append(report)
         result.warnings += [{"reason": note, "entry": vehicle.key} for note in notes]
-    if not result.vehicles and profile.get("discover"):
+    if profile.get("discover") and (not result.vehicles or _may_list_more(result, page_url)):
         return _discovered_page(html, page_url, result) or result
     return result
 
 
+FEW_STANDARD = 2  # vehicles a listing's JSON-LD may describe beside the cards of all (a "special")
+
+
+def _may_list_more(result: PageExtract, page_url: str) -> bool:
+    """Whether a page whose standard markup describes a vehicle or two may list more in cards: a
+    listing's "special of the week" has its own detail page; a detail page's vehicle is the page."""
+    return len(result.vehicles) <= FEW_STANDARD and all(
+        vehicle.detail_url and not _same_page(vehicle.detail_url, page_url) for vehicle in result.vehicles
+    )
+
+
 def _discovered_page(html: str, page_url: str, plain: PageExtract) -> PageExtract | None:
-    """The page read with the profile discovery finds, when its standard markup showed no vehicle."""
+    """The page read with the profile discovery finds, when its standard markup showed no vehicle,
+    or a few where discovery finds at least twice as many (and 3): those few are kept too."""
     from .discovery import discover
     from .profiles import normalise_profile
 
@@ -310,6 +322,13 @@ def _discovered_page(html: str, page_url: str, plain: PageExtract) -> PageExtrac
     if found is None:
         return None
     page = extract_page(html, page_url, normalise_profile(found.profile))
+    if plain.vehicles and len(page.vehicles) < max(3, 2 * len(plain.vehicles)):
+        return None
+    listed = {vehicle.key for vehicle in page.vehicles}
+    for vehicle, report in zip(plain.vehicles, plain.reports, strict=True):
+        if vehicle.key not in listed:
+            page.vehicles.append(vehicle)
+            page.reports.append(report)
     page.next_url = page.next_url or plain.next_url
     page.skipped = plain.skipped + page.skipped  # a JSON-LD block that did not parse, say
     page.discovery = found

@@ -22,7 +22,7 @@ from .api_reading import MAX_IN_FLIGHT, read_apis, read_sitemaps
 from .bot_wall import wall_marker
 from .detection import detect_platform, named_profile
 from .discovery import discover
-from .extract import Vehicle, extract_page, page_has, photos_from_detail
+from .extract import Vehicle, extract_page, photos_from_detail
 from .gallery_rules import gallery_mode
 from .page_memo import PageMemo
 from .page_numbers import PageNumbers, linked_pages, page_numbers
@@ -364,21 +364,10 @@ async def _read_detail_pages(site: Site, vehicles: list[Vehicle], profile: dict,
 REDISCOVER_BELOW = 0.5  # a remembered mapping reading under half the last good count is discovered again
 
 
-def _sources_may_find(profile: dict, html: str) -> bool:
-    """Whether the profile's own sources could find a vehicle on the page (generic's JSON-LD and
-    microdata cannot on a page without either: no need to read it before discovery does)."""
-    for source in profile.get("sources", []):
-        if source["kind"] == "jsonld":
-            if "application/ld+json" in html:
-                return True
-        elif not source.get("if_page_has") or page_has(html, source["if_page_has"]):
-            return True
-    return False
-
-
-def discovered_profile(first_page: str, start_url: str, log=print):
-    """(profile, what the answer says) that discovery finds on the first page, or None."""
-    found = discover(first_page, start_url)
+def discovered_profile(first_page: str, start_url: str, log=print, found=None):
+    """(profile, what the answer says) that discovery finds (or `found`, found already) on the
+    first page, or None."""
+    found = found or discover(first_page, start_url)
     if found is None:
         log("  🧭 Discovery found no vehicle on the first page either")
         return None
@@ -393,7 +382,7 @@ def discovered_profile(first_page: str, start_url: str, log=print):
 def apply_discovery(profile: dict, chosen: dict, first_page: str, start_url: str, remembered, log=print):
     """For a profile that falls back to discovery (generic, and the platforms read from the page
     alone): the remembered mapping when there is one, else the one discovered now when the
-    profile's own sources find no vehicle on the first page."""
+    profile's own sources find no vehicle on the first page (or a few beside many cards)."""
     if not profile.get("discover"):
         return profile, chosen
     if remembered:
@@ -403,13 +392,13 @@ def apply_discovery(profile: dict, chosen: dict, first_page: str, start_url: str
         )
         about = {"name": "discovered", "discovered": True, "remembered": True, "evidence": chosen["evidence"]}
         return remembered["profile"], {**chosen, **about}
-    if (
-        _sources_may_find(profile, first_page)
-        and extract_page(first_page, start_url, {**profile, "discover": False}).vehicles
-    ):
+    page = extract_page(first_page, start_url, profile)  # discovers when the profile's sources fall short
+    if page.discovery is None:
+        if not page.vehicles:
+            log("  🧭 Discovery found no vehicle on the first page either")
         return profile, chosen
-    found = discovered_profile(first_page, start_url, log)
-    return (found[0], {**chosen, **found[1]}) if found else (profile, chosen)
+    profile, about = discovered_profile(first_page, start_url, log, page.discovery)
+    return profile, {**chosen, **about}
 
 
 def choose_profile(profile: dict | None, first_page: str, log=print) -> tuple[dict, dict]:
