@@ -40,6 +40,7 @@ MARKERS = (
         r"algolia[\w-]*(?:AppId|ApplicationId|_app_id)",
     ),
     ("nextjs", "script#__NEXT_DATA__ (Next.js)", "__next_data__", r"<script[^>]+id=[\"']__NEXT_DATA__[\"']"),
+    ("nextjs", "self.__next_f payload (Next.js App Router)", "self.__next_f", r"self\.__next_f\.push"),
     (
         "wordpress",
         "generator meta WordPress",

@@ -62,7 +62,7 @@ PROFILE_KEYS = (
 )
 _SOURCE_KEYS = {
     "jsonld": ("kind",),
-    "script_json": ("kind", "selector", "attribute", "assignment", "vehicles", "fields"),
+    "script_json": ("kind", "selector", "attribute", "assignment", "flight", "vehicles", "fields"),
     "cards": ("kind", "selector", "fields", "if_page_has"),
     "json_api": ("kind", "url", "method", "body", "values", "paging", "vehicles", "fields"),
     "sitemap": ("kind", "url", "children", "detail_url"),
@@ -273,8 +273,8 @@ def _fields(fields, where: str, read) -> dict:
 
 
 def _script_json_source(source: dict, where: str) -> dict:
-    if bool(source.get("selector")) == bool(source.get("assignment")):
-        raise _problem(where, "give either a selector or an assignment")
+    if sum(bool(source.get(key)) for key in ("selector", "assignment", "flight")) != 1:
+        raise _problem(where, 'give a selector, an assignment or "flight": true (one of them)')
     attribute = source.get("attribute")
     if attribute is not None and not (source.get("selector") and str(attribute).strip()):
         raise _problem(where, "attribute names the attribute of the elements a selector matches")
@@ -283,7 +283,9 @@ def _script_json_source(source: dict, where: str) -> dict:
         "vehicles": _check_path(source.get("vehicles") or "@", where),
         "fields": _fields(source.get("fields"), where, lambda spec, w, _: _path_spec(spec, w)),
     }
-    if source.get("selector"):
+    if source.get("flight"):
+        normalised["flight"] = True
+    elif source.get("selector"):
         normalised["selector"] = _check_selector(source["selector"], where)
         if source.get("attribute"):
             normalised["attribute"] = str(source["attribute"])

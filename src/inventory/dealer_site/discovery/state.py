@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from html import unescape
 from urllib.parse import unquote
 
-from ..extraction.script_json import cut_value, field_value, parse_json_value, resolve_refs, vehicle_objects
+from ..extraction.script_json import (
+    FLIGHT,
+    cut_value,
+    field_value,
+    flight_rows,
+    parse_json_value,
+    resolve_refs,
+    vehicle_objects,
+)
 from ..extraction.scripts import iter_scripts, iter_start_tags, unwrap
 from .synonyms import NOT_OUR_FIELD, PHOTO_KEYS, VALUE_KEYS, field_for_key, fold
 from .values import good, image_url
@@ -52,7 +60,7 @@ class Collection:
         return {**self.source, "vehicles": self.path, "fields": dict(self.fields)}
 
     def where(self) -> str:
-        place = self.source.get("assignment") or self.source.get("selector")
+        place = self.source.get("assignment") or self.source.get("selector") or FLIGHT
         attribute = f" attribute {self.source['attribute']}" if self.source.get("attribute") else ""
         return f"{place}{attribute} at {self.path}"
 
@@ -100,6 +108,8 @@ def documents(html: str) -> list[tuple[dict, list]]:
         entry[1].append(raw)
     for source, raws in _attribute_documents(html):
         found[f"{source['selector']}@{source['attribute']}"] = (source, raws)
+    if rows := flight_rows(html):
+        found[FLIGHT] = ({"kind": "script_json", "flight": True}, rows)
     parsed = []
     for source, raws in list(found.values())[:MAX_DOCUMENTS]:
         docs = []

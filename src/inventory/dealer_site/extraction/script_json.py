@@ -240,7 +240,38 @@ def record_from_object(vehicle: dict, source: dict, label: str, page_url: str) -
     return record
 
 
+_FLIGHT_PUSH = re.compile(r"self\.__next_f\.push\(\[\s*1\s*,\s*")
+_FLIGHT_ROW = re.compile(r"[0-9a-f]{1,8}:(?=[\[{])")
+FLIGHT = "self.__next_f"  # where a source with "flight": true reads
+
+
+def flight_rows(html: str) -> list[str]:
+    """The JSON rows of a Next.js App Router page's streamed payload: the strings its scripts push
+    (`self.__next_f.push([1, "..."])`) joined, then each `id:JSON` line whose JSON is an array or
+    an object (the page's server components and the props they were given)."""
+    if FLIGHT not in html:
+        return []
+    chunks = []
+    for script in iter_scripts(html):
+        if script.attrs.get("src") is not None or FLIGHT not in script.text:
+            continue
+        for match in _FLIGHT_PUSH.finditer(script.text):
+            raw = cut_value(script.text, match.end())
+            if raw and raw.startswith('"'):
+                try:
+                    chunks.append(safe_json.loads(raw))
+                except ValueError:
+                    continue
+    rows = []
+    for line in "".join(chunk for chunk in chunks if isinstance(chunk, str)).split("\n"):
+        if row := _FLIGHT_ROW.match(line):
+            rows.append(line[row.end() :])
+    return rows[:MAX_ASSIGNMENTS]
+
+
 def _json_values(html: str, source: dict) -> list[str]:
+    if source.get("flight"):
+        return flight_rows(html)
     if source.get("assignment"):
         return _values_by_assignment(html, source["assignment"])
     if source.get("attribute"):
@@ -251,7 +282,7 @@ def _json_values(html: str, source: dict) -> list[str]:
 def read_script_json(html: str, source: dict, label: str, page_url: str) -> SourceResult:
     """Vehicles from the JSON of the source's script(s)."""
     result = SourceResult()
-    where = f"{label} {source.get('assignment') or source.get('selector')}"
+    where = f"{label} {source.get('assignment') or source.get('selector') or FLIGHT}"
     raws = _json_values(html, source)
     if not raws:
         result.warnings.append({"reason": "script_json: no script holds this JSON", "entry": where})
