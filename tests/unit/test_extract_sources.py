@@ -294,6 +294,25 @@ def test_script_json_by_selector_with_a_regex_field():
     assert (vehicle.stock_number, vehicle.model, vehicle.mileage) == ("S5", "Soul", 12000)
 
 
+def test_script_json_from_the_rows_of_a_next_js_app_router_payload():
+    props = {"inventory": [{"stockNo": "A1", "name": "2020 Mazda CX-5 Touring"}, {"stockNo": "A2"}]}
+    row = "3:" + json.dumps(["$", "$L4", None, props])
+    payload = f'1:HL["/app.css"]\n{row}\n4:I["chunk",[]]\n'
+    half = len(payload) // 2  # a row may be split between two pushes
+    html = "".join(
+        f"<script>self.__next_f.push([1,{json.dumps(part)}])</script>"
+        for part in (payload[:half], payload[half:])
+    )
+    source = {
+        "kind": "script_json",
+        "flight": True,
+        "vehicles": "[].inventory[]",
+        "fields": {"stock_number": "stockNo", "title": "name"},
+    }
+    vehicles = extract_page(html, PAGE, profile(source)).vehicles
+    assert [(v.stock_number, v.model) for v in vehicles] == [("A1", "CX-5")]  # A2 has no year, make or model
+
+
 def test_script_json_that_is_not_there_or_does_not_parse_is_reported():
     source = {"kind": "script_json", "assignment": "window.__STATE__", "fields": {"vin": "vin"}}
     page = extract_page("<script>window.__STATE__ = {oops: 1};</script>", PAGE, profile(source))
