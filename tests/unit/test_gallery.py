@@ -62,6 +62,20 @@ def test_path_segment_wordpress_and_thumbnail_folder_sizes():
     ) == ["https://img.example/7.jpg", "https://img.example/thumbnails/640/8.jpg"]
 
 
+def test_shopify_size_suffixes_collapse_like_wordpress_ones():
+    assert photos(
+        [
+            "https://cdn.shop.example/files/truck-1_1024x1024.jpg?v=17",
+            "https://cdn.shop.example/files/truck-2_300x.jpg?v=18",
+            "https://cdn.shop.example/files/truck-1_2048x.jpg?v=17",  # a width alone: larger still
+            "https://cdn.shop.example/files/truck-2.jpg?v=18",  # the original
+        ]
+    ) == [
+        "https://cdn.shop.example/files/truck-1_2048x.jpg?v=17",
+        "https://cdn.shop.example/files/truck-2.jpg?v=18",
+    ]
+
+
 def test_what_is_dropped_and_why():
     gallery = clean_gallery(
         [

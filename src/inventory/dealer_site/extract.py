@@ -10,6 +10,7 @@ only as far as its sources need: no HTML tree at all for a profile without cards
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from urllib.parse import urldefrag
@@ -298,7 +299,40 @@ def extract_page(html: str, page_url: str, profile: dict, api_answers: dict | No
         result.warnings += [{"reason": note, "entry": vehicle.key} for note in notes]
     if profile.get("discover") and (not result.vehicles or _may_list_more(result, page_url)):
         return _discovered_page(html, page_url, result) or result
+    if (
+        profile.get("discover")
+        and len(result.vehicles) == 1
+        and _is_its_page(result.vehicles[0], html, page_url)
+    ):
+        _add_the_gallery(result, html, page_url, rules_from_profile(profile))
     return result
+
+
+_CANONICAL = re.compile(r"""<link\b[^>]*\brel=["']?canonical["']?[^>]*>""", re.I)
+_HREF = re.compile(r"""\bhref=["']([^"']+)["']""", re.I)
+
+
+def _is_its_page(vehicle: Vehicle, html: str, page_url: str) -> bool:
+    """Whether the page is the vehicle's own detail page (its URL, or the page's canonical link)."""
+    if not vehicle.detail_url:
+        return False
+    if _same_page(vehicle.detail_url, page_url):
+        return True
+    link = _CANONICAL.search(html)
+    href = _HREF.search(link[0]) if link else None
+    return bool(href) and _same_page(vehicle.detail_url, absolute_url(href[1], page_url) or "")
+
+
+def _add_the_gallery(result: PageExtract, html: str, page_url: str, rules) -> None:
+    """A detail page whose JSON-LD shows the hero photo only: its gallery's photos too, as the
+    background gallery reads them (discovery's detail sources), collapsed with the hero."""
+    vehicle = result.vehicles[0]
+    photos = photos_from_detail(html, page_url, _GALLERY_PROFILE)
+    if photos:
+        gallery = clean_gallery([*vehicle.photos, *photos], page_url, rules)
+        vehicle.photos = gallery.photos
+        result.reports[0].dropped_photos += gallery.dropped
+        result.reports[0].sources["photos"] = "JSON-LD and the page's gallery (discovery)"
 
 
 FEW_STANDARD = 2  # vehicles a listing's JSON-LD may describe beside the cards of all (a "special")
@@ -355,6 +389,9 @@ def extract_detail(html: str, page_url: str, profile: dict) -> DetailExtract:
         for note in notes
     ]
     return DetailExtract(vehicle, report, skipped, warnings)
+
+
+_GALLERY_PROFILE = {"sources": [{"kind": "discover"}], "detail_sources": [{"kind": "discover"}]}
 
 
 def photos_from_detail(html: str, page_url: str, profile: dict) -> list[str]:

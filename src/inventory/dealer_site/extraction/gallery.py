@@ -1,9 +1,9 @@
 """A vehicle's gallery: one entry per photo, the largest size of each, no placeholders or stock art.
 
-Size variants of one photo (`?w=640`, `/640x480/`, WordPress `-300x200.jpg`, `thumbnails/small/`)
-share an identity: the URL with its size markers taken out. They collapse to one entry at the
-position of the first, holding the largest variant (a URL without size markers is the original,
-so the largest). Dropped: `data:` and `javascript:` values, non-http(s) URLs, SVG files,
+Size variants of one photo (`?w=640`, `/640x480/`, WordPress `-300x200.jpg`, Shopify `_1024x.jpg`,
+`thumbnails/small/`) share an identity: the URL with its size markers taken out. They collapse to
+one entry at the position of the first, holding the largest variant (a URL without size markers is
+the original, so the largest). Dropped: `data:` and `javascript:` values, non-http(s) URLs, SVG files,
 placeholders ("coming soon", "no photo", a lazy page's `loading.gif`, ...) and what the profile
 lists as placeholders or stock art. Every drop is recorded with its reason, for `extract --explain`.
 """
@@ -26,7 +26,8 @@ _LOADER_FILE = re.compile(
     r"\.(?:gif|png|svg|webp)$"
 )
 _DIMENSIONS = re.compile(r"(\d{2,5})[x×](\d{2,5})")
-_WORDPRESS_SIZE = re.compile(r"-(\d{2,5})x(\d{2,5})(?=\.[A-Za-z0-9]{2,5}$)")
+# WordPress `-300x200.jpg`, Shopify `_1024x1024.jpg` and `_2048x.jpg` (a width alone)
+_NAME_SIZE = re.compile(r"[-_](\d{2,5})x(\d{2,5})?(?=\.[A-Za-z0-9]{2,5}$)")
 _THUMBNAIL_FOLDERS = frozenset(("thumbnails", "thumbnail", "thumbs", "thumb"))
 _NAMED_SIZES = {
     "xs": 1,
@@ -45,7 +46,7 @@ _NAMED_SIZES = {
     "xlarge": 5,
 }
 _NUMBERS = re.compile(r"\d{1,5}")
-_PATH_SIZE_HINT = re.compile(r"\d{2,5}[x×]\d{2,5}|/thumb", re.I)
+_PATH_SIZE_HINT = re.compile(r"\d{2,5}[x×](?:\d{2,5}|\.)|/thumb", re.I)
 ORIGINAL = (1, 0, 0)  # sorts above every (0, width, height)
 
 
@@ -178,10 +179,10 @@ def _path_size(path: str) -> tuple[str, tuple | None]:
         else:
             kept.append(segment)
         index += 1
-    last = _WORDPRESS_SIZE.search(kept[-1]) if kept else None
+    last = _NAME_SIZE.search(kept[-1]) if kept else None
     if last:
         kept[-1] = kept[-1][: last.start()] + kept[-1][last.end() :]
-        size = (int(last[1]), int(last[2]))
+        size = (int(last[1]), int(last[2] or 0))
     return "/".join(kept), size
 
 
