@@ -59,6 +59,13 @@ def test_no_finite_number_is_none(value):
         ("Price $21,000 | Est. $310 per month", 21000),
         (19995, 19995),
         ("$2,000 down, $299/mo then $18,500", 18500),
+        # the price asked, not the list price or a reduction before it
+        ("MSRP $23,340 Dealer Discount -$1,345 Rebate $500 Sale Price $21,495", 21495),
+        ("Was $21,900 Now $19,875", 19875),
+        ("MSRP $52,695 e-Price $47,888", 47888),
+        ("Retail $49,995 Internet Price $46,995", 46995),
+        ("$2,000 off! $30,500", 30500),
+        ("MSRP $52,695", 52695),  # a new car's only price
     ],
 )
 def test_prices(text, price):
@@ -78,11 +85,20 @@ def test_prices(text, price):
         ("Call for Price", "ask for the price"),
         ("Contact us", "ask for the price"),
         ("Call for price: 555-0142", "ask for the price"),
+        ("You save $2,000", "discount or rebate"),
     ],
 )
 def test_payments_totals_and_call_for_price_are_no_price(text, why):
     price, warning = read_price(text)
     assert price is None and why in warning
+
+
+@pytest.mark.parametrize(
+    "text, miles",
+    [("32.1K mi", 32100), ("47k miles", 47000), ("Mileage: 101.7K", 101700), ("12,345 mi", 12345)],
+)
+def test_mileage_in_thousands_written_k(text, miles):
+    assert read_field("mileage", text, "https://dealer.example/") == (miles, None)
 
 
 @pytest.mark.parametrize(

@@ -37,9 +37,11 @@ LAZY_ATTRIBUTES = [
 ]
 _AMOUNT = r"(?:[$€£]\s*\d[\d.,\u00a0\u202f ]*\d|\d[\d.,\u00a0\u202f ]*\d\s*(?:€|\$))"
 PATTERNS = {  # unlabelled values: the weakest candidates
-    # the first amount with the words around it, so the price rules see "$389/mo" or "Total: ..."
-    "price": rf"((?:[^\d$€£]{{0,24}}){_AMOUNT}(?:[^\d$€£]{{0,14}}))",
-    "mileage": r"(?i)(\d[\d.,\u00a0\u202f ]*)\s*(?:mi|miles|km|kms)\b",
+    # the first amounts with the words around them, so the price rules see "$389/mo", "Total: ...",
+    # or "MSRP $52,695 e-Price $47,888" (the price asked, not the list price before it)
+    "price": rf"((?:[^\d$€£]{{0,24}}){_AMOUNT}(?:[^\d$€£]{{0,40}}{_AMOUNT}){{0,5}}(?:[^\d$€£]{{0,14}}))",
+    # "52,310 mi", "61 250 km", "32.1K mi" (not "$17,495 52,310 mi": a space only between thousands)
+    "mileage": r"(?i)((?:\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+|\d+(?:\.\d+)?)\s*k?)\s*(?:mi|miles|km|kms)\b",
     "vin": _VIN_REGEX,
     "year": r"(?<!\d)((?:19[5-9]|20[0-4])\d)(?!\d)",
 }

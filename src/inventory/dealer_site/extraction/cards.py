@@ -160,6 +160,15 @@ def _label_pattern(label: str):
     return re.compile(rf"^(?:{label})(?![\w])\s*[:#.]?\s*(.*)$", re.I | re.S)
 
 
+@lru_cache(maxsize=256)
+def _later_label_pattern(label: str):
+    """The label further on in a line: after a separator ("VIN ... | Stock PW1907"), or written
+    with its colon ("Mileage: 21,118 Stock #: OA3120"); never a word in a sentence ("in stock")."""
+    after_separator = rf"(?:\s[|·•]\s*|[;,]\s*)(?:{label})(?![\w])\s*[:#.]?\s*(.*)$"
+    with_colon = rf"\s(?:{label})(?![\w])\s*[:#]\s*(.*)$"
+    return re.compile(f"{after_separator}|{with_colon}", re.I | re.S)
+
+
 def _value_after(element) -> str:
     """What follows a label element: the text right after it (`<b>Stock #:</b> A1<br>`), else the
     next element's text (`<dt>Stock</dt><dd>A1</dd>`); nothing past a line break."""
@@ -194,10 +203,11 @@ def labelled_value(card, label: str) -> str | None:
         for text, own in _labelled_texts(element):
             if not text or len(text) > 160 or len(text) >= best_length:
                 continue
-            match = pattern.match(text)
+            match = pattern.match(text) or (None if own else _later_label_pattern(label).search(text))
             if not match:
                 continue
-            value = match[1].strip() or (_value_after(element) if own else "")
+            found = next(group for group in match.groups() if group is not None)
+            value = found.strip() or (_value_after(element) if own else "")
             value = _VALUE_ENDS.split(value)[0].strip() if value else ""
             if value:
                 best, best_length = value, len(text)

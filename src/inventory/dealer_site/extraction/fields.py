@@ -44,6 +44,21 @@ _TOTAL = (
 )
 _TOTAL_BEFORE = re.compile(rf"\b(?:{_TOTAL})", re.I)
 _TOTAL_AFTER = re.compile(rf"[\s*]*(?:{_TOTAL})", re.I)
+# What a card writes before an amount that is not what the dealer asks: a list price (the asking
+# price when it is the only one, a new car's MSRP) or a reduction (never a price).
+_LIST_BEFORE = re.compile(
+    r"\b(?:msrp|m\.s\.r\.p\.?|was|retail|list(?:\s+price)?|original(?:ly)?|reg(?:ular)?\.?|compare(?:\s+at)?"
+    r"|starting\s+at|market\s+value|kbb|nada)\b[^\d$€£]*$",
+    re.I,
+)
+_REDUCTION_BEFORE = re.compile(
+    r"\b(?:discount|rebates?|savings?|save|you\s+save|incentives?|bonus|conditional|cash\s+back|trade"
+    r"|dealer\s+(?:discount|savings))\b[^\d$€£]*$|[-−–]\s*$",
+    re.I,
+)
+_OFF_AFTER = re.compile(r"\s*(?:off\b|savings?\b|discount\b|rebate\b)", re.I)
+_LIST_PRICE = "is a list price (MSRP, was, retail)"
+_REDUCTION = "is a discount or rebate"
 _ASK = "says to ask for the price"  # once a text says so, none of its numbers is the price
 _CALL_FOR_PRICE = re.compile(
     r"\bcall\b|contact\s+us|\binquire\b|ask\s+for\s+(?:the\s+)?price|request\s+(?:a\s+)?(?:price|quote)"
@@ -91,12 +106,16 @@ def read_price(value) -> tuple[float | None, str | None]:
     text = clean_text(value)
     if text is None:
         return None, None
-    previous_end, excluded = 0, None
+    previous_end, excluded, listed = 0, None, None
     for match in NUMBER_PATTERN.finditer(text):
         why = _not_a_price(text, previous_end, match)
         if why is None and excluded != _ASK:
             return checked_price(parse_number(match[0]))
+        if why == _LIST_PRICE and listed is None:
+            listed = match[0]  # "MSRP $52,695 e-Price $47,888": the e-price; "MSRP $52,695" alone: it
         previous_end, excluded = match.end(), excluded or why
+    if listed is not None and excluded != _ASK:
+        return checked_price(parse_number(listed))
     if excluded is None and _CALL_FOR_PRICE.search(text):
         excluded = _ASK
     return None, f"price text {text[:60]!r} {excluded}: no price" if excluded else None
@@ -110,6 +129,10 @@ def _not_a_price(text: str, previous_end: int, match) -> str | None:
         return "is a total with fees"
     if _CALL_FOR_PRICE.search(before):
         return _ASK
+    if _REDUCTION_BEFORE.search(before) or _OFF_AFTER.match(text, match.end()):
+        return _REDUCTION
+    if _LIST_BEFORE.search(before):
+        return _LIST_PRICE
     return None
 
 
@@ -126,6 +149,16 @@ def read_vin(value) -> tuple[str | None, str | None]:
     return vin, None
 
 
+_K_MILES = re.compile(r"^\D{0,24}?(\d{1,3}(?:\.\d)?)\s*[kK](?![a-jl-z])", re.I)
+
+
+def _thousands_written_k(value) -> float | None:
+    """A mileage as a number: "32.1K mi" and "47k miles" are thousands."""
+    if isinstance(value, str) and (short := _K_MILES.match(value)):
+        return float(short[1]) * 1000
+    return parse_number(value)
+
+
 def read_field(name: str, value, page_url: str) -> tuple[object, str | None]:
     """The typed value of one field as a source gave it, and why it was dropped if it was."""
     if name in TEXT_FIELDS:
@@ -135,7 +168,7 @@ def read_field(name: str, value, page_url: str) -> tuple[object, str | None]:
     if name == "year":
         return checked_year(parse_number(value))
     if name == "mileage":
-        return checked_mileage(parse_number(value))
+        return checked_mileage(_thousands_written_k(value))
     if name == "price":
         return read_price(value)
     if name == "detail_url":
