@@ -297,6 +297,8 @@ def extract_page(html: str, page_url: str, profile: dict, api_answers: dict | No
         result.vehicles.append(vehicle)
         result.reports.append(report)
         result.warnings += [{"reason": note, "entry": vehicle.key} for note in notes]
+    if len(result.vehicles) > 1:
+        _only_the_page_s_own(result, html, page_url)
     if profile.get("discover") and (not result.vehicles or _may_list_more(result, page_url)):
         return _discovered_page(html, page_url, result) or result
     if (
@@ -321,6 +323,21 @@ def _is_its_page(vehicle: Vehicle, html: str, page_url: str) -> bool:
     link = _CANONICAL.search(html)
     href = _HREF.search(link[0]) if link else None
     return bool(href) and _same_page(vehicle.detail_url, absolute_url(href[1], page_url) or "")
+
+
+def _only_the_page_s_own(result: PageExtract, html: str, page_url: str) -> None:
+    """On a vehicle's own detail page, the other vehicles it shows ("similar vehicles", also in
+    its JSON-LD) are not listed by the dealer here: they are left out, with the reason."""
+    own = [i for i, vehicle in enumerate(result.vehicles) if _is_its_page(vehicle, html, page_url)]
+    if len(own) != 1:
+        return
+    (index,) = own
+    result.skipped += [
+        {"reason": "another vehicle shown on this vehicle's detail page", "entry": vehicle.key}
+        for i, vehicle in enumerate(result.vehicles)
+        if i != index
+    ]
+    result.vehicles, result.reports = [result.vehicles[index]], [result.reports[index]]
 
 
 def _add_the_gallery(result: PageExtract, html: str, page_url: str, rules) -> None:

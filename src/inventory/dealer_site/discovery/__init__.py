@@ -15,7 +15,15 @@ import re
 from dataclasses import dataclass, field
 
 from ..extraction.html_tree import parse_html
-from .cards import LAZY_ATTRIBUTES, CardGroup, card_groups, gallery_container, next_page_spec, single_vehicle
+from .cards import (
+    LAZY_ATTRIBUTES,
+    CardGroup,
+    card_groups,
+    gallery_container,
+    next_page_spec,
+    page_vin,
+    single_vehicle,
+)
 from .state import Collection, collections, gallery_arrays
 
 NEXT_PAGE = "a[rel~=next], link[rel~=next]@href"
@@ -33,6 +41,7 @@ class Discovery:
     vehicles: int = 0
     fields: int = 0  # filled fields over every vehicle found (how the candidates were compared)
     extras: list[str] = field(default_factory=list)
+    own_page: bool = False  # the page is this one vehicle's, by the VIN its address names
 
     def to_json(self) -> dict:
         return {"how": self.how, "where": self.where, "vehicles": self.vehicles, "fieldRules": self.rules}
@@ -95,6 +104,7 @@ def candidates(html: str, page_url: str) -> list[Discovery]:
     found += [_from_cards(group, html, next_page) for group in groups]
     if page := single_vehicle(tree, page_url):  # a detail page: its "similar vehicles" are cards too
         found.append(_from_cards(page, html))
+        found[-1].own_page = page_vin(tree, page_url) in page_url.upper()
     return found
 
 
@@ -115,6 +125,8 @@ def discover(html: str, page_url: str) -> Discovery | None:
         candidate.fields = sum(
             1 for v in page.vehicles for value in v.to_dict().values() if value not in (None, "", [], False)
         )
+        if candidate.vehicles and candidate.own_page:
+            return candidate  # the page's address names its vehicle: the cards are similar vehicles
         if candidate.vehicles and (
             best is None or (candidate.vehicles, candidate.fields) > (best.vehicles, best.fields)
         ):

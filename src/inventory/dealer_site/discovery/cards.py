@@ -389,11 +389,22 @@ def _depth(node) -> int:
     return depth
 
 
-def single_vehicle(tree, page_address: str) -> CardGroup | None:
-    """A page about one vehicle (its detail page): exactly one valid VIN, shown under a label."""
+def page_vin(tree, page_address: str) -> str | None:
+    """The valid VIN a page shows under a label when the page is about that vehicle: the only valid
+    VIN on it, or the one its address names (`/used-2018-honda-cr-v-2HKRW2H51JH123456`), whatever
+    other VINs its "similar vehicles" show."""
+    labelled = VIN_IN_TEXT.findall(labelled_value(tree, LABELS["vin"]) or "")
+    vin = labelled[0].upper() if labelled and valid_vin(labelled[0]) else None
+    if vin is None:
+        return None
     text = tree.get_text(" ")
     vins = {v.upper() for v in VIN_IN_TEXT.findall(text + " " + _attribute_text(tree)) if valid_vin(v)}
-    if len(vins) != 1 or not labelled_value(tree, LABELS["vin"]):
+    return vin if vins == {vin} or vin in page_address.upper() else None
+
+
+def single_vehicle(tree, page_address: str) -> CardGroup | None:
+    """A page about one vehicle (its detail page): its VIN shown under a label (page_vin)."""
+    if page_vin(tree, page_address) is None:
         return None
     fields, rules = {}, {}
     for name, label in LABELS.items():
