@@ -359,3 +359,10 @@ def test_a_json_api_that_would_answer_more_than_memory_allows_is_refused_after_i
     with pytest.raises(SiteError, match="MAX_PAGE_BYTES"):  # 12 MB would be held, over 2 x 5 MB
         scrape(f"{SITE}/used-inventory/index.htm", load_profile(API_PROFILE), http)
     assert sum(1 for call in http.calls if call[0] == "POST") == 1
+
+
+def test_algolia_settings_mark_dealerinspire_only_when_they_search_an_inventory_index():
+    inventory = '<script>var s = {"algoliaAppId": "APP1", "indexName": "lake_production_inventory"};</script>'
+    site_search = '<script>var s = {"ALGOLIA_APP_ID": "APP1", "index": "lake_site_pages"};</script>'
+    assert detect_platform(f"<html>{inventory}</html>").profile == "dealer-inspire"
+    assert detect_platform(f"<html>{site_search}</html>").profile == "generic"  # a site search of its pages

@@ -33,11 +33,12 @@ MARKERS = (
         r"<div[^>]+\bdata-vehicle-information\b",
     ),
     ("dealer-inspire", "DealerInspire assets", "dealerinspire", r"dealerinspire"),
-    (
+    (  # Algolia settings searching an inventory index (a site search of pages is not DealerInspire)
         "dealer-inspire",
         "Algolia inventory search settings",
         "algolia",
-        r"algolia[\w-]*(?:AppId|ApplicationId|_app_id)",
+        r"algolia[\w-]*(?:AppId|ApplicationId|_app_id)(?=[\s\S]{0,2000}?index\w*[\"']?\s*[:=]\s*[\"'][^\"']*inventory)"
+        r"|index\w*[\"']?\s*[:=]\s*[\"'][^\"']*inventory[\s\S]{0,2000}?algolia[\w-]*(?:AppId|ApplicationId|_app_id)",
     ),
     ("nextjs", "script#__NEXT_DATA__ (Next.js)", "__next_data__", r"<script[^>]+id=[\"']__NEXT_DATA__[\"']"),
     ("nextjs", "self.__next_f payload (Next.js App Router)", "self.__next_f", r"self\.__next_f\.push"),
