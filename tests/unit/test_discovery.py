@@ -179,6 +179,9 @@ def test_a_platform_profile_never_discovers():
         '<A HREF="?page=3">Last</A></DIV>',
         '<div class="blaettern"><a href="?page=1">Zurück</a> '
         '<a href="?page=2" class="weiter">Weiter</a></div>',
+        '<a class="btn" href="/specials">See more specials</a> '
+        '<a class="btn" href="?page=2">Load More Vehicles</a>',
+        '<button class="load-more" data-next-url="?page=2">Show more</button>',  # no link at all
     ],
 )
 def test_the_next_page_is_the_link_that_says_next_not_its_neighbours(pager):

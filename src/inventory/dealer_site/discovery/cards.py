@@ -394,12 +394,22 @@ def page_vin(tree, page_address: str) -> str | None:
     VIN on it, or the one its address names (`/used-2018-honda-cr-v-2HKRW2H51JH123456`), whatever
     other VINs its "similar vehicles" show."""
     labelled = VIN_IN_TEXT.findall(labelled_value(tree, LABELS["vin"]) or "")
-    vin = labelled[0].upper() if labelled and valid_vin(labelled[0]) else None
+    vin = labelled[0].upper() if labelled and valid_vin(labelled[0]) else _data_vin(tree)
     if vin is None:
         return None
     text = tree.get_text(" ")
     vins = {v.upper() for v in VIN_IN_TEXT.findall(text + " " + _attribute_text(tree)) if valid_vin(v)}
     return vin if vins == {vin} or vin in page_address.upper() else None
+
+
+def _data_vin(tree) -> str | None:
+    """The page's one valid `data-vin` (a page that masks the VIN in its text: "1HGCR2F3****23456")."""
+    vins = {
+        str(element.attrs["data-vin"]).strip().upper()
+        for element in tree.descendants
+        if element.attrs.get("data-vin") and valid_vin(str(element.attrs["data-vin"]).strip())
+    }
+    return vins.pop() if len(vins) == 1 else None
 
 
 def single_vehicle(tree, page_address: str) -> CardGroup | None:
@@ -422,9 +432,11 @@ def single_vehicle(tree, page_address: str) -> CardGroup | None:
 # A next link's text: "Next", "Next Page ›", "Next »", "Weiter", a lone "›" (arrows and all, in any case).
 _NEXT_WORDS = re.compile(
     r"^(?P<words>next(?:\s+page)?|more(?:\s+vehicles|\s+results)?|suivant(?:e)?|siguiente|weiter"
+    r"|(?:load|show|view|see)\s+more(?:\s+(?:vehicles|results|cars|inventory))?"
     r"|n[aä]chste(?:\s+seite)?)\s*[›»>→]*$|^[›»>→]{1,2}$",
     re.I,
 )
+_NEXT_ATTRIBUTES = ("data-next-url", "data-next-page-url", "data-next-href", "data-nexturl")
 _NEXT_CLASS = re.compile(r"(?:^|[-_])next(?:$|[-_])", re.I)
 
 
@@ -434,6 +446,9 @@ def next_page_spec(tree) -> str | None:
     aria-label or title, or its words (`a:-soup-contains("Next")`): the selector must pick it
     out first, not "Previous" or page 1 beside it."""
     for element in tree.descendants:
+        for attribute in _NEXT_ATTRIBUTES:  # a "Load more" button: <button data-next-url="?page=2">
+            if page_url(element.attrs.get(attribute)):
+                return f"[{attribute}]@{attribute}"
         if element.name != "a" or not page_url(element.attrs.get("href")):
             continue
         for selector in _next_link_selectors(element):
@@ -469,6 +484,7 @@ def gallery_container(tree):
 
 def _page_extras(tree, page_address: str):
     yield "title", _spec("h1"), "the page's h1"
+    yield "vin", _spec("[data-vin]", ["data-vin"]), "the page's data-vin"
     yield "detail_url", _spec("link[rel=canonical]", ["href"]), "the page's canonical link"
     for element in tree.descendants:
         for cls in _classes(element):

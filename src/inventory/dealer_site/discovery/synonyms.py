@@ -186,7 +186,8 @@ LABELS: dict[str, str] = {
     "make": r"make|brand|marque|marca|marke|hersteller",
     "model": r"model|mod[èe]le|modelo",
     "trim": r"trim(?:\s+level)?|finition|versi[óo]n",
-    "price": r"(?:our|sale|internet|selling|your|special|final|asking)?\s*price|prix|precio|preis",
+    "price": r"(?:our|sale|internet|selling|your|special|final|asking|cash|e-?|today'?s|now)?\s*price"
+    r"|prix|precio|preis",
     "mileage": r"mileage|odometer|miles|kilom[ée]trage|kilometraje|kil[óo]metros|km"
     r"|kilometerstand|laufleistung",
     "exterior_color": r"ext(?:erior|\.)?\s*(?:colou?r)?|"
