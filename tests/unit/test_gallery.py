@@ -183,3 +183,13 @@ def test_clean_photo_urls_keeps_host_case_and_order():
         "http://CDN.example/a.jpg",
         "http://h/x/b.jpg",
     ]
+
+
+def test_a_css_background_names_its_image():
+    from inventory.dealer_site.extraction.cards import background_url
+
+    assert background_url("background-image:url('https://c.example/a.jpg')") == "https://c.example/a.jpg"
+    assert background_url('background-image: url("/b.jpg"); height: 200px') == "/b.jpg"
+    assert background_url("url(c.jpg)") == "c.jpg"
+    assert background_url("https://c.example/d.jpg") == "https://c.example/d.jpg"  # data-bg as a plain URL
+    assert background_url("height: 200px; color: red") is None  # a style without an image

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ..extraction.html_tree import parse_html
 from .cards import (
-    LAZY_ATTRIBUTES,
+    PHOTO_ATTRIBUTES,
     CardGroup,
     card_groups,
     gallery_container,
@@ -146,6 +146,6 @@ def detail_sources(html: str, page_url: str) -> list[dict]:
     if page and "photos" in page.fields:
         return sources
     if selector := gallery_container(tree):
-        photos = {"selector": selector, "attr": LAZY_ATTRIBUTES, "all": True}
+        photos = {"selector": selector, "attr": PHOTO_ATTRIBUTES, "all": True}
         sources.append({"kind": "cards", "selector": None, "fields": {"photos": photos}})
     return sources

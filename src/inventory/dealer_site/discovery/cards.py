@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ..extraction.cards import labelled_value, record_from_card
+from ..extraction.cards import BACKGROUND_ATTRIBUTES, labelled_value, record_from_card
 from ..extraction.fields import absolute_url
 from ..extraction.html_tree import Node
 from ..extraction.selectors import select, simple_selector
@@ -35,6 +35,9 @@ LAZY_ATTRIBUTES = [
     "srcset",
     "src",
 ]
+# Where a card or a gallery shows a photo: an image, or a CSS background (`style`, `data-bg`).
+PHOTO_ELEMENTS = "img, [style*='background'], [data-bg], [data-background], [data-background-image]"
+PHOTO_ATTRIBUTES = [*LAZY_ATTRIBUTES, *BACKGROUND_ATTRIBUTES, "style"]
 _AMOUNT = r"(?:[$€£]\s*\d[\d.,\u00a0\u202f ]*\d|\d[\d.,\u00a0\u202f ]*\d\s*(?:€|\$))"
 PATTERNS = {  # unlabelled values: the weakest candidates
     # the first amounts with the words around them, so the price rules see "$389/mo", "Total: ...",
@@ -253,8 +256,8 @@ def _pattern_candidates():
     yield (
         "photos",
         (3, 0),
-        _spec("img", LAZY_ATTRIBUTES, all=True),
-        "the card's images (lazy attributes first)",
+        _spec(PHOTO_ELEMENTS, PHOTO_ATTRIBUTES, all=True),
+        "the card's images (lazy attributes first, CSS background images too)",
     )
 
 
@@ -472,14 +475,55 @@ def _next_link_selectors(link):
 def gallery_container(tree):
     """The selector of the images in the page's gallery container (.gallery, .vdp-carousel, ...),
     the one with most images; None when there is none."""
-    galleries = Counter()
+    galleries, elsewhere = Counter(), set()  # elsewhere: the classes of other vehicles' photos
     for element in tree.descendants:
-        if element.name == "img" and element.parent is not None:
-            for ancestor in (element.parent, element.parent.parent):
-                for cls in _classes(ancestor) if ancestor is not None else []:
-                    if _GALLERY.search(cls):
-                        galleries[cls] += 1
-    return next((f".{cls} img" for cls, _ in galleries.most_common(1)), None)
+        if _shows_a_photo(element) and element.parent is not None:
+            classes = [
+                cls
+                for ancestor in (element.parent, element.parent.parent)
+                for cls in (_classes(ancestor) if ancestor is not None else [])
+            ]
+            if _among_other_vehicles(element):
+                elsewhere.update(cls for ancestor in _ancestors(element, 4) for cls in _classes(ancestor))
+            else:
+                galleries.update(cls for cls in classes if _GALLERY.search(cls))
+    for cls in elsewhere:  # a class the similar-vehicle carousel shares would take its photos too
+        galleries.pop(cls, None)
+    if not galleries:
+        return None
+    cls = galleries.most_common(1)[0][0]
+    return ", ".join(f".{cls} {part.strip()}" for part in PHOTO_ELEMENTS.split(","))
+
+
+_OTHER_VEHICLES = re.compile(r"similar|related|recommend|also[-_]?(?:like|viewed)|recently[-_]?viewed", re.I)
+
+
+def _ancestors(element, levels: int):
+    ancestor = element.parent
+    for _ in range(levels):
+        if ancestor is None:
+            return
+        yield ancestor
+        ancestor = ancestor.parent
+
+
+def _among_other_vehicles(element) -> bool:
+    """Inside a "similar vehicles" (related, recommended, recently viewed) section of the page."""
+    ancestor, steps = element.parent, 0
+    while ancestor is not None and steps < 12:
+        if any(_OTHER_VEHICLES.search(cls) for cls in _classes(ancestor)) or _OTHER_VEHICLES.search(
+            str(ancestor.attrs.get("id", ""))
+        ):
+            return True
+        ancestor, steps = ancestor.parent, steps + 1
+    return False
+
+
+def _shows_a_photo(element) -> bool:
+    if element.name == "img":
+        return True
+    style = element.attrs.get("style")
+    return bool(style and "url(" in style) or any(element.attrs.get(a) for a in BACKGROUND_ATTRIBUTES)
 
 
 def _page_extras(tree, page_address: str):
@@ -492,4 +536,4 @@ def _page_extras(tree, page_address: str):
             if found and found[0] in ("price", "mileage", "exterior_color", "stock_number"):
                 yield found[0], _spec(f".{cls}"), f"the text of .{cls}"
     if selector := gallery_container(tree):
-        yield "photos", _spec(selector, LAZY_ATTRIBUTES, all=True), f"images in {selector.split()[0]}"
+        yield "photos", _spec(selector, PHOTO_ATTRIBUTES, all=True), f"images in {selector.split()[0]}"

@@ -76,8 +76,25 @@ def _element_value(element, attrs: list[str]):
         if isinstance(value, list):
             value = " ".join(value)
         if value and value.strip():
+            if name == "style" or name in BACKGROUND_ATTRIBUTES:
+                value = background_url(value)  # None when the style holds no image: try the next
+                if value is None:
+                    continue
             return largest_in_srcset(value) if "srcset" in name else value
     return None
+
+
+BACKGROUND_ATTRIBUTES = ("data-bg", "data-background", "data-background-image")
+_BACKGROUND_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""", re.I)
+
+
+def background_url(value: str) -> str | None:
+    """The image of `style="background-image: url('a.jpg')"` (or of `data-bg="url(a.jpg)"` / `"a.jpg"`)."""
+    found = _BACKGROUND_URL.search(value)
+    if found:
+        return found[2].strip()
+    text = value.strip()
+    return text if ":" not in text.split("/")[0] or text.startswith(("http:", "https:")) else None
 
 
 def _alternatives(spec: dict) -> bool:
