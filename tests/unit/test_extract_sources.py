@@ -313,9 +313,21 @@ def test_script_json_from_the_rows_of_a_next_js_app_router_payload():
     assert [(v.stock_number, v.model) for v in vehicles] == [("A1", "CX-5")]  # A2 has no year, make or model
 
 
+def test_script_json_written_as_a_javascript_object_literal():
+    state = '{layout:"default",data:[{cars:[{vin:"1HGCM82633A004352",note:"a:b",x:undefined,},]}]}'
+    html = f"<script>window.__NUXT__={state}</script>"
+    source = {
+        "kind": "script_json",
+        "assignment": "window.__NUXT__",
+        "vehicles": "data[].cars[]",
+        "fields": {"vin": "vin", "title": "note"},
+    }
+    assert [v.vin for v in extract_page(html, PAGE, profile(source)).vehicles] == ["1HGCM82633A004352"]
+
+
 def test_script_json_that_is_not_there_or_does_not_parse_is_reported():
     source = {"kind": "script_json", "assignment": "window.__STATE__", "fields": {"vin": "vin"}}
-    page = extract_page("<script>window.__STATE__ = {oops: 1};</script>", PAGE, profile(source))
+    page = extract_page("<script>window.__STATE__ = {oops: (1};</script>", PAGE, profile(source))
     assert page.vehicles == [] and "does not parse" in page.skipped[0]["reason"]
     page = extract_page("<p>nothing</p>", PAGE, profile(source))
     assert "no script holds" in page.warnings[0]["reason"]

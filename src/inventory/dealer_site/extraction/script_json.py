@@ -115,6 +115,23 @@ def _tolerant_escapes(text: str) -> str:
     return _ESCAPE.sub(fix, text)
 
 
+_STRING_OR_KEY = re.compile(
+    r'"(?:[^"\\]|\\.)*"|(?<=[{,])\s*([A-Za-z_$][\w$]*)\s*(?=:)|\b(undefined|void 0)\b', re.S
+)
+
+
+def _quoted_keys(text: str) -> str:
+    """A JavaScript object literal made JSON: `{layout:"x",data:[...]}` -> `{"layout":"x",...}`, `undefined`
+    as null (strings left untouched)."""
+
+    def fix(match):
+        if match[1]:
+            return f'"{match[1]}"'
+        return "null" if match[2] else match[0]
+
+    return _STRING_OR_KEY.sub(fix, text)
+
+
 def parse_json_value(raw: str):
     """Parse a cut-out value; a JSON string holding JSON is parsed again (depth-limited throughout)."""
     try:
@@ -122,7 +139,12 @@ def parse_json_value(raw: str):
     except safe_json.JsonTooDeep:
         raise
     except ValueError:
-        value = safe_json.loads(_tolerant_escapes(raw))
+        try:
+            value = safe_json.loads(_tolerant_escapes(raw))
+        except safe_json.JsonTooDeep:
+            raise
+        except ValueError:
+            value = safe_json.loads_forgiving(_quoted_keys(_tolerant_escapes(raw)))
     if isinstance(value, str):
         inner = value.strip()
         if inner.startswith(("{", "[")):
