@@ -90,7 +90,7 @@ def script(fields=None, **where):
         (cards({"price": {"regex": "(a)(b)"}}), "2 groups"),
         (script(selector="script#x", vehicles="items["), "bad JMESPath 'items\\['"),
         (script(selector="script#x", fields={"vin": "a..b"}), "bad JMESPath"),
-        (script(), 'a selector, an assignment or "flight": true'),
+        (script(), 'a selector, an assignment, a push or "flight": true'),
         (script(assignment="window."), "assignment name"),
         ({"sources": [{"kind": "cards", "selector": "div[", "fields": {"vin": "@v"}}]}, "bad CSS selector"),
         (

@@ -325,6 +325,20 @@ def test_script_json_written_as_a_javascript_object_literal():
     assert [v.vin for v in extract_page(html, PAGE, profile(source)).vehicles] == ["1HGCM82633A004352"]
 
 
+def test_script_json_from_what_scripts_push_onto_an_analytics_layer():
+    pushed = {"event": "srp", "vehicles": [{"vin": "1HGCM82633A004352", "stock": "H1"}]}
+    html = (
+        f"<script>window.dataLayer = window.dataLayer || []; dataLayer.push({json.dumps(pushed)});</script>"
+    )
+    source = {
+        "kind": "script_json",
+        "push": "dataLayer",
+        "vehicles": "vehicles",
+        "fields": {"vin": "vin", "stock_number": "stock"},
+    }
+    assert [v.stock_number for v in extract_page(html, PAGE, profile(source)).vehicles] == ["H1"]
+
+
 def test_script_json_that_is_not_there_or_does_not_parse_is_reported():
     source = {"kind": "script_json", "assignment": "window.__STATE__", "fields": {"vin": "vin"}}
     page = extract_page("<script>window.__STATE__ = {oops: (1};</script>", PAGE, profile(source))

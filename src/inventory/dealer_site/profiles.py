@@ -62,7 +62,7 @@ PROFILE_KEYS = (
 )
 _SOURCE_KEYS = {
     "jsonld": ("kind",),
-    "script_json": ("kind", "selector", "attribute", "assignment", "flight", "vehicles", "fields"),
+    "script_json": ("kind", "selector", "attribute", "assignment", "flight", "push", "vehicles", "fields"),
     "cards": ("kind", "selector", "fields", "if_page_has"),
     "json_api": ("kind", "url", "method", "body", "values", "paging", "vehicles", "fields"),
     "sitemap": ("kind", "url", "children", "detail_url"),
@@ -273,8 +273,8 @@ def _fields(fields, where: str, read) -> dict:
 
 
 def _script_json_source(source: dict, where: str) -> dict:
-    if sum(bool(source.get(key)) for key in ("selector", "assignment", "flight")) != 1:
-        raise _problem(where, 'give a selector, an assignment or "flight": true (one of them)')
+    if sum(bool(source.get(key)) for key in ("selector", "assignment", "flight", "push")) != 1:
+        raise _problem(where, 'give a selector, an assignment, a push or "flight": true (one of them)')
     attribute = source.get("attribute")
     if attribute is not None and not (source.get("selector") and str(attribute).strip()):
         raise _problem(where, "attribute names the attribute of the elements a selector matches")
@@ -285,6 +285,10 @@ def _script_json_source(source: dict, where: str) -> dict:
     }
     if source.get("flight"):
         normalised["flight"] = True
+    elif source.get("push"):
+        if not re.fullmatch(r"[A-Za-z_$][\w$]*", str(source["push"])):
+            raise _problem(where, f"push names the array pushed to (dataLayer), not {source['push']!r}")
+        normalised["push"] = str(source["push"])
     elif source.get("selector"):
         normalised["selector"] = _check_selector(source["selector"], where)
         if source.get("attribute"):

@@ -21,6 +21,7 @@ from ..extraction.script_json import (
     field_value,
     flight_rows,
     parse_json_value,
+    pushed_values,
     resolve_refs,
     vehicle_objects,
 )
@@ -61,6 +62,7 @@ class Collection:
 
     def where(self) -> str:
         place = self.source.get("assignment") or self.source.get("selector") or FLIGHT
+        place = f"{self.source['push']}.push(...)" if self.source.get("push") else place
         attribute = f" attribute {self.source['attribute']}" if self.source.get("attribute") else ""
         return f"{place}{attribute} at {self.path}"
 
@@ -110,6 +112,8 @@ def documents(html: str) -> list[tuple[dict, list]]:
         found[f"{source['selector']}@{source['attribute']}"] = (source, raws)
     if rows := flight_rows(html):
         found[FLIGHT] = ({"kind": "script_json", "flight": True}, rows)
+    if pushed := pushed_values(html, "dataLayer"):
+        found["dataLayer.push"] = ({"kind": "script_json", "push": "dataLayer"}, pushed)
     parsed = []
     for source, raws in list(found.values())[:MAX_DOCUMENTS]:
         docs = []

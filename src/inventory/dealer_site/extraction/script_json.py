@@ -291,9 +291,34 @@ def flight_rows(html: str) -> list[str]:
     return rows[:MAX_ASSIGNMENTS]
 
 
+@lru_cache(maxsize=16)
+def _push_pattern(name: str):
+    return re.compile(rf"(?<![\w$.])(?:window\s*\.\s*)?{re.escape(name)}\s*\.\s*push\(\s*")
+
+
+def pushed_values(html: str, name: str) -> list[str]:
+    """The objects a page's scripts push onto an array (`dataLayer.push({...})`): analytics layers
+    often carry the listing's vehicles."""
+    if f"{name}.push" not in html and f"{name} .push" not in html:
+        return []
+    values, pattern = [], _push_pattern(name)
+    for script in iter_scripts(html):
+        if script.attrs.get("src") is not None:
+            continue
+        for match in pattern.finditer(script.text):
+            value = cut_value(script.text, match.end())
+            if value is not None and value.startswith(("{", "[")):
+                values.append(value)
+            if len(values) >= MAX_ASSIGNMENTS:
+                return values
+    return values
+
+
 def _json_values(html: str, source: dict) -> list[str]:
     if source.get("flight"):
         return flight_rows(html)
+    if source.get("push"):
+        return pushed_values(html, source["push"])
     if source.get("assignment"):
         return _values_by_assignment(html, source["assignment"])
     if source.get("attribute"):
@@ -301,10 +326,16 @@ def _json_values(html: str, source: dict) -> list[str]:
     return _values_by_selector(html, source["selector"])
 
 
+def _place(source: dict) -> str:
+    if source.get("push"):
+        return f"{source['push']}.push(...)"
+    return source.get("assignment") or source.get("selector") or FLIGHT
+
+
 def read_script_json(html: str, source: dict, label: str, page_url: str) -> SourceResult:
     """Vehicles from the JSON of the source's script(s)."""
     result = SourceResult()
-    where = f"{label} {source.get('assignment') or source.get('selector') or FLIGHT}"
+    where = f"{label} {_place(source)}"
     raws = _json_values(html, source)
     if not raws:
         result.warnings.append({"reason": "script_json: no script holds this JSON", "entry": where})
