@@ -10,7 +10,6 @@ only as far as its sources need: no HTML tree at all for a profile without cards
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from urllib.parse import urldefrag
@@ -297,38 +296,34 @@ def extract_page(html: str, page_url: str, profile: dict, api_answers: dict | No
         result.vehicles.append(vehicle)
         result.reports.append(report)
         result.warnings += [{"reason": note, "entry": vehicle.key} for note in notes]
+    addresses = _addresses(html, page_url) if result.vehicles else ()
     if len(result.vehicles) > 1:
-        _only_the_page_s_own(result, html, page_url)
+        _only_the_page_s_own(result, addresses)
     if profile.get("discover") and (not result.vehicles or _may_list_more(result, page_url)):
         return _discovered_page(html, page_url, result) or result
-    if (
-        profile.get("discover")
-        and len(result.vehicles) == 1
-        and _is_its_page(result.vehicles[0], html, page_url)
-    ):
+    if profile.get("discover") and len(result.vehicles) == 1 and _is_its_page(result.vehicles[0], addresses):
         _add_the_gallery(result, html, page_url, rules_from_profile(profile))
     return result
 
 
-_CANONICAL = re.compile(r"""<link\b[^>]*\brel=["']?canonical["']?[^>]*>""", re.I)
-_HREF = re.compile(r"""\bhref=["']([^"']+)["']""", re.I)
+_CANONICAL_LINK = {"selector": "link[rel=canonical]", "attr": ["href"], "type": "url"}
 
 
-def _is_its_page(vehicle: Vehicle, html: str, page_url: str) -> bool:
-    """Whether the page is the vehicle's own detail page (its URL, or the page's canonical link)."""
-    if not vehicle.detail_url:
-        return False
-    if _same_page(vehicle.detail_url, page_url):
-        return True
-    link = _CANONICAL.search(html)
-    href = _HREF.search(link[0]) if link else None
-    return bool(href) and _same_page(vehicle.detail_url, absolute_url(href[1], page_url) or "")
+def _addresses(html: str, page_url: str) -> tuple[str, ...]:
+    """The page's own addresses: where it was read from, and its canonical link (one scan, if any)."""
+    canonical = start_tag_value(html, _CANONICAL_LINK, page_url) if "canonical" in html else None
+    return (page_url, canonical) if canonical else (page_url,)
 
 
-def _only_the_page_s_own(result: PageExtract, html: str, page_url: str) -> None:
+def _is_its_page(vehicle: Vehicle, addresses: tuple[str, ...]) -> bool:
+    """Whether the page is the vehicle's own detail page (one of the page's addresses is its URL)."""
+    return bool(vehicle.detail_url) and any(_same_page(vehicle.detail_url, a) for a in addresses)
+
+
+def _only_the_page_s_own(result: PageExtract, addresses: tuple[str, ...]) -> None:
     """On a vehicle's own detail page, the other vehicles it shows ("similar vehicles", also in
     its JSON-LD) are not listed by the dealer here: they are left out, with the reason."""
-    own = [i for i, vehicle in enumerate(result.vehicles) if _is_its_page(vehicle, html, page_url)]
+    own = [i for i, vehicle in enumerate(result.vehicles) if _is_its_page(vehicle, addresses)]
     if len(own) != 1:
         return
     (index,) = own
