@@ -15,15 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..extraction.html_tree import parse_html
-from .cards import (
-    PHOTO_ATTRIBUTES,
-    CardGroup,
-    card_groups,
-    gallery_container,
-    next_page_spec,
-    page_vin,
-    single_vehicle,
-)
+from .cards import PHOTO_ATTRIBUTES, CardGroup, card_groups, gallery_container, next_page_spec, single_vehicle
 from .state import Collection, collections, gallery_arrays
 
 NEXT_PAGE = "a[rel~=next], link[rel~=next]@href"
@@ -104,7 +96,7 @@ def candidates(html: str, page_url: str) -> list[Discovery]:
     found += [_from_cards(group, html, next_page) for group in groups]
     if page := single_vehicle(tree, page_url):  # a detail page: its "similar vehicles" are cards too
         found.append(_from_cards(page, html))
-        found[-1].own_page = page_vin(tree, page_url) in page_url.upper()
+        found[-1].own_page = page.vin in page_url.upper()
     return found
 
 

@@ -64,6 +64,7 @@ class CardGroup:
     fields: dict = field(default_factory=dict)
     rules: dict = field(default_factory=dict)
     placeholders: list = field(default_factory=list)
+    vin: str | None = None  # a single vehicle page's VIN (page_vin)
 
     def to_source(self) -> dict:
         return {"kind": "cards", "selector": self.selector, "fields": dict(self.fields)}
@@ -417,7 +418,8 @@ def _data_vin(tree) -> str | None:
 
 def single_vehicle(tree, page_address: str) -> CardGroup | None:
     """A page about one vehicle (its detail page): its VIN shown under a label (page_vin)."""
-    if page_vin(tree, page_address) is None:
+    vin = page_vin(tree, page_address)
+    if vin is None:
         return None
     fields, rules = {}, {}
     for name, label in LABELS.items():
@@ -429,7 +431,7 @@ def single_vehicle(tree, page_address: str) -> CardGroup | None:
             fields[name], rules[name] = spec, why
     if len(set(fields) & {"year", "make", "model", "price", "mileage", "title"}) < 2:
         return None
-    return CardGroup(None, [tree], 1, fields, rules)
+    return CardGroup(None, [tree], 1, fields, rules, vin=vin)
 
 
 # A next link's text: "Next", "Next Page ›", "Next »", "Weiter", a lone "›" (arrows and all, in any case).

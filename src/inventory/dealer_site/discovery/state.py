@@ -23,6 +23,7 @@ from ..extraction.script_json import (
     parse_json_value,
     pushed_values,
     resolve_refs,
+    source_place,
     vehicle_objects,
 )
 from ..extraction.scripts import iter_scripts, iter_start_tags, unwrap
@@ -61,8 +62,7 @@ class Collection:
         return {**self.source, "vehicles": self.path, "fields": dict(self.fields)}
 
     def where(self) -> str:
-        place = self.source.get("assignment") or self.source.get("selector") or FLIGHT
-        place = f"{self.source['push']}.push(...)" if self.source.get("push") else place
+        place = source_place(self.source)
         attribute = f" attribute {self.source['attribute']}" if self.source.get("attribute") else ""
         return f"{place}{attribute} at {self.path}"
 

@@ -326,7 +326,8 @@ def _json_values(html: str, source: dict) -> list[str]:
     return _values_by_selector(html, source["selector"])
 
 
-def _place(source: dict) -> str:
+def source_place(source: dict) -> str:
+    """Where a script_json source reads, as the log and the answer name it."""
     if source.get("push"):
         return f"{source['push']}.push(...)"
     return source.get("assignment") or source.get("selector") or FLIGHT
@@ -335,7 +336,7 @@ def _place(source: dict) -> str:
 def read_script_json(html: str, source: dict, label: str, page_url: str) -> SourceResult:
     """Vehicles from the JSON of the source's script(s)."""
     result = SourceResult()
-    where = f"{label} {_place(source)}"
+    where = f"{label} {source_place(source)}"
     raws = _json_values(html, source)
     if not raws:
         result.warnings.append({"reason": "script_json: no script holds this JSON", "entry": where})
