@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..extraction.fields import clean_text, read_price
-from ..extraction.makes import MAKE_ALIASES, MAKES
+from ..extraction.makes import KNOWN_MAKES
 from ..extraction.numbers import checked_mileage, checked_year, parse_number
 from ..vin import is_valid_vin, normalize_vin
 
@@ -14,7 +14,6 @@ _IMAGE_PATH = re.compile(r"photo|image|img|pic|media|cdn|gallery|upload|thumb", 
 _NOT_A_PAGE = re.compile(r"^(?:#|javascript:|tel:|mailto:|data:|sms:)", re.I)
 _STOCK = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,24}")
 _WORDS = re.compile(r"[^\W\d_][\w .\-/&+']{0,40}")
-KNOWN_MAKES = frozenset(make.lower() for make in (*MAKES, *MAKE_ALIASES))
 
 
 def image_url(value) -> bool:

@@ -250,9 +250,10 @@ _WMI_GROUPS = {
 }
 WMI_MAKES = {wmi: makes for makes, wmis in _WMI_GROUPS.items() for wmi in wmis.split()}
 
-_KNOWN_MAKES = frozenset(make.lower() for make in (*MAKES, *MAKE_ALIASES))
+KNOWN_MAKES = frozenset(make.lower() for make in (*MAKES, *MAKE_ALIASES))  # lower-cased names and aliases
 
 
 def known_make(name: str) -> bool:
-    """Whether `name` is a car maker we know ("Toyota", "chevy"), not a store or a seller."""
-    return name.strip().lower().replace("-", " ") in _KNOWN_MAKES or name.strip().lower() in _KNOWN_MAKES
+    """Whether `name` is a car maker we know ("Toyota", "chevy", "Mercedes-Benz"), not a store."""
+    lowered = name.strip().lower()
+    return lowered in KNOWN_MAKES or lowered.replace("-", " ") in KNOWN_MAKES
