@@ -361,6 +361,7 @@ async def _read_detail_pages(site: Site, vehicles: list[Vehicle], profile: dict,
     log(f"  🔎 Read {len(need_detail)} detail pages for photos")
 
 
+NOTHING_DISCOVERED = "  🧭 Discovery found no vehicle on the first page either"
 REDISCOVER_BELOW = 0.5  # a remembered mapping reading under half the last good count is discovered again
 
 
@@ -369,7 +370,7 @@ def discovered_profile(first_page: str, start_url: str, log=print, found=None):
     first page, or None."""
     found = found or discover(first_page, start_url)
     if found is None:
-        log("  🧭 Discovery found no vehicle on the first page either")
+        log(NOTHING_DISCOVERED)
         return None
     log(
         f"  🧭 Discovered where the site lists its vehicles: {found.how} ({found.where}), "
@@ -395,7 +396,7 @@ def apply_discovery(profile: dict, chosen: dict, first_page: str, start_url: str
     page = extract_page(first_page, start_url, profile)  # discovers when the profile's sources fall short
     if page.discovery is None:
         if not page.vehicles:
-            log("  🧭 Discovery found no vehicle on the first page either")
+            log(NOTHING_DISCOVERED)
         return profile, chosen
     profile, about = discovered_profile(first_page, start_url, log, page.discovery)
     return profile, {**chosen, **about}

@@ -149,6 +149,7 @@ def read_vin(value) -> tuple[str | None, str | None]:
     return vin, None
 
 
+# "32.1K mi", "Mileage: 47k": a k standing alone or before "mi"/"miles" (not the k of "km")
 _K_MILES = re.compile(r"^\D{0,24}?(\d{1,3}(?:\.\d)?)\s*[kK](?![a-jl-z])", re.I)
 
 
