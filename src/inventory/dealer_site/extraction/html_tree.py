@@ -7,6 +7,8 @@ html.parser tree holds for the same page: elements nest as written, an end tag c
 nearest open element of its name (and those opened inside it), an end tag nothing opened is
 ignored, void elements (`img`, `br`, ...) take no children, `script` and `style` hold raw text.
 Entities in text and attribute values are decoded. No recursion: nesting depth costs nothing.
+A tag's attributes are parsed when first asked for: most of a page's tags (its photos' `img`s under
+a `div.card` selector) are only ever asked their name.
 
 Selectors it cannot serve (see selectors.py) make the caller use BeautifulSoup instead.
 """
@@ -31,10 +33,17 @@ _RAW_TEXT_END = {name: re.compile(rf"</{name}[\s/>]", re.I) for name in RAW_TEXT
 class Node:
     """An element: name, attributes (values as written, entities decoded), parent, children."""
 
-    __slots__ = ("name", "attrs", "parent", "children")
+    __slots__ = ("name", "_attrs", "_attribute_text", "parent", "children")
 
-    def __init__(self, name: str, attrs: dict, parent: Node | None):
-        self.name, self.attrs, self.parent, self.children = name, attrs, parent, []
+    def __init__(self, name: str, attrs: dict | None, parent: Node | None, attribute_text: str = ""):
+        self.name, self._attrs, self.parent, self.children = name, attrs, parent, []
+        self._attribute_text = attribute_text  # parsed into _attrs on first use when attrs is None
+
+    @property
+    def attrs(self) -> dict:
+        if self._attrs is None:
+            self._attrs = _parsed_attributes(self._attribute_text)
+        return self._attrs
 
     def get(self, attribute: str, default=None):
         return self.attrs.get(attribute, default)
@@ -105,11 +114,15 @@ class _OpenElements(list):
         self.pop_node()
 
 
-def _open(stack: _OpenElements, name: str, attribute_text: str) -> Node:
+def _parsed_attributes(attribute_text: str) -> dict:
     attrs = parse_attributes(attribute_text)
     if "&" in attribute_text:
         attrs = {key: unescape(value) if "&" in value else value for key, value in attrs.items()}
-    node = Node(name, attrs, stack[-1])
+    return attrs
+
+
+def _open(stack: _OpenElements, name: str, attribute_text: str) -> Node:
+    node = Node(name, None if attribute_text else {}, stack[-1], attribute_text)
     stack[-1].children.append(node)
     if name not in VOID_ELEMENTS and not attribute_text.rstrip().endswith("/"):
         stack.push(node)

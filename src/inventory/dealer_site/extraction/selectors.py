@@ -141,6 +141,8 @@ def compiled(selector: str):
 
 
 def _tag_matches(tag, compound: Compound) -> bool:
+    if compound.tag is not None and tag.name != compound.tag:
+        return False  # before asking for the attributes, which html_tree parses only then
     return compound.matches(tag.name, tag.attrs) and (not compound.texts or compound.holds_texts(tag))
 
 
