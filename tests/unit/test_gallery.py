@@ -193,3 +193,66 @@ def test_a_css_background_names_its_image():
     assert background_url("url(c.jpg)") == "c.jpg"
     assert background_url("https://c.example/d.jpg") == "https://c.example/d.jpg"  # data-bg as a plain URL
     assert background_url("height: 200px; color: red") is None  # a style without an image
+
+
+TRICKY_PATHS = [
+    "/photos/a.jpg",
+    "/img/coming-soon.jpg",
+    "/img/ComingSoon.png",
+    "/img/no_photo.png",
+    "/img/noimage.jpg",
+    "/img/placeholder-car.jpg",
+    "/img/image-unavailable.png",
+    "/img/photo_coming.jpg",
+    "/wp-content/themes/motors/assets/images/plchldr350.png",
+    "/img/loading.gif",
+    "/assets/spacer.png",
+    "/assets/blank-1x1.gif",
+    "/photos/a-300x200.jpg",
+    "/photos/a_1024x1024.jpg",
+    "/photos/a_2048x.jpg",
+    "/photos/640x480/a.jpg",
+    "/photos/640×480/a.jpg",
+    "/thumbnails/small/a.jpg",
+    "/Thumbs/w320/a.jpg",
+    "/photos/a.svg",
+    "/photos/tour.mp4",
+    "/photos/brochure.pdf",
+    "/photos/nox-sensor.jpg",
+    "/photos/2020xt5/12.jpg",
+]
+
+
+def _corpus_photo_urls():
+    """Every absolute URL the fixture pages hold, and the tricky paths above on a CDN host."""
+    import re
+    from pathlib import Path
+
+    found = set()
+    for page in (Path(__file__).parents[1] / "fixtures" / "dealer-pages").glob("*.html"):
+        found.update(re.findall(r"https?://[^\s\"'<>)\\,]+", page.read_text(errors="replace")))
+    return sorted(found | {f"https://cdn.example{path}" for path in TRICKY_PATHS})
+
+
+def test_the_plain_url_shortcut_agrees_with_the_general_path_on_every_url_it_takes():
+    # The shortcut keeps a URL as written; it may only take URLs no rule would change or drop.
+    from inventory.dealer_site.extraction.gallery import ORIGINAL, _photo, _plain_identity, identity_and_size
+
+    taken = 0
+    for url in _corpus_photo_urls():
+        identity = _plain_identity(url)
+        if identity is None:
+            continue
+        taken += 1
+        kept, parts, why = _photo(url, PAGE, GalleryRules())
+        assert why is None and kept == url, url
+        assert identity_and_size(parts) == (identity, ORIGINAL), url
+    assert taken > 300  # the shortcut serves most photo URLs
+
+
+def test_the_plain_url_shortcut_leaves_every_tricky_path_but_the_plain_ones_to_the_rules():
+    from inventory.dealer_site.extraction.gallery import _plain_identity
+
+    plain = {"/photos/a.jpg", "/photos/nox-sensor.jpg", "/photos/2020xt5/12.jpg"}
+    for path in TRICKY_PATHS:
+        assert (_plain_identity(f"https://cdn.example{path}") is not None) == (path in plain), path

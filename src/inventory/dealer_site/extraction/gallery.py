@@ -48,6 +48,15 @@ _NAMED_SIZES = {
 _NUMBERS = re.compile(r"\d{1,5}")
 _PATH_SIZE_HINT = re.compile(r"\d{2,5}[x×](?:\d{2,5}|\.)|/thumb", re.I)
 ORIGINAL = (1, 0, 0)  # sorts above every (0, width, height)
+# A looser form of what makes a rule apply to a lower-cased path (placeholder words, size markers,
+# loader files), cheap to search: a photo URL it does not match, without a query and without profile
+# rules, is kept as written. It may match more than the rules do (those URLs take the general path),
+# never less: tests/unit check it against the rules.
+_RULE_HINT = re.compile(
+    r"coming|no[-_]?(?:photo|image)|placeholder|unavailable|plchldr|[x×](?:\d|\.)|thumb"
+    r"|(?:loading|loader|spinner|blank|spacer|pixel|transparent|lazy)[^/]*$"
+)
+_REJECTED_ENDINGS = (".svg", ".svgz")
 
 
 @dataclass(frozen=True)
@@ -214,6 +223,7 @@ def identity_and_size(parts) -> tuple[str, tuple]:
 def clean_gallery(values, page_url: str, rules: GalleryRules = GalleryRules()) -> Gallery:
     """The photos of one vehicle from every value its sources gave, in order, one per photo."""
     gallery, slots, seen = Gallery(), {}, {}  # identity -> (index, size); value -> its photo index
+    has_rules = bool(rules.placeholders or rules.stock_art or rules.full_size)
     for value in values:
         if not isinstance(value, str) or not value.strip():
             continue
@@ -221,12 +231,41 @@ def clean_gallery(values, page_url: str, rules: GalleryRules = GalleryRules()) -
         if value in seen:  # the same value again (a card repeating the JSON-LD)
             gallery.dropped.append({"url": value[:200], "reason": f"duplicate of photo {seen[value] + 1}"})
             continue
+        identity = None if has_rules else _plain_identity(value)
+        if identity is not None:
+            seen[value] = _place_original(gallery, slots, value, identity)
+            continue
         url, parts, why = _photo(value, page_url, rules)
         if why:
             gallery.dropped.append({"url": (url or value)[:200], "reason": why})
             continue
         seen[value] = _place(gallery, slots, url, parts)
     return gallery
+
+
+def _plain_identity(value: str) -> str | None:
+    """The identity of an absolute photo URL no rule applies to (most of a listing's photos), found
+    without the general path's parsing; None when the URL needs that path."""
+    if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
+        return None
+    rest = value[value.index("//") + 2 :]
+    slash = rest.find("/")
+    if slash < 0:
+        return None
+    path = rest[slash:]
+    lowered = path.lower()
+    if lowered.endswith(_REJECTED_ENDINGS) or lowered.endswith(_NOT_PHOTOS) or _RULE_HINT.search(lowered):
+        return None
+    return f"{rest[:slash].lower()}{path}?"
+
+
+def _place_original(gallery: Gallery, slots: dict, url: str, identity: str) -> int:
+    """_place for a URL without size markers: an original, which no other size replaces."""
+    if identity in slots:
+        return _place(gallery, slots, url, split_url(url))
+    slots[identity] = (len(gallery.photos), ORIGINAL)
+    gallery.photos.append(url)
+    return len(gallery.photos) - 1
 
 
 def _photo(value: str, page_url: str, rules: GalleryRules):
