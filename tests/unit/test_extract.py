@@ -48,6 +48,17 @@ def test_demo_inventory_is_read_whole_with_fields_and_photo_order(demo):
     assert first.detail_url == f"{demo.site_url}/vehicle/{truth.stock}"
 
 
+def test_the_demo_listing_is_read_without_an_html_tree(demo, monkeypatch):
+    # Its cards give only their own attributes: the start tags hold them, no tree is needed.
+    def no_tree(*_):
+        raise AssertionError("an HTML tree was built")
+
+    monkeypatch.setattr("inventory.dealer_site.extract.parse_page", no_tree)
+    inventory = scrape(demo)
+    assert len(inventory.vehicles) == 150
+    assert sum(v.featured for v in inventory.vehicles) == sum(make_vehicle(i).featured for i in range(150))
+
+
 def test_invalid_vins_are_kept_but_flagged(demo):
     vehicles = scrape(demo).vehicles
     flagged = [v.stock_number for v in vehicles if not v.vin_valid]

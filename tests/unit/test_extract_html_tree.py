@@ -70,3 +70,42 @@ def test_the_fast_tree_and_matcher_find_what_beautifulsoup_and_soupsieve_find(ht
 )
 def test_other_selectors_are_left_to_soupsieve(selector):
     assert simple_selector(selector) is None
+
+
+CARD_SNIPPETS = [
+    *SNIPPETS,
+    '<div class="card" data-vin="A"><div class="card" data-vin="NESTED"></div><div>x</div></div>'
+    '<div class="card" data-vin="B&amp;C"></div>',
+    '<div><div class="card" data-vin="A"><div><div></div></div></div>'
+    '<div class="card" data-vin="B"></div></div>',
+    '<DIV class="card" data-vin="UP"><Div>in</DIV></div><div class="card" data-vin="after">',
+    '<input class="card" data-vin="A"><input class="card" data-vin="B">',
+]
+OWN_ATTRIBUTE_SOURCES = [
+    {"selector": "div.card", "fields": {"vin": "@data-vin", "stock_number": "@data-x|data-vin"}},
+    {"selector": "div.card, div[itemscope]", "fields": {"vin": "@data-vin"}},
+    {"selector": "input.card", "fields": {"vin": "@data-vin"}},
+]
+
+
+@pytest.mark.parametrize("html", CARD_SNIPPETS)
+@pytest.mark.parametrize("source", OWN_ATTRIBUTE_SOURCES)
+def test_cards_read_from_start_tags_are_those_the_tree_gives(html, source):
+    from inventory.dealer_site.extraction.cards import read_card_tags, read_cards, reads_card_tags
+    from inventory.dealer_site.profiles import normalise_profile
+
+    source = normalise_profile({"sources": [{"kind": "cards", **source}]})["sources"][0]
+    assert reads_card_tags(source)
+    by_tags = read_card_tags(html, source, "1:cards", "https://d.example/")
+    by_tree = read_cards(parse_html(html), source, "1:cards", "https://d.example/")
+    assert [r.values for r in by_tags.records] == [r.values for r in by_tree.records]
+    assert by_tags.warnings == by_tree.warnings
+
+
+def test_cards_that_read_inside_the_card_need_the_tree():
+    from inventory.dealer_site.extraction.cards import reads_card_tags
+    from inventory.dealer_site.profiles import normalise_profile
+
+    for fields in ({"vin": ".vin"}, {"vin": "@data-vin", "price": "span.price"}, {"title": "#text"}):
+        source = normalise_profile({"sources": [{"kind": "cards", "selector": "div.card", "fields": fields}]})
+        assert not reads_card_tags(source["sources"][0]), fields

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from urllib.parse import urldefrag
 
-from .extraction.cards import read_cards, reads_a_start_tag, spec_values, start_tag_value
+from .extraction.cards import (
+    read_card_tags,
+    read_cards,
+    reads_a_start_tag,
+    reads_card_tags,
+    spec_values,
+    start_tag_value,
+)
 from .extraction.fields import VEHICLE_VALUES, absolute_url
 from .extraction.finish import finish
 from .extraction.gallery import clean_gallery, rules_from_profile
@@ -173,6 +180,8 @@ class _Page:
             result = self._discovered(rank)
         elif source.get("if_page_has") and not page_has(self.html, source["if_page_has"]):
             result = SourceResult()
+        elif self._tree is None and reads_card_tags(source):
+            result = read_card_tags(self.html, source, label, self.page_url)
         else:
             result = read_cards(self.tree, source, label, self.page_url)
         for record in result.records:

@@ -14,6 +14,7 @@ from functools import lru_cache
 from html import unescape
 
 from .fields import absolute_url, clean_text, read_bool
+from .html_tree import VOID_ELEMENTS, Node
 from .numbers import parse_number, whole_number
 from .records import Record, SourceResult
 from .scripts import iter_start_tags
@@ -148,6 +149,45 @@ def start_tag_value(html: str, spec: dict, page_url: str):
     return None
 
 
+def _card_tag_name(source: dict) -> str | None:
+    """The one tag name of a cards source read from start tags alone, or None when it needs the tree:
+    its selector is simple compounds of one tag (`div.vehicle-card`), and every field reads an
+    attribute of the card itself (`@data-vin`)."""
+    chains = simple_selector(source["selector"]) if source.get("selector") else None
+    if not chains or any(len(chain) != 1 or chain[0][1].texts for chain in chains):
+        return None
+    names = {chain[0][1].tag for chain in chains}
+    own_attributes = all(
+        spec.get("attr")
+        and TEXT not in spec["attr"]
+        and not any(map(spec.get, ("selector", "label", "cell")))
+        for spec in source["fields"].values()
+    )
+    return next(iter(names)) if own_attributes and len(names) == 1 and None not in names else None
+
+
+def reads_card_tags(source: dict) -> bool:
+    return _card_tag_name(source) is not None
+
+
+def read_card_tags(html: str, source: dict, label: str, page_url: str) -> SourceResult:
+    """read_cards for a source `reads_card_tags` accepts, without building the page's tree: the cards
+    are the matching start tags not inside another card (tracked by the tag's own nesting)."""
+    name = _card_tag_name(source)
+    compounds = [chain[0][1] for chain in simple_selector(source["selector"])]
+    cards, depth = [], 0  # depth: elements called `name` open inside the current card
+    for tag, attrs in iter_start_tags(html, (name,), end_tags=name not in VOID_ELEMENTS):
+        if tag[0] == "/":
+            depth = max(depth - 1, 0)
+        elif depth:
+            depth += 1
+        elif any(compound.matches(tag, attrs) for compound in compounds):
+            decoded = {key: unescape(value) if "&" in value else value for key, value in attrs.items()}
+            cards.append(Node(tag, decoded, None))
+            depth = 0 if tag in VOID_ELEMENTS else 1
+    return _records_of(cards, source, label, page_url)
+
+
 def _inside_one_of(card, taken: set[int]) -> bool:
     ancestor, steps = card.parent, 0
     while ancestor is not None and steps < MAX_ANCESTOR_STEPS:
@@ -273,8 +313,11 @@ def record_from_card(card, source: dict, label: str, page_url: str) -> Record:
 
 
 def read_cards(tree, source: dict, label: str, page_url: str) -> SourceResult:
+    return _records_of(find_cards(tree, source.get("selector")), source, label, page_url)
+
+
+def _records_of(cards: list, source: dict, label: str, page_url: str) -> SourceResult:
     result = SourceResult()
-    cards = find_cards(tree, source.get("selector"))
     if not cards:
         result.warnings.append(
             {"reason": "cards: no element matches the selector", "entry": f"{label} {source.get('selector')}"}

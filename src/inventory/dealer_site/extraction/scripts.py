@@ -75,21 +75,27 @@ def unwrap(text: str) -> str:
 
 
 @lru_cache(maxsize=32)
-def _markup_start(names: tuple[str, ...]):
+def _markup_start(names: tuple[str, ...], end_tags: bool = False):
     if not names:
         return _MARKUP_START
     wanted = "|".join(re.escape(name) for name in names)
-    return re.compile(rf"<(?:script\b|style\b|!--|(?:{wanted})[\s/>])", re.I)
+    slash = "/?" if end_tags else ""
+    return re.compile(rf"<(?:script\b|style\b|!--|{slash}(?:{wanted})[\s/>])", re.I)
 
 
-def iter_start_tags(html: str, names: tuple[str, ...] = ()):
+def iter_start_tags(html: str, names: tuple[str, ...] = (), end_tags: bool = False):
     """(name, attributes) of the start tags in order (only those `names` when given), outside
-    comments, scripts and styles; the scan ends at a tag that never closes."""
-    position, markup_start = 0, _markup_start(names)
+    comments, scripts and styles; the scan ends at a tag that never closes. With `end_tags` (and
+    `names`), those names' end tags come too, as ("/name", {})."""
+    position, markup_start = 0, _markup_start(names, end_tags and bool(names))
     while match := markup_start.search(html, position):
         if match[0] == "<!--":
             end = html.find("-->", match.end())
             position = len(html) if end < 0 else end + 3
+            continue
+        if match[0][1] == "/":
+            yield "/" + match[0][2:-1].lower(), {}
+            position = match.end() - 1
             continue
         tag = _START_TAG.match(html, match.start())
         if not tag:
