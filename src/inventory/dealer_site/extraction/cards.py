@@ -32,14 +32,10 @@ def compiled_regex(pattern: str):
 def largest_in_srcset(value: str) -> str | None:
     """The candidate of a srcset with the largest width (or density) descriptor."""
     best, best_size = None, -1.0
-    for candidate in _SRCSET_SPLIT.split(value.strip()):
-        parts = candidate.split()
-        if not parts:
-            continue
-        descriptor = parts[1] if len(parts) > 1 else "1x"
-        size = parse_number(descriptor[:-1]) if descriptor[-1:] in ("w", "x") else None
-        if (size or 0) > best_size:
-            best, best_size = parts[0].rstrip(","), size or 0
+    for url, descriptor in srcset_candidates(value):
+        size = parse_number(descriptor[:-1]) or 0
+        if size > best_size:
+            best, best_size = url, size
     return best
 
 
@@ -81,8 +77,47 @@ def _element_value(element, attrs: list[str]):
                 value = background_url(value)  # None when the style holds no image: try the next
                 if value is None:
                     continue
-            return largest_in_srcset(value) if "srcset" in name else value
+            value = largest_in_srcset(value) if "srcset" in name else value
+            if name in PICTURE_IMAGE_ATTRIBUTES and getattr(element.parent, "name", None) == "picture":
+                return largest_in_picture(element, value)
+            return value
     return None
+
+
+# An image's own attributes (not one a profile names for a full-size copy): inside a <picture>, the
+# picture's <source> candidates may hold larger sizes of the same photo.
+PICTURE_IMAGE_ATTRIBUTES = frozenset(("src", "srcset", "data-src", "data-srcset", "data-lazy-src"))
+_SOURCE_SETS = ("srcset", "data-srcset")
+
+
+def largest_in_picture(image, fallback: str) -> str:
+    """The largest candidate of the <picture> an <img> is in: by width descriptor when any candidate
+    has one, else by density; the first of equals. A <source> without descriptors beats the <img>'s
+    `src` (the fallback the browser shows when no source applies is usually the smallest)."""
+    candidates = []  # (unit, size, order, url)
+    for child in image.parent.children:
+        if getattr(child, "name", None) not in ("source", "img") or (
+            child.name == "img" and child is not image
+        ):
+            continue
+        value = next((child.get(a) for a in _SOURCE_SETS if (child.get(a) or "").strip()), None)
+        for url, descriptor in srcset_candidates(value or ""):
+            candidates.append((descriptor[-1:], parse_number(descriptor[:-1]) or 0, -len(candidates), url))
+    if not candidates:
+        return fallback
+    widths = [c for c in candidates if c[0] == "w"]
+    return max(widths or candidates, key=lambda c: (c[1], c[2]))[3]
+
+
+def srcset_candidates(value: str) -> list[tuple[str, str]]:
+    """(URL, descriptor) of each srcset candidate; "1x" for one written without."""
+    found = []
+    for candidate in _SRCSET_SPLIT.split(value.strip()):
+        parts = candidate.split()
+        if parts:
+            descriptor = parts[1] if len(parts) > 1 and parts[1][-1:] in ("w", "x") else "1x"
+            found.append((parts[0].rstrip(","), descriptor))
+    return found
 
 
 BACKGROUND_ATTRIBUTES = ("data-bg", "data-background", "data-background-image")
