@@ -433,3 +433,20 @@ def test_the_same_detail_url_written_differently_is_the_same_vehicle():
     }
     (vehicle,) = extract_page(jsonld(car, product), PAGE, get_profile("generic")).vehicles
     assert (vehicle.vin, vehicle.stock_number, vehicle.model) == (ACCORD, "S1", "Accord")
+
+
+def test_a_function_that_returns_the_state_gives_it_with_its_arguments_in_place():
+    # Nuxt 2: window.__NUXT__=(function(a,b,...){return {...}}(args)), repeated values as parameters
+    from inventory.dealer_site.extraction.script_json import cut_value, parse_json_value
+
+    def state(code: str):
+        value = cut_value(code, code.index("=") + 1)
+        return None if value is None else parse_json_value(value)
+
+    called_inside = 'x=(function(a,b,c){return {make:a,list:[b,a],n:c,s:"a, b",o:{a:1}}}("Kia",2,void 0))'
+    assert state(called_inside) == {"make": "Kia", "list": [2, "Kia"], "n": None, "s": "a, b", "o": {"a": 1}}
+    called_after = 'x=(function(a,b){a.self=a;return {v:[{vin:a,p:b}]}})("KM8J33A4XGU000000", {q:")"})'
+    assert state(called_after) == {"v": [{"vin": "KM8J33A4XGU000000", "p": {"q": ")"}}]}
+    assert state("x=(function(a){return {n:a}}())") == {"n": None}  # a parameter without an argument
+    assert state("x=(function(a){doSomething(a)}(1))") is None  # returns no object
+    assert state("x=(function(a){return {n:a}}") is None  # never called

@@ -33,7 +33,7 @@ from .values import good, image_url
 _ASSIGNMENT = re.compile(
     r"(?<![\w$.])((?:window|self|globalThis)\s*\.\s*[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*"
     r"|(?:var|let|const)\s+[A-Za-z_$][\w$]*|[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)"
-    r"\s*=(?!=)\s*(?=[\[{\"']|JSON\s*\.\s*parse)"
+    r"\s*=(?!=)\s*(?=[\[{\"']|JSON\s*\.\s*parse|\(\s*function\s*\()"  # (function(a){...}(1)): Nuxt 2
 )
 _JSON_PARSE = re.compile(r"JSON\s*\.\s*parse\s*\(\s*")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -10,6 +10,7 @@ the profile's JMESPath expressions pick the vehicle objects and each field's val
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from urllib.parse import unquote
@@ -73,7 +74,10 @@ def assignment_pattern(name: str):
 
 def cut_value(text: str, start: int) -> str | None:
     """The JSON value (object, array or string) starting at text[start], brace-balanced and
-    string-aware; None when it never closes."""
+    string-aware; None when it never closes. Nuxt 2's `(function(a,b){return {...}}("x",1))` gives
+    the object it returns, its parameters replaced by the arguments (see returned_value)."""
+    if text.startswith(("(", "function"), start):
+        return returned_value(text, start)
     if text.startswith('"', start):
         match = _DOUBLE_QUOTED.match(text, start)
         return match[0] if match else None
@@ -95,6 +99,57 @@ def cut_value(text: str, start: int) -> str | None:
         position = bracket.end()
         if depth == 0:
             return text[start:position]
+    return None
+
+
+_FUNCTION_HEAD = re.compile(r"\(?\s*function\s*\(([\w$\s,]*)\)\s*\{")
+_CALL_OPEN = re.compile(r"\s*\)?\s*\(")
+_RETURN_OBJECT = re.compile(r"(?<![\w$])return\s*(?=[{\[])")
+_PARENS_OR_STRING = re.compile(r"""[()\[\]{}"']""")
+# A value position's bare name (a parameter), never a key (`name:`) nor a member (`a.b`)
+_STRING_OR_NAME = re.compile(rf'"{_STRING_BODY}"|(?<=[:,\[(])\s*([A-Za-z_$][\w$]*)\s*(?=[,}}\])])', re.S)
+
+
+def returned_value(text: str, start: int) -> str | None:
+    """The object an immediately invoked function at text[start] returns, with each parameter that
+    stands as a value replaced by its argument as JSON (Nuxt 2 writes `window.__NUXT__=(function(a,b)
+    {return {make:a,year:b}}("Honda",2021))` to share repeated values); None for any other code."""
+    head = _FUNCTION_HEAD.match(text, start)
+    body = cut_value(text, head.end() - 1) if head else None
+    call = _CALL_OPEN.match(text, head.end() - 1 + len(body)) if body else None
+    arguments = _call_arguments(text, call.end()) if call else None
+    returned = _RETURN_OBJECT.search(body) if arguments is not None else None
+    value = cut_value(body, returned.end()) if returned else None
+    if value is None:
+        return None
+    try:
+        values = parse_json_value(f"[{arguments}]")
+    except ValueError:
+        return None
+    names = [name.strip() for name in head[1].split(",") if name.strip()]
+    by_name = {name: json.dumps(values[i] if i < len(values) else None) for i, name in enumerate(names)}
+
+    def substitute(match):
+        return by_name.get(match[1], match[0]) if match[1] else match[0]
+
+    return _STRING_OR_NAME.sub(substitute, value)
+
+
+def _call_arguments(text: str, start: int) -> str | None:
+    """The text of a call's arguments from after its `(` to before the `)` that closes it."""
+    depth, position = 0, start
+    while mark := _PARENS_OR_STRING.search(text, position):
+        char = mark[0]
+        if char in "\"'":
+            string = (_DOUBLE_QUOTED if char == '"' else _SINGLE_QUOTED).match(text, mark.start())
+            if not string:
+                return None
+            position = string.end()
+            continue
+        if char == ")" and depth == 0:
+            return text[start : mark.start()]
+        depth += 1 if char in "([{" else -1
+        position = mark.end()
     return None
 
 
