@@ -259,3 +259,33 @@ def test_a_remembered_mapping_reading_under_half_is_discovered_again(site):
     summary = _scrape(site, d1)["summary"]
     assert summary["profile"]["rediscovered"] is True and summary["found"] == 30
     assert make_vehicle(0).vin in {v for (v,) in d1.con.execute("SELECT vin FROM vehicles").fetchall()}
+
+
+def _state_and_tiles(state_links: list[str], tile_links: list[str]) -> str:
+    vins = ["JF2SKAEC7KH123456", "1GNSKBKC3HR123456"]
+    state = [
+        {"vin": vin, "stockNumber": f"S{i}", "year": 2019, "make": "Subaru", "model": "Forester",
+         "price": 23995, "vdpUrl": link}
+        for i, (vin, link) in enumerate(zip(vins, state_links, strict=True))
+    ]  # fmt: skip
+    tiles = "".join(
+        f'<div class="tile"><a href="{link}"><img src="https://img.example/{i}.jpg"></a>'
+        f'<h3><a href="{link}">2019 Subaru Forester</a></h3><span class="tile-price">$23,995</span></div>'
+        for i, link in enumerate(tile_links)
+    )
+    return f"<script>dataLayer.push({json.dumps({'vehicles': state})})</script><div>{tiles}</div>"
+
+
+def test_state_vehicles_take_the_photos_of_the_cards_that_link_to_the_same_pages():
+    links = ["/used/a-1", "/used/b-2"]
+    found = discover(_state_and_tiles(links, links), URL)
+    page = extract_page(_state_and_tiles(links, links), URL, load_profile(found.profile))
+    assert [v.photos for v in page.vehicles] == [["https://img.example/0.jpg"], ["https://img.example/1.jpg"]]
+    assert "joined by detail_url" in found.rules["photos"]
+
+
+def test_cards_of_other_vehicles_lend_no_photos():
+    html = _state_and_tiles(["/used/a-1", "/used/b-2"], ["/used/x-8", "/used/y-9"])
+    found = discover(html, URL)
+    assert found.how == "inline state" and len(found.profile["sources"]) == 1
+    assert [v.photos for v in extract_page(html, URL, load_profile(found.profile)).vehicles] == [[], []]

@@ -103,26 +103,68 @@ def candidates(html: str, page_url: str) -> list[Discovery]:
 def discover(html: str, page_url: str) -> Discovery | None:
     """The discovered profile that reads the most vehicles (then the most fields) from this page;
     None when no candidate finds a vehicle."""
-    from ..extract import extract_page  # extraction calls discovery, discovery tries extraction
-    from ..profiles import normalise_profile
-
-    best = None
+    best, tried = None, []
     for candidate in candidates(html, page_url):
-        try:
-            profile = normalise_profile(candidate.profile)
-        except ValueError:  # a selector or path this engine cannot serve: not a candidate
+        page = _read_with(candidate, html, page_url)
+        if page is None:  # a selector or path this engine cannot serve: not a candidate
             continue
-        page = extract_page(html, page_url, profile)
-        candidate.vehicles = len(page.vehicles)
-        candidate.fields = sum(
-            1 for v in page.vehicles for value in v.to_dict().values() if value not in (None, "", [], False)
-        )
+        tried.append(candidate)
         if candidate.vehicles and candidate.own_page:
             return candidate  # the page's address names its vehicle: the cards are similar vehicles
         if candidate.vehicles and (
             best is None or (candidate.vehicles, candidate.fields) > (best.vehicles, best.fields)
         ):
             best = candidate
+    if best is not None and best.how == "inline state" and "photos" not in best.rules:
+        return _with_card_photos(best, tried, html, page_url)
+    return best
+
+
+def _read_with(candidate: Discovery, html: str, page_url: str):
+    """The page as the candidate's profile reads it (its counts set), or None when it cannot serve."""
+    from ..extract import extract_page  # extraction calls discovery, discovery tries extraction
+    from ..profiles import normalise_profile
+
+    try:
+        profile = normalise_profile(candidate.profile)
+    except ValueError:
+        return None
+    page = extract_page(html, page_url, profile)
+    candidate.vehicles = len(page.vehicles)
+    candidate.fields = sum(
+        1 for v in page.vehicles for value in v.to_dict().values() if value not in (None, "", [], False)
+    )
+    return page
+
+
+_JOIN_KEYS = ("vin", "stock_number", "detail_url")  # what merges a card's record with the state's
+
+
+def _with_card_photos(best: Discovery, tried: list[Discovery], html: str, page_url: str) -> Discovery:
+    """Inline state without photos (an analytics layer's vehicles), joined with the photos of the
+    page's cards for the same vehicles (by VIN, stock number or detail link): kept only when as many
+    vehicles are read and more of them have photos."""
+    state_fields = best.profile["sources"][0]["fields"]
+    for cards in (c for c in tried if c.how == "repeated cards" and "photos" in c.rules):
+        card_fields = cards.profile["sources"][0]["fields"]
+        keys = [key for key in _JOIN_KEYS if key in card_fields and key in state_fields]
+        if not keys:
+            continue
+        photos_source = {
+            **cards.profile["sources"][0],
+            "fields": {k: card_fields[k] for k in [*keys, "photos"]},
+        }
+        joined = Discovery(
+            {**best.profile, "sources": [*best.profile["sources"], photos_source]},
+            {**best.rules, "photos": f"{cards.rules['photos']} (the cards, joined by {', '.join(keys)})"},
+            best.how,
+            best.where,
+            own_page=best.own_page,
+        )
+        before = best.fields
+        page = _read_with(joined, html, page_url)
+        if page is not None and joined.vehicles >= best.vehicles and joined.fields > before:
+            return joined
     return best
 
 
