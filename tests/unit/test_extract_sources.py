@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from inventory.dealer_site.extract import extract_detail, extract_page, photos_from_detail
 from inventory.dealer_site.profiles import get_profile, load_profile
 
@@ -450,3 +452,27 @@ def test_a_function_that_returns_the_state_gives_it_with_its_arguments_in_place(
     assert state("x=(function(a){return {n:a}}())") == {"n": None}  # a parameter without an argument
     assert state("x=(function(a){doSomething(a)}(1))") is None  # returns no object
     assert state("x=(function(a){return {n:a}}") is None  # never called
+
+
+STRUCK = "text-decoration: line-through"
+
+
+@pytest.mark.parametrize(
+    "prices, asked",
+    [
+        ('<span class="price strike">$24,995</span><span class="price">$23,495</span>', 23495),
+        ('<span class="price"><del>$24,995</del></span><span class="price">$23,495</span>', 23495),
+        (
+            '<p class="row--retail"><span class="price">$24,995</span></p><span class="price">$23,495</span>',
+            23495,
+        ),
+        (f'<span class="price" style="{STRUCK}">$9</span><span class="price">$8</span>', 8),
+        ('<span class="price price--msrp">$31,000</span>', 31000),  # the only price, list price or not
+        ('<ul class="list-unstyled"><li class="price">$17,900</li></ul>', 17900),
+    ],
+)
+def test_a_struck_through_price_is_never_the_asked_one(prices, asked):
+    html = f'<div class="card" data-vin="1HGCV1F35MA000101"><h2>2021 Honda Accord</h2>{prices}</div>'
+    profile = load_profile({"sources": [{"kind": "cards", "selector": "div.card", "fields": {
+        "vin": "@data-vin", "title": "h2", "price": ".price"}}]})  # fmt: skip
+    assert extract_page(html, "https://d.example/", profile).vehicles[0].price == asked

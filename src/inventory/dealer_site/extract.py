@@ -387,6 +387,8 @@ def _discovered_page(html: str, page_url: str, plain: PageExtract) -> PageExtrac
     page.next_url = page.next_url or plain.next_url
     page.skipped = plain.skipped + page.skipped  # a JSON-LD block that did not parse, say
     page.discovery = found
+    if found.how == "single vehicle page" and len(page.vehicles) == 1 and not page.vehicles[0].detail_url:
+        page.vehicles[0].detail_url = urldefrag(page_url)[0]  # the page is this vehicle's own
     return page
 
 

@@ -15,7 +15,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ..extraction.cards import BACKGROUND_ATTRIBUTES, labelled_value, record_from_card
+from ..extraction.cards import (
+    BACKGROUND_ATTRIBUTES,
+    FULL_SIZE_ATTRIBUTES,
+    LINKED_PHOTO,
+    labelled_value,
+    record_from_card,
+)
 from ..extraction.fields import absolute_url
 from ..extraction.html_tree import Node
 from ..extraction.selectors import select, simple_selector
@@ -25,18 +31,26 @@ from .values import good, image_url, page_url, valid_vin
 VIN_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])([A-HJ-NPR-Za-hj-npr-z0-9]{17})(?![A-Za-z0-9])")
 _VIN_REGEX = r"(?<![A-Za-z0-9])([A-HJ-NPR-Za-hj-npr-z0-9]{17})(?![A-Za-z0-9])"
 _CURRENCY = re.compile(r"[$€£]\s*\d|\d[\d.,\s\u00a0\u202f]*\s*(?:€|\$|EUR\b|USD\b)")
+# An image's attributes, largest copy first: a zoom plugin's full size (on the image or its link),
+# a lazy srcset's largest candidate, the lazy loaders' own attributes, then what the browser shows.
 LAZY_ATTRIBUTES = [
+    *FULL_SIZE_ATTRIBUTES,
+    LINKED_PHOTO,
+    "data-lazy-srcset",
+    "data-srcset",
     "data-src",
     "data-lazy-src",
     "data-lazy",
     "data-original",
-    "data-lazy-srcset",
-    "data-srcset",
     "srcset",
     "src",
 ]
-# Where a card or a gallery shows a photo: an image, or a CSS background (`style`, `data-bg`).
-PHOTO_ELEMENTS = "img, [style*='background'], [data-bg], [data-background], [data-background-image]"
+# Where a card or a gallery shows a photo: an image, a CSS background (`style`, `data-bg`), or a
+# lightbox's link to the full-size file (`<a class="fancybox" href="2.jpg">`, often hidden).
+PHOTO_ELEMENTS = (
+    "img, [style*='background'], [data-bg], [data-background], [data-background-image], "
+    + ", ".join(f"a[href$='.{ext}' i]" for ext in ("jpg", "jpeg", "png", "webp"))
+)
 PHOTO_ATTRIBUTES = [*LAZY_ATTRIBUTES, *BACKGROUND_ATTRIBUTES, "style"]
 _AMOUNT = r"(?:[$€£]\s*\d[\d.,\u00a0\u202f ]*\d|\d[\d.,\u00a0\u202f ]*\d\s*(?:€|\$))"
 PATTERNS = {  # unlabelled values: the weakest candidates
@@ -194,7 +208,12 @@ def _class_candidates(member):
                 )
                 yield name, (2, rank), _spec(f".{cls}", regex=regex), where + " (after its label)"
             if name == "photos":
-                yield name, (2, rank), _spec(f".{cls} img", LAZY_ATTRIBUTES, all=True), f"images in .{cls}"
+                yield (
+                    name,
+                    (2, rank),
+                    _spec(photos_in(f".{cls}"), PHOTO_ATTRIBUTES, all=True),
+                    f"images in .{cls}",
+                )
                 continue
             if name == "detail_url":
                 yield name, (2, rank), _spec(f"a.{cls}", ["href"], type="url"), f"links a.{cls}"
@@ -205,9 +224,14 @@ def _class_candidates(member):
                 yield name, (2, rank), _spec(f".{cls}", regex=after_label), where + " (after its label)"
 
 
+def _labelled(name: str, label: str) -> dict:
+    """The spec of the value after a label; a VIN is its first VIN-shaped word ("VIN: X &nbsp; Stock: Y")."""
+    return _spec(label=label, regex=_VIN_REGEX if name == "vin" else None)
+
+
 def _label_candidates():
     for name, label in LABELS.items():
-        yield name, (3, 0), _spec(label=label), f"the value after a label matching /{label}/"
+        yield name, (3, 0), _labelled(name, label), f"the value after a label matching /{label}/"
 
 
 def _heading_candidates(member):
@@ -423,7 +447,7 @@ def single_vehicle(tree, page_address: str) -> CardGroup | None:
         return None
     fields, rules = {}, {}
     for name, label in LABELS.items():
-        spec = _spec(label=label)
+        spec = _labelled(name, label)
         if _score(name, spec, [tree], page_address)[0]:
             fields[name], rules[name] = spec, f"the page's value after a label matching /{label}/"
     for name, spec, why in _page_extras(tree, page_address):
@@ -493,8 +517,12 @@ def gallery_container(tree):
         galleries.pop(cls, None)
     if not galleries:
         return None
-    cls = galleries.most_common(1)[0][0]
-    return ", ".join(f".{cls} {part.strip()}" for part in PHOTO_ELEMENTS.split(","))
+    return photos_in(f".{galleries.most_common(1)[0][0]}")
+
+
+def photos_in(scope: str) -> str:
+    """The selector of the photo elements inside `scope` (`.gallery img, .gallery [data-bg], ...`)."""
+    return ", ".join(f"{scope} {part.strip()}" for part in PHOTO_ELEMENTS.split(","))
 
 
 _OTHER_VEHICLES = re.compile(r"similar|related|recommend|also[-_]?(?:like|viewed)|recently[-_]?viewed", re.I)

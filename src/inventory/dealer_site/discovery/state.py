@@ -287,15 +287,24 @@ def collections(html: str) -> list[Collection]:
 
 
 def gallery_arrays(html: str) -> list[tuple[dict, str, int]]:
-    """Script values that are only a list of photos (a detail page's gallery): (source, photos
-    path inside `{photos: @}`, how many), the longest first."""
+    """Values that are a list of photos (a detail page's gallery): a script's list, a list one of its
+    object's keys holds (`var gallery = {slides: [{thumb, full}, ...]}`), or the list in the one
+    element's attribute (`data-gallery='[...]'`); as (source, photos path inside `{photos: @}`, how
+    many), the longest first."""
     found = []
     for source, docs in documents(html):
+        if source.get("attribute") and len(docs) > 1:
+            continue  # one list per card: the cards' photos, not the page's gallery
         doc = docs[0]
-        if not isinstance(doc, list) or len(doc) < 2:
-            continue
-        for _, _, path, urls in _photo_candidates("photos", 0, doc):
-            count = sum(1 for url in urls if image_url(url))
-            if count >= 2 and not source.get("attribute"):
-                found.append(({**source, "vehicles": "{photos: @}"}, path, count))
+        lists = [("@", doc)] if isinstance(doc, list) else []
+        if isinstance(doc, dict):
+            lists = [(_quoted(key), value) for key, value in doc.items() if isinstance(value, list)]
+        for where, value in lists:
+            if len(value) < 2:
+                continue
+            for _, _, path, urls in _photo_candidates("photos", 0, value):
+                count = sum(1 for url in urls if image_url(url))
+                if count >= 2:
+                    vehicles = "{photos: @}" if where == "@" else f"{{photos: {where}}}"
+                    found.append(({**source, "vehicles": vehicles}, path, count))
     return sorted(found, key=lambda entry: -entry[2])

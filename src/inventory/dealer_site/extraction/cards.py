@@ -63,13 +63,44 @@ def apply_spec(value, spec: dict, page_url: str):
 
 
 TEXT = "#text"  # in an attribute list: the element's own text
+LINKED_PHOTO = "#linked"  # in an attribute list: the full-size photo the element (or its link) points to
+# Where a gallery keeps a thumbnail's full-size copy: zoom and lightbox plugins' attributes
+FULL_SIZE_ATTRIBUTES = (
+    "data-zoom-image",
+    "data-zoom",
+    "data-zoom-src",
+    "data-full",
+    "data-full-src",
+    "data-fullsize",
+    "data-large",
+    "data-large-src",
+    "data-large-image",
+    "data-hires",
+    "data-highres",
+)
+_IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|webp|gif|avif)(?:[?#]|$)", re.I)
+
+
+def linked_photo(element) -> str | None:
+    """The full-size photo behind a thumbnail: a zoom attribute of the element or of the link around
+    it, or that link's address when it is an image file (a lightbox's `<a href="big.jpg"><img>`)."""
+    parent = getattr(element, "parent", None)
+    for node in (element, parent) if getattr(parent, "name", None) == "a" else (element,):
+        value = next((node.get(a) for a in FULL_SIZE_ATTRIBUTES if (node.get(a) or "").strip()), None)
+        href = node.get("href") if node.name == "a" else None
+        if value or (href and _IMAGE_FILE.search(href.strip())):
+            return (value or href).strip()
+    return None
 
 
 def _element_value(element, attrs: list[str]):
     if not attrs:
         return clean_text(element.get_text(" "))
     for name in attrs:
-        value = clean_text(element.get_text(" ")) if name == TEXT else element.get(name)
+        if name == LINKED_PHOTO:
+            value = linked_photo(element)
+        else:
+            value = clean_text(element.get_text(" ")) if name == TEXT else element.get(name)
         if isinstance(value, list):
             value = " ".join(value)
         if value and value.strip():
@@ -194,7 +225,7 @@ def _card_tag_name(source: dict) -> str | None:
     names = {chain[0][1].tag for chain in chains}
     own_attributes = all(
         spec.get("attr")
-        and TEXT not in spec["attr"]
+        and not any(name.startswith("#") for name in spec["attr"])  # the text, a link: the tree's
         and not any(map(spec.get, ("selector", "label", "cell")))
         for spec in source["fields"].values()
     )
@@ -324,15 +355,47 @@ def _scoped_values(card, spec: dict, page_url: str, many: bool) -> list:
     return _values(elements, spec, page_url, many)
 
 
+_STRUCK_TAGS = ("del", "s", "strike")
+# A price shown struck through, or marked as the list price: `price--old`, `was-price`, `msrp`, `retail`
+_STRUCK_CLASS = re.compile(
+    r"strike|crossed|line-?through|(?:^|[-_])(?:was|old|msrp|retail|original|compare)(?:$|[-_])", re.I
+)
+
+
+def struck_through(element) -> bool:
+    """Whether a price element shows a price that is not the one asked: struck through (`<del>`, a
+    strike class, `text-decoration: line-through`) or marked as the list price, on itself, its parent
+    or the one element it holds."""
+    children = [child for child in element.children if not isinstance(child, str)]
+    inner = (
+        children[0]
+        if len(children) == 1
+        and not any(isinstance(child, str) and child.strip() for child in element.children)
+        else None
+    )
+    for node in (element, element.parent, inner):
+        if node is None or getattr(node, "name", None) is None:
+            continue
+        classes = node.get("class") or ""
+        classes = " ".join(classes) if isinstance(classes, list) else classes
+        if node.name in _STRUCK_TAGS or "line-through" in (node.get("style") or ""):
+            return True
+        if any(_STRUCK_CLASS.search(cls) for cls in classes.split()):
+            return True
+    return False
+
+
 def record_from_card(card, source: dict, label: str, page_url: str) -> Record:
     record = Record(label)
     fields = source["fields"]
     wanted = {
-        name: (spec["selector"], not (spec["all"] or name == "photos" or _alternatives(spec)))
+        name: (spec["selector"], not (spec["all"] or name in ("photos", "price") or _alternatives(spec)))
         for name, spec in fields.items()
         if spec.get("selector") and not (spec.get("label") or spec.get("cell"))
     }
     matched = select_each(card, wanted, descendant_elements(card)) if wanted else {}
+    if matched.get("price"):
+        matched["price"] = [e for e in matched["price"] if not struck_through(e)] or matched["price"]
     for name, spec in fields.items():
         many = spec["all"] or name == "photos"
         if spec.get("label") or spec.get("cell"):
