@@ -179,8 +179,9 @@ NOT_OUR_FIELD = re.compile(
 
 # Labels a page writes before a value ("Mileage: 12,345 mi", "Stock #", "Kilométrage :").
 LABELS: dict[str, str] = {
-    "vin": r"vin(?:\s*(?:#|no\.?|number))?|n°\s*de\s*s[ée]rie|bastidor|n[úu]mero\s+de\s+bastidor|fin",
+    "vin": r"vin(?:\s*(?:#|no\.?|number))?|niv|n°\s*de\s*s[ée]rie|bastidor|n[úu]mero\s+de\s+bastidor|fin",
     "stock_number": r"stock(?:\s*(?:#|no\.?|number|num\.?))?|stk\.?\s*#?|r[ée]f(?:[ée]rence)?\.?"
+    r"|(?:n[°o]|num[ée]ro|#)\s*(?:de\s+|d')?(?:stock|inventaire)"
     r"|referencia|ref\.?|interne\s+nummer|fahrzeugnummer|angebotsnummer|bestandsnummer",
     "year": r"(?:model\s+)?year|ann[ée]e|a[ñn]o|millésime|baujahr",
     "make": r"make|brand|marque|marca|marke|hersteller",
@@ -191,7 +192,7 @@ LABELS: dict[str, str] = {
     "mileage": r"mileage|odometer|miles|kilom[ée]trage|kilometraje|kil[óo]metros|km"
     r"|kilometerstand|laufleistung",
     "exterior_color": r"ext(?:erior|\.)?\s*(?:colou?r)?|"
-    r"colou?r(?:\s+ext(?:erior|\.)?)?|couleur(?:\s+ext[ée]rieure)?|color\s+exterior",
+    r"colou?r(?:\s+ext(?:erior|\.)?)?|couleur(?:\s+ext(?:[ée]rieure|\.)?)?|color\s+exterior",
 }
 
 _DROP = re.compile(r"[^a-z0-9]")

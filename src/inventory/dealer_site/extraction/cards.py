@@ -119,12 +119,14 @@ def _element_value(element, attrs: list[str]):
 # picture's <source> candidates may hold larger sizes of the same photo.
 PICTURE_IMAGE_ATTRIBUTES = frozenset(("src", "srcset", "data-src", "data-srcset", "data-lazy-src"))
 _SOURCE_SETS = ("srcset", "data-srcset")
+_NEWER_FORMAT = re.compile(r"\.(?:webp|avif)(?:[?#]|$)", re.I)
 
 
 def largest_in_picture(image, fallback: str) -> str:
     """The largest candidate of the <picture> an <img> is in: by width descriptor when any candidate
-    has one, else by density; the first of equals. A <source> without descriptors beats the <img>'s
-    `src` (the fallback the browser shows when no source applies is usually the smallest)."""
+    has one, else by density; of equal sizes a JPEG or PNG before WebP or AVIF (what the vehicle-ad
+    feeds take), else the first. A <source> without descriptors beats the <img>'s `src` (the fallback
+    the browser shows when no source applies is usually the smallest)."""
     candidates = []  # (unit, size, order, url)
     for child in image.parent.children:
         if getattr(child, "name", None) not in ("source", "img") or (
@@ -137,7 +139,7 @@ def largest_in_picture(image, fallback: str) -> str:
     if not candidates:
         return fallback
     widths = [c for c in candidates if c[0] == "w"]
-    return max(widths or candidates, key=lambda c: (c[1], c[2]))[3]
+    return max(widths or candidates, key=lambda c: (c[1], not _NEWER_FORMAT.search(c[3]), c[2]))[3]
 
 
 def srcset_candidates(value: str) -> list[tuple[str, str]]:
