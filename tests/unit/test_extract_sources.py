@@ -476,3 +476,39 @@ def test_a_struck_through_price_is_never_the_asked_one(prices, asked):
     profile = load_profile({"sources": [{"kind": "cards", "selector": "div.card", "fields": {
         "vin": "@data-vin", "title": "h2", "price": ".price"}}]})  # fmt: skip
     assert extract_page(html, "https://d.example/", profile).vehicles[0].price == asked
+
+
+def test_nuxt3_flattened_payload_is_read_as_the_value_it_stands_for():
+    from inventory.dealer_site.extraction.devalue import is_flattened, unflatten
+    from inventory.dealer_site.extraction.script_json import parse_json_value
+
+    payload = [
+        ["ShallowReactive", 1],
+        {"data": 2, "once": 9, "when": 11, "gone": -1},
+        ["Reactive", 3],
+        {"vehicles": 4, "tags": 10},
+        [5, 8],
+        {"vin": 6, "make": 7},
+        "1HGCV1F35MA000101",
+        "Honda",
+        {"vin": 6, "make": 7},  # the same values written once
+        ["Set", 7],
+        ["Map", 7, 6],
+        ["Date", "2026-12-07T00:00:00Z"],
+    ]
+    assert is_flattened(payload) and not is_flattened([{"vin": "X", "year": 2020}, {"vin": "Y"}])
+    vehicle = {"vin": "1HGCV1F35MA000101", "make": "Honda"}
+    assert parse_json_value(json.dumps(payload)) == {
+        "data": {"vehicles": [vehicle, vehicle], "tags": {"Honda": "1HGCV1F35MA000101"}},
+        "once": ["Honda"],
+        "when": "2026-12-07T00:00:00Z",
+        "gone": None,
+    }
+    assert unflatten([{"self": 0}, "x"]) is None  # a cycle never ends: given up, not looped on
+
+
+def test_angular_transfer_state_is_unescaped():
+    from inventory.dealer_site.extraction.script_json import parse_json_value
+
+    raw = "{&q;G.https://api.example/v?a=1&a;b=2&q;:{&q;body&q;:{&q;note&q;:&q;it&s;s &l;b&g;&q;}}}"
+    assert parse_json_value(raw) == {"G.https://api.example/v?a=1&b=2": {"body": {"note": "it's <b>"}}}

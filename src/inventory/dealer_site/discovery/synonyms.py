@@ -51,6 +51,8 @@ KEY_NAMES: dict[str, tuple[str, ...]] = {
         "precio",
         "preis",
         "prezzo",
+        "prices",  # an object of prices: its `final`, `sale` or `advertised` (VALUE_KEYS)
+        "pricing",
     ),
     "mileage": (
         "mileage",
@@ -102,6 +104,7 @@ KEY_NAMES: dict[str, tuple[str, ...]] = {
         "detail",
         "details",
         "canonicalurl",
+        "path",
     ),
     "photos": (
         "photos",
@@ -138,6 +141,8 @@ VALUE_KEYS = (
     "amount",
     "final",
     "sale",
+    "advertised",
+    "internet",
     "display",
     "formatted",
     "text",
@@ -157,7 +162,10 @@ PHOTO_KEYS = (
     "large",
     "xlarge",
     "xl",
+    "lg",
     "big",
+    "zoom",
+    "hd",
     "hires",
     "highres",
     "url",

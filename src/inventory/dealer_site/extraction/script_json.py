@@ -20,6 +20,7 @@ import jmespath.exceptions
 
 from ... import safe_json
 from .cards import apply_spec
+from .devalue import is_flattened, unflatten
 from .records import Record, SourceResult
 from .scripts import iter_scripts, unwrap
 from .selectors import parse_page, select, simple_selector
@@ -187,8 +188,26 @@ def _quoted_keys(text: str) -> str:
     return _STRING_OR_KEY.sub(fix, text)
 
 
+# Angular's TransferState (`<script id="serverApp-state">`) escapes the JSON it carries
+_ANGULAR_ESCAPES = (("&q;", '"'), ("&s;", "'"), ("&l;", "<"), ("&g;", ">"), ("&a;", "&"))
+
+
+def _angular_unescaped(raw: str) -> str:
+    for escaped, char in _ANGULAR_ESCAPES:
+        raw = raw.replace(escaped, char)
+    return raw
+
+
 def parse_json_value(raw: str):
-    """Parse a cut-out value; a JSON string holding JSON is parsed again (depth-limited throughout)."""
+    """Parse a cut-out value; a JSON string holding JSON is parsed again (depth-limited throughout).
+    Angular's escaped TransferState and Nuxt 3's flattened payload come out as plain JSON."""
+    if raw.startswith("{&q;"):
+        raw = _angular_unescaped(raw)
+    value = _parsed(raw)
+    return unflatten(value) if is_flattened(value) else value
+
+
+def _parsed(raw: str):
     try:
         value = safe_json.loads(raw)
     except safe_json.JsonTooDeep:
