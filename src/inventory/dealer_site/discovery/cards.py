@@ -141,6 +141,11 @@ def _groups(tree) -> list[tuple[Node, list, bool]]:
 _NOT_CARDS = frozenset(("script", "style", "noscript", "option", "br", "img", "input", "meta", "link"))
 
 
+# Containers whose own class names their rows (`table.invtable > tr`); a div's class may be a layout
+# class that other containers share (`div.row > div`), so a div is named from an ancestor above it.
+_LIST_CONTAINERS = frozenset(("table", "tbody", "ul", "ol", "dl"))
+
+
 def _ancestor_selector(node) -> str | None:
     """A simple selector for `node` from its nearest ancestor with an id or a class, child steps after."""
     steps, current = [], node
@@ -150,7 +155,7 @@ def _ancestor_selector(node) -> str | None:
         if current.attrs.get("id") and _CLASS_OK.fullmatch(current.attrs["id"]):
             return " > ".join([f"{current.name}#{current.attrs['id']}", *reversed(steps)])
         classes = _classes(current)
-        if classes and current is not node:
+        if classes and (current is not node or node.name in _LIST_CONTAINERS):
             return " > ".join([f"{current.name}.{classes[0]}", *reversed(steps)])
         steps.append(current.name)
         current = current.parent
