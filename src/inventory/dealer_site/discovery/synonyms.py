@@ -105,6 +105,7 @@ KEY_NAMES: dict[str, tuple[str, ...]] = {
         "details",
         "canonicalurl",
         "path",
+        "slug",  # Gatsby's `fields.slug`: "/inventory/2021-toyota-rav4-pw1414/"
     ),
     "photos": (
         "photos",

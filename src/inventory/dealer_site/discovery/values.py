@@ -68,8 +68,8 @@ def good(field: str, value) -> bool:
     if field == "title":
         text = clean_text(value) or ""
         return 4 <= len(text) <= 160 and any(make in text.lower() for make in KNOWN_MAKES)
-    if field == "detail_url":
-        return page_url(value)
+    if field == "detail_url":  # a path or an address, not a bare word (a slug resolved would be wrong)
+        return page_url(value) and ("/" in value or "?" in value)
     if field == "featured":
         return isinstance(value, bool)
     if field == "photos":
