@@ -91,21 +91,22 @@ OWN_ATTRIBUTE_SOURCES = [
 @pytest.mark.parametrize("html", CARD_SNIPPETS)
 @pytest.mark.parametrize("source", OWN_ATTRIBUTE_SOURCES)
 def test_cards_read_from_start_tags_are_those_the_tree_gives(html, source):
-    from inventory.dealer_site.extraction.cards import read_card_tags, read_cards, reads_card_tags
+    from inventory.dealer_site.extraction.cards import card_tag_name, read_card_tags, read_cards
     from inventory.dealer_site.profiles import normalise_profile
 
     source = normalise_profile({"sources": [{"kind": "cards", **source}]})["sources"][0]
-    assert reads_card_tags(source)
-    by_tags = read_card_tags(html, source, "1:cards", "https://d.example/")
+    name = card_tag_name(source)
+    assert name
+    by_tags = read_card_tags(html, source, name, "1:cards", "https://d.example/")
     by_tree = read_cards(parse_html(html), source, "1:cards", "https://d.example/")
     assert [r.values for r in by_tags.records] == [r.values for r in by_tree.records]
     assert by_tags.warnings == by_tree.warnings
 
 
 def test_cards_that_read_inside_the_card_need_the_tree():
-    from inventory.dealer_site.extraction.cards import reads_card_tags
+    from inventory.dealer_site.extraction.cards import card_tag_name
     from inventory.dealer_site.profiles import normalise_profile
 
     for fields in ({"vin": ".vin"}, {"vin": "@data-vin", "price": "span.price"}, {"title": "#text"}):
         source = normalise_profile({"sources": [{"kind": "cards", "selector": "div.card", "fields": fields}]})
-        assert not reads_card_tags(source["sources"][0]), fields
+        assert card_tag_name(source["sources"][0]) is None, fields

@@ -15,10 +15,10 @@ from functools import lru_cache
 from urllib.parse import urldefrag
 
 from .extraction.cards import (
+    card_tag_name,
     read_card_tags,
     read_cards,
     reads_a_start_tag,
-    reads_card_tags,
     spec_values,
     start_tag_value,
 )
@@ -180,8 +180,8 @@ class _Page:
             result = self._discovered(rank)
         elif source.get("if_page_has") and not page_has(self.html, source["if_page_has"]):
             result = SourceResult()
-        elif self._tree is None and reads_card_tags(source):
-            result = read_card_tags(self.html, source, label, self.page_url)
+        elif self._tree is None and (card_tag := card_tag_name(source)):
+            result = read_card_tags(self.html, source, card_tag, label, self.page_url)
         else:
             result = read_cards(self.tree, source, label, self.page_url)
         for record in result.records:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 
-from ..extraction.fields import clean_text, read_price
+from ..extraction.fields import IMAGE_FILE, clean_text, read_price
 from ..extraction.makes import KNOWN_MAKES
 from ..extraction.numbers import checked_mileage, checked_year, parse_number
 from ..vin import is_valid_vin, normalize_vin
 
-_IMAGE_EXTENSION = re.compile(r"\.(?:jpe?g|png|webp|gif|avif|jfif)(?:$|[?#])", re.I)
 _IMAGE_PATH = re.compile(r"photo|image|img|pic|media|cdn|gallery|upload|thumb", re.I)
 _NOT_A_PAGE = re.compile(r"^(?:#|javascript:|tel:|mailto:|data:|sms:)", re.I)
 _STOCK = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,24}")
@@ -22,7 +21,7 @@ def image_url(value) -> bool:
     value = value.strip()
     if value.lower().endswith(".svg") or _NOT_A_PAGE.match(value):
         return False
-    return bool(_IMAGE_EXTENSION.search(value)) or (
+    return bool(IMAGE_FILE.search(value)) or (
         value.startswith(("http", "//", "/")) and bool(_IMAGE_PATH.search(value))
     )
 
@@ -32,7 +31,7 @@ def page_url(value) -> bool:
     if not isinstance(value, str) or not value.strip() or " " in value.strip():
         return False
     value = value.strip()
-    return not _NOT_A_PAGE.match(value) and not _IMAGE_EXTENSION.search(value) and len(value) > 1
+    return not _NOT_A_PAGE.match(value) and not IMAGE_FILE.search(value) and len(value) > 1
 
 
 def valid_vin(value) -> bool:

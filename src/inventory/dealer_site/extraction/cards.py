@@ -13,11 +13,11 @@ import re
 from functools import lru_cache
 from html import unescape
 
-from .fields import absolute_url, clean_text, read_bool
+from .fields import IMAGE_FILE, absolute_url, clean_text, read_bool
 from .html_tree import VOID_ELEMENTS, Node
 from .numbers import parse_number, whole_number
 from .records import Record, SourceResult
-from .scripts import iter_start_tags
+from .scripts import decoded_attributes, iter_start_tags
 from .selectors import MAX_ANCESTOR_STEPS, descendant_elements, select, select_each, simple_selector
 
 MAX_CARDS = 10_000
@@ -78,7 +78,6 @@ FULL_SIZE_ATTRIBUTES = (
     "data-hires",
     "data-highres",
 )
-_IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|webp|gif|avif)(?:[?#]|$)", re.I)
 
 
 def linked_photo(element) -> str | None:
@@ -88,7 +87,7 @@ def linked_photo(element) -> str | None:
     for node in (element, parent) if getattr(parent, "name", None) == "a" else (element,):
         value = next((node.get(a) for a in FULL_SIZE_ATTRIBUTES if (node.get(a) or "").strip()), None)
         href = node.get("href") if node.name == "a" else None
-        if value or (href and _IMAGE_FILE.search(href.strip())):
+        if value or (href and IMAGE_FILE.search(href.strip())):
             return (value or href).strip()
     return None
 
@@ -217,7 +216,7 @@ def start_tag_value(html: str, spec: dict, page_url: str):
     return None
 
 
-def _card_tag_name(source: dict) -> str | None:
+def card_tag_name(source: dict) -> str | None:
     """The one tag name of a cards source read from start tags alone, or None when it needs the tree:
     its selector is simple compounds of one tag (`div.vehicle-card`), and every field reads an
     attribute of the card itself (`@data-vin`)."""
@@ -234,14 +233,9 @@ def _card_tag_name(source: dict) -> str | None:
     return next(iter(names)) if own_attributes and len(names) == 1 and None not in names else None
 
 
-def reads_card_tags(source: dict) -> bool:
-    return _card_tag_name(source) is not None
-
-
-def read_card_tags(html: str, source: dict, label: str, page_url: str) -> SourceResult:
-    """read_cards for a source `reads_card_tags` accepts, without building the page's tree: the cards
-    are the matching start tags not inside another card (tracked by the tag's own nesting)."""
-    name = _card_tag_name(source)
+def read_card_tags(html: str, source: dict, name: str, label: str, page_url: str) -> SourceResult:
+    """read_cards for a source whose `card_tag_name` is `name`, without building the page's tree: the
+    cards are the matching start tags not inside another card (tracked by the tag's own nesting)."""
     compounds = [chain[0][1] for chain in simple_selector(source["selector"])]
     cards, depth = [], 0  # depth: elements called `name` open inside the current card
     for tag, attrs in iter_start_tags(html, (name,), end_tags=name not in VOID_ELEMENTS):
@@ -250,8 +244,7 @@ def read_card_tags(html: str, source: dict, label: str, page_url: str) -> Source
         elif depth:
             depth += 1
         elif any(compound.matches(tag, attrs) for compound in compounds):
-            decoded = {key: unescape(value) if "&" in value else value for key, value in attrs.items()}
-            cards.append(Node(tag, decoded, None))
+            cards.append(Node(tag, decoded_attributes(attrs), None))
             depth = 0 if tag in VOID_ELEMENTS else 1
     return _records_of(cards, source, label, page_url)
 
@@ -364,18 +357,18 @@ _STRUCK_CLASS = re.compile(
 )
 
 
+def _only_child(element):
+    """The one element an element holds when it holds nothing else (no text of its own), or None."""
+    elements = [child for child in element.children if not isinstance(child, str)]
+    own_text = any(isinstance(child, str) and child.strip() for child in element.children)
+    return elements[0] if len(elements) == 1 and not own_text else None
+
+
 def struck_through(element) -> bool:
     """Whether a price element shows a price that is not the one asked: struck through (`<del>`, a
     strike class, `text-decoration: line-through`) or marked as the list price, on itself, its parent
     or the one element it holds."""
-    children = [child for child in element.children if not isinstance(child, str)]
-    inner = (
-        children[0]
-        if len(children) == 1
-        and not any(isinstance(child, str) and child.strip() for child in element.children)
-        else None
-    )
-    for node in (element, element.parent, inner):
+    for node in (element, element.parent, _only_child(element)):
         if node is None or getattr(node, "name", None) is None:
             continue
         classes = node.get("class") or ""

@@ -66,6 +66,9 @@ _CALL_FOR_PRICE = re.compile(
     re.I,
 )
 
+# An address that names an image file by its extension (the query and fragment aside)
+IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|webp|gif|avif|jfif)(?:$|[?#])", re.I)
+
 
 def clean_text(value) -> str | None:
     """A text value with whitespace collapsed; numbers as written (12345.0 as "12345")."""

@@ -127,7 +127,7 @@ _NOT_PHOTOS = (".mp4", ".m4v", ".mov", ".webm", ".m3u8", ".pdf", ".html", ".htm"
 
 def _rejection(url: str, parts, rules: GalleryRules) -> str | None:
     path = parts.path.lower()
-    if path.endswith((".svg", ".svgz")):
+    if path.endswith(_REJECTED_ENDINGS):
         return "SVG image"
     if path.endswith(_NOT_PHOTOS):
         return "not a photo (a video or a document)"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from .scripts import parse_attributes
+from .scripts import decoded_attributes, parse_attributes
 
 VOID_ELEMENTS = frozenset(
     "area base br col embed hr img input keygen link meta param source track wbr".split()
@@ -116,9 +116,7 @@ class _OpenElements(list):
 
 def _parsed_attributes(attribute_text: str) -> dict:
     attrs = parse_attributes(attribute_text)
-    if "&" in attribute_text:
-        attrs = {key: unescape(value) if "&" in value else value for key, value in attrs.items()}
-    return attrs
+    return decoded_attributes(attrs) if "&" in attribute_text else attrs
 
 
 def _open(stack: _OpenElements, name: str, attribute_text: str) -> Node:

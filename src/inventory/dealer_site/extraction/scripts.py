@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from html import unescape
 
 _OPEN_OR_COMMENT = re.compile(r"<script\b|<!--", re.I)
 _CLOSE = re.compile(r"</script[\s/>]", re.I)
@@ -30,6 +31,11 @@ class Script:
     @property
     def type(self) -> str:
         return self.attrs.get("type", "").split(";")[0].strip().lower()
+
+
+def decoded_attributes(attrs: dict[str, str]) -> dict[str, str]:
+    """The attribute values with their character references (`&amp;`, `&#39;`) decoded."""
+    return {key: unescape(value) if "&" in value else value for key, value in attrs.items()}
 
 
 def parse_attributes(tag_text: str) -> dict[str, str]:
