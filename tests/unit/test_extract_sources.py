@@ -507,6 +507,28 @@ def test_nuxt3_flattened_payload_is_read_as_the_value_it_stands_for():
     assert unflatten([{"self": 0}, "x"]) is None  # a cycle never ends: given up, not looped on
 
 
+def test_astro_island_props_are_read_as_the_component_gets_them():
+    from inventory.dealer_site.extraction.astro_props import is_astro_props
+    from inventory.dealer_site.extraction.script_json import parse_json_value
+
+    props = {
+        "cars": [1, [[0, {"vin": [0, "1HGCV1F35MA000101"], "price": [0, {"amount": [0, 28900]}],
+                          "photos": [1, [[0, "https://c.example/1.jpg"]]], "gone": [0]}]]],
+        "tags": [5, [[0, "used"]]],
+        "seen": [3, "2026-12-07T00:00:00.000Z"],
+        "specs": [4, [[1, [[0, "doors"], [0, 4]]]]],
+    }  # fmt: skip
+    assert parse_json_value(json.dumps(props)) == {
+        "cars": [{"vin": "1HGCV1F35MA000101", "price": {"amount": 28900},
+                  "photos": ["https://c.example/1.jpg"], "gone": None}],
+        "tags": ["used"],
+        "seen": "2026-12-07T00:00:00.000Z",
+        "specs": {"doors": 4},
+    }  # fmt: skip
+    assert not is_astro_props({"sizes": [0, 1], "name": "x"})  # one value not a pair: plain JSON
+    assert not is_astro_props({"range": [20, 40]})
+
+
 def test_angular_transfer_state_is_unescaped():
     from inventory.dealer_site.extraction.script_json import parse_json_value
 

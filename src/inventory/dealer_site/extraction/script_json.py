@@ -19,6 +19,7 @@ import jmespath
 import jmespath.exceptions
 
 from ... import safe_json
+from .astro_props import astro_props, is_astro_props
 from .cards import apply_spec
 from .devalue import is_flattened, unflatten
 from .records import Record, SourceResult
@@ -200,11 +201,14 @@ def _angular_unescaped(raw: str) -> str:
 
 def parse_json_value(raw: str):
     """Parse a cut-out value; a JSON string holding JSON is parsed again (depth-limited throughout).
-    Angular's escaped TransferState and Nuxt 3's flattened payload come out as plain JSON."""
+    Angular's escaped TransferState, Nuxt 3's flattened payload and Astro's island props come out as
+    plain JSON."""
     if raw.startswith("{&q;"):
         raw = _angular_unescaped(raw)
     value = _parsed(raw)
-    return unflatten(value) if is_flattened(value) else value
+    if is_flattened(value):
+        return unflatten(value)
+    return astro_props(value) if is_astro_props(value) else value
 
 
 def _parsed(raw: str):
