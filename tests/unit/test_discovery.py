@@ -289,3 +289,21 @@ def test_cards_of_other_vehicles_lend_no_photos():
     found = discover(html, URL)
     assert found.how == "inline state" and len(found.profile["sources"]) == 1
     assert [v.photos for v in extract_page(html, URL, load_profile(found.profile)).vehicles] == [[], []]
+
+
+@pytest.mark.parametrize(
+    "sizes", [("w320", "w2048", "w1024"), ("320", "2048", "1024"), ("320w", "2048w", "1024w")]
+)
+def test_photo_objects_keyed_by_width_give_the_widest(sizes):
+    vins = ["1HGCV1F35MA000101", "5YJ3E1EA7KF000202", "2T3P1RFV2MW001414"]
+    vehicles = [
+        {"vin": vin, "title": "2021 Honda Accord EX", "price": 25990, "href": f"/cars/{vin}",
+         "media": [{size: f"https://img.example/{vin}/{n}/{size}.jpg" for size in sizes} for n in (1, 2)]}
+        for vin in vins
+    ]  # fmt: skip
+    html = f"<script>window.__STATE__ = {json.dumps({'inventory': vehicles})};</script>"
+    found = discover(html, URL)
+    page = extract_page(html, URL, load_profile(found.profile))
+    assert [v.photos for v in page.vehicles] == [
+        [f"https://img.example/{vin}/{n}/{sizes[1]}.jpg" for n in (1, 2)] for vin in vins
+    ]

@@ -199,6 +199,16 @@ def _candidates(parts: tuple, value):
             yield above[0], above[1] + 0.5 + VALUE_KEYS.index(fold(key)) / 100, path, value
 
 
+# A photo object's sizes keyed by width: `w2048`, `1024`, `640w`, `size_1600`, `x800`
+_SIZE_KEY = re.compile(r"^(?:w|width|size|s|x)?[-_]?(\d{2,4})(?:w|px)?$", re.I)
+
+
+def _widest_size_key(photo: dict) -> str | None:
+    """The key of the largest size when a photo object lists its sizes by width, else None."""
+    sizes = [(int(m[1]), key) for key in photo if (m := _SIZE_KEY.match(key)) and image_url(photo[key])]
+    return max(sizes)[1] if len(sizes) >= 2 else None
+
+
 def _photo_candidates(path: str, rank: int, value):
     if isinstance(value, str):
         yield "photos", rank + 40, path, value
@@ -207,6 +217,8 @@ def _photo_candidates(path: str, rank: int, value):
         objects = [item for item in value if isinstance(item, dict)]
         if strings:
             yield "photos", rank, path, strings
+        elif objects and (widest := _widest_size_key(objects[0])):
+            yield "photos", rank, f"{path}[*].{_quoted(widest)}", [o.get(widest) for o in objects]
         elif objects:
             for inner in PHOTO_KEYS:
                 urls = [o.get(k) for o in objects for k in o if fold(k) == inner]
@@ -218,6 +230,8 @@ def _photo_candidates(path: str, rank: int, value):
                     )
                     yield "photos", rank, f"{path}[*].{_quoted(key)}", urls
                     return
+    elif isinstance(value, dict) and (widest := _widest_size_key(value)):
+        yield "photos", rank + 40, f"{path}.{_quoted(widest)}", value[widest]
     elif isinstance(value, dict):
         for key, inner_value in value.items():
             if fold(key) in PHOTO_KEYS and image_url(inner_value):
