@@ -307,3 +307,28 @@ def test_photo_objects_keyed_by_width_give_the_widest(sizes):
     assert [v.photos for v in page.vehicles] == [
         [f"https://img.example/{vin}/{n}/{sizes[1]}.jpg" for n in (1, 2)] for vin in vins
     ]
+
+
+@pytest.mark.parametrize(
+    "card_attribute, inner_attribute",
+    [
+        ('data-photos=\'["{0}/1.jpg", "{0}/2.jpg"]\'', ""),
+        ("", 'data-gallery="{0}/1.jpg|{0}/2.jpg"'),
+        ('data-images="{0}/1.jpg, {0}/2.jpg"', ""),
+    ],
+)
+def test_photos_a_card_lists_in_an_attribute_are_its_photos(card_attribute, inner_attribute):
+    vins = ["1HGCV1F35MA000101", "5YJ3E1EA7KF000202", "2T3P1RFV2MW001414"]
+    cards = "".join(
+        f'<div class="car" data-vin="{vin}" {card_attribute.format("https://img.example/" + vin)}>'
+        f'<a href="/used/{vin}"><img src="https://img.example/{vin}/thumb.jpg"></a>'
+        f'<h3>2021 Honda Accord EX</h3><span class="price">$25,990</span>'
+        f'<div class="slides" {inner_attribute.format("https://img.example/" + vin)}></div></div>'
+        for vin in vins
+    )
+    html = f"<main>{cards}</main>"
+    found = discover(html, URL)
+    page = extract_page(html, URL, load_profile(found.profile))
+    assert [v.photos for v in page.vehicles] == [
+        [f"https://img.example/{vin}/1.jpg", f"https://img.example/{vin}/2.jpg"] for vin in vins
+    ]

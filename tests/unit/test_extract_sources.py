@@ -534,3 +534,22 @@ def test_angular_transfer_state_is_unescaped():
 
     raw = "{&q;G.https://api.example/v?a=1&a;b=2&q;:{&q;body&q;:{&q;note&q;:&q;it&s;s &l;b&g;&q;}}}"
     assert parse_json_value(raw) == {"G.https://api.example/v?a=1&b=2": {"body": {"note": "it's <b>"}}}
+
+
+def test_a_list_spec_reads_every_item_an_attribute_holds():
+    from inventory.dealer_site.extraction.cards import listed_items
+
+    assert listed_items('["a.jpg", "b.jpg", 3]') == ["a.jpg", "b.jpg"]
+    assert listed_items("https://c.example/w_300,h_200/a.jpg, https://c.example/b.jpg") == [
+        "https://c.example/w_300,h_200/a.jpg",
+        "https://c.example/b.jpg",
+    ]  # a comma inside an address is not a separator
+    assert listed_items("a.jpg | b.jpg;c.jpg") == ["a.jpg", "b.jpg", "c.jpg"]
+    assert listed_items("[not json") == []
+    html = "<div class='c' data-vin='1HGCV1F35MA000101' data-pics='[\"/p/1.jpg\", \"/p/2.jpg\"]'></div>"
+    profile = load_profile({"sources": [{"kind": "cards", "selector": "div.c", "fields": {
+        "vin": "@data-vin", "photos": {"attr": "data-pics", "type": "list"}}}]})  # fmt: skip
+    assert extract_page(html, "https://d.example/", profile).vehicles[0].photos == [
+        "https://d.example/p/1.jpg",
+        "https://d.example/p/2.jpg",
+    ]

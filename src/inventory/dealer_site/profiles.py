@@ -39,7 +39,7 @@ from .platforms import PLATFORM_PROFILES
 
 FORMAT_VERSION = 2
 SOURCE_KINDS = ("jsonld", "script_json", "cards", "json_api", "sitemap", "discover")
-SPEC_TYPES = ("text", "int", "number", "bool", "url")
+SPEC_TYPES = ("text", "int", "number", "bool", "url", "list")
 DETAIL_MODES = ("never", "if_no_photos", "always")
 GALLERY_MODES = ("listing", "detail", "auto")
 PROFILE_KEYS = (

@@ -20,6 +20,7 @@ from ..extraction.cards import (
     FULL_SIZE_ATTRIBUTES,
     LINKED_PHOTO,
     labelled_value,
+    listed_items,
     record_from_card,
 )
 from ..extraction.fields import absolute_url
@@ -182,9 +183,19 @@ def _spec(selector=None, attr=(), regex=None, **extra) -> dict:
     return {"selector": selector, "attr": list(attr), "regex": regex, "type": None, "all": False, **extra}
 
 
+def _photo_list(value) -> bool:
+    """Whether an attribute lists photo addresses: a JSON array (`data-photos='["https://.../1.jpg"]'`)
+    or two or more separated ones (one address alone is an image's own attribute, `data-src`)."""
+    items = listed_items(value) if isinstance(value, str) and len(value) > 10 else []
+    listed = len(items) >= 2 or (len(items) == 1 and value.lstrip().startswith("["))
+    return listed and all(image_url(item) for item in items)
+
+
 def _attribute_candidates(member):
     for name, value in member.attrs.items():
-        if (found := field_for_key(name)) and name.startswith("data-"):
+        if name.startswith("data-") and _photo_list(value):
+            yield "photos", (0, 0), _spec(attr=[name], type="list"), f"the photos the card lists in {name}"
+        elif (found := field_for_key(name)) and name.startswith("data-"):
             yield found[0], (0, found[1]), _spec(attr=[name]), f"the card's attribute {name}"
         elif name.startswith("data-") and valid_vin(value):
             yield "vin", (0, 9), _spec(attr=[name]), f"the card's attribute {name} (it holds a VIN)"
@@ -192,7 +203,10 @@ def _attribute_candidates(member):
         for name, value in element.attrs.items():
             if not (name.startswith("data-") and _CLASS_OK.fullmatch(name)):
                 continue
-            if found := field_for_key(name):
+            if _photo_list(value):
+                where = f"the photos listed in attribute {name} inside the card"
+                yield "photos", (1, 0), _spec(f"[{name}]", [name], type="list"), where
+            elif found := field_for_key(name):
                 yield found[0], (1, found[1]), _spec(f"[{name}]", [name]), f"attribute {name} inside the card"
             elif valid_vin(value):
                 yield "vin", (1, 9), _spec(f"[{name}]", [name]), f"attribute {name} inside the card (a VIN)"

@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 from html import unescape
 
+from ... import safe_json
 from .fields import IMAGE_FILE, absolute_url, clean_text, read_bool
 from .html_tree import VOID_ELEMENTS, Node
 from .numbers import parse_number, whole_number
@@ -180,14 +181,33 @@ def spec_values(scope, spec: dict, page_url: str, every: bool = False) -> list:
     return _values(elements, spec, page_url, many)
 
 
+# Between the items of a list written in one attribute: a bar, a semicolon, or a comma before an address
+_LIST_SEPARATOR = re.compile(r"\s*[|;]\s*|\s*,\s*(?=https?:|//|/)")
+
+
+def listed_items(value) -> list[str]:
+    """The items of a list an attribute holds: a JSON array of texts (`data-photos='["a.jpg", ...]'`),
+    or texts separated by bars, semicolons or commas before each address."""
+    text = value.strip() if isinstance(value, str) else ""
+    if text.startswith("["):
+        try:
+            items = safe_json.loads(text)
+        except ValueError:
+            return []
+        return [item for item in items if isinstance(item, str)] if isinstance(items, list) else []
+    return [item for item in _LIST_SEPARATOR.split(text) if item]
+
+
 def _values(elements: list, spec: dict, page_url: str, many: bool) -> list:
-    values = []
+    values, listed = [], spec.get("type") == "list"
     for element in elements:
-        value = apply_spec(_element_value(element, spec.get("attr") or []), spec, page_url)
-        if value not in (None, ""):
-            values.append(value)
-            if not many:
-                break
+        raw = _element_value(element, spec.get("attr") or [])
+        for item in listed_items(raw) if listed else (raw,):
+            value = apply_spec(item, spec, page_url)
+            if value not in (None, ""):
+                values.append(value)
+                if not many:
+                    return values
     return values
 
 
