@@ -332,3 +332,28 @@ def test_photos_a_card_lists_in_an_attribute_are_its_photos(card_attribute, inne
     assert [v.photos for v in page.vehicles] == [
         [f"https://img.example/{vin}/1.jpg", f"https://img.example/{vin}/2.jpg"] for vin in vins
     ]
+
+
+@pytest.mark.parametrize(
+    "key", ["G.https://api.d.example/v2/inventory?page={page}&size=2", 'vehicles({{"page":{page}}})']
+)
+def test_a_cache_entry_named_by_its_request_is_found_again_on_the_next_page(key):
+    def page(number: int, vins: list[str]) -> str:
+        cars = [
+            {"vin": vin, "title": "2021 Honda Accord EX", "price": 25990, "url": f"/cars/{vin}"}
+            for vin in vins
+        ]
+        state = {
+            key.format(page=number): {"body": {"results": cars}},
+            "G.https://api.d.example/dealer": {"x": 1},
+        }
+        return f'<script id="app-state" type="application/json">{json.dumps(state)}</script>'
+
+    first = page(1, ["1HGCV1F35MA000101", "5YJ3E1EA7KF000202"])
+    profile = load_profile(discover(first, URL).profile)
+    second = extract_page(page(2, ["2T3P1RFV2MW001414"]), URL + "?page=2", profile)
+    assert [v.vin for v in second.vehicles] == ["2T3P1RFV2MW001414"]
+    assert [v.vin for v in extract_page(first, URL, profile).vehicles] == [
+        "1HGCV1F35MA000101",
+        "5YJ3E1EA7KF000202",
+    ]

@@ -136,6 +136,11 @@ def _join(path: str, key: str) -> str:
     return _quoted(key) if path in ("", "@") else f"{path}.{_quoted(key)}"
 
 
+# A cache entry named by the request that filled it: Angular's `G.https://api/...?page=1`, Apollo's
+# `vehicles({"page":1})`. The listing's next page names its entry differently.
+_REQUEST_KEY = re.compile(r"://|\?[\w-]+=|^\w+\(")
+
+
 def _is_id_map(value: dict) -> bool:
     objects = [v for v in value.values() if isinstance(v, dict)]
     return len(objects) >= 2 and len(objects) >= 0.6 * len(value)
@@ -164,8 +169,9 @@ def collection_paths(document, path: str = "@", depth: int = 0, budget: list | N
             yield "*" if path == "@" else f"{path}.*"
         for key, value in document.items():
             if isinstance(value, (dict, list)):
-                child = _join(path, key)
-                if isinstance(value, list) and ("[]" in path or "*" in path):
+                request = _REQUEST_KEY.search(key)  # the next page's key differs: any key will do
+                child = ("*" if path == "@" else f"{path}.*") if request else _join(path, key)
+                if isinstance(value, list) and ("[]" in path or "*" in path or request):
                     child += "[]"  # under a projection: the arrays flattened into one
                 yield from collection_paths(value, child, depth + 1, budget)
 
