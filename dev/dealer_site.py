@@ -9,6 +9,7 @@ Everything is deterministic: vehicle N is always the same car, and a given
 photo URL always returns the same bytes.
 """
 
+import gzip
 import hashlib
 import html
 import json
@@ -84,13 +85,15 @@ DEFAULT_KNOBS = {
     "photo_faults": {},
     "robots_disallow": False,
     # Hostile pages (the security tests): raw HTML added to page 1 of the listing, a rel=next link
-    # of page 1 pointing anywhere, and page 1 padded to this many bytes, sent without a length.
+    # of page 1 pointing anywhere, and page 1 padded to this many bytes, sent without a length, or
+    # gzip-compressed with the length of its compressed bytes (a small answer that inflates).
     "inject_html": "",
     "next_page_url": None,
     # Numbered page links beside Next (v1 layout), as most dealer sites show: the scraper asks for
     # the pages they name ahead. Off: a Next link only, so later pages are guessed.
     "pager": True,
     "pad_page_bytes": 0,
+    "gzip_page_bytes": 0,
 }
 
 # (make, model, trim, base price in USD, world manufacturer identifier)
@@ -420,6 +423,8 @@ class DealerSite(Standin):
             page_html_text = self.listing_page(int(page), knobs)
             if page == "1" and knobs["pad_page_bytes"]:
                 return send_padded(request, page_html_text, int(knobs["pad_page_bytes"]))
+            if page == "1" and knobs["gzip_page_bytes"]:
+                return send_gzipped(request, padded(page_html_text, int(knobs["gzip_page_bytes"])))
             return send(request, 200, "text/html", page_html_text)
         if kind == "api" and method == "POST":
             return send_json(request, *self._api_answer(url, body, knobs))
@@ -694,6 +699,25 @@ def page_html(title: str, body: str) -> str:
 
 def error_page(status: int, message: str) -> str:
     return page_html(f"{status} {message}", f"<h1>{status}</h1><p>{html.escape(message)}</p>")
+
+
+def padded(page: str, total_bytes: int) -> bytes:
+    head = page.encode("utf-8")
+    return head + b"<!--" + b"x" * max(0, total_bytes - len(head) - 7) + b"-->"
+
+
+def send_gzipped(request: BaseHTTPRequestHandler, body: bytes):
+    """`body` gzip-compressed, with the compressed length: what the reader is told is not its size."""
+    compressed = gzip.compress(body, compresslevel=6)
+    request.send_response(200)
+    request.send_header("Content-Type", "text/html; charset=utf-8")
+    request.send_header("Content-Encoding", "gzip")
+    request.send_header("Content-Length", str(len(compressed)))
+    request.end_headers()
+    try:
+        request.wfile.write(compressed)
+    except OSError:
+        pass  # the reader stopped early, as it should
 
 
 def send_padded(request: BaseHTTPRequestHandler, page: str, total_bytes: int):

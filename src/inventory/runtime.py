@@ -327,8 +327,12 @@ class WorkersHttp(CountingTransport):
                 await answer.js_object.body.cancel()
                 raise ResponseTooLarge(url, max_bytes, declared)
             data = await (
-                answer.bytes() if max_bytes is None else read_stream(answer.js_object.body, max_bytes)
+                answer.bytes()
+                if _read_whole(max_bytes, declared, headers)
+                else read_stream(answer.js_object.body, max_bytes)
             )
+            if max_bytes is not None and len(data) > max_bytes:
+                raise ResponseTooLarge(url, max_bytes, len(data))
         except ResponseTooLarge:
             raise
         except BodyTooLarge as error:
@@ -336,6 +340,16 @@ class WorkersHttp(CountingTransport):
         except Exception as error:  # the runtime raises OSError, JsException, AbortError...
             raise TransportError(f"{type(error).__name__}: {error}") from None
         return HttpResponse(answer.status, data, headers)
+
+
+def _read_whole(max_bytes: int | None, declared: int | None, headers: dict) -> bool:
+    """Whether a body can be read in one call rather than chunk by chunk through Python (about 15 ms
+    less per 300 kB page under Pyodide): no limit, or a declared length within it that is the body's
+    own (a compressed body's length says nothing about what it inflates to)."""
+    if max_bytes is None:
+        return True
+    encoding = str(headers.get("content-encoding", "identity")).strip().lower()
+    return declared is not None and encoding in ("", "identity")
 
 
 def _rows(result) -> list[dict]:

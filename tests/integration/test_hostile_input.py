@@ -186,6 +186,21 @@ def test_a_50_mb_page_is_a_site_error_and_is_never_read_whole(fresh, api, databa
     assert database.rows("SELECT id FROM vehicles") == []
 
 
+def test_a_small_gzip_answer_that_inflates_past_max_page_bytes_is_a_site_error(fresh, api, database):
+    """Its Content-Length (about 50 kB) is the compressed size: the body is read against the limit."""
+    stack = fresh
+    worker = stack.workers["scraper"]
+    assert api.call("GET", stack.scraper_url + "/")[0] == 200
+    before = workerd_rss_kb(worker)
+    site_knobs(stack, api, gzip_page_bytes=50 * MB)
+    answer = scrape(stack, api, expect=502, timeout=60)
+    growth_mb = (workerd_rss_kb(worker) - before) / 1024
+    assert "MAX_PAGE_BYTES" in answer["error"], answer
+    assert growth_mb < 20, f"the scraper's workerd grew by {growth_mb:.1f} MB"
+    print(f"50 MB page in 50 kB of gzip: the scraper's workerd grew by {growth_mb:.1f} MB")
+    assert database.rows("SELECT id FROM vehicles") == []
+
+
 # --- 3. the photo-URL guard, end to end in file mode --------------------------------------------
 
 
