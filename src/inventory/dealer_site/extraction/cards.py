@@ -323,10 +323,16 @@ def _value_after(element) -> str:
     return ""
 
 
+LABELLED_TEXT_CHARS = 160  # the longest text a label and its value are read from
+
+
 def _labelled_texts(element):
     """(text, whether a value may follow the element) to try a label on: the element's own text, and
-    each line of text directly inside it (`Miles: 88,000<br>Stock #: 3301<br>`)."""
-    yield clean_text(element.get_text(" ")) or "", True
+    each line of text directly inside it (`Miles: 88,000<br>Stock #: 3301<br>`); an element whose
+    text is too long to be a label's is left out (not read whole)."""
+    text = element.short_text(" ", LABELLED_TEXT_CHARS)
+    if text is not None:
+        yield clean_text(text) or "", True
     for piece in element.children:
         if isinstance(piece, str) and piece.strip():
             yield clean_text(piece) or "", False
@@ -339,7 +345,7 @@ def labelled_value(card, label: str) -> str | None:
     pattern, best, best_length = _label_pattern(label), None, 10**9
     for element in descendant_elements(card):
         for text, own in _labelled_texts(element):
-            if not text or len(text) > 160 or len(text) >= best_length:
+            if not text or len(text) > LABELLED_TEXT_CHARS or len(text) >= best_length:
                 continue
             match = pattern.match(text) or (None if own else _later_label_pattern(label).search(text))
             if not match:
